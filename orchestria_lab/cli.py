@@ -1,0 +1,49 @@
+"""The ``orchestria`` command: ``demo``, ``serve``, ``keys``, ``train``, ``eval``, ``bench``.
+
+Each area registers its own sub-commands (``register(subparsers)`` in its ``cli`` module),
+so this file only assembles them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+#: Modules that add sub-commands; each exposes ``register(subparsers)``.
+SUBCOMMAND_MODULES = (
+    "orchestria_lab.demo",
+    "orchestria_lab.server.cli",
+    "orchestria_lab.models.cli",
+    "orchestria_lab.eval.cli",
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="orchestria", description="Orchestria Lab: AI music production by an orchestra of agents."
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+    for name in SUBCOMMAND_MODULES:
+        if importlib.util.find_spec(name) is not None:
+            importlib.import_module(name).register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from orchestria_lab.errors import OrchestriaError
+
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except OrchestriaError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,271 @@
+"""The versioned Session: the one model behind notebooks, widgets, the CLI and the REST shim.
+
+A session is an append-only list of versions. Version 0 has no stems; every command,
+rollback, undo or redo appends exactly one version. Nothing is ever deleted.
+
+>>> import tempfile, os
+>>> from orchestria_lab.session.store import SQLiteStore
+>>> store = SQLiteStore(os.path.join(tempfile.mkdtemp(), "doc.db"))
+>>> s = Session.create(bpm=90, key="c minor", genre="lofi", seed=7, store=store)
+>>> s.version, s.key, s.genre, len(s.stems)
+(0, 'Cm', 'lo-fi', 0)
+>>> Session.open(s.id, store=store).meta == s.meta
+True
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from orchestria_lab.errors import InvalidValue, NotFound, VersionConflict
+from orchestria_lab.session.history import diff_states, summarize
+from orchestria_lab.session.store import Store, VersionRecord, default_store
+from orchestria_lab.state import Edit, Meta, State, apply
+
+if TYPE_CHECKING:
+    from orchestria_lab.session.conductor import CommandResult
+
+SESSION_ID_RE = re.compile(r"^ses_[0-9a-f]{16}$")
+MAX_COMMIT_RETRIES = 20
+
+#: What builds the next version from the head: an Edit, or a whole State (rollback).
+Build = Callable[[State, np.random.Generator], "Edit | State"]
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def version_seed(session_seed: int, version: int) -> int:
+    """The seed of the randomness that makes ``version``: derived, recorded, reproducible."""
+    digest = hashlib.sha256(f"{session_seed}:{version}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") >> 1
+
+
+def check_session_id(session_id: str) -> str:
+    if not isinstance(session_id, str) or not SESSION_ID_RE.match(session_id):
+        raise NotFound("session", session_id)
+    return session_id
+
+
+class _StateView:
+    """Attributes and tables shared by a live Session and a read-only version view."""
+
+    _state: State
+
+    @property
+    def state(self) -> State:
+        return self._state
+
+    @property
+    def meta(self) -> dict[str, Any]:
+        return self._state.meta.to_dict()
+
+    bpm = property(lambda self: self._state.meta.bpm)
+    key = property(lambda self: self._state.meta.key)
+    genre = property(lambda self: self._state.meta.genre)
+    time_signature = property(lambda self: self._state.meta.time_signature)
+    bars = property(lambda self: self._state.meta.bars)
+    sample_rate = property(lambda self: self._state.meta.sample_rate)
+    seed = property(lambda self: self._state.meta.seed)
+
+    @property
+    def stems(self) -> pd.DataFrame:
+        """One row per stem: stem_id, name, role, instrument, agent, effects, gain_db, pan, muted, solo, hash, notes_hash."""
+        return self._state.stems_table()
+
+    @property
+    def notes(self) -> pd.DataFrame:
+        """One row per note: stem_id, pitch, start (beats), duration (beats), velocity."""
+        return self._state.notes_table()
+
+
+class VersionView(_StateView):
+    """A read-only view of one version, with the same attributes and tables as a Session."""
+
+    def __init__(self, session: Session, record: VersionRecord, state: State) -> None:
+        self.session, self.record, self._state = session, record, state
+
+    @property
+    def id(self) -> str:
+        return self.session.id
+
+    @property
+    def version(self) -> int:
+        return self.record.version
+
+    def render(self, **kw: Any) -> np.ndarray:
+        return self.session.render(version=self.version, **kw)
+
+    def __repr__(self) -> str:
+        return f"<VersionView {self.id} v{self.version}: {len(self._state.stems)} stems>"
+
+
+class Session(_StateView):
+    """A music session: meta (tempo, key, genre ...), stems and notes, and its version history.
+
+    Make one with :meth:`create` or reopen one with :meth:`open`.
+    """
+
+    def __init__(self, session_id: str, store: Store, state: State, records: list[VersionRecord]) -> None:
+        self.id, self.store, self._state, self._records = session_id, store, state, records
+
+    # life cycle -------------------------------------------------------------------------
+    @classmethod
+    def create(cls, *, bpm: float, key: str, genre: str, time_signature: str = "4/4",
+               bars: int = 8, sample_rate: int = 44100, seed: int | None = None,
+               store: Store | None = None, owner: str | None = None) -> Session:
+        """Open a new session at version 0 (no stems). Bad settings raise InvalidValue."""
+        seed = secrets.randbits(31) if seed is None else seed
+        meta = Meta(bpm=bpm, key=key, genre=genre, time_signature=time_signature, bars=bars,
+                    sample_rate=sample_rate, seed=seed)
+        store = store or default_store()
+        session_id = "ses_" + secrets.token_hex(8)
+        state = State(meta)
+        record = VersionRecord(0, None, "create session", (), "new session", now_iso(),
+                               version_seed(seed, 0))
+        store.create_session(session_id, state, record, owner=owner)
+        return cls(session_id, store, state, [record])
+
+    @classmethod
+    def open(cls, session_id: str, store: Store | None = None) -> Session:
+        """Reopen a stored session at its latest version (in this or any later process)."""
+        store = store or default_store()
+        check_session_id(session_id)
+        records = store.records(session_id)
+        return cls(session_id, store, store.load_state(session_id, records[-1].version), records)
+
+    def refresh(self) -> Session:
+        """Catch up with versions other writers appended since this object last looked."""
+        head = self.store.head(self.id)
+        if head != self.version:
+            self._records = self.store.records(self.id)
+            self._state = self.store.load_state(self.id, head)
+        return self
+
+    # history ----------------------------------------------------------------------------
+    @property
+    def version(self) -> int:
+        return self._records[-1].version
+
+    @property
+    def records(self) -> list[VersionRecord]:
+        return list(self._records)
+
+    @property
+    def versions(self) -> pd.DataFrame:
+        """Every version ever made: version, parent, command, agents, summary, created_at."""
+        rows = [r.to_dict() for r in self._records]
+        cols = ["version", "parent", "command", "agents", "summary", "created_at"]
+        df = pd.DataFrame(rows, columns=[*cols, "seed"])[cols]
+        return df.astype({"version": "int64", "parent": "Int64"})
+
+    def record(self, version: int) -> VersionRecord:
+        self._check_version(version)
+        return self._records[version]
+
+    def _check_version(self, version: Any) -> int:
+        if isinstance(version, bool) or not isinstance(version, int | np.integer) or not (
+            0 <= version <= self.version
+        ):
+            raise InvalidValue("version", version, f"a whole number from 0 to {self.version}")
+        return int(version)
+
+    def state_at(self, version: int) -> State:
+        version = self._check_version(version)
+        return self._state if version == self.version else self.store.load_state(self.id, version)
+
+    def at(self, version: int) -> VersionView:
+        """A read-only view of ``version`` with the same attributes and tables."""
+        return VersionView(self, self.record(version), self.state_at(version))
+
+    def diff(self, a: int, b: int | None = None) -> pd.DataFrame:
+        """What changed from version ``a`` to ``b`` (default: the current version)."""
+        b = self.version if b is None else b
+        return diff_states(self.state_at(a), self.state_at(b))
+
+    # writing ----------------------------------------------------------------------------
+    def commit(self, build: Build | Edit | State, *, command: str, agents: tuple[str, ...] = (),
+               parent: int | None = None, summary: str | None = None) -> VersionRecord:
+        """Append one version made by ``build`` from the latest version; return its record.
+
+        ``build(state, rng)`` returns an :class:`Edit` or a whole :class:`State`. If another
+        writer appends first, the head is reloaded and ``build`` runs again on it, so each
+        command lands whole, on top of whatever came before, with contiguous numbers.
+        """
+        for _ in range(MAX_COMMIT_RETRIES):
+            self.refresh()
+            number = self.version + 1
+            seed = version_seed(self._state.meta.seed, number)
+            if callable(build):
+                made = build(self._state, np.random.default_rng(seed))
+            else:
+                made = build
+            new_state = made if isinstance(made, State) else apply(self._state, made)
+            text = summary or (made.summary if isinstance(made, Edit) and made.summary else
+                               summarize(diff_states(self._state, new_state)))
+            record = VersionRecord(number, self.version if parent is None else parent,
+                                   command, tuple(agents), text, now_iso(), seed)
+            try:
+                self.store.append_version(self.id, record, new_state)
+            except VersionConflict:
+                continue
+            self._records.append(record)
+            self._state = new_state
+            return record
+        raise VersionConflict(f"Session {self.id} kept changing under this writer; "
+                              f"{MAX_COMMIT_RETRIES} attempts failed. Try the command again.")
+
+    def rollback(self, version: int, *, command: str | None = None) -> VersionRecord:
+        """Append a new version whose content equals ``version``'s. History keeps everything."""
+        version = self._check_version(version)
+        target = self.state_at(version)
+        return self.commit(lambda _state, _rng: target, command=command or f"rollback to version {version}",
+                           agents=("history",), parent=version)
+
+    def command(self, text: str, *, dry_run: bool = False, **kw: Any) -> CommandResult:
+        """Parse ``text``, run the plan through the agents and append one version.
+
+        ``dry_run=True`` returns the plan and changes nothing. Text the parser does not
+        understand raises :class:`~orchestria_lab.errors.CommandNotUnderstood`; no version is made.
+        """
+        from orchestria_lab.session.conductor import run_command
+
+        return run_command(self, text, dry_run=dry_run, **kw)
+
+    # audio ------------------------------------------------------------------------------
+    def render(self, *, cache: bool = True, version: int | None = None, loop: bool = True) -> np.ndarray:
+        """The mix of ``version`` (default current) as float32, shape ``(2, samples)``."""
+        from orchestria_lab.audio.render import render_mix
+
+        state = self._state if version is None else self.state_at(version)
+        return render_mix(state, cache=cache, loop=loop)
+
+    def render_stem(self, stem_id: str, *, cache: bool = True, version: int | None = None) -> np.ndarray:
+        """One stem's audio (its gain and pan applied, before the master), shape ``(2, samples)``."""
+        from orchestria_lab.audio.render import render_stem
+
+        state = self._state if version is None else self.state_at(version)
+        return render_stem(state, stem_id, cache=cache)
+
+    def export(self, path: str | Path, *, stems: bool | list[str] = False, version: int | None = None,
+               format: str | None = None, **kw: Any) -> list[Path]:
+        """Write the mix (or stems) of ``version`` as WAV, FLAC, MP3 or MIDI, with a manifest."""
+        from orchestria_lab.audio.export import export_session
+
+        return export_session(self, path, stems=stems, version=version, format=format, **kw)
+
+    # display ----------------------------------------------------------------------------
+    def __repr__(self) -> str:
+        return (f"<Session {self.id} v{self.version}: {self.bpm} bpm, {self.key}, {self.genre}, "
+                f"{self.time_signature}, {self.bars} bars, {len(self._state.stems)} stems>")

@@ -1,0 +1,281 @@
+"""Where versions live: a small :class:`Store` interface and its SQLite implementation.
+
+Stems are content-addressed: a version row lists ``(stem_id, hash)`` pairs and each stem
+payload is stored once under its hash, however many versions share it. Each version is
+written in one ``BEGIN IMMEDIATE`` transaction, so a crash leaves no half version, and the
+``(session_id, version)`` primary key turns a race between two writers into a
+:class:`~orchestria_lab.errors.VersionConflict` instead of a duplicate.
+
+A server database can replace SQLite by implementing :class:`Store`; ``session/`` only
+talks to that interface.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import threading
+import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from orchestria_lab.errors import NotFound, StoreError, VersionConflict
+from orchestria_lab.state import Meta, State, Stem
+
+SCHEMA_VERSION = 1
+
+
+@dataclass(frozen=True)
+class VersionRecord:
+    """What is known about one version besides its content."""
+
+    version: int
+    parent: int | None
+    command: str
+    agents: tuple[str, ...]
+    summary: str
+    created_at: str
+    seed: int
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["agents"] = list(self.agents)
+        return d
+
+
+class Store(Protocol):
+    """The persistence interface ``session/`` depends on."""
+
+    def create_session(self, session_id: str, state: State, record: VersionRecord, *,
+                       owner: str | None = None) -> None: ...
+    def append_version(self, session_id: str, record: VersionRecord, state: State) -> None: ...
+    def head(self, session_id: str) -> int: ...
+    def load_state(self, session_id: str, version: int) -> State: ...
+    def records(self, session_id: str) -> list[VersionRecord]: ...
+    def session_info(self, session_id: str) -> dict[str, Any]: ...
+    def list_sessions(self, *, owner: str | None = None, open_only: bool = False) -> list[str]: ...
+    def close_session(self, session_id: str, closed_at: str) -> None: ...
+
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS schema_info (version INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS sessions (
+    id TEXT PRIMARY KEY,
+    owner TEXT,
+    created_at TEXT NOT NULL,
+    closed_at TEXT
+);
+CREATE TABLE IF NOT EXISTS stems (
+    hash TEXT PRIMARY KEY,
+    payload BLOB NOT NULL
+);
+CREATE TABLE IF NOT EXISTS versions (
+    session_id TEXT NOT NULL REFERENCES sessions(id),
+    version INTEGER NOT NULL,
+    parent INTEGER,
+    command TEXT NOT NULL,
+    agents TEXT NOT NULL,
+    summary TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    seed INTEGER NOT NULL,
+    meta TEXT NOT NULL,
+    stems TEXT NOT NULL,
+    PRIMARY KEY (session_id, version)
+);
+CREATE INDEX IF NOT EXISTS sessions_owner ON sessions(owner);
+"""
+
+
+class SQLiteStore:
+    """The embedded default store: one SQLite file in WAL mode.
+
+    Safe to share between threads (one connection per thread) and between processes
+    (SQLite's file locks; writers wait up to ``timeout`` seconds).
+
+    >>> import tempfile, os
+    >>> store = SQLiteStore(os.path.join(tempfile.mkdtemp(), "s.db"))
+    >>> store.list_sessions()
+    []
+    """
+
+    def __init__(self, path: str | os.PathLike[str], *, timeout: float = 30.0) -> None:
+        self.path = Path(path)
+        self.timeout = timeout
+        self._local = threading.local()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self.transaction() as db:
+            for statement in filter(str.strip, _SCHEMA.split(";")):
+                db.execute(statement)
+            row = db.execute("SELECT version FROM schema_info").fetchone()
+            if row is None:
+                db.execute("INSERT INTO schema_info VALUES (?)", (SCHEMA_VERSION,))
+            elif row[0] != SCHEMA_VERSION:
+                raise StoreError(f"{self.path} has schema {row[0]}; this build reads {SCHEMA_VERSION}.")
+
+    def __repr__(self) -> str:
+        return f"SQLiteStore({str(self.path)!r})"
+
+    # connections -----------------------------------------------------------------------
+    def connection(self) -> sqlite3.Connection:
+        """This thread's connection (autocommit; transactions are explicit)."""
+        db = getattr(self._local, "db", None)
+        if db is None or getattr(self._local, "pid", None) != os.getpid():
+            db = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None,
+                                 check_same_thread=False)
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+            db.execute(f"PRAGMA busy_timeout={int(self.timeout * 1000)}")
+            self._local.db, self._local.pid = db, os.getpid()
+        return db
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """``BEGIN IMMEDIATE`` ... ``COMMIT``: writers are serialised, readers are not blocked."""
+        db = self.connection()
+        try:
+            db.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            raise StoreError(f"The store {self.path} is busy or unwritable: {exc}") from exc
+        try:
+            yield db
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        else:
+            db.execute("COMMIT")
+
+    # writes ----------------------------------------------------------------------------
+    def create_session(self, session_id: str, state: State, record: VersionRecord, *,
+                       owner: str | None = None) -> None:
+        with self.transaction() as db:
+            try:
+                db.execute("INSERT INTO sessions (id, owner, created_at) VALUES (?, ?, ?)",
+                           (session_id, owner, record.created_at))
+            except sqlite3.IntegrityError as exc:
+                raise VersionConflict(f"Session {session_id!r} already exists.") from exc
+            self._write_version(db, session_id, record, state)
+
+    def append_version(self, session_id: str, record: VersionRecord, state: State) -> None:
+        with self.transaction() as db:
+            head = self._head(db, session_id)
+            if record.version != head + 1:
+                raise VersionConflict(
+                    f"Session {session_id!r} is at version {head}; version {record.version} "
+                    f"cannot follow it. Reload the session and run the command again.",
+                    head=head,
+                )
+            self._write_version(db, session_id, record, state)
+
+    def _write_version(self, db: sqlite3.Connection, session_id: str, record: VersionRecord,
+                       state: State) -> None:
+        db.executemany(
+            "INSERT OR IGNORE INTO stems (hash, payload) VALUES (?, ?)",
+            [(s.hash, _pack(s.to_dict(with_hashes=False))) for s in state.stems],
+        )
+        db.execute(
+            "INSERT INTO versions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (session_id, record.version, record.parent, record.command, json.dumps(list(record.agents)),
+             record.summary, record.created_at, record.seed, json.dumps(state.meta.to_dict()),
+             json.dumps([s.hash for s in state.stems])),
+        )
+
+    def close_session(self, session_id: str, closed_at: str) -> None:
+        with self.transaction() as db:
+            self._require(db, session_id)
+            db.execute("UPDATE sessions SET closed_at = COALESCE(closed_at, ?) WHERE id = ?",
+                       (closed_at, session_id))
+
+    # reads -----------------------------------------------------------------------------
+    def head(self, session_id: str) -> int:
+        return self._head(self.connection(), session_id)
+
+    def _head(self, db: sqlite3.Connection, session_id: str) -> int:
+        row = db.execute("SELECT MAX(version) FROM versions WHERE session_id = ?", (session_id,)).fetchone()
+        if row[0] is None:
+            raise NotFound("session", session_id)
+        return int(row[0])
+
+    def _require(self, db: sqlite3.Connection, session_id: str) -> None:
+        if db.execute("SELECT 1 FROM sessions WHERE id = ?", (session_id,)).fetchone() is None:
+            raise NotFound("session", session_id)
+
+    def load_state(self, session_id: str, version: int) -> State:
+        db = self.connection()
+        row = db.execute("SELECT meta, stems FROM versions WHERE session_id = ? AND version = ?",
+                         (session_id, int(version))).fetchone()
+        if row is None:
+            head = self._head(db, session_id)
+            raise NotFound("version", version, [str(v) for v in range(head + 1)][-20:])
+        hashes = json.loads(row[1])
+        payloads = dict(db.execute(
+            f"SELECT hash, payload FROM stems WHERE hash IN ({','.join('?' * len(hashes))})", hashes
+        ).fetchall()) if hashes else {}
+        try:
+            stems = tuple(Stem.from_dict(_unpack(payloads[h])) for h in hashes)
+        except KeyError as exc:
+            raise StoreError(f"Stem {exc} of {session_id} v{version} is missing from {self.path}.") from exc
+        return State(Meta(**json.loads(row[0])), stems)
+
+    def records(self, session_id: str) -> list[VersionRecord]:
+        rows = self.connection().execute(
+            "SELECT version, parent, command, agents, summary, created_at, seed FROM versions "
+            "WHERE session_id = ? ORDER BY version", (session_id,)).fetchall()
+        if not rows:
+            raise NotFound("session", session_id)
+        return [VersionRecord(v, p, c, tuple(json.loads(a)), s, t, seed) for v, p, c, a, s, t, seed in rows]
+
+    def session_info(self, session_id: str) -> dict[str, Any]:
+        row = self.connection().execute(
+            "SELECT id, owner, created_at, closed_at FROM sessions WHERE id = ?", (session_id,)).fetchone()
+        if row is None:
+            raise NotFound("session", session_id)
+        return dict(zip(("id", "owner", "created_at", "closed_at"), row, strict=True))
+
+    def list_sessions(self, *, owner: str | None = None, open_only: bool = False) -> list[str]:
+        sql, args = "SELECT id FROM sessions WHERE 1=1", []
+        if owner is not None:
+            sql += " AND owner = ?"
+            args.append(owner)
+        if open_only:
+            sql += " AND closed_at IS NULL"
+        return [r[0] for r in self.connection().execute(sql + " ORDER BY created_at, id", args)]
+
+    def stats(self) -> dict[str, int]:
+        """Row counts, for tests and the curious: storage grows with what changed."""
+        db = self.connection()
+        return {t: db.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in ("sessions", "versions", "stems")}
+
+
+def _pack(obj: Any) -> bytes:
+    return zlib.compress(json.dumps(obj, separators=(",", ":")).encode(), 6)
+
+
+def _unpack(blob: bytes) -> Any:
+    return json.loads(zlib.decompress(blob))
+
+
+def default_db_path() -> Path:
+    """``ORCHESTRIA_DB`` if set, else ``./orchestria.db``."""
+    return Path(os.environ.get("ORCHESTRIA_DB") or "orchestria.db")
+
+
+def data_dir() -> Path:
+    """Caches and exports: ``ORCHESTRIA_DATA_DIR`` if set, else ``./.orchestria/``."""
+    return Path(os.environ.get("ORCHESTRIA_DATA_DIR") or ".orchestria")
+
+
+_STORES: dict[Path, SQLiteStore] = {}
+_STORES_LOCK = threading.Lock()
+
+
+def default_store() -> SQLiteStore:
+    """The store at :func:`default_db_path` (one instance per path and process)."""
+    path = default_db_path().resolve()
+    with _STORES_LOCK:
+        if path not in _STORES:
+            _STORES[path] = SQLiteStore(path)
+        return _STORES[path]
