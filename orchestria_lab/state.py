@@ -190,8 +190,8 @@ class Stem:
         set_(self, "name", self.name or self.stem_id)
         set_(self, "notes", _check_notes(self.notes))
         set_(self, "effects", tuple(e if isinstance(e, Effect) else Effect(**e) for e in self.effects))
-        set_(self, "gain_db", float(self.gain_db))
-        set_(self, "pan", float(self.pan))
+        set_(self, "gain_db", float(self.gain_db) + 0.0)  # + 0.0 folds -0.0 into 0.0
+        set_(self, "pan", float(self.pan) + 0.0)
         set_(self, "muted", bool(self.muted))
         set_(self, "solo", bool(self.solo))
         for attr in ("tone", "params"):
