@@ -89,6 +89,17 @@ class _StateView:
         """One row per note: stem_id, pitch, start (beats), duration (beats), velocity."""
         return self._state.notes_table()
 
+    @property
+    def plot(self) -> Any:
+        """Pictures of this state: ``.plot.piano_roll()``, ``.waveform()``, ``.spectrogram()``, ``.timeline()``.
+
+        Imported on first use, as pandas does for ``DataFrame.plot``, so the session layer
+        does not load matplotlib.
+        """
+        from orchestria_lab.widgets.plots import PlotAccessor
+
+        return PlotAccessor(self)
+
 
 class VersionView(_StateView):
     """A read-only view of one version, with the same attributes and tables as a Session."""

@@ -1,0 +1,165 @@
+"""Pictures of a session: piano roll, waveform, spectrogram and version timeline (matplotlib).
+
+Every function returns a :class:`matplotlib.figure.Figure` built without pyplot, so it works
+headless, in scripts and in notebooks (where the figure displays itself). Reach them from a
+session as ``session.plot.piano_roll()``.
+
+>>> from orchestria_lab.state import Meta, Note, State, Stem
+>>> st = State(Meta(bpm=90, key="Cm", genre="lo-fi"),
+...            (Stem("bass", role="bass", instrument="sub_bass", notes=[Note(36, 0, 2, 100)]),))
+>>> fig = piano_roll(st)
+>>> [ax.get_title() for ax in fig.axes][:1]
+['Piano roll — 90 bpm, Cm, 4/4, 8 bars']
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+from matplotlib.patches import Patch
+
+from orchestria_lab.music.theory import pitch_name
+from orchestria_lab.music.vocabulary import GM_DRUMS
+from orchestria_lab.state import State
+
+_DRUM_NAMES = {number: name for name, number in GM_DRUMS.items()}
+_ROLE_COLORS = {
+    "drums": "#6c757d", "percussion": "#adb5bd", "bass": "#d62828", "chords": "#1d70b8",
+    "melody": "#f77f00", "pad": "#7b2cbf", "lead": "#e85d75", "arp": "#2a9d8f", "fx": "#8d6e63",
+}
+
+
+def _state_of(obj: Any, version: int | None = None) -> State:
+    if isinstance(obj, State):
+        return obj
+    return obj.state_at(version) if version is not None else obj.state
+
+
+def piano_roll(obj: Any, *, version: int | None = None, figsize: tuple[float, float] = (11, 5)) -> Figure:
+    """Notes of every stem over time (beats), coloured by role; drums in a lane of their own."""
+    state = _state_of(obj, version)
+    pitched = [s for s in state.stems if not s.is_drums and s.notes]
+    drums = [s for s in state.stems if s.is_drums and s.notes]
+    fig = Figure(figsize=figsize, layout="constrained")
+    rows = [3, 1] if drums and pitched else [1]
+    axes = fig.subplots(len(rows), 1, sharex=True, height_ratios=rows, squeeze=False)[:, 0]
+    meta = state.meta
+    handles = []
+    if pitched:
+        ax = axes[0]
+        for stem in pitched:
+            color = _ROLE_COLORS.get(stem.role, "black")
+            alpha = 0.35 if stem.muted else 0.9
+            for n in stem.notes:
+                ax.add_patch(_rect(n.start, n.pitch - 0.4, n.duration, 0.8, color, alpha * (0.5 + n.velocity / 254)))
+            handles.append(Patch(color=color, label=f"{stem.name} ({stem.instrument})"))
+        lo = min(n.pitch for s in pitched for n in s.notes)
+        hi = max(n.pitch for s in pitched for n in s.notes)
+        ax.set_ylim(lo - 2, hi + 2)
+        ticks = [p for p in range(lo - 2, hi + 3) if p % 12 == 0]
+        ax.set_yticks(ticks, [pitch_name(p) for p in ticks])
+        ax.set_ylabel("pitch")
+    if drums:
+        ax = axes[-1]
+        voices = sorted({n.pitch for s in drums for n in s.notes})
+        lane = {p: i for i, p in enumerate(voices)}
+        for stem in drums:
+            color = _ROLE_COLORS.get(stem.role, "black")
+            for n in stem.notes:
+                ax.add_patch(_rect(n.start, lane[n.pitch] - 0.35, min(n.duration, 0.2), 0.7, color, 0.4 + n.velocity / 254))
+            handles.append(Patch(color=color, label=f"{stem.name} ({stem.instrument})"))
+        ax.set_ylim(-0.7, len(voices) - 0.3)
+        ax.set_yticks(range(len(voices)), [_DRUM_NAMES.get(p, str(p)) for p in voices])
+    for ax in axes:
+        ax.set_xlim(0, meta.total_beats)
+        for bar in range(meta.bars + 1):
+            ax.axvline(bar * meta.beats_per_bar, color="0.85", lw=0.8, zorder=0)
+    axes[-1].set_xlabel("beats")
+    axes[0].set_title(f"Piano roll — {meta.bpm} bpm, {meta.key}, {meta.time_signature}, {meta.bars} bars")
+    if handles:
+        axes[0].legend(handles=handles, loc="upper right", fontsize=8)
+    return fig
+
+
+def _rect(x: float, y: float, w: float, h: float, color: str, alpha: float) -> Any:
+    from matplotlib.patches import Rectangle
+
+    return Rectangle((x, y), w, h, facecolor=color, edgecolor="white", linewidth=0.6, alpha=min(alpha, 1.0))
+
+
+def waveform(audio: np.ndarray, *, sr: int, figsize: tuple[float, float] = (11, 3)) -> Figure:
+    """Left and right channels of ``audio`` (shape ``(channels, samples)``) against seconds."""
+    audio = np.atleast_2d(audio)
+    fig = Figure(figsize=figsize, layout="constrained")
+    ax = fig.subplots()
+    t = np.arange(audio.shape[1]) / sr
+    step = max(1, audio.shape[1] // 20_000)  # plotting every sample of minutes of audio helps nobody
+    for ch, label in zip(audio, ("left", "right"), strict=False):
+        ax.plot(t[::step], ch[::step], lw=0.5, label=label, alpha=0.8)
+    ax.set(xlabel="seconds", ylabel="amplitude", ylim=(-1.05, 1.05), title="Waveform")
+    ax.legend(loc="upper right", fontsize=8)
+    return fig
+
+
+def spectrogram(audio: np.ndarray, *, sr: int, n_fft: int = 2048, figsize: tuple[float, float] = (11, 4)) -> Figure:
+    """Log-frequency spectrogram (dB) of the mono sum of ``audio``."""
+    from scipy.signal import stft
+
+    mono = np.atleast_2d(audio).mean(axis=0)
+    f, t, z = stft(mono, fs=sr, nperseg=n_fft, noverlap=n_fft * 3 // 4)
+    db = 20 * np.log10(np.abs(z) + 1e-9)
+    fig = Figure(figsize=figsize, layout="constrained")
+    ax = fig.subplots()
+    mesh = ax.pcolormesh(t, f[1:], db[1:], shading="auto", cmap="magma", vmin=db.max() - 90, vmax=db.max())
+    ax.set(yscale="log", ylim=(30, sr / 2), xlabel="seconds", ylabel="Hz", title="Spectrogram")
+    fig.colorbar(mesh, ax=ax, label="dB")
+    return fig
+
+
+def version_timeline(session: Any, *, figsize: tuple[float, float] = (11, 3)) -> Figure:
+    """One marker per version; arcs show where a rollback took its content from."""
+    versions = session.versions
+    fig = Figure(figsize=figsize, layout="constrained")
+    ax = fig.subplots()
+    ax.plot(versions["version"], np.zeros(len(versions)), "o-", color="#1d70b8")
+    for row in versions.itertuples():
+        if not pd.isna(row.parent) and row.parent != row.version - 1:
+            ax.annotate("", xy=(row.version, 0), xytext=(row.parent, 0),
+                        arrowprops={"arrowstyle": "->", "connectionstyle": "arc3,rad=-0.5", "color": "#d62828"})
+        ax.annotate(str(row.command)[:28], (row.version, 0), rotation=35, fontsize=8,
+                    xytext=(0, 8), textcoords="offset points")
+    ax.set(yticks=[], xlabel="version", title="Version history", ylim=(-1, 2))
+    ax.set_xticks(versions["version"].tolist())
+    return fig
+
+
+def save(fig: Figure, path: str | Path, *, dpi: int = 110) -> Path:
+    """Write ``fig`` to ``path`` (format from the suffix) and return the path."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=dpi)
+    return path
+
+
+class PlotAccessor:
+    """``session.plot.piano_roll()`` and friends, bound to one session or version view."""
+
+    def __init__(self, owner: Any) -> None:
+        self._owner = owner
+
+    def piano_roll(self, **kw: Any) -> Figure:
+        return piano_roll(self._owner, **kw)
+
+    def waveform(self, **kw: Any) -> Figure:
+        return waveform(self._owner.render(), sr=self._owner.sample_rate, **kw)
+
+    def spectrogram(self, **kw: Any) -> Figure:
+        return spectrogram(self._owner.render(), sr=self._owner.sample_rate, **kw)
+
+    def timeline(self, **kw: Any) -> Figure:
+        session = getattr(self._owner, "session", self._owner)
+        return version_timeline(session, **kw)
