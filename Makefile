@@ -21,6 +21,8 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
+	if ls notebooks/*.ipynb >/dev/null 2>&1; then \
+	  $(BIN)/python -m pytest -p no:cacheprovider --nbval-lax --sanitize-with notebooks/sanitize.cfg notebooks/ -o addopts= ; fi
 
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -x -m "not slow"

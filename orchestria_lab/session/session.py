@@ -100,6 +100,12 @@ class _StateView:
 
         return PlotAccessor(self)
 
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
+        """Rich display in Jupyter: summary, stems table and a player (see ``widgets.display``)."""
+        from orchestria_lab.widgets.display import mimebundle
+
+        return mimebundle(self)
+
 
 class VersionView(_StateView):
     """A read-only view of one version, with the same attributes and tables as a Session."""
