@@ -1,0 +1,51 @@
+"""The FastAPI app of the REST shim. ``create_app`` only assembles: state, handlers,
+middleware, routers. Serve it with ``orchestria serve`` or
+``uvicorn orchestria_lab.server.app:create_app --factory``.
+
+>>> import os, tempfile
+>>> app = create_app(store=SQLiteStore(os.path.join(tempfile.mkdtemp(), "a.db")))
+>>> sorted({r.path for r in app.routes if r.path.startswith("/v1/sessions/{session_id}/c")})
+['/v1/sessions/{session_id}/command']
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+
+from orchestria_lab import __version__
+from orchestria_lab.server.deps import ALLOWANCE_STATE
+from orchestria_lab.server.downloads import Signer
+from orchestria_lab.server.handlers import install_error_handlers
+from orchestria_lab.server.middleware import BodyLimit, RateLimitHeaders
+from orchestria_lab.server.routers import agents, commands, downloads, exports, sessions
+from orchestria_lab.server.settings import Settings
+from orchestria_lab.server.tables import ensure_tables
+from orchestria_lab.session.store import SQLiteStore, default_store
+
+__all__ = ["create_app"]
+
+DESCRIPTION = """The API preview of Orchestria Lab: the same versioned sessions as the Python
+library, over HTTP. Every request sends `Authorization: Bearer <key>`; make keys with
+`orchestria keys create --account NAME`. Errors are `{"error": {"code", "message", ...}}`."""
+
+
+def create_app(*, store: SQLiteStore | None = None, settings: Settings | None = None) -> FastAPI:
+    """The app over ``store`` (default: ``ORCHESTRIA_DB``) with ``settings`` (default: the env)."""
+    settings = settings or Settings.from_env()
+    store = store or default_store()
+    ensure_tables(store)
+    app = FastAPI(title="Orchestria Lab API (preview)", version=__version__, description=DESCRIPTION)
+    app.state.store, app.state.settings = store, settings
+    app.state.signer = Signer.for_store(store, secret=settings.secret, ttl_s=settings.signed_url_ttl_s)
+    install_error_handlers(app)
+    app.add_middleware(RateLimitHeaders, state_key=ALLOWANCE_STATE)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    if settings.cors_origins:
+        app.add_middleware(CORSMiddleware, allow_origins=list(settings.cors_origins),
+                           allow_methods=["GET", "POST", "DELETE"],
+                           allow_headers=["Authorization", "Content-Type", "Accept"],
+                           expose_headers=["Retry-After", "X-RateLimit-Limit", "X-RateLimit-Remaining"])
+    for module in (sessions, commands, exports, downloads, agents):
+        app.include_router(module.router)
+    return app

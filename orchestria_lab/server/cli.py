@@ -1,0 +1,73 @@
+"""``orchestria serve`` and ``orchestria keys create|list|revoke``.
+
+>>> import argparse
+>>> parser = argparse.ArgumentParser(prog="orchestria")
+>>> register(parser.add_subparsers())
+>>> args = parser.parse_args(["serve", "--port", "8123"])
+>>> args.host, args.port, args.func is serve
+('127.0.0.1', 8123, True)
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from orchestria_lab.session.store import default_db_path, default_store
+
+
+def serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    print(f"Orchestria Lab API on http://{args.host}:{args.port}/v1 (docs: /docs), "
+          f"database {default_db_path().resolve()}", flush=True)
+    uvicorn.run("orchestria_lab.server.app:create_app", factory=True, host=args.host, port=args.port,
+                workers=args.workers, log_level=args.log_level)
+    return 0
+
+
+def keys_create(args: argparse.Namespace) -> int:
+    from orchestria_lab.server.keys import create_key
+
+    new = create_key(default_store(), args.account)
+    print(f"Created {new.key_id} for account {new.account}. The key is shown once; keep it secret:")
+    print(new.key)
+    return 0
+
+
+def keys_list(args: argparse.Namespace) -> int:
+    from orchestria_lab.server.keys import list_keys
+
+    table = list_keys(default_store(), account=args.account)
+    print(table.to_string(index=False) if len(table) else "No keys yet: orchestria keys create --account NAME")
+    return 0
+
+
+def keys_revoke(args: argparse.Namespace) -> int:
+    from orchestria_lab.server.keys import revoke_key
+
+    revoke_key(default_store(), args.key_id)
+    print(f"Revoked {args.key_id}.")
+    return 0
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add ``serve`` and ``keys`` to the ``orchestria`` command."""
+    p = subparsers.add_parser("serve", help="run the REST API (uses ORCHESTRIA_DB and ORCHESTRIA_DATA_DIR)")
+    p.add_argument("--host", default="127.0.0.1", help="interface to listen on (default: 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
+    p.add_argument("--workers", type=int, default=1, help="server processes sharing the database (default: 1)")
+    p.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
+    p.set_defaults(func=serve)
+
+    keys = subparsers.add_parser("keys", help="create, list and revoke API keys")
+    actions = keys.add_subparsers(dest="keys_command", metavar="ACTION")
+    actions.required = True
+    create = actions.add_parser("create", help="make a key for an account; prints it on the last line")
+    create.add_argument("--account", required=True, help="the account the key acts for")
+    create.set_defaults(func=keys_create)
+    listing = actions.add_parser("list", help="list keys (never their secrets)")
+    listing.add_argument("--account", default=None, help="only this account's keys")
+    listing.set_defaults(func=keys_list)
+    revoke = actions.add_parser("revoke", help="revoke a key by its id (key_...)")
+    revoke.add_argument("key_id")
+    revoke.set_defaults(func=keys_revoke)

@@ -1,0 +1,185 @@
+"""Downloads: stem and mix files rendered on demand and cached, exports, signed URLs.
+
+Nothing here builds a file path from what a client sent: stems are looked up in the
+session's state, export files in the exports table, and cached renders are named by a
+digest of what defines them. So ``..`` and friends can only ever find nothing.
+
+A signed URL grants one ``GET`` of one path (with its query) until it expires, on behalf
+of the key that asked for it; revoking that key revokes its URLs too.
+
+>>> signer = Signer(b"k" * 32, ttl_s=60)
+>>> url = signer.sign("/v1/sessions/ses_0123456789abcdef/audio", {"version": "2"}, "key_abc", now=1000)
+>>> url
+'/v1/sessions/ses_0123456789abcdef/audio?version=2&expires=1060&key=key_abc&sig=...'
+>>> from urllib.parse import urlsplit, parse_qsl
+>>> parts = urlsplit(url)
+>>> signer.verify(parts.path, dict(parse_qsl(parts.query)), now=1030)
+'key_abc'
+>>> signer.verify(parts.path, {**dict(parse_qsl(parts.query)), "version": "1"}, now=1030)
+Traceback (most recent call last):
+...
+orchestria_lab.server.errors.Forbidden: This URL's signature does not match it: it was changed or cut. Ask the API for a fresh URL.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import os
+import re
+import secrets
+import shutil
+import tempfile
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlencode
+
+from orchestria_lab.errors import NotFound, StoreError
+from orchestria_lab.server.errors import Forbidden, Unauthorized
+from orchestria_lab.session.session import Session, now_iso
+from orchestria_lab.session.store import SQLiteStore
+
+#: Export formats and their file suffixes.
+FORMATS = {"wav": "wav", "flac": "flac", "mp3": "mp3", "midi": "mid"}
+EXPORT_ID_RE = re.compile(r"^exp_[0-9a-f]{16}$")
+SIGNING_PARAMS = ("expires", "key", "sig")
+
+
+class Signer:
+    """HMAC-SHA256 signatures over a path, its query and an expiry time."""
+
+    def __init__(self, secret: bytes, *, ttl_s: int) -> None:
+        self._secret, self.ttl_s = secret, ttl_s
+
+    @classmethod
+    def for_store(cls, store: SQLiteStore, *, secret: str | None, ttl_s: int) -> Signer:
+        """Sign with ``secret`` if given, else with one made once and kept in the database,
+        so every server process on that database accepts every other's URLs."""
+        if secret is None:
+            with store.transaction() as db:
+                db.execute("INSERT OR IGNORE INTO server_secrets (name, value) VALUES ('url_signing', ?)",
+                           (secrets.token_hex(32),))
+                secret = db.execute("SELECT value FROM server_secrets WHERE name = 'url_signing'").fetchone()[0]
+        return cls(secret.encode(), ttl_s=ttl_s)
+
+    def _signature(self, path: str, params: Mapping[str, str], key_id: str, expires: str) -> str:
+        # Over the decoded path: what ASGI servers hand the app, however the client quoted it.
+        query = urlencode(sorted((k, v) for k, v in params.items() if k not in SIGNING_PARAMS))
+        message = "\n".join(("GET", path, query, key_id, expires))
+        return hmac.new(self._secret, message.encode(), hashlib.sha256).hexdigest()
+
+    def sign(self, path: str, params: Mapping[str, Any], key_id: str, *, now: float | None = None) -> str:
+        """``path?query`` with ``expires``, ``key`` and ``sig`` added."""
+        expires = str(int(time.time() if now is None else now) + self.ttl_s)
+        plain = {k: str(v) for k, v in params.items()}
+        sig = self._signature(unquote(path), plain, key_id, expires)
+        return f"{path}?{urlencode({**plain, 'expires': expires, 'key': key_id, 'sig': sig})}"
+
+    def verify(self, path: str, params: Mapping[str, str], *, now: float | None = None) -> str:
+        """The key id a signed URL acts for, given its decoded ``path`` and its query.
+
+        :class:`Forbidden` if the signature does not match, :class:`Unauthorized` once expired.
+        """
+        expires, key_id, sig = (params.get(name, "") for name in SIGNING_PARAMS)
+        expected = self._signature(path, params, key_id, expires)
+        if not hmac.compare_digest(expected.encode(), sig.encode()):
+            raise Forbidden("This URL's signature does not match it: it was changed or cut. "
+                            "Ask the API for a fresh URL.")
+        if int(expires) < (time.time() if now is None else now):
+            raise Unauthorized("This signed URL has expired. Ask the API again (GET .../stems or "
+                               "the export) for fresh URLs, or send the bearer key.", expired_at=int(expires))
+        return key_id
+
+
+# rendered files ---------------------------------------------------------------------------
+def rendered_file(session: Session, *, version: int, fmt: str, cache_dir: Path,
+                  stem_id: str | None = None) -> Path:
+    """The mix (or one stem) of ``version`` as a ``fmt`` file, rendered once and cached.
+
+    The cache name is a digest of what defines the sound, so a stem shared by many
+    versions is rendered once, and no client input ever becomes part of a path.
+    """
+    state = session.state_at(version)
+    stems = [state.stem(stem_id)] if stem_id is not None else list(state.stems)
+    identity = json.dumps([state.meta.to_dict(), [s.hash for s in stems], stem_id is None, fmt], sort_keys=True)
+    target = cache_dir / f"{hashlib.sha256(identity.encode()).hexdigest()[:32]}.{FORMATS[fmt]}"
+    if not target.exists():
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(dir=cache_dir) as tmp:
+            written = _export(session, Path(tmp), f"render.{FORMATS[fmt]}", fmt=fmt, version=version,
+                              stems=[stem_id] if stem_id is not None else False)
+            audio = [p for p in written if p.suffix != ".json"]
+            if len(audio) != 1:
+                raise StoreError(f"Rendering {stem_id or 'the mix'} gave {len(audio)} files, not one.")
+            os.replace(audio[0], target)
+    return target
+
+
+def _export(session: Session, folder: Path, name: str, **kw: Any) -> list[Path]:
+    session.export(folder / name, **kw)
+    return sorted(p for p in folder.rglob("*") if p.is_file())
+
+
+# exports ----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ExportRecord:
+    """One export: which session, version and format, and its files (name, bytes)."""
+
+    id: str
+    account: str
+    session_id: str
+    version: int
+    format: str
+    created_at: str
+    files: tuple[tuple[str, int], ...]
+
+
+def create_export(store: SQLiteStore, session: Session, account: str, *, fmt: str,
+                  stems: bool | list[str], version: int | None, data_dir: Path) -> ExportRecord:
+    """Write an export of ``session`` under ``data_dir/exports/<id>/`` and register it."""
+    version = session.version if version is None else version
+    state = session.state_at(version)
+    if isinstance(stems, list):
+        for stem_id in stems:
+            state.stem(stem_id)
+    export_id = "exp_" + secrets.token_hex(8)
+    folder = data_dir / "exports" / export_id
+    folder.mkdir(parents=True)
+    try:
+        written = _export(session, folder, f"{session.id}-v{version}.{FORMATS[fmt]}", stems=stems,
+                          version=version, format=fmt)
+        files = tuple((p.relative_to(folder).as_posix(), p.stat().st_size) for p in written)
+        record = ExportRecord(export_id, account, session.id, version, fmt, now_iso(), files)
+        with store.transaction() as db:
+            db.execute("INSERT INTO exports (id, account, session_id, version, format, created_at, files) "
+                       "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                       (record.id, account, session.id, version, fmt, record.created_at, json.dumps(files)))
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    return record
+
+
+def load_export(store: SQLiteStore, export_id: str, account: str) -> ExportRecord:
+    """The export ``export_id`` if ``account`` made it; else :class:`NotFound` (never 403)."""
+    row = None
+    if isinstance(export_id, str) and EXPORT_ID_RE.match(export_id):
+        row = store.connection().execute(
+            "SELECT id, account, session_id, version, format, created_at, files FROM exports "
+            "WHERE id = ? AND account = ?", (export_id, account)).fetchone()
+    if row is None:
+        raise NotFound("export", export_id)
+    files = tuple((name, size) for name, size in json.loads(row[6]))
+    return ExportRecord(*row[:6], files=files)
+
+
+def export_file(record: ExportRecord, name: str, data_dir: Path) -> Path:
+    """The file ``name`` of an export: only a name the export listed is ever served."""
+    names = [n for n, _ in record.files]
+    if name not in names:
+        raise NotFound("file", name, names)
+    return data_dir / "exports" / record.id / name

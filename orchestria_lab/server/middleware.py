@@ -1,0 +1,65 @@
+"""Two small ASGI middlewares: the request-body limit, and the rate-limit headers."""
+
+from __future__ import annotations
+
+import json
+
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from orchestria_lab.server.errors import PayloadTooLarge
+
+
+class BodyLimit:
+    """413 for a body over ``max_bytes``: at once if Content-Length says so, else as it streams."""
+
+    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+        self.app, self.max_bytes = app, max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        declared = Headers(scope=scope).get("content-length", "")
+        if declared.isdigit() and int(declared) > self.max_bytes:
+            body = json.dumps({"error": PayloadTooLarge(self.max_bytes).to_dict()}).encode()
+            await send({"type": "http.response.start", "status": 413,
+                        "headers": [(b"content-type", b"application/json"),
+                                    (b"content-length", str(len(body)).encode()),
+                                    (b"connection", b"close")]})
+            await send({"type": "http.response.body", "body": body})
+            return None
+        seen = 0
+
+        async def limited_receive() -> Message:
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > self.max_bytes:
+                # FastAPI re-raises HTTPExceptions met while reading the body; the
+                # app's handler then answers in the usual error shape.
+                raise HTTPException(413, PayloadTooLarge(self.max_bytes).message)
+            return message
+
+        await self.app(scope, limited_receive, send)
+
+
+class RateLimitHeaders:
+    """``X-RateLimit-Limit`` and ``X-RateLimit-Remaining`` on every authenticated answer."""
+
+    def __init__(self, app: ASGIApp, *, state_key: str) -> None:
+        self.app, self.state_key = app, state_key
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+
+        async def send_with_headers(message: Message) -> None:
+            allowance = scope.get("state", {}).get(self.state_key)
+            if message["type"] == "http.response.start" and allowance is not None:
+                headers = MutableHeaders(scope=message)
+                headers["X-RateLimit-Limit"] = str(allowance.limit)
+                headers["X-RateLimit-Remaining"] = str(allowance.remaining)
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)

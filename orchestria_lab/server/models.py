@@ -1,0 +1,205 @@
+"""The JSON the REST shim reads and writes, as Pydantic models (and so as ``/openapi.json``).
+
+>>> SessionCreate(bpm=90, key="Cm", genre="lo-fi").bars
+8
+>>> CommandRequest(text="")
+Traceback (most recent call last):
+...
+pydantic_core._pydantic_core.ValidationError: 1 validation error for CommandRequest
+text
+  String should have at least 1 character ...
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from orchestria_lab.state import SAMPLE_RATES
+
+#: The longest command text, in characters (longer answers 422).
+MAX_COMMAND_CHARS = 2000
+ExportFormat = Literal["wav", "flac", "mp3", "midi"]
+AudioFormat = Literal["wav", "flac", "mp3"]
+SampleRate = Literal[SAMPLE_RATES]  # type: ignore[valid-type]
+StemId = Annotated[str, Field(min_length=1, max_length=64)]
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class SessionCreate(_Body):
+    """A new session's settings; the session starts at version 0, with no stems."""
+
+    bpm: float = Field(ge=20, le=300, allow_inf_nan=False, examples=[90])
+    key: str = Field(min_length=1, max_length=32, description="C, Cm, F#m, Bb, 'e flat major', 'D dorian' ...",
+                     examples=["Cm"])
+    genre: str = Field(min_length=1, max_length=64, description="a style, or free text mapped to the nearest",
+                       examples=["lo-fi"])
+    time_signature: str = Field("4/4", pattern=r"^[0-9]{1,2}/[0-9]{1,2}$")
+    bars: int = Field(8, ge=1, le=256)
+    sample_rate: SampleRate = 44100
+    seed: int | None = Field(None, ge=0, le=2**63 - 1)
+
+
+class CommandRequest(_Body):
+    text: str = Field(min_length=1, max_length=MAX_COMMAND_CHARS, examples=["Add warm piano chords with reverb"])
+    dry_run: bool = Field(False, description="return the plan and change nothing")
+
+
+class RollbackRequest(_Body):
+    version: int = Field(ge=0, description="the version whose content the new version restores")
+
+
+class ExportRequest(_Body):
+    format: ExportFormat = "wav"
+    stems: bool | Annotated[list[StemId], Field(max_length=64)] = Field(
+        False, description="false: the mix; true: every stem; a list: those stems")
+    version: int | None = Field(None, ge=0, description="default: the current version")
+
+
+# answers ----------------------------------------------------------------------------------
+class ErrorDetail(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    code: str
+    message: str
+
+
+class ErrorBody(BaseModel):
+    error: ErrorDetail
+
+
+class EffectOut(BaseModel):
+    type: str
+    params: dict[str, Any]
+
+
+class StemOut(BaseModel):
+    id: str
+    name: str
+    role: str
+    instrument: str
+    agent: str
+    effects: list[EffectOut]
+    gain_db: float
+    pan: float
+    muted: bool
+    solo: bool
+    notes: int = Field(description="how many notes")
+    hash: str
+    notes_hash: str
+    version: int
+    format: AudioFormat
+    duration_s: float
+    sample_rate: int
+    url: str = Field(description="the stem's audio; send the bearer key")
+    midi_url: str = Field(description="the stem as a MIDI file; send the bearer key")
+    signed_url: str = Field(description="the audio, without a key, until it expires (for <audio> tags)")
+
+
+class DiffRow(BaseModel):
+    stem_id: str | None
+    what: str
+    field: str | None
+    before: Any
+    after: Any
+    notes_added: int
+    notes_removed: int
+
+
+class VersionOut(BaseModel):
+    version: int
+    parent: int | None
+    command: str
+    agents: list[str]
+    summary: str = Field(description="the diff from the parent, in words")
+    created_at: str
+    seed: int
+    diff: list[DiffRow] | None = Field(None, description="the diff from the parent (GET .../versions?diff=true)")
+
+
+class AgentState(BaseModel):
+    name: str
+    state: str = Field(description="idle or working")
+
+
+class SessionOut(BaseModel):
+    id: str
+    bpm: float
+    key: str
+    genre: str
+    time_signature: str
+    bars: int
+    sample_rate: int
+    seed: int
+    version: int
+    created_at: str
+    stems: list[StemOut]
+    versions: list[VersionOut]
+    agents: list[AgentState]
+
+
+class SessionListItem(BaseModel):
+    id: str
+    version: int
+    created_at: str
+
+
+class NoteOut(BaseModel):
+    stem_id: str
+    pitch: int
+    start: float = Field(description="beats")
+    duration: float = Field(description="beats")
+    velocity: int
+
+
+class PlanStep(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    agent: str
+    intent: str
+    target: str | None = None
+    params: dict[str, Any] = {}
+
+
+class CommandResultOut(BaseModel):
+    version: int | None = Field(description="the version the command made (a dry run: the current one)")
+    message: str
+    plan: list[PlanStep]
+    diff: list[DiffRow]
+
+
+class FileOut(BaseModel):
+    name: str
+    bytes: int
+    url: str
+    signed_url: str
+
+
+class ExportOut(BaseModel):
+    id: str
+    session_id: str
+    version: int
+    format: ExportFormat
+    created_at: str
+    files: list[FileOut]
+
+
+class ParameterOut(BaseModel):
+    name: str
+    type: str
+    range: list[Any] | None = Field(description="[low, high] for numbers, the choices for strings")
+    default: Any
+    unit: str
+    description: str
+
+
+class AgentOut(BaseModel):
+    name: str
+    description: str
+    capabilities: list[str] = Field(description="the intents the agent handles")
+    parameters: list[ParameterOut]
+    status: str = Field(description="ready, untrained, busy or error")
+    backend: str = Field(description="rules, baseline or model")
+    state: str = Field(description="idle or working, right now")

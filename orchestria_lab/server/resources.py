@@ -1,0 +1,139 @@
+"""Sessions, stems, versions and exports as the JSON of :mod:`orchestria_lab.server.models`.
+
+Plain functions from the session model to dicts; the routers only call them.
+
+>>> links = Links("http://127.0.0.1:8000/", None, "key_0")
+>>> links.url("/v1/sessions/ses_0123456789abcdef/stems/bass/audio", version=3)
+'http://127.0.0.1:8000/v1/sessions/ses_0123456789abcdef/stems/bass/audio?version=3'
+>>> plain([np.int64(2), {"a": np.float64(0.5)}, (1, None)])
+[2, {'a': 0.5}, [1, None]]
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote, urlencode
+
+import numpy as np
+import pandas as pd
+
+from orchestria_lab.server.downloads import ExportRecord, Signer
+from orchestria_lab.session.session import Session
+from orchestria_lab.session.store import SQLiteStore, VersionRecord
+from orchestria_lab.state import Meta, Stem
+
+
+@dataclass(frozen=True)
+class Links:
+    """Absolute URLs for one request: plain ones (with the bearer key) and signed ones."""
+
+    base_url: str
+    signer: Signer | None
+    key_id: str
+
+    def url(self, path: str, **params: Any) -> str:
+        query = urlencode({k: v for k, v in params.items() if v is not None})
+        return self.base_url.rstrip("/") + path + (f"?{query}" if query else "")
+
+    def signed(self, path: str, **params: Any) -> str:
+        assert self.signer is not None, "Links without a signer cannot sign."
+        return self.base_url.rstrip("/") + self.signer.sign(path, params, self.key_id)
+
+
+def plain(value: Any) -> Any:
+    """``value`` with numpy scalars, tuples and NA made JSON-ready."""
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [plain(v) for v in value]
+    if isinstance(value, np.generic):
+        return value.item()
+    if value is pd.NA or value is pd.NaT:
+        return None
+    return value
+
+
+def records(df: pd.DataFrame) -> list[dict[str, Any]]:
+    """A table as JSON-ready records (the same columns, one dict per row)."""
+    return [plain(r) for r in df.astype(object).where(df.notna(), None).to_dict("records")]
+
+
+def stem_out(session_id: str, stem: Stem, meta: Meta, version: int, links: Links) -> dict[str, Any]:
+    base = f"/v1/sessions/{session_id}/stems/{quote(stem.stem_id, safe='')}"
+    return {
+        "id": stem.stem_id, "name": stem.name, "role": stem.role, "instrument": stem.instrument,
+        "agent": stem.agent, "effects": [e.to_dict() for e in stem.effects], "gain_db": stem.gain_db,
+        "pan": stem.pan, "muted": stem.muted, "solo": stem.solo, "notes": len(stem.notes),
+        "hash": stem.hash, "notes_hash": stem.notes_hash, "version": version, "format": "wav",
+        "duration_s": round(meta.duration_s, 6), "sample_rate": meta.sample_rate,
+        "url": links.url(base + "/audio", version=version),
+        "midi_url": links.url(base + "/midi", version=version),
+        "signed_url": links.signed(base + "/audio", version=version),
+    }
+
+
+def stems_out(session: Session, links: Links, version: int | None = None) -> list[dict[str, Any]]:
+    version = session.version if version is None else version
+    state = session.state_at(version)
+    return [stem_out(session.id, s, state.meta, version, links) for s in state.stems]
+
+
+def version_out(record: VersionRecord, diff: pd.DataFrame | None = None) -> dict[str, Any]:
+    out = record.to_dict()
+    if diff is not None:
+        out["diff"] = records(diff)
+    return out
+
+
+def versions_out(session: Session, *, with_diff: bool = False) -> list[dict[str, Any]]:
+    """Every version; ``with_diff`` adds each one's diff from the version before it
+    (what its summary says in words; a rollback's parent is the version it restored)."""
+    return [version_out(r, session.diff(max(r.version - 1, 0), r.version) if with_diff else None)
+            for r in session.records]
+
+
+def session_out(session: Session, links: Links) -> dict[str, Any]:
+    """The session as JSON: meta, version, stems, versions and the agents' live state."""
+    from orchestria_lab.session.conductor import agent_states
+
+    meta = session.meta
+    return {
+        "id": session.id, **{k: meta[k] for k in ("bpm", "key", "genre", "time_signature", "bars",
+                                                   "sample_rate", "seed")},
+        "version": session.version, "created_at": session.store.session_info(session.id)["created_at"],
+        "stems": stems_out(session, links), "versions": versions_out(session),
+        "agents": [{"name": name, "state": state} for name, state in agent_states(session.id).items()],
+    }
+
+
+def session_list(store: SQLiteStore, account: str) -> list[dict[str, Any]]:
+    """The account's open sessions, oldest first: id, version, created_at."""
+    return [{"id": sid, "version": store.head(sid), "created_at": store.session_info(sid)["created_at"]}
+            for sid in store.list_sessions(owner=account, open_only=True)]
+
+
+def agents_out() -> list[dict[str, Any]]:
+    """Every registered agent's spec (name, description, capabilities, parameters, status,
+    backend) and whether it is working right now."""
+    from orchestria_lab.agents.registry import registered
+    from orchestria_lab.session.conductor import agent_states
+
+    states = agent_states()
+    return [{**agent.spec.to_dict(), "state": states.get(name, "idle")} for name, agent in registered().items()]
+
+
+def command_out(result: Any) -> dict[str, Any]:
+    """A conductor ``CommandResult`` as JSON: version, message, plan and diff (records)."""
+    d = result.to_dict()
+    return {"version": d.get("version"), "message": d.get("message", ""),
+            "plan": plain(d.get("plan", [])), "diff": plain(d.get("diff", []))}
+
+
+def export_out(record: ExportRecord, links: Links) -> dict[str, Any]:
+    files = []
+    for name, size in record.files:
+        path = f"/v1/exports/{record.id}/files/{quote(name)}"
+        files.append({"name": name, "bytes": size, "url": links.url(path), "signed_url": links.signed(path)})
+    return {"id": record.id, "session_id": record.session_id, "version": record.version,
+            "format": record.format, "created_at": record.created_at, "files": files}

@@ -1,0 +1,77 @@
+"""Sessions: create, list, read, close; their stems, notes, versions, diffs and rollbacks."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Response
+
+from orchestria_lab.server.deps import Caller, CurrentSettings, OwnedSession, RequestLinks, Store, require_key
+from orchestria_lab.server.limits import open_session_slot
+from orchestria_lab.server.models import (
+    DiffRow, NoteOut, RollbackRequest, SessionCreate, SessionListItem, SessionOut, StemOut, VersionOut,
+)
+from orchestria_lab.server.resources import (
+    records, session_list, session_out, stems_out, version_out, versions_out,
+)
+from orchestria_lab.server.routers import COMMON_ERRORS, error_responses
+from orchestria_lab.session.session import Session, now_iso
+
+router = APIRouter(prefix="/v1/sessions", tags=["sessions"], dependencies=[Depends(require_key)],
+                   responses=COMMON_ERRORS)
+
+Version = Annotated[int | None, Query(ge=0, description="default: the current version")]
+
+
+@router.get("", response_model=list[SessionListItem], summary="The account's open sessions")
+def list_sessions(caller: Caller, store: Store) -> list[dict]:
+    return session_list(store, caller.account)
+
+
+@router.post("", status_code=201, response_model=SessionOut, summary="Open a session at version 0")
+def create_session(body: SessionCreate, caller: Caller, store: Store, settings: CurrentSettings,
+                   links: RequestLinks) -> dict:
+    with open_session_slot(store, caller.account, settings.max_open_sessions):
+        session = Session.create(**body.model_dump(), store=store, owner=caller.account)
+    return session_out(session, links)
+
+
+@router.get("/{session_id}", response_model=SessionOut, summary="A session: meta, stems, versions, agents")
+def get_session(session: OwnedSession, links: RequestLinks) -> dict:
+    return session_out(session, links)
+
+
+@router.delete("/{session_id}", status_code=204, response_class=Response,
+               summary="Close a session, freeing one of the account's open-session slots")
+def close_session(session: OwnedSession, store: Store) -> Response:
+    store.close_session(session.id, now_iso())
+    return Response(status_code=204)
+
+
+@router.get("/{session_id}/stems", response_model=list[StemOut], summary="Stems with their download URLs")
+def get_stems(session: OwnedSession, links: RequestLinks, version: Version = None) -> list[dict]:
+    return stems_out(session, links, version)
+
+
+@router.get("/{session_id}/notes", response_model=list[NoteOut], summary="The notes table")
+def get_notes(session: OwnedSession, version: Version = None) -> list[dict]:
+    view = session if version is None else session.at(version)
+    return records(view.notes)
+
+
+@router.get("/{session_id}/versions", response_model=list[VersionOut], summary="The version history")
+def get_versions(session: OwnedSession,
+                 diff: Annotated[bool, Query(description="add each version's diff table")] = False) -> list[dict]:
+    return versions_out(session, with_diff=diff)
+
+
+@router.get("/{session_id}/diff", response_model=list[DiffRow], summary="What changed from a to b")
+def get_diff(session: OwnedSession, a: Annotated[int, Query(ge=0)],
+             b: Annotated[int | None, Query(ge=0, description="default: the current version")] = None) -> list[dict]:
+    return records(session.diff(a, b))
+
+
+@router.post("/{session_id}/rollback", response_model=VersionOut, responses=error_responses(409),
+             summary="A new version that restores an old one")
+def rollback(body: RollbackRequest, session: OwnedSession) -> dict:
+    return version_out(session.rollback(body.version))

@@ -1,0 +1,203 @@
+"""Real servers on loopback for the REST shim's tests.
+
+``live_server(**limits)`` runs uvicorn in a thread on a socket bound to 127.0.0.1:0, over a
+fresh SQLite file and data dir; ``spawn_server`` runs ``orchestria serve`` in a subprocess.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+
+from orchestria_lab.server.app import create_app
+from orchestria_lab.server.keys import create_key
+from orchestria_lab.server.settings import Settings
+from orchestria_lab.session.session import Session
+from orchestria_lab.session.store import SQLiteStore
+from orchestria_lab.state import Edit, Note, Stem
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass
+class LiveServer:
+    url: str
+    store: SQLiteStore
+    settings: Settings
+
+    def key(self, account: str = "alice") -> str:
+        return create_key(self.store, account).key
+
+    def client(self, key: str | None = None, **kw) -> httpx.Client:
+        headers = {"Authorization": f"Bearer {key}"} if key else {}
+        return httpx.Client(base_url=self.url, headers=headers, timeout=30, **kw)
+
+
+def _loopback_socket() -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    return sock
+
+
+@pytest.fixture(scope="session")
+def live_server_factory(tmp_path_factory) -> Iterator:
+    running: list[tuple[uvicorn.Server, threading.Thread]] = []
+
+    def start(**limits) -> LiveServer:
+        root = tmp_path_factory.mktemp("server")
+        store = SQLiteStore(root / "orchestria.db")
+        settings = replace(Settings(data_dir=root / "data", requests_per_minute=100_000,
+                                    max_open_sessions=1000, exports_per_day=1000), **limits)
+        sock = _loopback_socket()
+        server = uvicorn.Server(uvicorn.Config(create_app(store=store, settings=settings),
+                                               log_level="warning", lifespan="off"))
+        thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+        thread.start()
+        deadline = time.monotonic() + 20
+        while not server.started:
+            assert time.monotonic() < deadline and thread.is_alive(), "the test server did not start"
+            time.sleep(0.02)
+        running.append((server, thread))
+        host, port = sock.getsockname()
+        return LiveServer(f"http://{host}:{port}", store, settings)
+
+    yield start
+    for server, thread in running:
+        server.should_exit = True
+    for _, thread in running:
+        thread.join(10)
+
+
+@pytest.fixture(scope="session")
+def server(live_server_factory) -> LiveServer:
+    """One shared server with limits too high to meet."""
+    return live_server_factory()
+
+
+@pytest.fixture
+def alice(server) -> httpx.Client:
+    with server.client(server.key("alice")) as client:
+        yield client
+
+
+def free_port() -> int:
+    with _loopback_socket() as sock:
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def spawn_server(tmp_path) -> Iterator:
+    """``orchestria serve`` in subprocesses sharing one database: returns base URLs."""
+    procs: list[subprocess.Popen] = []
+    env = {**os.environ, "ORCHESTRIA_DB": str(tmp_path / "orchestria.db"),
+           "ORCHESTRIA_DATA_DIR": str(tmp_path / "data")}
+
+    def spawn(**extra_env: str) -> str:
+        port = free_port()
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "orchestria_lab.cli", "serve", "--port", str(port), "--log-level", "warning"],
+            cwd=ROOT, env={**env, **extra_env}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        procs.append(proc)
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while True:
+            assert proc.poll() is None, proc.stdout.read().decode()
+            try:
+                httpx.get(url + "/openapi.json", timeout=2)
+                return url
+            except httpx.TransportError:
+                assert time.monotonic() < deadline, "orchestria serve did not start in 60 s"
+                time.sleep(0.1)
+
+    spawn.env = env
+    yield spawn
+    for proc in procs:
+        proc.terminate()
+    for proc in procs:
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def add_stem(store: SQLiteStore, session_id: str, stem_id: str = "chords", *, pitch: int = 60) -> int:
+    """Commit a hand-made version adding one stem; returns its number."""
+    session = Session.open(session_id, store)
+    stem = Stem(stem_id, role="chords", instrument="piano", agent="harmony",
+                notes=[Note(pitch, 0.0, 1.0, 90), Note(pitch + 3, 1.0, 1.0, 90)])
+    return session.commit(Edit(add=[stem]), command=f"add {stem_id}", agents=("harmony",)).version
+
+
+def _install_conductor_stand_in() -> None:
+    """Until ``session/conductor.py`` lands, a stand-in with its contract lets the HTTP
+    layer be tested: ``agent_states`` and a ``run_command`` that adds one stem per command
+    it understands ("add <role>") and refuses the rest, emitting the conductor's events."""
+    import importlib.util
+    import sys
+    import types
+
+    if importlib.util.find_spec("orchestria_lab.session.conductor") is not None:
+        return
+    from orchestria_lab.errors import CommandNotUnderstood
+
+    @dataclass(frozen=True)
+    class Event:
+        type: str
+        data: dict
+
+        def to_dict(self) -> dict:
+            return {"type": self.type, "data": self.data}
+
+    @dataclass(frozen=True)
+    class CommandResult:
+        version: int
+        message: str
+        plan: list
+        diff: list
+
+        def to_dict(self) -> dict:
+            return {"version": self.version, "message": self.message, "plan": self.plan, "diff": self.diff}
+
+    def run_command(session, text, *, dry_run=False, on_event=None):
+        emit = on_event or (lambda event: None)
+        words = text.lower().split()
+        if len(words) != 2 or words[0] != "add" or words[1] not in ("chords", "bass", "melody"):
+            raise CommandNotUnderstood(text, reason="the stand-in knows only 'add chords|bass|melody'",
+                                       suggestions=["add chords"])
+        plan = [{"agent": "harmony", "intent": "add", "target": words[1], "params": {}}]
+        emit(Event("plan", {"plan": plan}))
+        if dry_run:
+            return CommandResult(session.version, "dry run", plan, [])
+        emit(Event("agent_started", {"agent": "harmony"}))
+
+        def build(state, rng):
+            stem = Stem(state.new_stem_id(words[1]), role="chords", instrument="piano", agent="harmony",
+                        notes=[Note(int(rng.integers(48, 72)), 0.0, 1.0, 90)])
+            return Edit(add=[stem])
+
+        record = session.commit(build, command=text, agents=("harmony",))
+        emit(Event("agent_finished", {"agent": "harmony"}))
+        emit(Event("version_created", {"version": record.version}))
+        diff = session.diff(record.version - 1, record.version)
+        return CommandResult(record.version, record.summary, plan,
+                             diff.astype(object).where(diff.notna(), None).to_dict("records"))
+
+    stub = types.ModuleType("orchestria_lab.session.conductor")
+    stub.agent_states = lambda session_id=None: {"harmony": "idle"}
+    stub.run_command, stub.Event, stub.CommandResult = run_command, Event, CommandResult
+    sys.modules[stub.__name__] = stub
+
+
+_install_conductor_stand_in()

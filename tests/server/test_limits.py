@@ -1,0 +1,93 @@
+"""The preview's limits over loopback: requests a minute, open sessions, exports a day,
+and the same counts when several server processes share one database."""
+
+from __future__ import annotations
+
+import threading
+
+import httpx
+import pytest
+
+from orchestria_lab.server.keys import create_key
+from orchestria_lab.session.store import SQLiteStore
+
+NEW_SESSION = {"bpm": 90, "key": "Cm", "genre": "lo-fi"}
+
+
+@pytest.fixture(scope="module")
+def strict(live_server_factory):
+    return live_server_factory(requests_per_minute=5)
+
+
+@pytest.fixture(scope="module")
+def three_slots(live_server_factory):
+    return live_server_factory(max_open_sessions=3)
+
+
+def test_requests_over_the_minute_limit_are_429_with_retry_after(strict):
+    with strict.client(strict.key("rpm")) as client, strict.client(strict.key("rpm")) as other_key:
+        remaining = []
+        for _ in range(5):
+            response = client.get("/v1/sessions")
+            assert response.status_code == 200
+            assert response.headers["X-RateLimit-Limit"] == "5"
+            remaining.append(int(response.headers["X-RateLimit-Remaining"]))
+        assert remaining == [4, 3, 2, 1, 0]
+        refused = client.get("/v1/sessions")
+        assert refused.status_code == 429
+        assert 1 <= int(refused.headers["Retry-After"]) <= 60
+        assert refused.headers["X-RateLimit-Remaining"] == "0"
+        error = refused.json()["error"]
+        assert error["code"] == "rate_limited" and error["limit"] == 5 and "Retry after" in error["message"]
+        # the limit is per key: another key of the same account is unaffected
+        assert other_key.get("/v1/sessions").status_code == 200
+
+
+def test_error_answers_carry_the_rate_limit_headers_too(strict):
+    with strict.client(strict.key("headers")) as client:
+        response = client.get("/v1/sessions/ses_0000000000000000")
+        assert response.status_code == 404
+        assert response.headers["X-RateLimit-Remaining"] == "4"
+
+
+def test_open_sessions_are_limited_per_account_and_delete_frees_a_slot(three_slots):
+    with three_slots.client(three_slots.key("slots")) as client:
+        ids = [client.post("/v1/sessions", json=NEW_SESSION).json()["id"] for _ in range(3)]
+        refused = client.post("/v1/sessions", json=NEW_SESSION)
+        assert refused.status_code == 429 and "Retry-After" in refused.headers
+        assert "DELETE" in refused.json()["error"]["message"]
+        assert client.delete(f"/v1/sessions/{ids[0]}").status_code == 204
+        assert client.get(f"/v1/sessions/{ids[0]}").status_code == 404
+        assert client.delete(f"/v1/sessions/{ids[0]}").status_code == 404
+        assert client.post("/v1/sessions", json=NEW_SESSION).status_code == 201
+
+
+def test_concurrent_creates_never_pass_the_open_session_limit(three_slots):
+    server = three_slots
+    key = server.key("racer")
+    statuses: list[int] = []
+
+    def create() -> None:
+        with server.client(key) as client:
+            statuses.append(client.post("/v1/sessions", json=NEW_SESSION).status_code)
+
+    threads = [threading.Thread(target=create) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert sorted(statuses) == [201] * 3 + [429] * 5
+    assert len(server.store.list_sessions(owner="racer", open_only=True)) == 3
+
+
+def test_limits_hold_across_server_processes_on_one_database(spawn_server):
+    first = spawn_server(ORCHESTRIA_REQUESTS_PER_MINUTE="6", ORCHESTRIA_MAX_OPEN_SESSIONS="2")
+    second = spawn_server(ORCHESTRIA_REQUESTS_PER_MINUTE="6", ORCHESTRIA_MAX_OPEN_SESSIONS="2")
+    store = SQLiteStore(spawn_server.env["ORCHESTRIA_DB"])
+    headers = {"Authorization": f"Bearer {create_key(store, 'shared').key}"}
+    created = [httpx.post(url + "/v1/sessions", json=NEW_SESSION, headers=headers, timeout=30).status_code
+               for url in (first, second, first)]
+    assert created == [201, 201, 429]
+    reads = [httpx.get(url + "/v1/sessions", headers=headers, timeout=30).status_code
+             for url in (second, first, second, first, second)]
+    assert reads == [200, 200, 200, 429, 429]
