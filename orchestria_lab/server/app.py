@@ -4,8 +4,9 @@ middleware, routers. Serve it with ``orchestria serve`` or
 
 >>> import os, tempfile
 >>> app = create_app(store=SQLiteStore(os.path.join(tempfile.mkdtemp(), "a.db")))
->>> sorted({r.path for r in app.routes if r.path.startswith("/v1/sessions/{session_id}/c")})
-['/v1/sessions/{session_id}/command']
+>>> paths = app.openapi()["paths"]
+>>> sorted(paths["/v1/sessions/{session_id}"]), sorted(paths["/v1/sessions/{session_id}/command"])
+(['delete', 'get'], ['post'])
 """
 
 from __future__ import annotations
