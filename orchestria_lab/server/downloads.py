@@ -103,9 +103,12 @@ def rendered_file(session: Session, *, version: int, fmt: str, cache_dir: Path,
     The cache name is a digest of what defines the sound, so a stem shared by many
     versions is rendered once, and no client input ever becomes part of a path.
     """
+    from orchestria_lab.audio.render import ENGINE_VERSION
+
     state = session.state_at(version)
     stems = [state.stem(stem_id)] if stem_id is not None else list(state.stems)
-    identity = json.dumps([state.meta.to_dict(), [s.hash for s in stems], stem_id is None, fmt], sort_keys=True)
+    identity = json.dumps([ENGINE_VERSION, state.meta.to_dict(), [s.hash for s in stems], stem_id is None, fmt],
+                          sort_keys=True)
     target = cache_dir / f"{hashlib.sha256(identity.encode()).hexdigest()[:32]}.{FORMATS[fmt]}"
     if not target.exists():
         cache_dir.mkdir(parents=True, exist_ok=True)

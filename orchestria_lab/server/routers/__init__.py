@@ -21,4 +21,4 @@ def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
 
 
 #: What any authenticated route may answer besides its success.
-COMMON_ERRORS = error_responses(401, 404, 413, 422, 429)
+COMMON_ERRORS = error_responses(400, 401, 404, 413, 422, 429)

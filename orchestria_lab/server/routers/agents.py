@@ -10,7 +10,7 @@ from orchestria_lab.server.resources import agents_out
 from orchestria_lab.server.routers import error_responses
 
 router = APIRouter(prefix="/v1/agents", tags=["agents"], dependencies=[Depends(require_key)],
-                   responses=error_responses(401, 429))
+                   responses=error_responses(400, 401, 413, 422, 429))
 
 
 @router.get("", response_model=list[AgentOut], summary="The agents and what each can do")

@@ -18,7 +18,7 @@ MEDIA_TYPES = {".wav": "audio/wav", ".flac": "audio/flac", ".mp3": "audio/mpeg",
 
 _FILE = {200: {"description": "the file", "content": {t: {} for t in MEDIA_TYPES.values()}}}
 router = APIRouter(tags=["downloads"], dependencies=[Depends(require_key_or_signature)],
-                   responses={**_FILE, **error_responses(401, 403, 404, 422, 429)})
+                   responses={**_FILE, **error_responses(400, 401, 403, 404, 413, 422, 429)})
 
 Version = Annotated[int | None, Query(ge=0, description="default: the current version")]
 
