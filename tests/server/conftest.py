@@ -74,7 +74,7 @@ def live_server_factory(tmp_path_factory) -> Iterator:
         return LiveServer(f"http://{host}:{port}", store, settings)
 
     yield start
-    for server, thread in running:
+    for server, _ in running:
         server.should_exit = True
     for _, thread in running:
         thread.join(10)
@@ -130,6 +130,15 @@ def spawn_server(tmp_path) -> Iterator:
             proc.wait(10)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+def in_threads(target, count: int, *, timeout: float = 300) -> None:
+    """Run ``target(n)`` for n in 0..count-1, all at once, and wait for them."""
+    threads = [threading.Thread(target=target, args=(n,)) for n in range(count)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout)
 
 
 def add_stem(store: SQLiteStore, session_id: str, stem_id: str = "chords", *, pitch: int = 60) -> int:

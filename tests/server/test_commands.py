@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
-import threading
 
 import pytest
+
+from .conftest import in_threads
 
 NEW_SESSION = {"bpm": 90, "key": "Cm", "genre": "lo-fi", "seed": 7}
 UNDERSTOOD = "add chords"
@@ -94,11 +95,7 @@ def test_concurrent_commands_on_one_session_land_whole_with_contiguous_versions(
                 response = client.post(f"/v1/sessions/{sid}/command", json={"text": text})
                 answers.append((response.status_code, response.json().get("version")))
 
-    threads = [threading.Thread(target=play, args=(n,)) for n in range(6)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(300)
+    in_threads(play, 6)
     with server.client(key) as client:
         versions = client.get(f"/v1/sessions/{sid}/versions").json()
         stems = client.get(f"/v1/sessions/{sid}/stems").json()

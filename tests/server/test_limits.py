@@ -3,13 +3,13 @@ and the same counts when several server processes share one database."""
 
 from __future__ import annotations
 
-import threading
-
 import httpx
 import pytest
 
 from orchestria_lab.server.keys import create_key
 from orchestria_lab.session.store import SQLiteStore
+
+from .conftest import in_threads
 
 NEW_SESSION = {"bpm": 90, "key": "Cm", "genre": "lo-fi"}
 
@@ -67,15 +67,11 @@ def test_concurrent_creates_never_pass_the_open_session_limit(three_slots):
     key = server.key("racer")
     statuses: list[int] = []
 
-    def create() -> None:
+    def create(_: int) -> None:
         with server.client(key) as client:
             statuses.append(client.post("/v1/sessions", json=NEW_SESSION).status_code)
 
-    threads = [threading.Thread(target=create) for _ in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
+    in_threads(create, 8)
     assert sorted(statuses) == [201] * 3 + [429] * 5
     assert len(server.store.list_sessions(owner="racer", open_only=True)) == 3
 

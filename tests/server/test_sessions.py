@@ -5,11 +5,10 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-import threading
 
 import pytest
 
-from .conftest import add_stem
+from .conftest import add_stem, in_threads
 
 NEW_SESSION = {"bpm": 90, "key": "Cm", "genre": "lo-fi"}
 SESSION_FIELDS = {"id", "bpm", "key", "genre", "time_signature", "bars", "sample_rate", "version",
@@ -139,11 +138,7 @@ def test_concurrent_writers_on_one_session_make_contiguous_versions(server):
                 response = client.post(f"/v1/sessions/{sid}/rollback", json={"version": (n + i) % 2})
                 answers.append((response.status_code, response.json().get("version")))
 
-    threads = [threading.Thread(target=write, args=(n,)) for n in range(6)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(120)
+    in_threads(write, 6)
     with server.client(key) as client:
         versions = [v["version"] for v in client.get(f"/v1/sessions/{sid}/versions").json()]
     assert versions == list(range(len(versions)))

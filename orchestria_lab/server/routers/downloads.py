@@ -8,7 +8,13 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import FileResponse
 
-from orchestria_lab.server.deps import Caller, CurrentSettings, OwnedSession, Store, require_key_or_signature
+from orchestria_lab.server.deps import (
+    Caller,
+    CurrentSettings,
+    OwnedSession,
+    Store,
+    require_key_or_signature,
+)
 from orchestria_lab.server.downloads import FORMATS, export_file, load_export, rendered_file
 from orchestria_lab.server.models import AudioFormat
 from orchestria_lab.server.routers import error_responses

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends
 
-from orchestria_lab.server.deps import Caller, CurrentSettings, OwnedSession, RequestLinks, Store, require_key
+from orchestria_lab.server.deps import (
+    Caller,
+    CurrentSettings,
+    OwnedSession,
+    RequestLinks,
+    Store,
+    require_key,
+)
 from orchestria_lab.server.downloads import create_export, load_export
 from orchestria_lab.server.limits import export_allowance
 from orchestria_lab.server.models import ExportOut, ExportRequest

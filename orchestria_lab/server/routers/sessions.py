@@ -6,13 +6,32 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response
 
-from orchestria_lab.server.deps import Caller, CurrentSettings, OwnedSession, RequestLinks, Store, require_key
+from orchestria_lab.server.deps import (
+    Caller,
+    CurrentSettings,
+    OwnedSession,
+    RequestLinks,
+    Store,
+    require_key,
+)
 from orchestria_lab.server.limits import open_session_slot
 from orchestria_lab.server.models import (
-    DiffRow, NoteOut, RollbackRequest, SessionCreate, SessionListItem, SessionOut, StemOut, VersionOut,
+    DiffRow,
+    NoteOut,
+    RollbackRequest,
+    SessionCreate,
+    SessionListItem,
+    SessionOut,
+    StemOut,
+    VersionOut,
 )
 from orchestria_lab.server.resources import (
-    records, session_list, session_out, stems_out, version_out, versions_out,
+    records,
+    session_list,
+    session_out,
+    stems_out,
+    version_out,
+    versions_out,
 )
 from orchestria_lab.server.routers import COMMON_ERRORS, error_responses
 from orchestria_lab.session.session import Session, now_iso
