@@ -1,0 +1,136 @@
+"""Small numpy/scipy building blocks the effects share: levels, biquads, delays, convolution.
+
+Audio arrays are float32 with shape ``(channels, samples)``. Biquads follow the RBJ Audio
+EQ Cookbook and come back as second-order sections for :func:`scipy.signal.sosfilt`.
+
+>>> sos = biquad("lowpass", 1000.0, 44100, q=0.7071)
+>>> round(float(abs(sos_response(sos, [10.0, 1000.0], 44100)[0])), 3)
+1.0
+>>> round(float(gain_to_db(abs(sos_response(sos, [1000.0], 44100)[0]))), 1)
+-3.0
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import scipy.fft as sfft
+import scipy.signal as sig
+
+from orchestria_lab.errors import InvalidValue
+
+BIQUAD_KINDS = ("lowpass", "highpass", "bandpass", "peaking", "lowshelf", "highshelf")
+
+
+def db_to_gain(db: float | np.ndarray) -> float | np.ndarray:
+    """Decibels to a linear amplitude factor (``-6.02 dB -> 0.5``)."""
+    return np.power(10.0, np.asarray(db) / 20.0) if isinstance(db, np.ndarray) else 10.0 ** (db / 20.0)
+
+
+def gain_to_db(gain: float | np.ndarray, *, floor: float = 1e-12) -> float | np.ndarray:
+    """A linear amplitude factor to decibels, with ``floor`` keeping silence finite."""
+    return 20.0 * np.log10(np.maximum(gain, floor))
+
+
+def as_audio(audio: np.ndarray) -> np.ndarray:
+    """``audio`` as C-contiguous float32 ``(channels, samples)``; a 1-D array becomes one channel."""
+    a = np.asarray(audio, dtype=np.float32)
+    if a.ndim == 1:
+        a = a[None, :]
+    if a.ndim != 2:
+        raise InvalidValue("audio shape", a.shape, "(channels, samples) or (samples,)")
+    return np.ascontiguousarray(a)
+
+
+def biquad(kind: str, freq: float, sr: int, *, q: float = 0.7071, gain_db: float = 0.0) -> np.ndarray:
+    """One RBJ biquad as a ``(1, 6)`` second-order section; ``freq`` is clamped below Nyquist."""
+    if kind not in BIQUAD_KINDS:
+        raise InvalidValue("biquad kind", kind, "one of " + ", ".join(BIQUAD_KINDS))
+    f = min(max(float(freq), 1.0), 0.49 * sr)
+    w = 2.0 * np.pi * f / sr
+    cw, sw = np.cos(w), np.sin(w)
+    alpha = sw / (2.0 * q)
+    a_ = 10.0 ** (gain_db / 40.0)
+    if kind == "lowpass":
+        b = [(1 - cw) / 2, 1 - cw, (1 - cw) / 2]
+        a = [1 + alpha, -2 * cw, 1 - alpha]
+    elif kind == "highpass":
+        b = [(1 + cw) / 2, -(1 + cw), (1 + cw) / 2]
+        a = [1 + alpha, -2 * cw, 1 - alpha]
+    elif kind == "bandpass":
+        b = [alpha, 0.0, -alpha]
+        a = [1 + alpha, -2 * cw, 1 - alpha]
+    elif kind == "peaking":
+        b = [1 + alpha * a_, -2 * cw, 1 - alpha * a_]
+        a = [1 + alpha / a_, -2 * cw, 1 - alpha / a_]
+    else:
+        # Shelf slope S = 1 (steepest without overshoot): alpha = sin(w)/2 * sqrt(2).
+        alpha = sw / 2.0 * np.sqrt(2.0)
+        k = 2.0 * np.sqrt(a_) * alpha
+        sign = 1.0 if kind == "lowshelf" else -1.0
+        b = [a_ * ((a_ + 1) - sign * (a_ - 1) * cw + k),
+             sign * 2 * a_ * ((a_ - 1) - sign * (a_ + 1) * cw),
+             a_ * ((a_ + 1) - sign * (a_ - 1) * cw - k)]
+        a = [(a_ + 1) + sign * (a_ - 1) * cw + k,
+             -sign * 2 * ((a_ - 1) + sign * (a_ + 1) * cw),
+             (a_ + 1) + sign * (a_ - 1) * cw - k]
+    b_, a_arr = np.asarray(b) / a[0], np.asarray(a) / a[0]
+    return np.concatenate([b_, a_arr])[None, :]
+
+
+def butterworth_qs(order: int) -> list[float]:
+    """Q of each biquad in a Butterworth cascade of even ``order`` (2 -> [0.707], 4 -> [0.541, 1.307])."""
+    return [1.0 / (2.0 * np.cos(np.pi * (2 * k + 1) / (2 * order))) for k in range(order // 2)]
+
+
+def sos_response(sos: np.ndarray, freqs: Sequence[float] | np.ndarray, sr: int) -> np.ndarray:
+    """Complex response of ``sos`` at ``freqs`` (Hz)."""
+    _, h = sig.sosfreqz(sos, worN=np.asarray(freqs, dtype=float), fs=sr)
+    return h
+
+
+def sosfilt(sos: np.ndarray, audio: np.ndarray) -> np.ndarray:
+    """``audio`` filtered along time by ``sos``, float32 in and out."""
+    return sig.sosfilt(sos.astype(np.float32), audio, axis=-1).astype(np.float32, copy=False)
+
+
+def fractional_read(x: np.ndarray, pos: np.ndarray) -> np.ndarray:
+    """``x`` (1-D) read at fractional positions ``pos`` by linear interpolation, clamped to its ends."""
+    pos = np.clip(pos, 0.0, len(x) - 1.000001)
+    i0 = pos.astype(np.int32)
+    frac = (pos - i0).astype(np.float32)
+    a = x[i0]
+    return a + (x[i0 + 1] - a) * frac
+
+
+def fft_convolve(x: np.ndarray, h: np.ndarray) -> np.ndarray:
+    """Linear convolution of each channel of ``x`` with the matching channel of ``h``.
+
+    Overlap-add with FFT blocks about eight times the impulse length, so memory stays a
+    few blocks whatever the input length. Returns ``(channels, n + m - 1)`` float32.
+    """
+    c, n = x.shape
+    m = h.shape[1]
+    nfft = sfft.next_fast_len(max(8 * m, 1 << 14), real=True)
+    block = nfft - m + 1
+    hf = sfft.rfft(h.astype(np.float32), nfft, axis=-1)
+    out = np.zeros((c, n + m - 1), dtype=np.float32)
+    for start in range(0, n, block):
+        seg = x[:, start:start + block]
+        y = sfft.irfft(sfft.rfft(seg, nfft, axis=-1) * hf, nfft, axis=-1)
+        stop = min(start + nfft, out.shape[1])
+        out[:, start:stop] += y[:, : stop - start]
+    return out
+
+
+def one_pole_lowpass_coef(freq: float, sr: int) -> float:
+    """The pole ``a`` of ``y[n] = (1 - a) x[n] + a y[n-1]`` whose -3 dB point is near ``freq``."""
+    return float(np.exp(-2.0 * np.pi * min(freq, 0.49 * sr) / sr))
+
+
+def dc_block(audio: np.ndarray, sr: int, *, freq: float = 10.0) -> np.ndarray:
+    """Remove DC and sub-audio drift with a first-order highpass at ``freq`` Hz."""
+    r = one_pole_lowpass_coef(freq, sr)
+    b = np.array([1.0, -1.0], dtype=np.float32) * (1 + r) / 2
+    return sig.lfilter(b, np.array([1.0, -r], dtype=np.float32), audio, axis=-1).astype(np.float32)

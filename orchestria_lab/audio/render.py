@@ -1,0 +1,228 @@
+"""Render stems and the mix, with a per-stem cache in memory and on disk.
+
+A stem's sound is a function of its notes, instrument, tone, effects, the tempo, the
+sample rate, the loop length and the seed; :func:`stem_cache_key` hashes exactly those, so
+an edit to one stem re-renders that stem alone, and gain, pan, mute and solo (applied
+after the cache) re-render nothing. The master bus removes DC, brings the mix to the
+target loudness (ITU-R BS.1770, -14 LUFS by default) and limits peaks to -1 dBFS.
+
+Loops (``loop=True``, the default) are exactly ``meta.duration_s`` long and every tail,
+from a note's release to a reverb, wraps round to the start, so the loop plays round
+seamlessly; with ``loop=False`` tails ring out past the end.
+
+>>> from orchestria_lab.state import Meta, Note, State, Stem
+>>> stem = Stem("bass", role="bass", instrument="sub_bass", notes=[Note(40, 0, 2, 100)])
+>>> state = State(Meta(bpm=120, key="E", genre="pop", bars=1, sample_rate=8000), (stem,))
+>>> mix = render_mix(state, cache=False)
+>>> mix.shape, mix.dtype, bool(abs(mix).max() <= 10 ** (-1 / 20))
+((2, 16000), dtype('float32'), True)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import threading
+from collections import OrderedDict
+from pathlib import Path
+
+import numpy as np
+
+from orchestria_lab.audio.dsp import db_to_gain, dc_block
+from orchestria_lab.audio.dynamics import integrated_loudness, limiter
+from orchestria_lab.audio.effects import apply_chain
+from orchestria_lab.audio.engines import render_instrument
+from orchestria_lab.state import State, Stem
+
+#: Bump when the sound of any stem changes, so caches made by older code are not reused.
+ENGINE_VERSION = 1
+TARGET_LUFS = -14.0
+CEILING_DB = -1.0
+MEMORY_CACHE_BYTES = 256 << 20
+
+
+class _MemoryCache:
+    """A byte-bounded LRU of read-only stem arrays, shared by the threads of one process."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit, self.size = limit, 0
+        self._items: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: str) -> np.ndarray | None:
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key]
+        return None
+
+    def put(self, key: str, audio: np.ndarray) -> None:
+        if audio.nbytes > self.limit // 4:
+            return
+        audio.setflags(write=False)
+        with self._lock:
+            if key not in self._items:
+                self.size += audio.nbytes
+            self._items[key] = audio
+            while self.size > self.limit:
+                _, old = self._items.popitem(last=False)
+                self.size -= old.nbytes
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+            self.size = 0
+
+
+MEMORY_CACHE = _MemoryCache(MEMORY_CACHE_BYTES)
+
+
+def cache_dir() -> Path:
+    """Where rendered stems are kept between processes: ``data_dir()/cache/stems``."""
+    from orchestria_lab.session.store import data_dir  # a leaf helper: audio/ stays below session/
+
+    return data_dir() / "cache" / "stems"
+
+
+def loop_samples(state: State) -> int:
+    """Samples in one pass of the loop: ``duration_s * sample_rate``, rounded."""
+    return int(round(state.meta.duration_s * state.meta.sample_rate))
+
+
+def stem_seed(state: State, stem: Stem) -> int:
+    """The seed of a stem's noise: from the session seed and the stem's id, stable across edits."""
+    digest = hashlib.sha256(f"{state.meta.seed}:{stem.stem_id}".encode()).digest()
+    return int.from_bytes(digest[:4], "big") >> 1
+
+
+def stem_cache_key(state: State, stem: Stem, *, loop: bool) -> str:
+    """Hash of everything a stem's sound (before gain and pan) depends on."""
+    m = state.meta
+    blob = json.dumps({
+        "engine": ENGINE_VERSION, "instrument": stem.instrument, "drums": stem.is_drums,
+        "notes": [list(n) for n in stem.notes], "tone": stem.tone.to_dict(),
+        "effects": [e.to_dict() for e in stem.effects], "bpm": m.bpm, "sr": m.sample_rate,
+        "n": loop_samples(state), "loop": loop, "seed": stem_seed(state, stem),
+    }, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(blob.encode()).hexdigest()[:32]
+
+
+def _load(path: Path) -> np.ndarray | None:
+    try:
+        return np.load(path, allow_pickle=False)
+    except (OSError, ValueError):
+        return None
+
+
+def _save(path: Path, audio: np.ndarray) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f"{path.stem}.{os.getpid()}.{threading.get_ident()}.tmp")
+        with open(tmp, "wb") as f:
+            np.save(f, audio, allow_pickle=False)
+        os.replace(tmp, path)
+    except OSError:
+        pass  # a cache that cannot be written is only slower, never wrong
+
+
+def render_dry_stem(state: State, stem: Stem, *, cache: bool = True, loop: bool = True) -> np.ndarray:
+    """A stem through its instrument and effects, before gain and pan: float32 ``(channels, samples)``."""
+    key = stem_cache_key(state, stem, loop=loop)
+    if cache:
+        hit = MEMORY_CACHE.get(key)
+        if hit is None:
+            hit = _load(cache_dir() / f"{key}.npy")
+            if hit is not None:
+                MEMORY_CACHE.put(key, hit)
+        if hit is not None:
+            return hit
+    m = state.meta
+    n = loop_samples(state)
+    audio = render_instrument(stem.instrument, stem.notes, tone=stem.tone, drums=stem.is_drums,
+                              bpm=m.bpm, sr=m.sample_rate, n_samples=n, loop=loop,
+                              seed=stem_seed(state, stem))
+    audio = apply_chain(audio, m.sample_rate, stem.effects, bpm=m.bpm, loop=loop)
+    audio = np.ascontiguousarray(audio, dtype=np.float32)
+    if cache:
+        _save(cache_dir() / f"{key}.npy", audio)
+        MEMORY_CACHE.put(key, audio)
+    return audio
+
+
+def pan_gains(pan: float, channels: int) -> tuple[float, float]:
+    """Left and right gains: equal-power pan of a mono source, balance of a stereo one.
+
+    >>> [round(g, 3) for g in pan_gains(0.0, 1)], pan_gains(0.0, 2), pan_gains(-1.0, 2)[1] < 1e-9
+    ([0.707, 0.707], (1.0, 1.0), True)
+    """
+    angle = (pan + 1.0) * np.pi / 4.0
+    left, right = float(np.cos(angle)), float(np.sin(angle))
+    if channels == 1:
+        return left, right
+    return min(1.0, left * 2**0.5), min(1.0, right * 2**0.5)
+
+
+def _place(audio: np.ndarray, stem: Stem, out: np.ndarray) -> None:
+    """Add ``audio`` with the stem's gain and pan into the stereo ``out`` (in place)."""
+    g = db_to_gain(stem.gain_db)
+    gl, gr = pan_gains(stem.pan, audio.shape[0])
+    n = min(out.shape[1], audio.shape[1])
+    out[0, :n] += audio[0, :n] * np.float32(g * gl)
+    out[1, :n] += audio[-1, :n] * np.float32(g * gr)
+
+
+def render_stem(state: State, stem_id: str, *, cache: bool = True, loop: bool = True) -> np.ndarray:
+    """One stem with its gain and pan, before the master: float32 ``(2, samples)``."""
+    stem = state.stem(stem_id)
+    dry = render_dry_stem(state, stem, cache=cache, loop=loop)
+    out = np.zeros((2, dry.shape[1]), np.float32)
+    _place(dry, stem, out)
+    return out
+
+
+def audible_stems(state: State) -> list[Stem]:
+    """If any stem is soloed, the soloed stems; otherwise every stem that is not muted."""
+    soloed = [s for s in state.stems if s.solo]
+    return soloed if soloed else [s for s in state.stems if not s.muted]
+
+
+def master(mix: np.ndarray, sr: int, *, loop: bool, target_lufs: float = TARGET_LUFS,
+           ceiling: float = CEILING_DB) -> np.ndarray:
+    """DC removed, normalised to ``target_lufs`` integrated and limited to ``ceiling`` dBFS."""
+    n = mix.shape[1]
+    if loop and n:
+        warm = min(n, sr // 2)
+        mix = dc_block(np.concatenate([mix[:, -warm:], mix], axis=1), sr)[:, warm:]
+    else:
+        mix = dc_block(mix, sr)
+    loudness = integrated_loudness(mix, sr)
+    if not np.isfinite(loudness):
+        return np.clip(mix, -db_to_gain(ceiling), db_to_gain(ceiling)).astype(np.float32)
+
+    def limited(gain_db: float) -> np.ndarray:
+        x = mix * np.float32(db_to_gain(gain_db))
+        if not loop:
+            return limiter(x, sr, ceiling=ceiling)
+        warm = min(n, int(0.3 * sr))
+        return limiter(np.concatenate([x[:, -warm:], x], axis=1), sr, ceiling=ceiling)[:, warm:]
+
+    gain = target_lufs - loudness
+    out = limited(gain)
+    short = target_lufs - integrated_loudness(out, sr)
+    if short > 0.3:  # the limiter took some loudness away: push once more into it
+        out = limited(gain + short)
+    return np.ascontiguousarray(out, dtype=np.float32)
+
+
+def render_mix(state: State, *, cache: bool = True, loop: bool = True, target_lufs: float = TARGET_LUFS,
+               ceiling: float = CEILING_DB) -> np.ndarray:
+    """The mastered mix: float32 ``(2, samples)``, ``loop_samples(state)`` long when ``loop``."""
+    sr = state.meta.sample_rate
+    mix = np.zeros((2, loop_samples(state)), np.float32)
+    for stem in audible_stems(state):  # one stem in memory at a time: long sessions stay small
+        audio = render_dry_stem(state, stem, cache=cache, loop=loop)
+        if audio.shape[1] > mix.shape[1]:
+            mix = np.pad(mix, ((0, 0), (0, audio.shape[1] - mix.shape[1])))
+        _place(audio, stem, mix)
+    return master(mix, sr, loop=loop, target_lufs=target_lufs, ceiling=ceiling)
