@@ -33,15 +33,71 @@ _ROLE_COLORS = {
 }
 
 
+_EXTRA_COLORS = ("#2b9348", "#ff006e", "#3a86ff", "#8338ec", "#fb5607", "#118ab2", "#9c6644", "#588157")
+
+
 def _state_of(obj: Any, version: int | None = None) -> State:
     if isinstance(obj, State):
         return obj
-    return obj.state_at(version) if version is not None else obj.state
+    if version is not None:
+        return obj.state_at(version) if hasattr(obj, "state_at") else _state_of(obj.at(version))
+    return obj.state if hasattr(obj, "state") else state_from_tables(obj.meta, obj.stems, obj.notes)
+
+
+def state_from_tables(meta: dict[str, Any], stems: pd.DataFrame, notes: pd.DataFrame) -> State:
+    """Rebuild a State from a session's ``meta``, ``stems`` and ``notes`` tables.
+
+    What a remote session offers is tables, not a State; this lets every picture draw it.
+
+    >>> from orchestria_lab.state import Meta, Note, Stem
+    >>> st = State(Meta(bpm=90, key="Cm", genre="lo-fi"),
+    ...            (Stem("bass", role="bass", instrument="sub_bass", notes=[Note(36, 0, 2, 100)]),))
+    >>> state_from_tables(st.meta.to_dict(), st.stems_table(), st.notes_table()) == st
+    True
+    """
+    from orchestria_lab.state import Meta, Stem
+
+    by_stem: dict[str, list[Any]] = {}
+    for row in notes.itertuples(index=False):
+        by_stem.setdefault(row.stem_id, []).append((row.pitch, row.start, row.duration, row.velocity))
+    fields = ("stem_id", "name", "role", "instrument", "agent", "effects", "gain_db", "pan", "muted", "solo")
+    built = []
+    for record in stems.to_dict("records"):
+        d = {k: record[k] for k in fields if k in record}
+        d["notes"] = by_stem.get(record["stem_id"], [])
+        built.append(Stem.from_dict(d))
+    known = {k: meta[k] for k in ("bpm", "key", "genre", "time_signature", "bars", "sample_rate", "seed") if k in meta}
+    return State(Meta(**known), tuple(built))
+
+
+def stem_colors(state: State) -> dict[str, str]:
+    """One colour per stem: its role's colour for the first stem of a role, a distinct one after.
+
+    >>> from orchestria_lab.state import Meta, Stem
+    >>> st = State(Meta(bpm=90, key="C", genre="pop"), (Stem("a", role="bass", instrument="sub_bass"),
+    ...            Stem("b", role="bass", instrument="bass_guitar")))
+    >>> stem_colors(st)
+    {'a': '#d62828', 'b': '#2b9348'}
+    """
+    taken: set[str] = set()
+    colors = {}
+    for stem in state.stems:
+        color = _ROLE_COLORS.get(stem.role, "black")
+        if color in taken:  # past the spare palette, colours repeat rather than run out
+            color = next((c for c in _EXTRA_COLORS if c not in taken), color)
+        taken.add(color)
+        colors[stem.stem_id] = color
+    return colors
 
 
 def piano_roll(obj: Any, *, version: int | None = None, figsize: tuple[float, float] = (11, 5)) -> Figure:
-    """Notes of every stem over time (beats), coloured by role; drums in a lane of their own."""
+    """Notes of every stem over time (beats), one colour per stem; drums in a lane of their own.
+
+    ``obj`` is a State, a Session, a version view or anything with ``meta``, ``stems`` and
+    ``notes`` tables (a remote session). Muted stems are drawn faint.
+    """
     state = _state_of(obj, version)
+    colors = stem_colors(state)
     pitched = [s for s in state.stems if not s.is_drums and s.notes]
     drums = [s for s in state.stems if s.is_drums and s.notes]
     fig = Figure(figsize=figsize, layout="constrained")
@@ -52,11 +108,11 @@ def piano_roll(obj: Any, *, version: int | None = None, figsize: tuple[float, fl
     if pitched:
         ax = axes[0]
         for stem in pitched:
-            color = _ROLE_COLORS.get(stem.role, "black")
+            color = colors[stem.stem_id]
             alpha = 0.35 if stem.muted else 0.9
             for n in stem.notes:
                 ax.add_patch(_rect(n.start, n.pitch - 0.4, n.duration, 0.8, color, alpha * (0.5 + n.velocity / 254)))
-            handles.append(Patch(color=color, label=f"{stem.name} ({stem.instrument})"))
+            handles.append(Patch(color=color, label=_legend_label(stem)))
         lo = min(n.pitch for s in pitched for n in s.notes)
         hi = max(n.pitch for s in pitched for n in s.notes)
         ax.set_ylim(lo - 2, hi + 2)
@@ -68,10 +124,11 @@ def piano_roll(obj: Any, *, version: int | None = None, figsize: tuple[float, fl
         voices = sorted({n.pitch for s in drums for n in s.notes})
         lane = {p: i for i, p in enumerate(voices)}
         for stem in drums:
-            color = _ROLE_COLORS.get(stem.role, "black")
+            color = colors[stem.stem_id]
             for n in stem.notes:
-                ax.add_patch(_rect(n.start, lane[n.pitch] - 0.35, min(n.duration, 0.2), 0.7, color, 0.4 + n.velocity / 254))
-            handles.append(Patch(color=color, label=f"{stem.name} ({stem.instrument})"))
+                ax.add_patch(_rect(n.start, lane[n.pitch] - 0.35, min(n.duration, 0.2), 0.7, color,
+                                   (0.4 if stem.muted else 1.0) * (0.4 + n.velocity / 254)))
+            handles.append(Patch(color=color, label=_legend_label(stem)))
         ax.set_ylim(-0.7, len(voices) - 0.3)
         ax.set_yticks(range(len(voices)), [_DRUM_NAMES.get(p, str(p)) for p in voices])
     for ax in axes:
@@ -83,6 +140,10 @@ def piano_roll(obj: Any, *, version: int | None = None, figsize: tuple[float, fl
     if handles:
         axes[0].legend(handles=handles, loc="upper right", fontsize=8)
     return fig
+
+
+def _legend_label(stem: Any) -> str:
+    return f"{stem.name} ({stem.instrument}{', muted' if stem.muted else ''})"
 
 
 def _rect(x: float, y: float, w: float, h: float, color: str, alpha: float) -> Any:
