@@ -1,0 +1,223 @@
+"""The arrange agent: tempo, key, length, time signature, genre, and which stems are in.
+
+A key change transposes every pitched stem (a change of mode re-makes the generated parts
+in the new mode and maps other parts degree by degree); a new time signature, length or
+genre re-makes the generated parts from their recorded settings, so the patterns are
+written for the new meter rather than cut to fit.
+
+>>> import numpy as np
+>>> from orchestria_lab.state import Meta, State, Stem, Note, apply
+>>> state = State(Meta(bpm=90, key="Cm", genre="lo-fi"),
+...               (Stem("keys", role="chords", instrument="piano", notes=[Note(60, 0, 4), Note(63, 0, 4)]),))
+>>> new = apply(state, AGENT(state, Action("arrange", "key", params={"semitones": 2}), np.random.default_rng(0)))
+>>> new.meta.key, [n.pitch for n in new.stem("keys").notes]
+('Dm', [62, 65])
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+
+from orchestria_lab.agents.base import Action, Agent, AgentSpec, Param
+from orchestria_lab.agents.context import REMAKE_ORDER
+from orchestria_lab.errors import InvalidValue
+from orchestria_lab.music.genres import GENRES
+from orchestria_lab.music.theory import Key, parse_key, parse_time_signature
+from orchestria_lab.state import Edit, Meta, Note, State, Stem, apply
+
+
+class ArrangeAgent(Agent):
+    """Session-wide changes: tempo, key, bars, meter, genre; removing and restoring stems."""
+
+    spec = AgentSpec(
+        name="arrange",
+        description="Tempo, key (transposes every pitched stem), length in bars, time signature (patterns "
+                    "re-made in the new meter), genre (parts re-styled), and which stems are in the track.",
+        capabilities=("tempo", "key", "bars", "time_signature", "genre", "remove", "restore"),
+        parameters=(
+            Param("bpm", "float", None, low=20, high=300, unit="bpm", description="absolute tempo"),
+            Param("change_bpm", "float", None, low=-280, high=280, unit="bpm", description="tempo change"),
+            Param("factor", "float", None, low=0.125, high=8.0, description="multiply tempo or length (double: 2)"),
+            Param("key", "str", None, description="the new key, e.g. 'D minor', 'F#m', 'Eb'"),
+            Param("semitones", "int", None, low=-24, high=24, unit="semitones", description="transpose by"),
+            Param("bars", "int", None, low=1, high=256, unit="bars", description="absolute length"),
+            Param("change_bars", "int", None, low=-255, high=255, unit="bars", description="length change"),
+            Param("time_signature", "str", None, description="e.g. 3/4, 6/8, 7/8"),
+            Param("genre", "str", None, choices=tuple(GENRES), description="the new genre"),
+            Param("keep_tempo", "bool", False, description="keep the tempo when the genre changes"),
+            Param("stem", "str", None, description="a stem as JSON (Stem.to_dict), to restore"),
+        ),
+        intent_params={"tempo": ("bpm", "change_bpm", "factor"), "key": ("key", "semitones"),
+                       "bars": ("bars", "change_bars", "factor"), "time_signature": ("time_signature",),
+                       "genre": ("genre", "keep_tempo"), "remove": (), "restore": ("stem",)},
+    )
+
+    def tempo(self, state: State, action: Action, rng: np.random.Generator) -> Edit:
+        p, bpm = action.params, state.meta.bpm
+        if "bpm" in p:
+            new = p["bpm"]
+        elif "factor" in p:
+            new = bpm * p["factor"]
+        elif "change_bpm" in p:
+            new = bpm + p["change_bpm"]
+        else:
+            raise InvalidValue("arrange.tempo", dict(p), "`bpm`, `change_bpm` or `factor`")
+        new = round(float(np.clip(new, 20, 300)), 2)
+        new = int(new) if new.is_integer() else new
+        return Edit(meta={"bpm": new}, summary=f"tempo {bpm:g} → {new:g} bpm")
+
+    def key(self, state: State, action: Action, rng: np.random.Generator) -> Edit:
+        old = parse_key(state.meta.key)
+        p = action.params
+        if "key" in p:
+            new = parse_key(p["key"])
+            delta = (new.tonic_pc - old.tonic_pc) % 12
+            delta = delta - 12 if delta > 6 else delta
+        elif "semitones" in p:
+            delta = int(p["semitones"])
+            new = old.transpose(delta)
+        else:
+            raise InvalidValue("arrange.key", dict(p), "`key` or `semitones`")
+        meta = Meta(**{**state.meta.to_dict(), "key": new.name})
+        if new.mode == old.mode:
+            stems = [s if s.is_drums else s.evolve(notes=_shift(s.notes, delta)) for s in state.stems]
+            changed = State(meta, tuple(stems))
+        else:
+            stems = [s if s.is_drums or s.agent in REMAKE_ORDER else s.evolve(notes=_map_mode(s.notes, old, new))
+                     for s in state.stems]
+            changed = _remake(State(meta, tuple(stems)))
+        direction = f" ({'up' if delta > 0 else 'down'} {abs(delta)} semitone{'s' * (abs(delta) != 1)})" if delta else ""
+        return _as_edit(state, changed, f"key {old.name} → {new.name}{direction}")
+
+    def bars(self, state: State, action: Action, rng: np.random.Generator) -> Edit:
+        p, bars = action.params, state.meta.bars
+        if "bars" in p:
+            new = int(p["bars"])
+        elif "factor" in p:
+            new = int(round(bars * p["factor"]))
+        elif "change_bars" in p:
+            new = bars + int(p["change_bars"])
+        else:
+            raise InvalidValue("arrange.bars", dict(p), "`bars`, `change_bars` or `factor`")
+        if not 1 <= new <= 256:
+            raise InvalidValue("bars", new, "a whole number from 1 to 256")
+        meta = Meta(**{**state.meta.to_dict(), "bars": new})
+        old_total, total = state.meta.total_beats, meta.total_beats
+        stems = [s if s.agent in REMAKE_ORDER else s.evolve(notes=_loop(s.notes, old_total, total)) for s in state.stems]
+        return _as_edit(state, _remake(State(meta, tuple(stems))), f"length {bars} → {new} bars")
+
+    def time_signature(self, state: State, action: Action, rng: np.random.Generator) -> Edit:
+        text = action.params.get("time_signature")
+        n, d = parse_time_signature(text)
+        meta = Meta(**{**state.meta.to_dict(), "time_signature": f"{n}/{d}"})
+        total = meta.total_beats
+        stems = [s if s.agent in REMAKE_ORDER else s.evolve(notes=_loop(s.notes, state.meta.total_beats, total))
+                 for s in state.stems]
+        return _as_edit(state, _remake(State(meta, tuple(stems))), f"time signature {state.meta.time_signature} → {n}/{d}")
+
+    def genre(self, state: State, action: Action, rng: np.random.Generator) -> Edit:
+        name = action.params.get("genre")
+        if name is None:
+            raise InvalidValue("genre", None, "one of " + ", ".join(GENRES))
+        changes = {"genre": name}
+        lo, hi = GENRES[name].bpm
+        note = ""
+        if not action.params.get("keep_tempo") and not lo <= state.meta.bpm <= hi:
+            changes["bpm"] = lo if state.meta.bpm < lo else hi
+            note = f", tempo {state.meta.bpm:g} → {changes['bpm']} bpm"
+        meta = Meta(**{**state.meta.to_dict(), **changes})
+        stems = [s.evolve(params=s.params.updated(style=None, swing=None)) if s.agent in REMAKE_ORDER else s
+                 for s in state.stems]
+        return _as_edit(state, _remake(State(meta, tuple(stems))), f"genre {state.meta.genre} → {name}{note}")
+
+    def remove(self, state: State, action: Action, rng: np.random.Generator) -> Edit:
+        if not action.target:
+            raise InvalidValue("arrange.remove target", None, "the stem to remove")
+        stem = state.stem(action.target)
+        return Edit(remove=[stem.stem_id], summary=f"removed {stem.stem_id}")
+
+    def restore(self, state: State, action: Action, rng: np.random.Generator) -> Edit:
+        try:
+            stem = Stem.from_dict(json.loads(action.params.get("stem") or ""))
+        except (ValueError, TypeError, KeyError) as exc:
+            raise InvalidValue("stem", action.params.get("stem"), f"a stem as JSON ({exc})") from None
+        if state.has_stem(stem.stem_id):
+            stem = stem.evolve(stem_id=state.new_stem_id(stem.stem_id), name="")
+        return Edit(add=[stem], summary=f"brought back {stem.stem_id} ({stem.instrument})")
+
+    def examples(self, state: State) -> list[Action]:
+        out = [Action("arrange", "tempo", params={"change_bpm": 10.0}), Action("arrange", "key", params={"key": "D minor"}),
+               Action("arrange", "key", params={"key": "Eb"}), Action("arrange", "bars", params={"bars": 4}),
+               Action("arrange", "time_signature", params={"time_signature": "3/4"}),
+               Action("arrange", "genre", params={"genre": "house"})]
+        out += [Action("arrange", "remove", s.stem_id) for s in state.stems[:1]]
+        return out
+
+
+def _remake(state: State) -> State:
+    """Re-make every generated stem in ``state``'s meta, chords first, then drums, bass, melody."""
+    from orchestria_lab.agents.generator import GeneratorAgent
+    from orchestria_lab.agents.registry import get_agent
+
+    for name in REMAKE_ORDER:
+        agent = get_agent(name)
+        if not isinstance(agent, GeneratorAgent):
+            continue
+        for stem in state.stems:
+            if stem.agent == name and "seed" in stem.params:
+                state = apply(state, Edit(update=[agent.remake(state, stem)]))
+    return state
+
+
+def _as_edit(before: State, after: State, summary: str) -> Edit:
+    meta = {k: v for k, v in after.meta.to_dict().items() if before.meta.to_dict()[k] != v}
+    updates = [s for s in after.stems if s.hash != before.stem(s.stem_id).hash]
+    return Edit(update=updates, meta=meta, summary=summary)
+
+
+def _shift(notes: tuple[Note, ...], delta: int) -> tuple[Note, ...]:
+    if not delta:
+        return notes
+    out = []
+    for n in notes:
+        pitch = n.pitch + delta
+        while pitch > 127:
+            pitch -= 12
+        while pitch < 0:
+            pitch += 12
+        out.append(n._replace(pitch=pitch))
+    return tuple(out)
+
+
+def _map_mode(notes: tuple[Note, ...], old: Key, new: Key) -> tuple[Note, ...]:
+    """Each note to the same scale degree of ``new`` (chromatic notes keep their offset)."""
+    delta = (new.tonic_pc - old.tonic_pc) % 12
+    delta = delta - 12 if delta > 6 else delta
+    old_degrees = [(s - old.tonic_pc) % 12 for s in old.scale]
+    new_degrees = [(s - new.tonic_pc) % 12 for s in new.scale]
+    out = []
+    for n in notes:
+        rel = (n.pitch - old.tonic_pc) % 12
+        moved = new_degrees[old_degrees.index(rel)] if rel in old_degrees else rel
+        out.append(n._replace(pitch=int(np.clip(n.pitch - rel + moved + delta, 0, 127))))
+    return tuple(out)
+
+
+def _loop(notes: tuple[Note, ...], old_total: float, total: float) -> tuple[Note, ...]:
+    """Notes repeated every ``old_total`` beats up to ``total`` (or cut to it)."""
+    out = []
+    if old_total <= 0:
+        return notes
+    copies = int(np.ceil(total / old_total))
+    for k in range(copies):
+        for n in notes:
+            start = n.start + k * old_total
+            if start >= total - 1e-9 or n.start >= old_total:
+                continue
+            out.append(n._replace(start=round(start, 4), duration=min(n.duration, total - start)))
+    return tuple(out)
+
+
+AGENT = ArrangeAgent()

@@ -1,0 +1,209 @@
+"""What the four generators (harmony, melody, bass, drums) share: add, regenerate, change, shift.
+
+A generated stem keeps everything needed to make it again in ``params`` (style, density,
+octave, seed, backend ...): ``regenerate`` draws a new seed, ``change`` keeps the seed and
+changes a setting, and :meth:`GeneratorAgent.remake` re-makes the part for a new meter,
+length, key or genre (what the arrange agent calls). The model backend, where a trained
+checkpoint ships, replaces the theory baseline behind the same settings.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from dataclasses import replace
+from typing import Any, ClassVar
+
+import numpy as np
+
+from orchestria_lab.agents.base import Action, Agent, AgentSpec, Param
+from orchestria_lab.errors import InvalidValue
+from orchestria_lab.music.vocabulary import DEFAULT_INSTRUMENT, INSTRUMENTS
+from orchestria_lab.state import Edit, Note, State, Stem
+
+BACKENDS = ("auto", "model", "baseline")
+
+
+def common_params(roles: tuple[str, ...], styles: tuple[str, ...]) -> tuple[Param, ...]:
+    """The parameters every generator takes."""
+    return (
+        Param("role", "str", roles[0], choices=roles, description="the part to make"),
+        Param("instrument", "str", None, choices=INSTRUMENTS, description="instrument (default: the role's)"),
+        Param("style", "str", None, choices=styles, description="style (default: from the session genre)"),
+        Param("density", "float", 0.5, low=0.0, high=1.0, description="0 sparse .. 1 busy"),
+        Param("density_change", "float", None, low=-1.0, high=1.0, description="relative density change"),
+        Param("octave", "int", 0, low=-3, high=3, unit="octaves", description="register shift"),
+        Param("octaves", "int", None, low=-4, high=4, unit="octaves", description="shift by octaves"),
+        Param("semitones", "int", None, low=-24, high=24, unit="semitones", description="shift by semitones"),
+        Param("swing", "float", None, low=0.0, high=1.0, description="0 straight .. 1 triplet (default: the genre's)"),
+        Param("swing_change", "float", None, low=-1.0, high=1.0, description="relative swing change"),
+        Param("backend", "str", "auto", choices=BACKENDS, description="model (trained checkpoint) or baseline (music theory)"),
+    )
+
+
+_SHAPE = ("style", "density", "density_change", "swing", "swing_change", "backend")
+
+
+class GeneratorAgent(Agent, ABC):
+    """Base of the generators; a subclass sets ``spec`` and writes :meth:`make_notes`."""
+
+    spec: ClassVar[AgentSpec]
+    roles: ClassVar[tuple[str, ...]]
+    #: settings a subclass adds to the shared ones, stored in ``params`` when given
+    extra: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self, *, backend: str = "auto") -> None:
+        if backend not in BACKENDS:
+            raise InvalidValue("backend", backend, "one of " + ", ".join(BACKENDS))
+        self.backend = backend
+
+    # the spec, live ---------------------------------------------------------------------
+    def _model_ready(self) -> bool:
+        from orchestria_lab.models.generate import available
+
+        return available(self.spec.name)
+
+    def describe(self) -> AgentSpec:
+        ready = self._model_ready()
+        uses_model = self.backend == "model" or (self.backend == "auto" and ready)
+        status = "untrained" if uses_model and not ready else "ready"
+        return replace(self.spec, backend="model" if uses_model else "baseline", status=status)
+
+    def _backend(self, requested: str | None) -> str:
+        choice = requested if requested not in (None, "auto") else self.backend
+        if choice == "model":
+            if not self._model_ready():
+                raise InvalidValue("backend", "model", f"'baseline': no trained {self.spec.name} checkpoint "
+                                   "ships (train one with `orchestria train`)")
+            return "model"
+        if choice == "auto" and self._model_ready():
+            return "model"
+        return "baseline"
+
+    # intents ----------------------------------------------------------------------------
+    def add(self, state: State, action: Action, rng: np.random.Generator) -> Edit:
+        p = dict(action.params)
+        role = p.pop("role", None) or self.roles[0]
+        if role not in self.roles:
+            raise InvalidValue("role", role, f"one of {', '.join(self.roles)} for the {self.spec.name} agent")
+        instrument = p.pop("instrument", None) or DEFAULT_INSTRUMENT[role]
+        stem_id = action.target or state.new_stem_id(role)
+        settings = self._settings({}, p, state, role)
+        settings["seed"] = int(rng.integers(2**31))
+        settings.update(self.initial_settings(state, role, settings))
+        stem = Stem(stem_id, role=role, instrument=instrument, agent=self.spec.name,
+                    params=_clean(settings))
+        stem = stem.evolve(notes=self.notes_for(state, stem))
+        return Edit(add=[stem], summary=f"added {stem_id} ({self.describe_part(stem)}, {len(stem.notes)} notes)")
+
+    def regenerate(self, state: State, action: Action, rng: np.random.Generator) -> Edit:
+        stem = self._target(state, action)
+        p = dict(action.params)
+        settings = self._settings(stem.params, p, state, stem.role)
+        for _ in range(8):  # a regeneration that sounds the same is no regeneration
+            settings["seed"] = int(rng.integers(2**31))
+            settings.update(self.reseed(state, stem, rng))
+            new = stem.evolve(params=_clean(settings), instrument=p.get("instrument") or stem.instrument)
+            new = new.evolve(notes=self.notes_for(state, new))
+            if new.notes_hash != stem.notes_hash:
+                break
+        return Edit(update=[new], summary=f"regenerated {stem.stem_id} ({self.describe_part(new)})")
+
+    def change(self, state: State, action: Action, rng: np.random.Generator) -> Edit:
+        stem = self._target(state, action)
+        settings = self._settings(stem.params, dict(action.params), state, stem.role)
+        new = stem.evolve(params=_clean(settings))
+        new = new.evolve(notes=self.notes_for(state, new))
+        changed = ", ".join(f"{k} {_fmt(stem.params.get(k))} → {_fmt(new.params.get(k))}"
+                            for k in sorted(set(new.params) | set(stem.params)) if stem.params.get(k) != new.params.get(k))
+        return Edit(update=[new], summary=f"{stem.stem_id}: {changed or 'no change'}")
+
+    def shift(self, state: State, action: Action, rng: np.random.Generator) -> Edit:
+        stem = self._target(state, action)
+        if stem.is_drums:
+            raise InvalidValue("shift target", stem.stem_id, "a pitched stem (drums have no octave)")
+        octaves = int(action.params.get("octaves") or 0)
+        semis = int(action.params.get("semitones") or 0)
+        delta = 12 * octaves + semis
+        if not delta:
+            raise InvalidValue("shift", 0, "a number of octaves or semitones other than 0")
+        notes = [n._replace(pitch=n.pitch + delta) for n in stem.notes]
+        if notes and not all(0 <= n.pitch <= 127 for n in notes):
+            raise InvalidValue("shift", delta, f"a shift that keeps {stem.stem_id} inside MIDI 0-127")
+        params = dict(stem.params)
+        params["octave"] = int(params.get("octave", 0)) + octaves
+        params["semitones"] = int(params.get("semitones", 0)) + semis
+        new = stem.evolve(notes=notes, params=_clean(params))
+        words = f"{abs(octaves)} octave{'s' * (abs(octaves) != 1)}" if octaves and not semis else f"{abs(delta)} semitones"
+        return Edit(update=[new], summary=f"{stem.stem_id} {'up' if delta > 0 else 'down'} {words}")
+
+    # making notes -----------------------------------------------------------------------
+    def remake(self, state: State, stem: Stem) -> Stem:
+        """``stem`` made again from its settings in ``state``'s meta (meter, bars, key, genre)."""
+        return stem.evolve(notes=self.notes_for(state, stem))
+
+    def notes_for(self, state: State, stem: Stem) -> tuple[Note, ...]:
+        notes = self.make_notes(state, stem)
+        delta = 12 * int(stem.params.get("octave", 0)) + int(stem.params.get("semitones", 0))
+        if delta and not stem.is_drums:
+            notes = [n._replace(pitch=int(np.clip(n.pitch + delta, 0, 127))) for n in notes]
+        return tuple(notes)
+
+    @abstractmethod
+    def make_notes(self, state: State, stem: Stem) -> list[Note]:
+        """The part's notes (before its octave shift) from ``stem.params`` in ``state``."""
+
+    def initial_settings(self, state: State, role: str, settings: Mapping[str, Any]) -> dict[str, Any]:
+        """Settings a new stem takes from the session (harmony: the progression to follow)."""
+        return {}
+
+    def reseed(self, state: State, stem: Stem, rng: np.random.Generator) -> dict[str, Any]:
+        """Extra seeds a regeneration redraws (harmony: the progression)."""
+        return {}
+
+    def describe_part(self, stem: Stem) -> str:
+        style = stem.params.get("style")
+        return f"{stem.instrument}{', ' + str(style).replace('_', ' ') if style else ''}"
+
+    # helpers ----------------------------------------------------------------------------
+    def _target(self, state: State, action: Action) -> Stem:
+        if action.target is None:
+            mine = [s for s in state.stems if s.role in self.roles]
+            if len(mine) != 1:
+                raise InvalidValue("target", None, f"the stem to change (one of: {', '.join(s.stem_id for s in mine) or 'none yet'})")
+            return mine[0]
+        stem = state.stem(action.target)
+        if stem.role not in self.roles:
+            raise InvalidValue("target", stem.stem_id, f"a {' or '.join(self.roles)} stem for the {self.spec.name} agent")
+        return stem
+
+    def _settings(self, current: Mapping[str, Any], given: Mapping[str, Any], state: State, role: str) -> dict[str, Any]:
+        out = dict(current)
+        for key in (*_SHAPE, "octave", *self.extra):
+            if key in given and not key.endswith("_change"):
+                out[key] = given[key]
+        out["backend"] = self._backend(given.get("backend", current.get("backend")))
+        density = float(out.get("density", 0.5))
+        if "density_change" in given:
+            out["density"] = round(float(np.clip(density + given["density_change"], 0.0, 1.0)), 3)
+        if "swing_change" in given:
+            swing = float(out.get("swing", self.default_swing(state, out)))
+            out["swing"] = round(float(np.clip(swing + given["swing_change"], 0.0, 1.0)), 3)
+        return out
+
+    def default_swing(self, state: State, settings: Mapping[str, Any]) -> float:
+        from orchestria_lab.music.genres import GENRES
+
+        return GENRES[state.meta.genre].swing
+
+
+def _clean(settings: Mapping[str, Any]) -> dict[str, Any]:
+    """Drop unset values and zero shifts so equal parts hash equal."""
+    return {k: v for k, v in settings.items()
+            if v is not None and not (k in ("octave", "semitones") and v == 0)}
+
+
+def _fmt(v: Any) -> str:
+    if v is None:
+        return "default"
+    return f"{v:g}" if isinstance(v, float) else str(v)

@@ -1,0 +1,113 @@
+"""The harmony agent: chord progressions in the key and genre, voice-led voicings, comping.
+
+>>> import numpy as np
+>>> from orchestria_lab.state import Meta, State, apply
+>>> state = State(Meta(bpm=90, key="Cm", genre="lo-fi", seed=7))
+>>> edit = AGENT(state, Action("harmony", "add", params={"instrument": "piano"}), np.random.default_rng(0))
+>>> stem = apply(state, edit).stem("chords")
+>>> stem.role, stem.instrument, stem.agent, len(stem.notes) > 0
+('chords', 'piano', 'harmony', True)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from orchestria_lab.agents.base import Action, AgentSpec, Param
+from orchestria_lab.agents.context import harmony_chords, progression_source, stem_range
+from orchestria_lab.agents.generator import GeneratorAgent, common_params
+from orchestria_lab.music.genres import GENRES
+from orchestria_lab.music.progressions import COMPING, FAMILIES, comping_pattern, family_for, voice_lead
+from orchestria_lab.music.rhythm import Meter, swing
+from orchestria_lab.state import Note, State, Stem
+
+VOICINGS = ("close", "open", "shell", "power")
+_ROLES = ("chords", "pad")
+_ALL = ("role", "instrument", "style", "density", "octave", "swing", "backend", "voicing", "comping")
+_CHANGE = ("style", "density", "density_change", "octave", "swing", "swing_change", "backend", "voicing", "comping")
+
+
+class HarmonyAgent(GeneratorAgent):
+    """Chords and pads that follow the session's key and genre."""
+
+    roles = _ROLES
+    extra = ("voicing", "comping")
+    spec = AgentSpec(
+        name="harmony",
+        description="Chord progressions in the session's key and genre (7ths and 9ths with ii-V motion "
+                    "for lo-fi and jazz, minor-7 stabs for house, triads and power chords for rock, "
+                    "I-V-vi-IV for pop), voice-led voicings and a comping rhythm for the genre.",
+        capabilities=("add", "regenerate", "change", "shift"),
+        parameters=(*common_params(_ROLES, tuple(FAMILIES)),
+                    Param("voicing", "str", None, choices=VOICINGS, description="how the chord is spread"),
+                    Param("comping", "str", None, choices=tuple(COMPING), description="rhythm of the chord hits")),
+        backend="baseline",
+        intent_params={"add": _ALL, "regenerate": _CHANGE, "change": _CHANGE,
+                       "shift": ("octaves", "semitones")},
+    )
+
+    def initial_settings(self, state: State, role: str, settings: Mapping[str, Any]) -> dict[str, Any]:
+        source = progression_source(state)
+        if "style" in settings:
+            source.pop("style", None)
+        return source
+
+    def reseed(self, state: State, stem: Stem, rng: np.random.Generator) -> dict[str, Any]:
+        return {"progression_seed": int(rng.integers(2**31))}
+
+    def make_notes(self, state: State, stem: Stem) -> list[Note]:
+        meta, p = state.meta, stem.params
+        chords = harmony_chords(meta, p)
+        low, high = stem_range(stem.role, stem.instrument)
+        family = family_for(meta.genre, p.get("style"))
+        rng = np.random.default_rng([int(p["seed"]), 2])
+        pad = stem.role == "pad"
+        voicing = p.get("voicing") or ("open" if pad or family == "ambient" else "close")
+        center = (low + high) / 2 if pad else min(max(low + 12, 62), high - 10)
+        voices = voice_lead([c for _, _, c in chords], low=low, high=high, style=voicing, rng=rng, center=center)
+        density = float(p.get("density", 0.5))
+        if "comping" in p:
+            pattern = COMPING[p["comping"]]
+        elif pad:
+            pattern = COMPING["sustain"]
+        else:
+            pattern = comping_pattern(family, meta.time_signature, density=density)
+        meter = Meter.of(meta.time_signature)
+        bar = meter.beats_per_bar
+        amount = float(p.get("swing", GENRES[meta.genre].swing))
+        strum = 0.012 if family in ("jazzy", "jazz") and not pad else 0.0
+        notes: list[Note] = []
+        for (start, dur, _), pitches in zip(chords, voices, strict=True):
+            end = start + dur
+            hits = [(b * bar + o, length) for b in range(int(start // bar), int(np.ceil(end / bar)))
+                    for o, length in _fit(pattern, bar) if start - 1e-9 <= b * bar + o < end - 1e-9]
+            if not hits:
+                hits = [(start, dur)]
+            for k, (t, length) in enumerate(hits):
+                onset = swing(t, amount)
+                length = min(length, end - onset)
+                accent = 8 if meter.is_strong(round(t % bar, 6)) else 0
+                base = (62 if pad else 74) + accent + rng.normal(0, 3)
+                for i, pitch in enumerate(pitches):
+                    vel = int(np.clip(round(base + (4 if i == len(pitches) - 1 else 0)), 30, 120))
+                    notes.append(Note(pitch, round(onset + i * strum * (k == 0), 4), max(0.1, length - i * strum * (k == 0)), vel))
+        return notes
+
+    def examples(self, state: State) -> list[Action]:
+        out = [Action("harmony", "add", params={"instrument": "piano"}),
+               Action("harmony", "add", params={"role": "pad", "style": "ambient"})]
+        for s in state.stems_with_role(*_ROLES):
+            out += [Action("harmony", "regenerate", s.stem_id), Action("harmony", "change", s.stem_id, {"density": 0.9}),
+                    Action("harmony", "shift", s.stem_id, {"octaves": -1})]
+        return out
+
+
+def _fit(pattern: tuple[tuple[float, float], ...], bar: float) -> list[tuple[float, float]]:
+    """A 4/4 pattern cut to a bar of ``bar`` beats (the comping helper makes non-4/4 ones)."""
+    return [(o, min(length, bar - o)) for o, length in pattern if o < bar - 1e-9]
+
+
+AGENT = HarmonyAgent()

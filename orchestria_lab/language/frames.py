@@ -1,0 +1,235 @@
+"""Clauses and their slots: what each part of a command asks for, before it meets the session.
+
+A command is split into clauses at "and", "then", commas; a clause without a verb takes
+the previous one's ("mute the drums and the bass"; "add chords and a beat"), and a
+clause of only stem names joins the previous one ("everything except the bass and the
+drums"). Each clause becomes a :class:`Frame`: its verbs, the stems it names
+(:class:`Mention`, with their adjectives, styles and effects) and its other slots.
+
+>>> f = frames("Add warm piano chords with reverb and a dusty drum beat")
+>>> [(m.role, m.instrument, m.adjectives, m.effects) for fr in f for m in fr.mentions]
+[('chords', 'piano', [('warm', 1, 1.0)], ['reverb']), ('drums', None, [('dusty', 1, 1.0)], [])]
+>>> [fr.verb for fr in f]
+['add', 'add']
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from orchestria_lab.language.tokens import Token, tag
+
+AMOUNTS = {"small": 0.5, "large": 2.0, "full": 2.0}
+#: Tokens that can stand for a stem in a noun phrase.
+_HEADS = ("role", "instrument", "family", "voice", "ref", "melstyle")
+_MODIFIERS = ("det", "adj", "style", "fresh", "amount")
+#: Verbs strong enough to lead a clause; set/make/turn only shape what the slots say.
+_STRONG = ("add", "drench", "remove", "strip", "kill", "drop", "cut", "mute", "unmute", "solo",
+           "unsolo", "louder", "quieter", "pan", "place", "replace", "regenerate", "transpose",
+           "speedup", "slowdown", "double", "halve", "extend", "shorten", "keep")
+
+
+@dataclass
+class Mention:
+    """A stem named in a clause: by role, instrument, family, drum voice or reference."""
+
+    pos: int
+    role: str | None = None
+    instrument: str | None = None
+    family: str | None = None
+    voice: str | None = None
+    ref: str | None = None            # it / all / rest
+    name: str | None = None           # a stem id written out ("chords-2")
+    definite: bool = False
+    indefinite: bool = False
+    fresh: bool = False
+    excepted: bool = False            # named after "except"
+    adjectives: list[tuple[str, int, float]] = field(default_factory=list)
+    styles: list[tuple[str, str]] = field(default_factory=list)   # (genre, part style)
+    effects: list[str] = field(default_factory=list)              # "with reverb"
+
+    @property
+    def is_stem(self) -> bool:
+        return bool(self.role or self.instrument or self.family or self.ref or self.name)
+
+
+@dataclass
+class Frame:
+    """One clause: its verbs, stem mentions and slots."""
+
+    tokens: list[Token]
+    verbs: list[str] = field(default_factory=list)
+    mentions: list[Mention] = field(default_factory=list)
+    inherited: bool = False
+    attached: int = 0                  # effects bound to a new stem ("chords with reverb")
+
+    @property
+    def verb(self) -> str | None:
+        strong = [v for v in self.verbs if v in _STRONG]
+        return strong[0] if strong else (self.verbs[0] if self.verbs else None)
+
+    def has(self, kind: str, value: object = None) -> bool:
+        return any(t.kind == kind and (value is None or t.value == value) for t in self.tokens)
+
+    def values(self, kind: str) -> list:
+        return [t.value for t in self.tokens if t.kind == kind]
+
+    def first(self, kind: str, default: object = None) -> object:
+        vals = self.values(kind)
+        return vals[0] if vals else default
+
+    @property
+    def amount(self) -> float:
+        """1 by default, 0.5 for "a bit", 2 for "a lot"."""
+        vals = [AMOUNTS[v] for v in self.values("amount") if v in AMOUNTS]
+        return vals[0] if vals else 1.0
+
+    @property
+    def stems(self) -> list[Mention]:
+        return [m for m in self.mentions if m.is_stem and not m.excepted]
+
+    @property
+    def excepted(self) -> list[Mention]:
+        return [m for m in self.mentions if m.is_stem and m.excepted]
+
+    @property
+    def predicate_adjectives(self) -> list[tuple[str, int, float]]:
+        """Adjectives not bound to a new stem: "make the piano warmer", "too bright"."""
+        out = [a for m in self.mentions if not m.is_stem for a in m.adjectives]
+        out += [a for m in self.mentions if m.is_stem and m.definite for a in m.adjectives]
+        return out
+
+    def describe(self) -> list[str]:
+        """What was understood, in words (for CommandNotUnderstood)."""
+        seen = []
+        for t in self.tokens:
+            if t.kind in ("word", "filler", "det", "prep", "sep"):
+                continue
+            label = {"verb": "the action", "role": "a part", "instrument": "an instrument",
+                     "effect": "an effect", "adj": "a sound", "number": "a number", "key": "a key",
+                     "style": "a style", "voice": "a drum voice"}.get(t.kind, t.kind)
+            seen.append(f"{t.text!r} ({label})")
+        return seen
+
+
+def frames(text: str) -> list[Frame]:
+    """The clauses of ``text`` as frames (see the module docstring)."""
+    clauses: list[list[Token]] = [[]]
+    for t in tag(text):
+        if t.kind == "sep":
+            if clauses[-1]:
+                clauses.append([])
+        else:
+            clauses[-1].append(t)
+    out: list[Frame] = []
+    for tokens in (c for c in clauses if c):
+        frame = _frame(tokens)
+        if out and not frame.verbs and _only_stems(tokens):
+            prev = out[-1]
+            for m in frame.mentions:
+                m.excepted = m.excepted or (bool(prev.excepted) and not prev.has("only"))
+            prev.tokens += tokens
+            prev.mentions += frame.mentions
+            continue
+        if out and not frame.verbs and not _self_standing(frame) and out[-1].verbs:
+            frame.verbs = list(out[-1].verbs)
+            frame.inherited = True
+        out.append(frame)
+    return out
+
+
+def _only_stems(tokens: list[Token]) -> bool:
+    heads = [t for t in tokens if t.kind in _HEADS]
+    return bool(heads) and all(t.kind in (*_HEADS, "det", "filler", "word", "prep", "except", "only") for t in tokens)
+
+
+def _self_standing(frame: Frame) -> bool:
+    """A verbless clause that says what to do by itself ("louder", "more reverb", "120 bpm")."""
+    return any(frame.has(k) for k in ("history", "speedup", "key", "timesig", "density", "swing", "feel", "too", "more", "less"))
+
+
+def _frame(tokens: list[Token]) -> Frame:
+    frame = Frame(tokens)
+    current: Mention | None = None
+    pending: Mention = Mention(-1)        # modifiers waiting for a head
+    excepting = False
+    last_prep = None
+    for i, t in enumerate(tokens):
+        k = t.kind
+        if k == "verb":
+            frame.verbs.append(t.value)
+            current, pending = None, Mention(-1)
+            excepting = False
+            continue
+        if k == "except":
+            excepting = True
+            continue
+        if k in ("prep", "effect", "number", "interval", "verb"):
+            pending = Mention(-1, adjectives=pending.adjectives, styles=pending.styles)
+        if k == "prep":
+            last_prep = t.value
+            if t.value == "with" and current is None:
+                current = frame.mentions[-1] if frame.mentions else None
+            continue
+        if k == "effect" and last_prep == "with" and current is not None and current.is_stem:
+            current.effects.append(t.value)
+            frame.attached += 1
+            continue
+        if k in _MODIFIERS:
+            if current is not None and current.is_stem and k in ("adj", "style") and i > current.pos + 1:
+                current = None  # "make the piano warmer": the adjective is a predicate
+            target = pending
+            if k == "det":
+                target.definite |= t.value == "def"
+                target.indefinite |= t.value == "indef"
+            elif k == "adj":
+                target.adjectives.append((t.value, t.sign, _amount_before(tokens, i)))
+            elif k == "style":
+                target.styles.append((t.value, t.extra))
+            elif k == "fresh":
+                target.fresh = True
+            continue
+        if k in _HEADS or (k == "word" and "-" in t.text and t.text.split("-")[-1].isdigit()):
+            if k == "ref" and i + 1 < len(tokens) and tokens[i + 1].kind in ("role", "instrument", "family"):
+                pending.definite = True  # "this piano", "that bass"
+                continue
+            played_on = (k == "instrument" and last_prep in ("on", "with") and frame.mentions and frame.mentions[-1].is_stem
+                         and frame.mentions[-1].role and not frame.mentions[-1].instrument
+                         and (not frame.verbs or frame.verbs[0] in ("add", "make", "drench")))
+            if played_on:  # "a melody on electric piano": the instrument of the part being made
+                frame.mentions[-1].instrument = t.value
+                current = frame.mentions[-1]
+                continue
+            joinable = current is not None and current.is_stem and current.pos == i - 1 and not current.ref and (
+                (k in ("role", "melstyle") and not current.role) or (k == "instrument" and not current.instrument and not current.role)
+                or (k == "voice" and current.role in ("drums", None)))
+            if joinable:
+                m = current
+            else:
+                m = Mention(i, definite=pending.definite, indefinite=pending.indefinite, fresh=pending.fresh,
+                            excepted=excepting, adjectives=pending.adjectives, styles=pending.styles)
+                frame.mentions.append(m)
+                pending = Mention(-1)
+            if k == "word":
+                m.name = t.text
+            elif k == "melstyle":
+                m.role = m.role or "melody"
+            else:
+                setattr(m, k, t.value)
+            m.pos = i
+            current = m
+            continue
+        if k in ("number", "interval", "key", "timesig", "dir", "more", "less", "too", "neg"):
+            current = None if k not in ("dir",) else current
+    if pending.adjectives or pending.styles or pending.fresh:
+        frame.mentions.append(pending)
+    return frame
+
+
+def _amount_before(tokens: list[Token], i: int) -> float:
+    j = i - 1
+    while j >= 0 and tokens[j].kind in ("det", "filler"):
+        j -= 1
+    if j >= 0 and tokens[j].kind == "amount":
+        return AMOUNTS.get(tokens[j].value, 1.0)
+    return 1.0

@@ -1,0 +1,283 @@
+"""The words people use in a studio, and what each means to the orchestra.
+
+Each line reads ``kind value: phrase | phrase ...``. Phrases are matched longest first,
+so "tape saturation" is the tape effect while "saturation" alone is distortion, and
+"bass line" is a part while "bass guitar" is an instrument. Adjectives carry a sign
+("thin" is less deep, "dull" less bright).
+
+>>> lookup(("throw",))
+('verb', 'add')
+>>> lookup(("rhodes",)), lookup(("verb",)), lookup(("hats",))
+(('instrument', 'electric_piano'), ('effect', 'reverb'), ('voice', 'hats'))
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+_TABLE = """
+verb add: add | adds | adding | added | give | put | throw | bring in | layer | insert | include | create | generate | write | compose | start with | need | lay down | drop in | sprinkle | slap | stick | toss | chuck | introduce | add in | build | get | gimme | let's have | lets have | i'd like | id like | i want | we need | i need | where's | wheres
+verb make: make | makes | making | sound | sounds
+verb turn: turn | bring | push | pull | knock | nudge | nudge it
+verb drench: drench | soak | drown | bathe | smother
+verb remove: remove | removes | delete | lose | get rid of | take out | take off | ditch | scrap | trash | nuke | erase | clear | eliminate | no more | cut out | pull out | rip out | bin
+verb strip: strip | strip it back | strip back | strip down | strip it down | pare back
+verb kill: kill
+verb drop: drop
+verb cut: cut
+verb mute: mute | mutes | muted | silence | turn off | switch off | shut off | shut up | hush
+verb unmute: unmute | un-mute | unmuted | turn on | switch on | turn back on | put back | back in | bring back | restore
+verb solo: solo | soloed | isolate
+verb unsolo: unsolo | un-solo | unsoloed
+verb louder: louder | can't hear | cant hear | cannot hear | buried | drowned out | inaudible | hard to hear | barely hear | turn up | boost | crank | crank up | pump up | bring up | push up | amplify | raise the volume | more volume | turn it up | loud | loudest
+verb quieter: quieter | turn down | softer | bring down | pull back | pull down | back off | tame | duck | less volume | lower the volume | quiet | quietly | quieten | quieter please | soften
+verb pan: pan | panned | panning
+verb place: place | position | move | shift | put it
+verb replace: replace | play | played by | swap | swap out | switch | change | exchange | substitute | turn into | convert | use | play on | played on | instead | play it on
+verb regenerate: regenerate | regen | reroll | re-roll | remake | rewrite | redo | reshuffle | shuffle | refresh | vary | try again | try another | another take | mix up | switch up | change up | rework | redesign | variation
+verb transpose: transpose | transposed | pitch | pitch up | pitch down | modulate
+verb speedup: speed up | speed it up | faster | fast | quick | quicker | accelerate | pick up the pace | push the tempo | hurry
+verb slowdown: slow | slow down | slow it down | slower | decelerate | chill out the tempo
+verb double: double | twice | doubled
+verb halve: halve | half | halved
+verb extend: extend | lengthen | longer | expand
+verb shorten: shorten | shorter | trim | truncate
+verb set: set | make it | go to | bump | bump it | take it | bring it | put it at | adjust | tweak
+verb keep: keep | leave | only keep | just keep | keep only
+dry dry: dry | drier | dryer | dry it up | dry up | dry it out | less wet | bone dry | drier sound
+fxall all: effects | all effects | all the effects | effect chain | the effects | fx chain | plugins | processing | every effect
+melstyle hook: hook | hooks | catchy | earworm | catchy hook
+history undo: undo | undo that | undo it | take that back | take it back | scratch that | revert that | undo the last | go back one | step back | oops | never mind | nevermind | go back | revert | undo last | back one | previous version | revert it | revert the last change | undo the last change | go back a step
+history redo: redo | redo that | undo the undo | bring that back | put that back
+history goto: go back to | back to | revert to | roll back to | rollback to | return to | restore | jump to | load | reset to
+meta tempo: tempo | bpm | speed | pace | beats per minute
+meta key: key | key signature | tonality | tonal center | tonic
+meta bars: bars | bar | measures | measure | loop length
+meta length: length | long | duration
+meta timesig: time signature | time sig | meter | metre | signature | time feel
+meta genre: genre | style | vibe | flavor | flavour | type of music | sound like
+meta version: version | v | ver
+meta volume: volume | level | levels | gain | loudness | vol
+meta notes: notes | pattern | part | line | rhythm | groove pattern
+role drums: drums | drum | beat | beats | groove | drum beat | drum loop | drum track | drum pattern | drumbeat | drum part | rhythm section | kit | drum kit | drum groove | percussion track
+role percussion: percussion | perc | percs | shaker | shakers | congas | conga | bongos | bongo | tambourine | tambourines | cowbell | hand percussion
+role bass: bass | bassline | bass line | bass part | low end | basses | bass track | bass lines
+role chords: chords | chord | chord progression | progression | harmony | harmonies | comping | stabs | chord stabs | chord part | changes
+role melody: melody | melodies | tune | topline | top line | riff | motif | melodic line | theme | melody line
+role lead: lead | leads | lead line | lead part
+role pad: pad | pads | atmosphere | drone | texture | bed | wash | soundscape
+role arp: arp | arps | arpeggio | arpeggios | arpeggiator | arpeggiated | arpeggiate
+role fx: fx | sfx | riser | risers | sweep | sweeps | ear candy | sound effects | transitions
+instrument piano: piano | pianos | acoustic piano | grand piano | grand | upright piano | keys piano
+instrument electric_piano: electric piano | e-piano | e piano | ep | rhodes | fender rhodes | wurlitzer | wurli | epiano | electric keys
+instrument organ: organ | organs | hammond | b3 | church organ | hammond organ
+instrument strings: strings | string | violin | violins | viola | cello | cellos | string section | orchestra | orchestral strings | fiddle | string ensemble
+instrument pad: synth pad | warm pad | analog pad
+instrument synth_lead: synth lead | lead synth | synth | synths | saw lead | synthesizer | synthesiser | lead sound | flute | whistle
+instrument pluck: pluck | plucks | plucky | pluck synth | harp | kalimba | marimba | plucked
+instrument guitar: guitar | guitars | acoustic guitar | electric guitar | gtr | nylon guitar | acoustic
+instrument synth_bass: synth bass | synth-bass | moog bass | reese | reese bass | analog bass
+instrument sub_bass: sub bass | sub-bass | 808 | 808s | sub | subs | eight oh eight | 808 bass
+instrument bass_guitar: bass guitar | electric bass | fingered bass | upright bass | double bass | slap bass | bass gtr
+instrument bells: bells | bell | glockenspiel | glock | celesta | music box | chimes | vibraphone | vibes | xylophone
+instrument brass: brass | horns | horn | trumpet | trumpets | trombone | sax | saxophone | horn section | brass section
+instrument drum_kit: drum kit | acoustic kit | drum machine
+family keys: keys | keyboard | keyboards | ivories
+effect reverb: reverb | verb | reverberation | room | hall | plate | space | ambience | ambiance | spring reverb | plate reverb | hall reverb | room reverb | wet
+effect delay: delay | delays | echo | echoes | echos | ping pong | ping-pong | slapback | tape echo | ping pong delay
+effect chorus: chorus | chorused | ensemble | flanger | phaser | flange | modulation
+effect distortion: distortion | distort | distorted | overdrive | overdriven | drive | fuzz | saturation | saturate | saturated | crunch | clipping
+effect compressor: compressor | compression | compress | compressed | comp | glue | squash | squashed | sidechain | side chain | side-chain | dynamics
+effect eq: eq | equalizer | equaliser | equalization | equalisation | eq'd
+effect lowpass: lowpass | low pass | low-pass | lpf | lp filter | filter | filtered | muffle | muffled | high cut | cut the highs | roll off the highs | low pass filter | lowpass filter | underwater
+effect highpass: highpass | high pass | high-pass | hpf | hp filter | low cut | cut the lows | roll off the lows | roll off the low end | high pass filter | highpass filter | cut the low end
+effect bitcrusher: bitcrusher | bit crusher | bitcrush | bit crush | bitcrushed | crusher | crush | crushed | 8-bit | 8 bit | bit reduction | decimate | decimator
+effect tape: tape | tape saturation | wow and flutter | wobble | warble | cassette | tape machine | tape warble
+effect vinyl: vinyl | crackle | crackles | vinyl crackle | record noise | record crackle | dust | vinyl noise | surface noise
+effect limiter: limiter | limit | limiting | brickwall | maximizer | maximiser
+fxparam decay: decay | tail | reverb time
+fxparam size: size | room size
+fxparam predelay: predelay | pre-delay | pre delay
+fxparam damping: damping | damp
+fxparam mix: mix | wet | wetness | dry/wet | amount | send
+fxparam time: time | delay time | rate of repeats | echo time
+fxparam feedback: feedback | repeats | regen
+fxparam cutoff: cutoff | cut-off | cut off | frequency | freq
+fxparam resonance: resonance | res | q
+fxparam drive: gain staging
+fxparam threshold: threshold
+fxparam ratio: ratio
+fxparam attack: attack
+fxparam release: release
+fxparam bits: bits | bit depth
+fxparam ceiling: ceiling
+adj warm+: warm | warmer | warmth | warmest | cozy | cosy | analog | analogue | vintage warmth
+adj bright+: bright | brighter | brightness | brightest | sparkly | shiny | shinier | sparkle | present | presence
+adj bright-: dull | duller | dulled | harsh | harsher | piercing | shrill | tinny
+adj dark+: dark | darker | darkness | darkest | moody | moodier | murky
+adj soft+: soft | gentle | gentler | delicate
+adj punchy+: punchy | punchier | punch | punchiest | hard-hitting | hit harder | snappy | snappier | snap | knock | knocking | thump | thumping | slap harder
+adj airy+: airy | airier | air | breathy | breathier | open | airiness
+adj lush+: lush | lusher | rich | richer | full | fuller | thick | thicker | dreamy | dreamier | dreamy-er | lushness
+adj crisp+: crisp | crisper | crispy | clear | clearer | clean | cleaner | defined | clarity | tighter highs
+adj crisp-: muddy | muddier | mud | boxy
+adj deep+: deep | deeper | depth | fat | fatter | phat | heavy | heavier | boomy | subby | weighty | bassy | beefy | beefier | chunky | chunkier
+adj deep-: thin | thinner | weak | weaker
+adj dusty+: dusty | dustier | grimy | vintage | old | older | old school | worn | gritty old
+adj lo-fi+: lo-fi | lofi | lo fi | low-fi | low fi | lo-fi-er | degraded
+adj mellow+: mellow | mellower | smooth | smoother | chill | chiller | relaxed | laid back | laid-back | laidback | softer tone
+adj gritty+: gritty | grittier | grit | dirty | dirtier | rough | rougher | edgy | edgier | aggressive | raw | rawer | nasty | crunchy | crunchier
+adj wide+: wide | wider | width | stereo | spacious | big | bigger | huge | bigger sounding | broad
+adj wide-: narrow | narrower | mono
+adj tight+: tight | tighter | tighten | controlled
+style hip-hop/boom_bap: boom bap | boombap | boom-bap | hip hop | hip-hop | hiphop | rap | 90s
+style house/four_on_the_floor: four on the floor | 4 on the floor | four-on-the-floor | 4-on-the-floor | four to the floor | house | disco | dance | deep house | garage
+style trap/trap: trap | drill
+style rock/rock: rock | backbeat | rock and roll | punk | indie | metal | grunge
+style drum-and-bass/breakbeat: breakbeat | breakbeats | break | breaks | dnb | drum and bass | drum n bass | drum & bass | jungle | amen
+style reggae/one_drop: one drop | reggae | dub | ska
+style jazz/jazz: jazz | jazzy | swing beat | bebop | brushes
+style funk/funk: funk | funky | disco funk
+style latin/latin: latin | clave | bossa | bossa nova | salsa | reggaeton | afrobeat | samba
+style lo-fi/lofi: lofi beat | lo-fi beat | chillhop | lofi hip hop | lo-fi hip hop | study beats
+style techno/techno: techno | industrial
+style pop/pop: pop | poppy | synthpop
+style ambient/ambient: ambient | chillout | downtempo | new age
+style cinematic/cinematic: cinematic | epic | orchestral | film score | filmic | trailer
+style folk/folk: folk | country | singer songwriter | celtic
+style rnb/boom_bap: rnb | r&b | r and b | soul | soulful | neo soul | neo-soul | gospel
+style edm/four_on_the_floor: edm | electro | big room | trance
+style jazz/walking: walking | walking bass | walk
+voice hats: hats | hat | hi-hats | hi-hat | hihats | hihat | hi hats | hi hat | hh | closed hats | closed hat | high hats | high hat
+voice open_hat: open hats | open hat | open hi-hat | open hihat
+voice kick: kick | kicks | kick drum | bass drum | bd | kik
+voice snare: snare | snares | snare drum | sd
+voice clap: clap | claps | handclap | handclaps | hand claps
+voice rim: rim | rimshot | rim shot | rimshots | sidestick | side stick | rims
+voice ride: ride | ride cymbal
+voice crash: crash | crashes | crash cymbal
+voice toms: toms | tom | tom toms | tom fills
+voice cymbals: cymbals | cymbal
+dir up: up | higher | upward | upwards | raise | raised | above | sharper
+dir down: down | lower | downward | downwards | below | deeper pitch | flatter
+dir left: left | leftward | left side
+dir right: right | rightward | right side
+dir center: center | centre | middle | centered | centred | mono center
+amount small: a bit | a little | a touch | slightly | a tad | a smidge | a hair | subtly | somewhat | bit | little | touch | tad | just a bit | a little bit | kinda | kind of | gently | lightly | a notch | a hint of | hint of | a dash of | dash of
+amount large: a lot | lots | lots of | much | way | really | very | super | heavily | tons of | a ton | massively | hugely | loads | loads of | seriously | drastically | totally | a lot of | so much | plenty of | heaps of | crazy | insanely | extremely | hard
+amount full: fully | completely | all the way | entirely | max | maximum | hard
+more more: more | extra | additional | increase | increased | further | even more | plus
+less less: less | fewer | reduce | reduced | decrease | decreased | not so much | minus | lower amount
+too too: too | overly | way too | too much | excessively
+neg neg: no | not | without | don't | dont | do not | never | nothing
+ref it: it | that | this | them | those | these | they | that one | this one | the same | the last one | what you just added | what you added
+ref all: everything | all | all of it | all stems | the whole thing | the mix | the track | the song | the beat and everything | every stem | all parts | everything else | every part | the whole track | the tune | all the stems | the full mix | the entire track | whole thing | tutti
+ref rest: the rest | the others | others | other stems | rest | everything else | all the others | other parts | all other
+except except: except | except for | but | apart from | other than | besides | aside from | excluding | save for | minus the | not the
+only only: only | just | solely | nothing but | exclusively | alone | on its own | by itself | by themselves
+density up: busier | busy | denser | dense | more notes | more complex | complex | fill it out | more active | livelier | lively | more going on | intricate | fuller pattern
+density down: simpler | simple | sparser | sparse | fewer notes | less busy | minimal | minimalist | thin out | calmer | less notes | stripped | cleaner pattern | simplify 
+swing more: swing | swung | shuffle | shuffled | groove more | swingier | swingy | more swing | lazier | lazy | drunk | drunken | behind the beat
+swing straight: straight | straighten | quantize | quantise | quantized | rigid | robotic | on the grid | dead straight | unswung
+feel half: half time | half-time | halftime | half time feel | half-time feel
+feel normal: double time | double-time | normal time | full time
+fill on: fill | fills | drum fill | drum fills | fill in | fill-in | turnaround | build up
+timesig 3/4: waltz | waltz time | three four | 3 4
+timesig 4/4: common time | four four | 4 4
+timesig 6/8: six eight | 6 8 | compound time
+mode major: major | maj | ionian | happy | happier | brighter key
+mode minor: minor | min | aeolian | sad | sadder | moody key
+mode dorian: dorian
+mode phrygian: phrygian
+mode lydian: lydian
+mode mixolydian: mixolydian | mixo
+mode locrian: locrian
+mode harmonic minor: harmonic minor
+sep and: and | then | and then | also | as well as | after that | afterwards | , | ; | . | & | plus also
+det def: the | my | our | your | his | her | their
+det indef: a | an | some | any | one more | a couple of | a couple
+fresh new: new | different | fresh | another | alternative | alternate | other | fresher
+prep with: with | w | featuring | plus some | along with | using | that has | having
+prep on: on | onto | to | for | in | into | over | at | across | under | through | from | of | by | as
+filler -: please | pls | plz | can | could | would | you | we | i | me | my | our | let's | lets | let | us | maybe | kind | sort | of | now | then | just a | like | really just | yo | hey | ok | okay | so | go | ahead | actually | also | thanks | thank | little | bit | more of | is | are | be | it's | its | its' | that's | there | here | should | will | want | wanna | gonna | try | something | stuff | sound | sounds | sounding | feel | feels | vibe | vibes | to be | get | got | have | has | or | ah | um | uh | hmm | alright | cool | nice | great | awesome | sweet | yeah | yes | please do | do | does | did | what | how | about | into it | song | track | loop | whole | some more | bits | tune it | a few | couple | section
+""".strip()
+
+#: Phrase (tuple of words) -> (kind, value)
+LEXICON: dict[tuple[str, ...], tuple[str, str]] = {}
+#: Adjective phrase -> sign (+1 or -1), the value in LEXICON is the canonical adjective
+ADJ_SIGN: dict[tuple[str, ...], int] = {}
+#: Style phrase -> drum style override (the LEXICON value is the genre)
+STYLE_DRUMS: dict[tuple[str, ...], str] = {}
+MAX_PHRASE = 1
+
+
+def _load() -> None:
+    global MAX_PHRASE
+    for line in _TABLE.splitlines():
+        head, _, phrases = line.partition(":")
+        kind, _, value = head.strip().partition(" ")
+        for phrase in phrases.split("|"):
+            words = tuple(phrase.strip().split())
+            if not words or words in LEXICON:
+                continue  # the first listing of a phrase wins
+            sign = 1
+            if kind == "adj":
+                sign = -1 if value.endswith("-") else 1
+                val = value.rstrip("+-")
+            elif kind == "style":
+                val, _, drums = value.partition("/")
+                STYLE_DRUMS[words] = drums
+            else:
+                val = value
+            LEXICON[words] = (kind, val)
+            if kind == "adj":
+                ADJ_SIGN[words] = sign
+            MAX_PHRASE = max(MAX_PHRASE, len(words))
+
+
+_load()
+
+
+@lru_cache(maxsize=4096)
+def lookup(words: tuple[str, ...]) -> tuple[str, str] | None:
+    """The ``(kind, value)`` of a phrase, or ``None``."""
+    return LEXICON.get(words)
+
+
+#: Number words, for "sixteen bars", "one twenty", "a couple of dB".
+NUMBER_WORDS: dict[str, float] = {
+    "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
+    "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15,
+    "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19, "twenty": 20, "thirty": 30,
+    "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90,
+    "couple": 2, "pair": 2, "few": 3, "dozen": 12, "hundred": 100,
+}
+
+#: Unit words -> canonical unit.
+UNITS: dict[str, str] = {
+    "bpm": "bpm", "bpms": "bpm", "db": "db", "dbs": "db", "decibel": "db", "decibels": "db",
+    "%": "%", "percent": "%", "pct": "%", "semitone": "st", "semitones": "st", "st": "st",
+    "semis": "st", "semi": "st", "halfstep": "st", "halfsteps": "st", "octave": "oct", "octaves": "oct",
+    "oct": "oct", "bar": "bars", "bars": "bars", "measure": "bars", "measures": "bars",
+    "beat": "beats", "beats": "beats", "second": "s", "seconds": "s", "s": "s", "sec": "s", "secs": "s",
+    "ms": "ms", "millisecond": "ms", "milliseconds": "ms", "hz": "hz", "hertz": "hz", "khz": "khz",
+    "k": "khz", "x": "x", "times": "x",
+}
+
+#: Intervals by name, in semitones.
+INTERVALS: dict[tuple[str, ...], int] = {
+    ("octave",): 12, ("octaves",): 12, ("semitone",): 1, ("half", "step"): 1, ("halfstep",): 1,
+    ("half-step",): 1, ("whole", "step"): 2, ("whole", "tone"): 2, ("whole-step",): 2, ("step",): 2,
+    ("tone",): 2, ("minor", "second"): 1, ("major", "second"): 2, ("minor", "third"): 3,
+    ("major", "third"): 4, ("third",): 4, ("fourth",): 5, ("perfect", "fourth"): 5, ("tritone",): 6,
+    ("fifth",): 7, ("perfect", "fifth"): 7, ("minor", "sixth"): 8, ("major", "sixth"): 9, ("sixth",): 9,
+    ("minor", "seventh"): 10, ("seventh",): 10, ("major", "seventh"): 11, ("semitones",): 1,
+    ("half", "steps"): 1, ("whole", "steps"): 2, ("steps",): 2,
+}
+
+#: Note values for delay times, in beats.
+NOTE_VALUES: dict[str, float] = {
+    "1/1": 4.0, "1/2": 2.0, "1/4": 1.0, "1/8": 0.5, "1/16": 0.25, "1/32": 0.125, "quarter": 1.0,
+    "eighth": 0.5, "sixteenth": 0.25, "half-note": 2.0, "whole-note": 4.0, "1/8d": 0.75, "1/4d": 1.5,
+    "1/8t": 1 / 3, "1/4t": 2 / 3, "dotted-eighth": 0.75, "dotted-quarter": 1.5,
+}

@@ -1,0 +1,106 @@
+"""The rule parser: text -> plan, for the language people use in a studio.
+
+One :class:`RuleParser` (a :class:`~orchestria_lab.language.plan.Planner`) reads each
+clause's frame and fills the slots of the first rule that fits: history, session-wide
+changes (tempo, key, length, meter, genre), new parts, effects, removing and muting,
+levels and panning, instruments, part settings (regenerate, octave, density, swing,
+feel, fills, drum voices, style) and sound adjectives.
+
+>>> from orchestria_lab.state import Meta, State
+>>> from orchestria_lab.language.plan import PlanContext
+>>> ctx = PlanContext(State(Meta(bpm=90, key="Cm", genre="lo-fi", seed=7)))
+>>> [a.describe() for a in RuleParser().plan("Add warm piano chords with reverb", ctx)]
+['harmony.add(chords, instrument=piano, role=chords)', 'sound.shape(chords, adjective=warm)', 'effects.add(chords, effect=reverb)']
+>>> [a.describe() for a in RuleParser().plan("bump it to 128 and set it in F# minor", ctx)]
+['arrange.tempo(bpm=128)', 'arrange.key(key=F#m)']
+"""
+
+from __future__ import annotations
+
+from orchestria_lab.agents.base import Action
+from orchestria_lab.errors import CommandNotUnderstood
+from orchestria_lab.language.frames import Frame, frames
+from orchestria_lab.language.plan import PlanContext
+from orchestria_lab.language.rules import Planning, Unclear
+from orchestria_lab.language.suggest import suggest
+from orchestria_lab.language.tokens import MAX_TEXT, tag
+
+
+class RuleParser:
+    """The built-in planner: a lexicon, a clause splitter and slot-filling rules."""
+
+    def plan(self, text: str, context: PlanContext) -> list[Action]:
+        if not isinstance(text, str):
+            raise CommandNotUnderstood(repr(text)[:80], reason="a command is a piece of text", suggestions=suggest(""))
+        if not text.strip():
+            raise CommandNotUnderstood(text, reason="the command is empty; say what you would like to hear",
+                                       suggestions=suggest(""))
+        if len(text) > MAX_TEXT:
+            raise CommandNotUnderstood(text[:80] + "...", reason=f"a command is at most {MAX_TEXT} characters",
+                                       suggestions=suggest(text[:200]))
+        clauses = frames(text)
+        history = _history(clauses)
+        if history is not None:
+            return [history]
+        planning = Planning(context)
+        unclear: list[str] = []
+        for frame in clauses:
+            try:
+                if not planning.clause(frame):
+                    unclear.append(_what(frame))
+            except Unclear as exc:
+                raise CommandNotUnderstood(text, reason=exc.reason, understood=_understood(clauses),
+                                           suggestions=exc.suggestions or suggest(text)) from None
+        if not planning.actions:
+            reason = unclear[0] if unclear else "I found nothing to do in it"
+            raise CommandNotUnderstood(text, reason=reason, understood=_understood(clauses), suggestions=suggest(text))
+        if unclear and any(u.startswith("I don't know") for u in unclear):
+            raise CommandNotUnderstood(text, reason=unclear[0], understood=_understood(clauses), suggestions=suggest(text))
+        return planning.actions
+
+
+def _history(clauses: list[Frame]) -> Action | None:
+    """undo / redo / go back to version N, when that is all the command says."""
+    tokens = [t for f in clauses for t in f.tokens]
+    if any(t.kind in ("role", "instrument", "effect", "voice") for t in tokens):
+        return None
+    versions = [t.value for t in tokens if t.kind == "version"]
+    numbers = [t.value[0] for t in tokens if t.kind == "number" and not t.value[1]]
+    wants_version = any(t.kind == "history" and t.value == "goto" for t in tokens) or any(
+        t.kind == "meta" and t.value == "version" for t in tokens)
+    if versions or (wants_version and numbers):
+        number = versions[0] if versions else numbers[0]
+        if float(number).is_integer() and number >= 0:
+            return Action("history", "goto", params={"version": int(number)})
+    kinds = {t.value for t in tokens if t.kind == "history"}
+    if any(t.kind == "verb" and t.text == "redo" for t in tokens):
+        kinds.add("redo")  # "redo" with no part named: history, not "regenerate"
+    if "undo" in kinds and "redo" not in kinds:
+        return Action("history", "undo")
+    if "redo" in kinds:
+        return Action("history", "redo")
+    return None
+
+
+def _understood(clauses: list[Frame]) -> list[str]:
+    return [d for f in clauses for d in f.describe()][:8]
+
+
+def _what(frame: Frame) -> str:
+    unknown = [t.text for t in frame.tokens if t.kind == "word"]
+    known = [t for t in frame.tokens if t.kind not in ("word", "filler", "det", "prep")]
+    if unknown and not known:
+        return f"I don't know the words {', '.join(repr(u) for u in unknown[:4])}"
+    if unknown:
+        return f"I could not tell what to do with {', '.join(repr(u) for u in unknown[:4])}"
+    if frame.verb:
+        return f"I understood the action ({frame.verb}) but not what it should apply to"
+    return "I could not tell what to do"
+
+
+def parse(text: str, state, *, last_touched: tuple[str, ...] = ()) -> list[Action]:
+    """Shorthand: the plan :class:`RuleParser` makes for ``text`` on ``state``."""
+    return RuleParser().plan(text, PlanContext(state, last_touched=last_touched))
+
+
+__all__ = ["RuleParser", "parse", "tag"]

@@ -1,0 +1,107 @@
+"""Plans, planners, and the check every plan passes before anything runs.
+
+A :class:`Planner` turns text into a list of :class:`~orchestria_lab.agents.base.Action`
+given a :class:`PlanContext` (the current state, the stems last touched, a way to find
+stems from earlier versions). The rule parser is one planner; an LLM planner is another.
+:func:`validate_plan` checks any plan against the registered agents' specs and the
+state, so a planner can only ask for what the orchestra can do.
+
+>>> from orchestria_lab.state import Meta, State
+>>> state = State(Meta(bpm=90, key="Cm", genre="lo-fi"))
+>>> validate_plan([Action("mix", "mute", "drums")], state)
+Traceback (most recent call last):
+...
+orchestria_lab.errors.InvalidValue: mix.mute target='drums' is not valid: expected one of the stems (none yet).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Protocol, runtime_checkable
+
+from orchestria_lab.agents.base import Action
+from orchestria_lab.errors import InvalidValue
+from orchestria_lab.state import State, Stem
+
+#: The conductor's own intents: they move through history instead of calling an agent.
+HISTORY_INTENTS = ("undo", "redo", "goto")
+#: Intents that make a stem: their target must be free.
+CREATING = {("harmony", "add"), ("melody", "add"), ("bass", "add"), ("drums", "add"), ("arrange", "restore")}
+#: Intents that take no stem.
+SESSION_WIDE = {"tempo", "key", "bars", "time_signature", "genre"}
+
+
+class PlanContext:
+    """What a planner may consult: the state, the stems last touched, earlier stems."""
+
+    def __init__(self, state: State, *, last_touched: Callable[[], tuple[str, ...]] | tuple[str, ...] = (),
+                 find_removed: Callable[[Callable[[Stem], bool]], Stem | None] | None = None,
+                 version: int = 0) -> None:
+        self.state = state
+        self.version = version
+        self._touched = last_touched
+        self._find_removed = find_removed
+
+    @property
+    def last_touched(self) -> tuple[str, ...]:
+        """Stems the last version added or changed (what "it" means), most recent last."""
+        if callable(self._touched):
+            self._touched = tuple(self._touched())
+        return tuple(s for s in self._touched if self.state.has_stem(s))
+
+    def find_removed(self, match: Callable[[Stem], bool]) -> Stem | None:
+        """The latest stem from an earlier version that ``match`` accepts and is gone now."""
+        return self._find_removed(match) if self._find_removed else None
+
+
+@runtime_checkable
+class Planner(Protocol):
+    """Anything that turns text into actions. Raise CommandNotUnderstood when it cannot."""
+
+    def plan(self, text: str, context: PlanContext) -> list[Action]: ...
+
+
+def validate_plan(plan: Sequence[Action], state: State) -> list[Action]:
+    """Check ``plan`` against the agents' specs and ``state``; return it with params converted.
+
+    Every action names a registered agent and one of its intents, with parameters its
+    spec accepts; targets exist when the action runs (earlier actions in the plan may
+    add or remove stems); history actions stand alone.
+    """
+    from orchestria_lab.agents.registry import get_agent
+
+    if not plan:
+        raise InvalidValue("plan", [], "at least one action")
+    if any(a.agent == "history" for a in plan):
+        if len(plan) != 1 or plan[0].intent not in HISTORY_INTENTS:
+            raise InvalidValue("plan", [a.describe() for a in plan], "one history action (undo, redo or goto) on its own")
+        version = plan[0].params.get("version")
+        if plan[0].intent == "goto" and not (isinstance(version, int) and not isinstance(version, bool) and version >= 0):
+            raise InvalidValue("history.goto version", version, "a version number")
+        return list(plan)
+    stems = {s.stem_id for s in state.stems}
+    out = []
+    for action in plan:
+        if not isinstance(action, Action):
+            raise InvalidValue("plan step", action, "an Action(agent, intent, target, params)")
+        spec = get_agent(action.agent).spec
+        params = spec.validate_params(action.intent, action.params)
+        creating = (action.agent, action.intent) in CREATING
+        if creating:
+            if action.target is not None and action.target in stems:
+                raise InvalidValue(f"{action.agent}.{action.intent} target", action.target, "a stem id not in use")
+        elif action.intent not in SESSION_WIDE and action.target not in stems and not (
+            action.agent in ("harmony", "melody", "bass", "drums") and action.target is None
+        ):
+            raise InvalidValue(f"{action.agent}.{action.intent} target", action.target,
+                               "one of the stems (" + (", ".join(sorted(stems)) or "none yet") + ")")
+        if creating and action.target:
+            stems.add(action.target)
+        if action.agent == "arrange" and action.intent == "remove":
+            stems.discard(action.target)
+        out.append(Action(action.agent, action.intent, action.target, params))
+    return out
+
+
+def plan_to_dicts(plan: Sequence[Action]) -> list[dict]:
+    return [a.to_dict() for a in plan]

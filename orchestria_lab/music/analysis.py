@@ -1,0 +1,112 @@
+"""Reading music back: chords from notes, and the checks a part must pass to sound right.
+
+The generators are tested with these (and the eval issue can reuse them): every pitched
+note is in the key's scale or a tone of the chord sounding, chromatic approach notes are
+counted, the bass plays the chord root on the downbeats, drums sit on the swung grid.
+
+>>> from orchestria_lab.state import Note
+>>> from orchestria_lab.music.theory import Chord
+>>> chords = [(0.0, 4.0, Chord(0, (0, 3, 7)))]
+>>> report = harmonic_fit([Note(60, 0, 1), Note(63, 1, 1), Note(61, 2, 1)], chords, key="Cm")
+>>> report.in_key, report.chord_tones, report.outside
+(2, 2, 1)
+>>> bass_root_agreement([Note(36, 0, 4)], chords)
+1.0
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from orchestria_lab.music.progressions import TimedChord, chord_at, make_chord
+from orchestria_lab.music.rhythm import GRID, Meter, swing
+from orchestria_lab.music.theory import Chord, Key, parse_key
+from orchestria_lab.state import Note
+
+
+@dataclass(frozen=True)
+class HarmonicFit:
+    """How a part's notes sit against a key and the chords sounding."""
+
+    total: int
+    in_key: int          # notes in the key's scale
+    chord_tones: int     # notes that are a tone of the chord sounding
+    outside: int         # neither: chromatic notes (approaches, passing tones)
+    outside_notes: tuple[Note, ...]
+
+    @property
+    def fit(self) -> float:
+        """Share of notes in the key or in the chord (1.0 when there are no notes)."""
+        return 1.0 if not self.total else 1 - self.outside / self.total
+
+
+def harmonic_fit(notes: Sequence[Note], chords: Sequence[TimedChord], *, key: str | Key) -> HarmonicFit:
+    """Count the notes in the scale, on chord tones, and outside both."""
+    key = parse_key(key) if isinstance(key, str) else key
+    in_key = tones = 0
+    outside = []
+    for n in notes:
+        chord = chord_at(chords, n.start + 1e-3)
+        is_tone = chord is not None and n.pitch % 12 in chord.pitch_classes
+        in_key += key.contains(n.pitch)
+        tones += is_tone
+        if not is_tone and not key.contains(n.pitch):
+            outside.append(n)
+    return HarmonicFit(len(notes), in_key, tones, len(outside), tuple(outside))
+
+
+def bass_root_agreement(bass: Sequence[Note], chords: Sequence[TimedChord]) -> float:
+    """Share of chord changes where the lowest bass note sounding is the chord's root."""
+    hits = 0
+    for start, _, chord in chords:
+        sounding = [n for n in bass if n.start - 0.03 <= start < n.start + n.duration]
+        if sounding and min(sounding, key=lambda n: n.pitch).pitch % 12 == chord.root:
+            hits += 1
+    return hits / len(chords) if chords else 1.0
+
+
+def grid_fit(notes: Sequence[Note], *, swing_amount: float = 0.0, subdivision: float = 0.5,
+             tolerance: float = 0.03) -> float:
+    """Share of onsets within ``tolerance`` beats of a (swung) :data:`GRID` position."""
+    if not notes:
+        return 1.0
+    ok = 0
+    for n in notes:
+        base = round(n.start / GRID) * GRID
+        cands = {swing(base + k * GRID, swing_amount, subdivision=subdivision) for k in (-2, -1, 0, 1)}
+        ok += any(abs(n.start - c) <= tolerance for c in cands)
+    return ok / len(notes)
+
+
+def estimate_chords(notes: Sequence[Note], *, key: str | Key, time_signature: str, bars: int) -> list[TimedChord]:
+    """One chord a bar, guessed from the notes sounding (duration-weighted, bass favoured).
+
+    Candidates are the key's diatonic triads and sevenths and the dominant seventh on V;
+    bars without notes repeat the previous chord (the tonic at the start).
+    """
+    key = parse_key(key) if isinstance(key, str) else key
+    bar = Meter.of(time_signature).beats_per_bar
+    cands: list[Chord] = []
+    for d in range(1, 8):
+        cands += [make_chord(key, d, "triad"), make_chord(key, d, "7")]
+    cands.append(make_chord(key, 5, "dom7"))
+    out: list[TimedChord] = []
+    prev = make_chord(key, 1, "triad")
+    for b in range(bars):
+        lo, hi = b * bar, (b + 1) * bar
+        weight = [0.0] * 12
+        inside = [n for n in notes if n.start < hi and n.start + n.duration > lo]
+        for n in inside:
+            weight[n.pitch % 12] += min(hi, n.start + n.duration) - max(lo, n.start)
+        if inside:
+            bass_pc = min(inside, key=lambda n: n.pitch).pitch % 12
+            weight[bass_pc] += bar / 2
+
+            def score(c: Chord, w: list[float] = weight, bpc: int = bass_pc) -> float:
+                pcs = c.pitch_classes
+                return sum(w[p] for p in pcs) - 0.5 * sum(w[p] for p in range(12) if p not in pcs) + (bar * 0.2 if c.root == bpc else 0) - 0.05 * len(pcs)
+
+            prev = max(cands, key=score)
+        out.append((lo, bar, prev))
+    return out

@@ -1,0 +1,258 @@
+"""Drum grooves per style, in any meter: patterns, swing, humanised velocity and timing, fills.
+
+A groove is a set of 16-step patterns for one 4/4 bar (``X`` accent, ``x`` hit, ``g``
+ghost, ``.`` rest). Other meters are built from their pulse groups (kick on the
+downbeat, backbeats between, hats on every eighth). Notes are General MIDI drum numbers.
+
+>>> import numpy as np
+>>> notes = groove(style="four_on_the_floor", time_signature="4/4", bars=2, rng=np.random.default_rng(0))
+>>> sorted({n.start for n in notes if n.pitch == 36})
+[0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0]
+>>> STYLE_FOR_GENRE["hip-hop"], GROOVES["trap"].half_time
+('boom_bap', True)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from orchestria_lab.music.rhythm import Meter, swing
+from orchestria_lab.music.vocabulary import GM_DRUMS
+from orchestria_lab.state import Note
+
+KICKS = frozenset({35, 36})
+SNARES = frozenset({37, 38, 39, 40})
+
+#: Drum voices people name, and the GM numbers each covers ("kill the hats").
+VOICE_GROUPS: dict[str, frozenset[int]] = {
+    "kick": frozenset({35, 36}), "snare": frozenset({38, 40}), "clap": frozenset({39}),
+    "rim": frozenset({37}), "hats": frozenset({42, 44, 46}), "open_hat": frozenset({46}),
+    "ride": frozenset({51}), "crash": frozenset({49}), "toms": frozenset({41, 45, 47, 50}),
+    "cymbals": frozenset({42, 44, 46, 49, 51}), "shaker": frozenset({70}),
+    "tambourine": frozenset({54}), "cowbell": frozenset({56}),
+}
+
+
+@dataclass(frozen=True)
+class Groove:
+    """One style: 16-step patterns per voice, its swing, and its feel."""
+
+    name: str
+    parts: dict[str, str]
+    swing: float = 0.0
+    swung: bool = False          # follows the session genre's swing where the genre swings
+    half_time: bool = False      # backbeat on 3 (trap)
+    rolls: bool = False          # 16th/32nd hat rolls (trap)
+    sixteenths: bool = False     # swing the 16ths (funk, boom bap hats) rather than the 8ths
+    description: str = ""
+    extra: dict[str, str] = field(default_factory=dict)  # added when the part is busy
+
+
+_H8 = "x.x.x.x.x.x.x.x."
+GROOVES: dict[str, Groove] = {g.name: g for g in (
+    Groove("boom_bap", {"kick": "X......x..X.....", "snare": "....X.......X...", "closed_hat": _H8},
+           0.35, True, description="boom bap: kick on 1 and the and of 2/3, snare on 2 and 4, swung hats",
+           extra={"snare": "....X..g....X..g", "closed_hat": "x.x.x.xxx.x.x.xx"}),
+    Groove("lofi", {"kick": "X......x.xX.....", "snare": "....X.......X...", "closed_hat": _H8, "open_hat": "..............x."},
+           0.55, True, description="dusty, lazy swung boom bap", extra={"rim": "..g.......g....."}),
+    Groove("four_on_the_floor", {"kick": "X...X...X...X...", "clap": "....X.......X...", "open_hat": "..x...x...x...x.", "closed_hat": "x...x...x...x..."},
+           0.1, description="four on the floor: a kick every beat, clap on 2 and 4, open hats off the beat",
+           extra={"closed_hat": "xxxxxxxxxxxxxxxx", "shaker": "x.x.x.x.x.x.x.x."}),
+    Groove("techno", {"kick": "X...X...X...X...", "closed_hat": "..x...x...x...x.", "rim": "......x.......x."},
+           description="driving kick, off-beat hats", extra={"closed_hat": "xxxxxxxxxxxxxxxx", "clap": "....x.......x..."}),
+    Groove("rock", {"kick": "X.......X.x.....", "snare": "....X.......X...", "closed_hat": _H8},
+           description="rock backbeat: kick on 1 and 3, snare on 2 and 4, eighth hats",
+           extra={"kick": "X.......X.x..x..", "closed_hat": "X.x.X.x.X.x.X.x."}),
+    Groove("pop", {"kick": "X.......X.......", "snare": "....X.......X...", "clap": "....x.......x...", "closed_hat": _H8},
+           description="steady pop backbeat", extra={"kick": "X.......X.x.....", "closed_hat": "xxxxxxxxxxxxxxxx"}),
+    Groove("trap", {"kick": "X......x..X.....", "snare": "........X.......", "closed_hat": _H8},
+           half_time=True, rolls=True, description="half-time snare on 3, rolling hats",
+           extra={"kick": "X......x..X...x.", "open_hat": "......x........."}),
+    Groove("breakbeat", {"kick": "X.........X.....", "snare": "....X.......X...", "closed_hat": _H8},
+           description="two-step break", extra={"snare": "....X..g.g..X..g", "kick": "X.x.......X....."}),
+    Groove("funk", {"kick": "X..x..x...x..x..", "snare": "....X..g.g..X..g", "closed_hat": "xxxxxxxxxxxxxxxx"},
+           0.2, True, sixteenths=True, description="syncopated sixteenths with ghost notes"),
+    Groove("jazz", {"ride": "X...x.x.X...x.x.", "pedal_hat": "....x.......x...", "kick": "g..............."},
+           0.66, True, description="swung ride, hi-hat on 2 and 4, feathered kick",
+           extra={"snare": "..........g....g", "kick": "g...g...g...g..."}),
+    Groove("one_drop", {"kick": "........X.......", "rim": "........X.......", "closed_hat": "..x...x...x...x."},
+           0.1, True, description="reggae one drop: kick and rim on 3"),
+    Groove("latin", {"kick": "X..x....X..x....", "rim": "x..x..x...x.x...", "shaker": "xxxxxxxxxxxxxxxx"},
+           description="son clave on the rim over a tumbao kick", extra={"cowbell": "x...x...x...x..."}),
+    Groove("ambient", {"kick": "X...............", "shaker": "x.x.x.x.x.x.x.x."},
+           description="sparse pulse", extra={"rim": "........x......."}),
+    Groove("cinematic", {"kick": "X.......X.......", "low_tom": "x..x..x.........", "mid_tom": "..........x.x..."},
+           description="tom ostinato", extra={"snare": "............X..."}),
+    Groove("folk", {"kick": "X.......X.......", "rim": "....x.......x...", "shaker": _H8},
+           description="light backbeat with shaker", extra={"tambourine": "....x.......x..."}),
+)}
+
+STYLE_FOR_GENRE: dict[str, str] = {
+    "lo-fi": "lofi", "hip-hop": "boom_bap", "rnb": "boom_bap", "trap": "trap", "jazz": "jazz",
+    "house": "four_on_the_floor", "techno": "techno", "edm": "four_on_the_floor",
+    "drum-and-bass": "breakbeat", "pop": "pop", "rock": "rock", "funk": "funk",
+    "ambient": "ambient", "cinematic": "cinematic", "reggae": "one_drop", "latin": "latin",
+    "folk": "folk",
+}
+
+_VELOCITY = {"X": 112, "x": 92, "g": 42}
+_QUIET = {"closed_hat": -18, "pedal_hat": -22, "shaker": -24, "ride": -12, "rim": -10, "open_hat": -14}
+
+
+def style_swing(style: str, genre_swing: float) -> float:
+    """The default swing of ``style`` in a session whose genre swings ``genre_swing``."""
+    g = GROOVES[style]
+    return max(g.swing, genre_swing) if g.swung else g.swing
+
+
+def groove(*, style: str, time_signature: str, bars: int, rng: np.random.Generator,
+           swing_amount: float | None = None, density: float = 0.5, fills: bool = True,
+           half_time: bool | None = None, exclude: Iterable[str] = ()) -> list[Note]:
+    """A drum part: ``bars`` bars of ``style`` in ``time_signature``, humanised with ``rng``.
+
+    ``swing_amount`` (0..1) delays off-beats (default: the style's); ``density`` 0..1
+    thins to the core or adds the busy layer; ``fills`` puts a fill at the end of every
+    4-bar phrase (longer, with a crash after, every 8); ``exclude`` drops voices by
+    :data:`VOICE_GROUPS` name.
+    """
+    g = GROOVES[style]
+    amount = g.swing if swing_amount is None else float(swing_amount)
+    half = g.half_time if half_time is None else half_time
+    meter = Meter.of(time_signature)
+    bar_len = meter.beats_per_bar
+    hits = _bar_hits(g, meter, density, half)
+    dropped = set().union(*(VOICE_GROUPS[v] for v in exclude)) if exclude else set()
+    unit = 0.25 if g.sixteenths else 0.5
+    notes: list[Note] = []
+    for bar in range(bars):
+        fill_from = _fill_start(bar, bars, meter) if fills else None
+        bar_hits = [h for h in hits if fill_from is None or h[1] < fill_from]
+        if fill_from is not None:
+            bar_hits += _fill(meter, fill_from, rng)
+        if g.rolls and density >= 0.3:
+            bar_hits = _rolls(bar_hits, meter, rng, density)
+        if fills and bar > 0 and bar % 8 == 0:
+            bar_hits = [h for h in bar_hits if not (h[1] == 0 and h[0] in ("closed_hat", "ride"))]
+            bar_hits.append(("crash", 0.0, "X"))
+        for voice, pos, mark in bar_hits:
+            pitch = GM_DRUMS[voice]
+            if pitch in dropped:
+                continue
+            notes.append(_humanise(voice, pitch, bar * bar_len, pos, mark, amount, unit, meter, rng))
+    return sorted(notes)
+
+
+def _bar_hits(g: Groove, meter: Meter, density: float, half: bool) -> list[tuple[str, float, str]]:
+    if meter.numerator == 4 and meter.denominator == 4:
+        parts = dict(g.parts)
+        if density >= 0.67:
+            parts.update(g.extra)
+        if half and "snare" in parts and not g.half_time:
+            parts["snare"] = "........X......."
+        hits = [(v, i * 0.25, c) for v, pat in parts.items() for i, c in enumerate(pat) if c != "."]
+    else:
+        hits = _meter_hits(g, meter, half)
+    if density < 0.34:  # the core only: no ghosts, hats on the pulse
+        hits = [h for h in hits if h[2] != "g" and not (h[0] in ("closed_hat", "shaker") and h[1] % 1)]
+    return hits
+
+
+def _meter_hits(g: Groove, meter: Meter, half: bool) -> list[tuple[str, float, str]]:
+    """A groove in any meter from its pulse groups, keeping the style's instruments."""
+    back = next((v for v in ("snare", "clap", "rim") if v in g.parts), None)
+    top = next((v for v in ("ride", "closed_hat", "shaker") if v in g.parts), "closed_hat")
+    starts = meter.group_starts
+    kicks = {starts[0]} | ({meter.strong[-1]} if len(starts) >= 4 else set())
+    backbeats = [s for s in starts if s not in kicks]
+    if half and backbeats:
+        backbeats = [backbeats[len(backbeats) // 2]]
+    hits: list[tuple[str, float, str]] = [("kick", s, "X" if s == 0 else "x") for s in sorted(kicks)]
+    if back:
+        hits += [(back, s, "X") for s in backbeats]
+    t = 0.0
+    while t < meter.beats_per_bar - 1e-9:
+        hits.append((top, t, "x"))
+        t += meter.subdivision
+    return hits
+
+
+def _fill_start(bar: int, bars: int, meter: Meter) -> float | None:
+    """Where the fill of this bar starts (beats from the bar start), or ``None``."""
+    last = bar == bars - 1
+    if (bar + 1) % 4 and not last:
+        return None
+    starts = meter.group_starts
+    long_fill = ((bar + 1) % 8 == 0 or (last and bars >= 8)) and len(starts) >= 3
+    return starts[-2] if long_fill else starts[-1]
+
+
+def _fill(meter: Meter, start: float, rng: np.random.Generator) -> list[tuple[str, float, str]]:
+    """Sixteenths from ``start`` to the bar end: a snare build or a tom run down the kit."""
+    steps = np.arange(start, meter.beats_per_bar - 1e-9, 0.25)
+    kind = int(rng.integers(3))
+    out = []
+    for i, pos in enumerate(steps):
+        if kind == 0:
+            voice = "snare"
+        elif kind == 1:
+            voice = ("high_tom", "mid_tom", "low_tom")[min(2, i * 3 // len(steps))]
+        else:
+            voice = "snare" if i % 2 == 0 else ("high_tom", "low_tom")[i * 2 // len(steps)]
+        mark = "X" if i == len(steps) - 1 or i % 4 == 0 else "x"
+        out.append((voice, float(pos), mark))
+    out.append(("kick", float(steps[0]), "x"))
+    return out
+
+
+def _rolls(hits: list[tuple[str, float, str]], meter: Meter, rng: np.random.Generator,
+           density: float) -> list[tuple[str, float, str]]:
+    """Trap hats: some beats roll in 16ths or 32nds instead of eighths."""
+    out = list(hits)
+    for beat in np.arange(0.0, meter.beats_per_bar - 1e-9, 1.0):
+        if rng.random() < 0.25 + 0.3 * density:
+            out = [h for h in out if not (h[0] == "closed_hat" and beat <= h[1] < beat + 1)]
+            step = 0.125 if rng.random() < 0.4 else 0.25
+            out += [("closed_hat", float(beat + k * step), "g" if k % 2 else "x")
+                    for k in range(int(round(1 / step)))]
+    return out
+
+
+def _humanise(voice: str, pitch: int, bar_start: float, pos: float, mark: str, amount: float,
+              unit: float, meter: Meter, rng: np.random.Generator) -> Note:
+    vel = _VELOCITY[mark] + _QUIET.get(voice, 0)
+    if pos % 1:
+        vel -= 6  # off-beats sit back
+    elif meter.is_strong(pos):
+        vel += 6
+    vel = int(np.clip(round(vel + rng.normal(0, 5)), 12, 127))
+    jitter = 0.0 if voice in ("kick", "crash") else float(np.clip(rng.normal(0, 0.006), -0.015, 0.015))
+    start = max(0.0, bar_start + swing(pos, amount, subdivision=unit) + jitter)
+    return Note(pitch, round(start, 4), 0.25 if pos % 0.25 == 0 else 0.125, vel)
+
+
+def percussion(*, genre: str, time_signature: str, bars: int, rng: np.random.Generator,
+               swing_amount: float = 0.0, density: float = 0.5) -> list[Note]:
+    """A percussion layer (shaker, tambourine, cowbell) that sits around a drum kit."""
+    meter = Meter.of(time_signature)
+    step = 0.25 if density >= 0.5 else 0.5
+    hits: list[tuple[str, float, str]] = []
+    for t in np.arange(0.0, meter.beats_per_bar - 1e-9, step):
+        hits.append(("shaker", float(t), "x" if t % 1 == 0 else "g"))
+    for s in meter.group_starts[1::2] or meter.group_starts[-1:]:
+        hits.append(("tambourine", s, "x"))
+    if genre == "latin":
+        hits += [("cowbell", s, "x") for s in meter.group_starts]
+    notes = []
+    for bar in range(bars):
+        for voice, pos, mark in hits:
+            notes.append(_humanise(voice, GM_DRUMS[voice], bar * meter.beats_per_bar, pos, mark,
+                                   swing_amount, 0.5, meter, rng))
+    return sorted(notes)
+
+
+def kick_beats(notes: Sequence[Note]) -> list[float]:
+    """The onsets of the kick drum in a drum part, for a bass line to lock to."""
+    return sorted({round(n.start, 4) for n in notes if n.pitch in KICKS})

@@ -1,0 +1,265 @@
+"""The conductor: text -> plan -> agents -> one new version, with events as it goes.
+
+``run_command`` is the path every command takes (``Session.command``, the widgets, the
+REST shim). It asks a planner for a plan, checks the plan against the agents' specs,
+runs each action's agent on the state the previous one left, and commits the result as
+exactly one version, whatever the number of actions. Undo, redo and "go back to version
+N" are commands too; they append a version whose content is an earlier one's.
+
+Events: ``plan``, ``agent_started``, ``agent_finished`` (with what the agent did),
+``version_created`` and ``error``; ``on_event`` receives each as it happens.
+
+>>> import os, tempfile
+>>> from orchestria_lab.session import Session, SQLiteStore
+>>> s = Session.create(bpm=90, key="Cm", genre="lo-fi", seed=7,
+...                    store=SQLiteStore(os.path.join(tempfile.mkdtemp(), "c.db")))
+>>> events = []
+>>> result = run_command(s, "add warm piano chords with reverb", on_event=events.append)
+>>> result.version, [e.type for e in events][:2], events[-1].type
+(1, ['plan', 'agent_started'], 'version_created')
+>>> run_command(s, "undo").version, len(s.stems)
+(2, 0)
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from orchestria_lab.agents.base import Action
+from orchestria_lab.agents.registry import get_agent, is_working, registered, working
+from orchestria_lab.errors import CommandNotUnderstood, InvalidValue, OrchestriaError
+from orchestria_lab.language.plan import PlanContext, Planner, validate_plan
+from orchestria_lab.session.history import diff_states
+from orchestria_lab.session.session import version_seed
+from orchestria_lab.state import Edit, State, Stem, apply
+
+if TYPE_CHECKING:
+    from orchestria_lab.session.session import Session
+
+EVENT_TYPES = ("plan", "agent_started", "agent_finished", "version_created", "error")
+HISTORY = ("history",)
+#: How far back "bring back the drums" looks for a removed stem.
+RESTORE_LOOKBACK = 50
+_UNDID = re.compile(r"^undo: .*\(undid v(\d+)\)")
+
+
+@dataclass(frozen=True)
+class Event:
+    """Something the conductor did: ``type`` is one of :data:`EVENT_TYPES`."""
+
+    type: str
+    data: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.type not in EVENT_TYPES:
+            raise InvalidValue("event type", self.type, "one of " + ", ".join(EVENT_TYPES))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"type": self.type, "data": _jsonable(self.data)}
+
+
+@dataclass
+class CommandResult:
+    """What a command did: the new version (the current one for a dry run), the plan, a message, the diff."""
+
+    version: int
+    message: str
+    plan: list[Action]
+    diff: pd.DataFrame
+    dry_run: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"version": self.version, "message": self.message, "dry_run": self.dry_run,
+                "plan": [a.to_dict() for a in self.plan],
+                "diff": _jsonable(self.diff.to_dict("records"))}
+
+    def __repr__(self) -> str:
+        return f"<CommandResult v{self.version}{' (dry run)' if self.dry_run else ''}: {self.message}>"
+
+
+def agent_states(session_id: str | None = None) -> dict[str, str]:
+    """Each registered agent's live state, ``"working"`` or ``"idle"`` (for one session or any)."""
+    return {name: "working" if is_working(name, session_id) else "idle" for name in registered()}
+
+
+def _default_planner() -> Planner:
+    from orchestria_lab.language.parser import RuleParser
+
+    return RuleParser()
+
+
+def run_command(session: Session, text: str, *, dry_run: bool = False,
+                on_event: Callable[[Event], None] | None = None, planner: Planner | None = None) -> CommandResult:
+    """Parse ``text`` into a plan, run it through the agents and commit one version.
+
+    ``dry_run=True`` returns the plan and the diff it would make, and stores nothing.
+    Raises :class:`CommandNotUnderstood` (and emits ``error``) when the text cannot be
+    planned or the plan does not fit the agents' specs; no version is made.
+    """
+    def emit(kind: str, **data: Any) -> None:
+        if on_event is not None:
+            on_event(Event(kind, {"session_id": session.id, **data}))
+
+    session.refresh()
+    state = session.state
+    context = PlanContext(state, last_touched=lambda: last_touched(session),
+                          find_removed=lambda match: find_removed(session, match), version=session.version)
+    try:
+        plan = (planner or _default_planner()).plan(text, context)
+        plan = validate_plan(plan, state)
+    except CommandNotUnderstood as exc:
+        emit("error", code=exc.code, message=exc.message, suggestions=exc.suggestions)
+        raise
+    except OrchestriaError as exc:  # a planner's plan the specs reject
+        error = CommandNotUnderstood(str(text)[:200], reason=f"the plan does not fit the agents: {exc.message}")
+        emit("error", code=error.code, message=error.message)
+        raise error from exc
+    emit("plan", text=text, plan=[a.to_dict() for a in plan], dry_run=dry_run)
+    try:
+        if plan[0].agent == "history":
+            return _history(session, plan[0], text, dry_run=dry_run, emit=emit)
+        return _perform(session, plan, text, dry_run=dry_run, emit=emit)
+    except OrchestriaError as exc:
+        emit("error", code=exc.code, message=exc.message)
+        raise
+
+
+def _perform(session: Session, plan: list[Action], text: str, *, dry_run: bool,
+             emit: Callable[..., None]) -> CommandResult:
+    seen: dict[str, State] = {}
+
+    def build(state: State, rng: np.random.Generator) -> Edit:
+        seen["before"] = state
+        seeds = rng.integers(0, 2**63 - 1, size=len(plan))
+        summaries, removed = [], set()
+        current = state
+        for action, seed in zip(plan, seeds, strict=True):
+            agent = get_agent(action.agent)
+            if not dry_run:
+                emit("agent_started", agent=action.agent, intent=action.intent, target=action.target)
+            with working(action.agent, session.id):
+                edit = agent(current, action, np.random.default_rng(int(seed)))
+            current = apply(current, edit)
+            removed |= set(edit.remove)
+            if edit.summary:
+                summaries.append(edit.summary)
+            if not dry_run:
+                emit("agent_finished", agent=action.agent, intent=action.intent, target=action.target,
+                     summary=edit.summary)
+        seen["after"] = current
+        return _net_edit(state, current, removed, "; ".join(summaries) or "no change")
+
+    agents = tuple(dict.fromkeys(a.agent for a in plan))
+    if dry_run:
+        head = session.state
+        edit = build(head, np.random.default_rng(version_seed(head.meta.seed, session.version + 1)))
+        return CommandResult(session.version, f"dry run: {edit.summary}", plan,
+                             diff_states(head, seen["after"]), dry_run=True)
+    record = session.commit(build, command=text, agents=agents)
+    emit("version_created", version=record.version, summary=record.summary, agents=list(agents))
+    return CommandResult(record.version, record.summary, plan, diff_states(seen["before"], session.state))
+
+
+def _net_edit(before: State, after: State, removed: set[str], summary: str) -> Edit:
+    """One Edit from ``before`` to ``after`` (what several agents did, as one version)."""
+    old = {s.stem_id: s for s in before.stems}
+    new_ids = {s.stem_id for s in after.stems}
+    gone = [sid for sid in old if sid not in new_ids or sid in removed]
+    update = [s for s in after.stems if s.stem_id in old and s.stem_id not in gone and s.hash != old[s.stem_id].hash]
+    add = [s for s in after.stems if s.stem_id not in old or s.stem_id in gone]
+    meta = {k: v for k, v in after.meta.to_dict().items() if before.meta.to_dict()[k] != v}
+    return Edit(add=add, remove=gone, update=update, meta=meta, summary=summary)
+
+
+# history ------------------------------------------------------------------------------
+def _history(session: Session, action: Action, text: str, *, dry_run: bool,
+             emit: Callable[..., None]) -> CommandResult:
+    records = session.records
+    head = records[-1]
+    if action.intent == "goto":
+        target = int(action.params["version"])
+        session.record(target)  # raises InvalidValue naming the versions there are
+        summary = f"back to the content of v{target}"
+    elif action.intent == "undo":
+        source = _content_source(records, head.version)
+        target = records[source].parent
+        if target is None:
+            raise CommandNotUnderstood(text, reason=f"there is nothing to undo: version {source} is where the session starts",
+                                       suggestions=["add warm piano chords with reverb"])
+        summary = f"undo: back to v{target} (undid v{source})"
+    else:
+        target = _redo_target(records)
+        if target is None:
+            raise CommandNotUnderstood(text, reason="there is nothing to redo: no undo since the last change",
+                                       suggestions=["undo"])
+        summary = f"redo: v{target} again"
+    before = session.state
+    goal = session.state_at(target)
+    if dry_run:
+        return CommandResult(session.version, f"dry run: {summary}", [action], diff_states(before, goal), dry_run=True)
+    record = session.commit(lambda _s, _r: goal, command=text, agents=HISTORY, parent=target, summary=summary)
+    emit("version_created", version=record.version, summary=record.summary, agents=list(HISTORY))
+    return CommandResult(record.version, summary, [action], diff_states(before, goal))
+
+
+def _content_source(records: list, version: int) -> int:
+    """The version whose content ``version`` holds: itself, or what a history version restored."""
+    seen = set()
+    while records[version].agents == HISTORY and records[version].parent is not None and version not in seen:
+        seen.add(version)
+        version = records[version].parent
+    return version
+
+
+def _redo_target(records: list) -> int | None:
+    stack: list[int] = []
+    for rec in records:
+        if rec.agents == HISTORY and (m := _UNDID.match(rec.summary)):
+            stack.append(int(m.group(1)))
+        elif rec.agents == HISTORY and rec.summary.startswith("redo:") and stack:
+            stack.pop()
+        else:
+            stack.clear()
+    return stack[-1] if stack else None
+
+
+# what "it" means, what "bring back" finds ---------------------------------------------
+def last_touched(session: Session) -> tuple[str, ...]:
+    """Stems the latest version added or changed (compared with the version it came from)."""
+    record = session.records[-1]
+    if record.parent is None:
+        return ()
+    before = {s.stem_id: s.hash for s in session.state_at(record.parent).stems}
+    return tuple(s.stem_id for s in session.state.stems if before.get(s.stem_id) != s.hash)
+
+
+def find_removed(session: Session, match: Callable[[Stem], bool]) -> Stem | None:
+    """The most recent stem ``match`` accepts that an earlier version had and this one lacks."""
+    present = {s.stem_id for s in session.state.stems}
+    for version in range(session.version - 1, max(-1, session.version - 1 - RESTORE_LOOKBACK), -1):
+        for stem in session.state_at(version).stems:
+            if stem.stem_id not in present and match(stem):
+                return stem
+    return None
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float):
+        return None if value != value or value in (float("inf"), float("-inf")) else value
+    if value is None or isinstance(value, str | int | bool):
+        return value
+    if value is pd.NA or value is pd.NaT:
+        return None
+    return str(value)
