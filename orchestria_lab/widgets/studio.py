@@ -1,0 +1,541 @@
+"""The Studio: one ipywidgets panel to direct a session from a notebook.
+
+``Studio(session)`` works with a local :class:`~orchestria_lab.session.Session` and with a
+``RemoteSession`` from :mod:`orchestria_lab.client`: it only uses the verbs and tables they
+share (``command``, ``stems``, ``versions``, ``diff``, ``rollback``, ``export``, ``render``,
+``render_stem``, ``meta``, ``version``, ``id``). It holds
+
+- a command box (Enter runs it) with Run and Plan (dry run) buttons;
+- the agents' live status while a command runs, driven by the conductor's events, then the
+  plan that ran and its message, or what was not understood and what to try instead;
+- the stems, each with a player, mute and solo toggles and gain and pan sliders. Every change
+  is a command, so it makes exactly one version, like anything typed in the box;
+- the version history with the diff of the selected version and a button that restores it;
+- A/B listening between two versions, export buttons, and a piano roll of the current version.
+
+Every part is a public attribute, so a test (or a curious user) can drive it:
+
+>>> import os, tempfile
+>>> from orchestria_lab import Session
+>>> from orchestria_lab.session.store import SQLiteStore
+>>> session = Session.create(bpm=90, key="Cm", genre="lo-fi", seed=7,
+...                          store=SQLiteStore(os.path.join(tempfile.mkdtemp(), "doc.db")))
+>>> studio = Studio(session)
+>>> studio.command_box.placeholder
+'Tell the orchestra what you want, e.g. "add warm piano chords with reverb"  (Enter runs it)'
+>>> studio.history.options[0][1], studio.stem_rows
+(0, {})
+"""
+
+from __future__ import annotations
+
+import html
+import inspect
+from pathlib import Path
+from typing import Any
+
+import ipywidgets as w
+import pandas as pd
+
+from orchestria_lab.agents.base import Action
+from orchestria_lab.errors import CommandNotUnderstood, OrchestriaError
+from orchestria_lab.widgets import plots
+from orchestria_lab.widgets.display import effects_label, summary, wav_bytes
+
+EXPORT_FORMATS = ("wav", "flac", "mp3", "midi")
+_EXTENSIONS = {"wav": "wav", "flac": "flac", "mp3": "mp3", "midi": "mid"}
+_TABS = ("Stems", "Piano roll", "History", "A/B", "Export")
+_STATE_COLORS = {"idle": "#e9ecef", "queued": "#fff3bf", "working": "#ffd43b", "done": "#b2f2bb", "error": "#ffc9c9"}
+STUDIO_CSS = "<style>" + "".join(
+    f".orchestria-agent-{state}{{background:{color}}}" for state, color in _STATE_COLORS.items()) + """
+.orchestria-header{font-weight:600;font-size:1.05em;margin:2px 0}
+.orchestria-agent{display:inline-block;padding:1px 8px;margin:2px 4px 2px 0;border-radius:10px;font-size:.85em;color:#212529}
+.orchestria-agent-working{font-weight:700}
+.orchestria-status-note{margin-left:6px;color:#495057;font-style:italic;font-size:.9em}
+.orchestria-message{margin:4px 0;padding:4px 8px;border-left:3px solid #1d70b8}
+.orchestria-error{margin:4px 0;padding:4px 8px;border-left:3px solid #d62828;background:#fff5f5;color:#212529}
+.orchestria-note{color:#666;font-style:italic;margin:4px 0}
+.orchestria-plan,.orchestria-diff{border-collapse:collapse;margin-top:4px;font-size:.9em}
+.orchestria-plan td,.orchestria-plan th,.orchestria-diff td,.orchestria-diff th{padding:1px 8px;text-align:left;border-bottom:1px solid #dee2e6}
+</style>"""
+
+
+class StemRow(w.HBox):
+    """One stem's controls: name, mute and solo toggles, gain and pan sliders, a player."""
+
+    def __init__(self, stem: dict[str, Any]) -> None:
+        self.stem_id = str(stem["stem_id"])
+        self.label = w.HTML(layout=w.Layout(width="260px"))
+        self.mute = w.ToggleButton(description="M", tooltip="mute", layout=w.Layout(width="36px"))
+        self.solo = w.ToggleButton(description="S", tooltip="solo", layout=w.Layout(width="36px"))
+        narrow = {"description_width": "initial"}
+        self.gain = w.FloatSlider(min=-40.0, max=12.0, step=0.5, description="gain dB", continuous_update=False,
+                                  readout_format=".1f", style=narrow, layout=w.Layout(width="260px"))
+        self.pan = w.FloatSlider(min=-1.0, max=1.0, step=0.05, description="pan", continuous_update=False,
+                                 readout_format="+.2f", style=narrow, layout=w.Layout(width="230px"))
+        self.listen = w.Button(description="listen", icon="headphones", layout=w.Layout(width="90px"),
+                               tooltip="render this stem and show a player")
+        self.player = w.Audio(format="wav", autoplay=False, layout=w.Layout(display="none", width="240px"))
+        super().__init__([self.label, self.mute, self.solo, self.gain, self.pan, self.listen, self.player],
+                         layout=w.Layout(align_items="center"))
+        self.add_class("orchestria-stem")
+        self.show(stem)
+
+    def show(self, stem: dict[str, Any]) -> None:
+        """Set every control to ``stem``'s values (callers hold the Studio's sync guard)."""
+        self.label.value = (f"<b>{html.escape(str(stem['name']))}</b> <small>{html.escape(str(stem['role']))} · "
+                            f"{html.escape(str(stem['instrument']))} · {html.escape(effects_label(stem['effects']))}</small>")
+        self.mute.value, self.solo.value = bool(stem["muted"]), bool(stem["solo"])
+        self.gain.value, self.pan.value = float(stem["gain_db"]), float(stem["pan"])
+
+
+class Studio(w.VBox):
+    """A panel to direct ``session``: commands, live agents, stems, history, A/B, export, piano roll.
+
+    ``out_dir`` is where the export buttons write (default ``out/<session id>``).
+    """
+
+    def __init__(self, session: Any, *, out_dir: str | Path | None = None) -> None:
+        self.session = session
+        self.last_result: Any = None
+        self.last_error: BaseException | None = None
+        self._syncing = False
+        self._agent_states: dict[str, str] = dict.fromkeys(_agent_names(), "idle")
+
+        self.header = w.HTML(layout=w.Layout(margin="0 0 4px 0"))
+        self.command_box = w.Text(
+            placeholder='Tell the orchestra what you want, e.g. "add warm piano chords with reverb"  (Enter runs it)',
+            layout=w.Layout(flex="1 1 auto", width="auto"))
+        self.command_box.add_class("orchestria-command")
+        self.command_box.on_msg(self._on_command_box_message)
+        self.run_button = w.Button(description="Run", button_style="primary", icon="play",
+                                   tooltip="run the command: the agents make a new version", layout=w.Layout(width="90px"))
+        self.run_button.add_class("orchestria-run")
+        self.plan_button = w.Button(description="Plan", icon="list", tooltip="dry run: show the plan, change nothing",
+                                    layout=w.Layout(width="90px"))
+        self.run_button.on_click(self._guard(lambda _b: self.run()))
+        self.plan_button.on_click(self._guard(lambda _b: self.run(dry_run=True)))
+        self.status = w.HTML()
+        self.status.add_class("orchestria-status")
+        self.result = w.HTML()
+        self.suggestions = w.HBox()
+
+        self.mix_button = w.Button(description="listen to the mix", icon="headphones", layout=w.Layout(width="180px"))
+        self.mix_button.on_click(self._guard(lambda _b: self._load_player(self.mix_player, None)))
+        self.mix_player = w.Audio(format="wav", autoplay=False, layout=w.Layout(display="none"))
+        self.stem_rows: dict[str, StemRow] = {}
+        self.stems_box = w.VBox()
+
+        self.roll = w.Image(format="png", layout=w.Layout(max_width="100%"))
+        self._roll_version: int | None = None
+
+        self.history = w.Select(rows=9, layout=w.Layout(width="100%"))
+        self.history.observe(self._guard(lambda _c: self._syncing or self._show_history_diff()), "value")
+        self.history_diff = w.HTML()
+        self.rollback_button = w.Button(description="restore this version", icon="undo", layout=w.Layout(width="220px"),
+                                        tooltip="append a new version equal to the selected one")
+        self.rollback_button.on_click(self._guard(lambda _b: self.rollback(self.history.value)))
+
+        picker = {"style": {"description_width": "initial"}, "layout": w.Layout(width="340px")}
+        self.ab_a, self.ab_b = w.Dropdown(description="A", **picker), w.Dropdown(description="B", **picker)
+        self.ab_button = w.Button(description="load A and B", icon="headphones", layout=w.Layout(width="auto"))
+        self.ab_button.on_click(self._guard(lambda _b: self.load_ab()))
+        self.player_a = w.Audio(format="wav", autoplay=False, layout=w.Layout(display="none"))
+        self.player_b = w.Audio(format="wav", autoplay=False, layout=w.Layout(display="none"))
+        self.label_a, self.label_b, self.ab_diff = w.HTML(), w.HTML(), w.HTML()
+
+        self.out_dir = w.Text(value=str(out_dir or Path("out") / str(session.id)), description="folder",
+                              style={"description_width": "initial"}, layout=w.Layout(width="420px"))
+        self.export_version = w.Dropdown(description="version", **picker)
+        self.export_buttons = {fmt: w.Button(description=fmt.upper(), icon="download") for fmt in EXPORT_FORMATS}
+        self.export_buttons["stems"] = w.Button(description="stems (WAV)", icon="download")
+        for name, button in self.export_buttons.items():
+            button.on_click(self._guard(lambda _b, name=name: self.export(name)))
+        self.export_log = w.HTML()
+
+        self.tabs = w.Tab(children=[
+            w.VBox([w.HBox([self.mix_button, self.mix_player]), self.stems_box]),
+            self.roll,
+            w.VBox([self.history, self.rollback_button, self.history_diff]),
+            w.VBox([w.HBox([self.ab_a, self.ab_b, self.ab_button]),
+                    w.HBox([w.VBox([self.label_a, self.player_a]), w.VBox([self.label_b, self.player_b])]),
+                    self.ab_diff]),
+            w.VBox([w.HBox([self.out_dir, self.export_version]), w.HBox(list(self.export_buttons.values())),
+                    self.export_log]),
+        ], titles=_TABS)
+        self.tabs.observe(self._guard(lambda _c: self._draw_roll_if_shown()), "selected_index")
+        super().__init__([w.HTML(STUDIO_CSS), self.header,
+                          w.HBox([self.command_box, self.run_button, self.plan_button]),
+                          self.status, self.result, self.suggestions, self.tabs])
+        self.add_class("orchestria-studio")
+        self.refresh()
+
+    # commands ---------------------------------------------------------------------------
+    def run(self, text: str | None = None, *, dry_run: bool = False) -> Any:
+        """Run ``text`` (default: the command box) on the session and show what happened.
+
+        Returns the command's result, or ``None`` when nothing ran (empty box, not understood,
+        refused); the reason is shown in the panel and kept in ``last_error``.
+        """
+        return self._run(self.command_box.value if text is None else text, dry_run=dry_run)
+
+    def _run(self, text: str, *, dry_run: bool = False, actions: list[Action] | None = None) -> Any:
+        text = text.strip()
+        if not text:
+            self._show_error_text("Type what you want first, e.g. “add a boom bap drum beat”.")
+            return None
+        self.last_error = None
+        self.suggestions.children = ()
+        self._set_busy(True, text)
+        try:
+            result = self._call_command(text, dry_run=dry_run, actions=actions)
+        except CommandNotUnderstood as exc:
+            self._show_not_understood(exc)
+            return None
+        except OrchestriaError as exc:
+            self.last_error = exc
+            self._show_error_text(exc.message)
+            return None
+        finally:
+            self._set_busy(False)
+        self.last_result = result
+        if not dry_run and actions is None:
+            self.command_box.value = ""
+        self.result.value = _result_html(result, dry_run=dry_run)
+        self.refresh()
+        return result
+
+    def _call_command(self, text: str, *, dry_run: bool, actions: list[Action] | None) -> Any:
+        command = self.session.command
+        kw: dict[str, Any] = {"dry_run": dry_run}
+        if _accepts(command, "on_event"):
+            kw["on_event"] = self._on_event
+        if actions is not None and _accepts(command, "planner"):
+            kw["planner"] = FixedPlan(actions)  # the exact stem, whatever its name; the words stay readable
+        return command(text, **kw)
+
+    def _on_command_box_message(self, _widget: Any, content: dict[str, Any], _buffers: Any) -> None:
+        if content.get("event") == "submit":  # the browser sends this when Enter is pressed
+            self._guard(lambda _x: self.run())(None)
+
+    def _on_event(self, event: Any) -> None:
+        kind, data = _event_parts(event)
+        agent = data.get("agent")
+        if kind == "plan":
+            for step in data.get("plan") or data.get("actions") or ():
+                name = _as_dict(step).get("agent")
+                if name:
+                    self._agent_states[str(name)] = "queued"
+        elif kind == "agent_started" and agent:
+            self._agent_states[str(agent)] = "working"
+        elif kind == "agent_finished" and agent:
+            self._agent_states[str(agent)] = "done"
+        elif kind == "error" and agent:
+            self._agent_states[str(agent)] = "error"
+        self._draw_status(note=_event_note(kind, data))
+
+    def _set_busy(self, busy: bool, text: str = "") -> None:
+        for widget in (self.run_button, self.plan_button, self.command_box):
+            widget.disabled = busy
+        if busy:
+            self._agent_states = dict.fromkeys(self._agent_states, "idle")
+            self.result.value = ""
+            self._draw_status(note=f"working on “{html.escape(text)}” …")
+        else:
+            self._agent_states = {k: "idle" if v != "error" else v for k, v in self._agent_states.items()}
+            self._draw_status()
+
+    # mix controls -----------------------------------------------------------------------
+    def _on_mix_change(self, stem_id: str, field: str, value: Any) -> None:
+        if self._syncing:
+            return
+        if self._run(mix_command(stem_id, field, value), actions=[mix_action(stem_id, field, value)]) is None:
+            self.refresh()  # put the control back where the session says it is
+
+    # history, A/B, export ----------------------------------------------------------------
+    def rollback(self, version: int | None) -> None:
+        """Append a new version equal to ``version`` and show it."""
+        if version is None:
+            self._show_error_text("Select a version in the list first.")
+            return
+        self.session.rollback(int(version))
+        self.result.value = (f'<div class="orchestria-message">Restored version {int(version)} '
+                             f"as version {self.session.version}.</div>")
+        self.refresh()
+
+    def load_ab(self) -> None:
+        """Render versions A and B into the two players and show what differs between them."""
+        a, b = self.ab_a.value, self.ab_b.value
+        self._load_player(self.player_a, a)
+        self._load_player(self.player_b, b)
+        self.label_a.value, self.label_b.value = f"<b>A</b> · version {a}", f"<b>B</b> · version {b}"
+        self.ab_diff.value = _diff_html(self.session.diff(a, b), f"from version {a} to version {b}")
+
+    def export(self, what: str) -> list[Path]:
+        """Export the selected version: a format of :data:`EXPORT_FORMATS`, or ``"stems"`` (WAV)."""
+        version = self.export_version.value
+        stem = f"{self.session.id}_v{version}"
+        folder = Path(self.out_dir.value)
+        if what == "stems":
+            paths = self.session.export(folder / f"{stem}_stems", stems=True, version=version, format="wav")
+        else:
+            paths = self.session.export(folder / f"{stem}.{_EXTENSIONS[what]}", version=version, format=what)
+        items = "".join(f"<li><code>{html.escape(str(p))}</code></li>" for p in paths)
+        self.export_log.value = f"Wrote {len(paths)} file{'s' if len(paths) != 1 else ''}:<ul>{items}</ul>"
+        return [Path(p) for p in paths]
+
+    def _load_player(self, player: w.Audio, version: int | None) -> None:
+        audio = self.session.render() if version is None else self.session.render(version=version)
+        player.value = wav_bytes(audio, sr=int(self.session.meta["sample_rate"]))
+        player.layout.display = None
+
+    def _load_stem_player(self, row: StemRow) -> None:
+        row.player.value = wav_bytes(self.session.render_stem(row.stem_id), sr=int(self.session.meta["sample_rate"]))
+        row.player.layout.display = None
+
+    # drawing ----------------------------------------------------------------------------
+    def refresh(self) -> None:
+        """Redraw everything from the session (after a command, or after another writer)."""
+        if callable(getattr(self.session, "refresh", None)):
+            self.session.refresh()
+        self._draw_stems()
+        self._draw_versions()
+        self._draw_status()
+        self.mix_player.layout.display = "none"
+        self._draw_roll_if_shown()
+        # last, so that a header showing version n means the whole panel shows version n
+        self.header.value = f'<div class="orchestria-header">{html.escape(summary(self.session))}</div>'
+
+    def _draw_stems(self) -> None:
+        stems = self.session.stems.to_dict("records")
+        self._syncing = True
+        try:
+            rows = {}
+            for stem in stems:
+                row = self.stem_rows.get(str(stem["stem_id"]))
+                if row is None:
+                    row = self._new_row(stem)
+                else:
+                    row.show(stem)
+                    row.player.layout.display = "none"  # its audio may be stale now
+                rows[row.stem_id] = row
+        finally:
+            self._syncing = False
+        self.stem_rows = rows
+        self.stems_box.children = list(rows.values()) or [w.HTML(
+            '<p class="orchestria-note">No stems yet: type a command above, e.g. '
+            "“add warm piano chords with reverb”.</p>")]
+
+    def _new_row(self, stem: dict[str, Any]) -> StemRow:
+        row = StemRow(stem)
+        sid = row.stem_id
+        row.mute.observe(self._guard(lambda c: self._on_mix_change(sid, "muted", c["new"])), "value")
+        row.solo.observe(self._guard(lambda c: self._on_mix_change(sid, "solo", c["new"])), "value")
+        row.gain.observe(self._guard(lambda c: self._on_mix_change(sid, "gain_db", c["new"])), "value")
+        row.pan.observe(self._guard(lambda c: self._on_mix_change(sid, "pan", c["new"])), "value")
+        row.listen.on_click(self._guard(lambda _b: self._load_stem_player(row)))
+        return row
+
+    def _draw_versions(self) -> None:
+        versions = self.session.versions
+        records = versions.to_dict("records")[::-1]
+        options = [(_version_label(r), int(r["version"])) for r in records]
+        short = [(_version_label(r, limit=40), int(r["version"])) for r in records]
+        current = self.session.version
+        self._syncing = True
+        try:
+            self.history.options = options
+            self.history.value = current
+            for dropdown in (self.ab_a, self.ab_b, self.export_version):
+                dropdown.options = short
+            self.ab_a.value = max(current - 1, 0)
+            self.ab_b.value = current
+            self.export_version.value = current
+        finally:
+            self._syncing = False
+        self._show_history_diff()
+
+    def _show_history_diff(self) -> None:
+        version = self.history.value
+        if version is None or version == 0:
+            self.history_diff.value = '<p class="orchestria-note">Version 0 is the empty session.</p>'
+            return
+        self.history_diff.value = _diff_html(self.session.diff(version - 1, version),
+                                             f"what version {version} changed")
+
+    def _draw_status(self, note: str = "") -> None:
+        chips = "".join(f'<span class="orchestria-agent orchestria-agent-{state}" title="{state}">'
+                        f"{html.escape(name)}</span>" for name, state in self._agent_states.items())
+        tail = f'<span class="orchestria-status-note">{note}</span>' if note else ""
+        self.status.value = f'<div class="orchestria-agents">{chips}{tail}</div>'
+
+    def _draw_roll_if_shown(self) -> None:
+        if self.tabs.selected_index != _TABS.index("Piano roll") or self._roll_version == self.session.version:
+            return
+        import io
+
+        buffer = io.BytesIO()
+        plots.piano_roll(self.session, figsize=(11, 4.5)).savefig(buffer, format="png", dpi=90)
+        self.roll.value = buffer.getvalue()
+        self._roll_version = self.session.version
+
+    def _show_not_understood(self, exc: CommandNotUnderstood) -> None:
+        self.last_error = exc
+        understood = "".join(f"<li>{html.escape(u)}</li>" for u in exc.understood)
+        self.result.value = (
+            f'<div class="orchestria-error"><b>Not understood:</b> {html.escape(exc.details.get("reason", exc.message))}'
+            + (f"<br>I understood:<ul>{understood}</ul>" if understood else "")
+            + ("<br>Try one of these (click to put it in the box):" if exc.suggestions else "") + "</div>")
+        buttons = []
+        for text in exc.suggestions:
+            button = w.Button(description=text, tooltip=text, layout=w.Layout(width="auto"))
+            button.add_class("orchestria-suggestion")
+            button.on_click(lambda _b, text=text: setattr(self.command_box, "value", text))
+            buttons.append(button)
+        self.suggestions.children = buttons
+
+    def _show_error_text(self, message: str) -> None:
+        self.result.value = f'<div class="orchestria-error">{html.escape(message)}</div>'
+
+    def _guard(self, callback: Any) -> Any:
+        """Wrap a widget callback: an error is shown in the panel (and kept), never a traceback."""
+
+        def guarded(arg: Any) -> None:
+            try:
+                callback(arg)
+            except Exception as exc:  # a callback's traceback would land in a log nobody reads
+                self.last_error = exc
+                text = str(exc).strip().splitlines()
+                self._show_error_text(f"{type(exc).__name__}: {text[0] if text else ''}")
+
+        return guarded
+
+
+class FixedPlan:
+    """A planner that returns the given actions: how a control says exactly what it means.
+
+    A session whose ``command`` takes a ``planner`` (a local Session) runs these actions and
+    records the words; one that does not (a RemoteSession) gets the words, which plan the same.
+    """
+
+    def __init__(self, actions: list[Action]) -> None:
+        self.actions = list(actions)
+
+    def plan(self, text: str, context: Any) -> list[Action]:
+        return list(self.actions)
+
+
+def mix_action(stem_id: str, field: str, value: Any) -> Action:
+    """The mix agent's action for a control change.
+
+    >>> mix_action("drums", "muted", True).describe(), mix_action("bass", "gain_db", -3.5).describe()
+    ('mix.mute(drums)', 'mix.gain(bass, db=-3.5)')
+    """
+    if field in ("muted", "solo"):
+        intent = ("" if value else "un") + ("mute" if field == "muted" else "solo")
+        return Action("mix", intent, stem_id)
+    if field == "gain_db":
+        return Action("mix", "gain", stem_id, {"db": float(value)})
+    if field == "pan":
+        return Action("mix", "pan", stem_id, {"pan": float(value)})
+    raise ValueError(f"no mix action for field {field!r}; fields: muted, solo, gain_db, pan")
+
+
+def mix_command(stem: str, field: str, value: Any) -> str:
+    """The command a mix control sends, in the words the parser understands.
+
+    >>> mix_command("drums", "muted", True), mix_command("bass", "gain_db", -3.5)
+    ('mute the drums', 'set the bass gain to -3.5 dB')
+    >>> mix_command("keys", "pan", -0.3), mix_command("keys", "pan", 0.0)
+    ('pan the keys 30% left', 'pan the keys center')
+    """
+    if field == "muted":
+        return f"{'mute' if value else 'unmute'} the {stem}"
+    if field == "solo":
+        return f"{'solo' if value else 'unsolo'} the {stem}"
+    if field == "gain_db":
+        return f"set the {stem} gain to {float(value):.1f} dB"
+    if field == "pan":
+        if abs(value) < 1e-9:
+            return f"pan the {stem} center"
+        return f"pan the {stem} {abs(float(value)) * 100:.0f}% {'left' if value < 0 else 'right'}"
+    raise ValueError(f"no mix command for field {field!r}; fields: muted, solo, gain_db, pan")
+
+
+def _agent_names() -> list[str]:
+    from orchestria_lab.agents.registry import agents_table
+
+    return [str(n) for n in agents_table()["name"]]
+
+
+def _accepts(func: Any, name: str) -> bool:
+    try:
+        params = inspect.signature(func).parameters.values()
+    except (TypeError, ValueError):
+        return False
+    return any(p.name == name or p.kind is p.VAR_KEYWORD for p in params)
+
+
+def _as_dict(obj: Any) -> dict[str, Any]:
+    if isinstance(obj, dict):
+        return obj
+    if callable(getattr(obj, "to_dict", None)):
+        return obj.to_dict()
+    return dict(getattr(obj, "__dict__", {}))
+
+
+def _event_parts(event: Any) -> tuple[str, dict[str, Any]]:
+    """``(type, data)`` of a conductor Event, a streamed event or a plain dict."""
+    d = _as_dict(event)
+    kind, data = str(d.get("type", "")), dict(d.get("data") or {})
+    if data.get("type") == kind and isinstance(data.get("data"), dict):  # a whole event sent as the data
+        data = data["data"]
+    return kind, data
+
+
+def _event_note(kind: str, data: dict[str, Any]) -> str:
+    if kind == "agent_started":
+        return f"{html.escape(str(data.get('agent', '')))} is working …"
+    if kind == "version_created":
+        return f"version {html.escape(str(data.get('version', '')))} created"
+    if kind == "error":
+        return f"error: {html.escape(str(data.get('message', '')))}"
+    return ""
+
+
+def _field(obj: Any, name: str, default: Any = None) -> Any:
+    return obj.get(name, default) if isinstance(obj, dict) else getattr(obj, name, default)
+
+
+def _result_html(result: Any, *, dry_run: bool) -> str:
+    plan = [_as_dict(a) for a in (_field(result, "plan") or ())]
+    rows = "".join(
+        "<tr>" + "".join(f"<td>{html.escape(_cell(a.get(k)))}</td>" for k in ("agent", "intent", "target", "params"))
+        + "</tr>" for a in plan)
+    table = (f'<table class="orchestria-plan"><tr><th>agent</th><th>intent</th><th>target</th><th>params</th></tr>'
+             f"{rows}</table>") if plan else ""
+    head = "Plan (dry run, nothing changed)" if dry_run else f"Version {_field(result, 'version')}"
+    message = html.escape(str(_field(result, "message", "") or ""))
+    return f'<div class="orchestria-message"><b>{head}</b> — {message}{table}</div>'
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dict):
+        return ", ".join(f"{k}={v}" for k, v in value.items())
+    return str(value)
+
+
+def _version_label(record: dict[str, Any], *, limit: int = 110) -> str:
+    text = f"v{record['version']} · {record['command']}" + (f" — {record['summary']}" if limit > 60 else "")
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+def _diff_html(diff: pd.DataFrame, caption: str) -> str:
+    if diff.empty:
+        return f'<p class="orchestria-note">Nothing changed ({html.escape(caption)}).</p>'
+    shown = diff.drop(columns=[c for c in ("notes_added", "notes_removed") if c in diff and not diff[c].any()])
+    shown = shown.astype(object).where(shown.notna(), "")
+    return (f"<b>{html.escape(caption[0].upper() + caption[1:])}</b>"
+            + shown.to_html(index=False, classes="orchestria-diff", border=0, na_rep=""))
