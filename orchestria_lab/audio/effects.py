@@ -175,7 +175,7 @@ def _filter_params(default_cutoff: float) -> tuple[ParamSpec, ...]:
 
 
 def _filter_tail(p: Mapping[str, Any], bpm: float) -> float:
-    return 0.02 + 2.0 * _resonance_q(p["resonance"]) / (np.pi * p["cutoff"])
+    return 0.02 + 7.0 * _resonance_q(p["resonance"]) / (np.pi * p["cutoff"])  # ringing down 60 dB
 
 
 def _delay_tail(p: Mapping[str, Any], bpm: float) -> float:
@@ -213,7 +213,8 @@ EFFECT_SPECS: dict[str, EffectSpec] = {spec.name: spec for spec in (
         _p("attack", "float", 10.0, 0.1, 200.0, "ms", "how fast it clamps down"),
         _p("release", "float", 120.0, 5.0, 2000.0, "ms", "time to recover 10 dB"),
         _p("makeup", "float", 0.0, 0.0, 24.0, "dB", "gain after compression"),
-        _p("knee", "float", 6.0, 0.0, 24.0, "dB", "width of the soft knee")),
+        _p("knee", "float", 6.0, 0.0, 24.0, "dB", "width of the soft knee"),
+        _p("lookahead", "float", 0.0, 0.0, 20.0, "ms", "react before a peak arrives (0: let transients punch through)")),
         tail=lambda p, bpm: 0.05 + 3 * p["release"] / 1000),
     EffectSpec("eq", "Three-band equaliser: low shelf, peaking mid, high shelf.", (
         _p("low_gain", "float", 0.0, -24.0, 24.0, "dB", "low shelf boost or cut"),

@@ -1,0 +1,200 @@
+"""Effects measured with impulses and sines: attenuation, echo times, crest factor, decay."""
+
+from __future__ import annotations
+
+import inspect
+import json
+
+import numpy as np
+import pytest
+
+from orchestria_lab.audio import effects as fx
+from orchestria_lab.audio.dynamics import integrated_loudness
+from orchestria_lab.errors import InvalidValue
+from orchestria_lab.music.vocabulary import EFFECT_TYPES
+from orchestria_lab.state import Effect
+
+SR = 22050
+
+
+def sine(freq: float, seconds: float = 1.0, amp: float = 0.5, sr: int = SR) -> np.ndarray:
+    t = np.arange(int(sr * seconds)) / sr
+    return (amp * np.sin(2 * np.pi * freq * t)).astype(np.float32)[None].repeat(2, 0)
+
+
+def rms_db(x: np.ndarray) -> float:
+    return float(20 * np.log10(np.sqrt(np.mean(x.astype(np.float64) ** 2)) + 1e-12))
+
+
+def impulse(n: int) -> np.ndarray:
+    x = np.zeros((2, n), np.float32)
+    x[:, 0] = 1.0
+    return x
+
+
+def test_every_effect_type_has_a_spec_whose_params_match_its_function():
+    assert sorted(fx.EFFECT_SPECS) == sorted(EFFECT_TYPES)
+    for name, spec in fx.EFFECT_SPECS.items():
+        fn = fx.EFFECT_FUNCTIONS[name]
+        kw = {p.name: p.default for p in inspect.signature(fn).parameters.values()
+              if p.kind is inspect.Parameter.KEYWORD_ONLY and p.name != "bpm"}
+        assert kw == spec.defaults, name
+        for p in spec.params.values():
+            if p.type != "bool":
+                assert p.low <= p.default <= p.high, (name, p.name)
+        json.dumps(spec.to_dict())
+
+
+def test_validate_fills_defaults_and_teaches_the_valid_range():
+    assert fx.EFFECT_SPECS["delay"].validate({"time": 0.5})["feedback"] == 0.35
+    with pytest.raises(InvalidValue, match=r"reverb.decay=99 .*from 0.1 to 10.0 \(s\)"):
+        fx.EFFECT_SPECS["reverb"].validate({"decay": 99})
+    with pytest.raises(InvalidValue, match="expected one of size, decay, damping, predelay, mix"):
+        fx.EFFECT_SPECS["reverb"].validate({"room": 1})
+    with pytest.raises(InvalidValue, match="true or false"):
+        fx.EFFECT_SPECS["delay"].validate({"ping_pong": 1})
+    with pytest.raises(InvalidValue, match="whole number"):
+        fx.EFFECT_SPECS["bitcrusher"].validate({"downsample": 2.5})
+
+
+@pytest.mark.parametrize("slope, expected", [(12, -24.1), (24, -48.2)])
+def test_lowpass_attenuates_two_octaves_above_cutoff_by_its_slope(slope, expected):
+    cutoff = 500.0
+    passed = fx.lowpass(sine(cutoff / 8), SR, cutoff=cutoff, slope=slope)
+    stopped = fx.lowpass(sine(cutoff * 4), SR, cutoff=cutoff, slope=slope)
+    ref = rms_db(sine(100.0))
+    assert abs(rms_db(passed[:, SR // 2:]) - ref) < 0.1
+    assert rms_db(stopped[:, SR // 2:]) - ref == pytest.approx(expected, abs=1.0)
+    at_cutoff = fx.lowpass(sine(cutoff), SR, cutoff=cutoff, slope=slope)
+    assert rms_db(at_cutoff[:, SR // 2:]) - ref == pytest.approx(-3.0, abs=0.2)
+
+
+def test_highpass_and_resonance():
+    ref = rms_db(sine(100.0))
+    below = fx.highpass(sine(250.0), SR, cutoff=1000.0)
+    assert rms_db(below[:, SR // 2:]) - ref == pytest.approx(-24.1, abs=1.0)
+    peak = fx.lowpass(sine(1000.0), SR, cutoff=1000.0, resonance=1.0)
+    assert rms_db(peak[:, SR // 2:]) - ref > 15.0  # a resonant filter rings at its cutoff
+
+
+def test_eq_bands_hit_their_gains():
+    ref = rms_db(sine(100.0))
+    mid = fx.eq(sine(1000.0), SR, mid_gain=6.0, mid_freq=1000.0)
+    assert rms_db(mid[:, SR // 2:]) - ref == pytest.approx(6.0, abs=0.1)
+    low = fx.eq(sine(30.0, 2.0), SR, low_gain=-9.0, low_freq=200.0)
+    assert rms_db(low[:, SR:]) - ref == pytest.approx(-9.0, abs=0.3)
+    high = fx.eq(sine(9000.0), SR, high_gain=4.0, high_freq=3000.0)
+    assert rms_db(high[:, SR // 2:]) - ref == pytest.approx(4.0, abs=0.3)
+    flat = fx.eq(sine(440.0), SR)
+    np.testing.assert_array_equal(flat, sine(440.0))
+
+
+def test_delay_echo_lands_on_the_tempo_synced_time_and_falls_by_the_feedback():
+    bpm, beats = 100.0, 0.75
+    y = fx.delay(impulse(SR * 2), SR, bpm=bpm, time=beats, feedback=0.5, mix=1.0, damping=0.0)
+    d = round(beats * 60 / bpm * SR)
+    peaks = np.flatnonzero(np.abs(y[0]) > 1e-3)
+    assert peaks[:3].tolist() == [d, 2 * d, 3 * d]
+    assert y[0, 2 * d] / y[0, d] == pytest.approx(0.5, abs=1e-6)
+
+
+def test_ping_pong_alternates_sides_and_damping_darkens_repeats():
+    y = fx.delay(impulse(SR), SR, bpm=120, time=0.25, feedback=0.6, mix=1.0, ping_pong=True, damping=0.0)
+    d = round(0.25 * 0.5 * SR)
+    assert abs(y[0, d]) > 0.1 and abs(y[1, d]) < 1e-6
+    assert abs(y[1, 2 * d]) > 0.1 and abs(y[0, 2 * d]) < 1e-6
+    dark = fx.delay(impulse(SR), SR, bpm=120, time=0.25, feedback=0.6, mix=1.0, damping=0.9)
+    first, third = dark[0, d:d + 200], dark[0, 3 * d:3 * d + 200]
+    width = lambda e: np.sum(np.abs(e) > 0.1 * np.abs(e).max())  # noqa: E731 - repeats get smeared out
+    assert width(third) > width(first)
+
+
+def test_compressor_reduces_crest_factor_and_follows_its_static_curve():
+    rng = np.random.default_rng(0)
+    t = np.arange(SR * 2) / SR
+    hits = (np.exp(-((t % 0.25) / 0.08)) * rng.standard_normal(t.size) * 0.9).astype(np.float32)
+    x = hits[None].repeat(2, 0)
+    crest = lambda a: 20 * np.log10(np.abs(a).max() / np.sqrt(np.mean(a**2)))  # noqa: E731
+    y = fx.compressor(x, SR, threshold=-30.0, ratio=8.0, attack=2.0, release=20.0, lookahead=3.0)
+    assert crest(y) < crest(x) - 3.0
+    punch = fx.compressor(x, SR, threshold=-30.0, ratio=8.0, attack=2.0, release=20.0)
+    assert crest(punch) > crest(y)  # without look-ahead the attack lets the transients through
+    steady = np.full((1, SR), 10 ** (-6 / 20), np.float32)
+    out = fx.compressor(steady, SR, threshold=-18.0, ratio=3.0, knee=0.0, makeup=2.0)
+    assert 20 * np.log10(out[0, -1]) == pytest.approx(-18 + 12 / 3 + 2.0, abs=0.05)
+
+
+def test_reverb_decays_by_its_set_time():
+    decay = 1.2
+    ir = fx.reverb(impulse(int(SR * 2.5)), SR, decay=decay, damping=0.0, predelay=0.0, mix=1.0)
+    energy = np.cumsum((ir[0].astype(np.float64) ** 2)[::-1])[::-1]  # Schroeder integration
+    edc = 10 * np.log10(energy / energy[0])
+    t5, t35 = np.argmax(edc < -5) / SR, np.argmax(edc < -35) / SR
+    rt60 = 2.0 * (t35 - t5)  # T30 extrapolated to 60 dB
+    assert rt60 == pytest.approx(decay, rel=0.15)
+    assert not np.allclose(ir[0], ir[1])  # decorrelated channels: width
+
+
+def test_limiter_never_lets_a_sample_above_the_ceiling():
+    rng = np.random.default_rng(1)
+    x = (rng.standard_normal((2, SR)) * 0.6).astype(np.float32)
+    x[:, 5000] = 4.0
+    y = fx.limiter(x, SR, ceiling=-1.0, gain=6.0)
+    assert np.abs(y).max() <= 10 ** (-1 / 20)
+    quiet = sine(440.0, amp=0.1)
+    np.testing.assert_allclose(fx.limiter(quiet, SR), quiet, atol=1e-6)  # below the ceiling: untouched
+
+
+def test_bitcrusher_distortion_tape_vinyl_do_what_they_say():
+    x = sine(220.0)
+    crushed = fx.bitcrusher(x, SR, bits=3, downsample=1)
+    assert len(np.unique(crushed)) <= 2**3 + 1
+    held = fx.bitcrusher(x, SR, bits=16, downsample=4)
+    assert np.all(held[:, 0:4] == held[:, :1])
+    spectrum = lambda a: np.abs(np.fft.rfft(a[0]))  # noqa: E731
+    clean, driven = spectrum(x), spectrum(fx.distortion(x, SR, drive=24.0, tone=1.0))
+    third = 3 * 220
+    assert driven[third] / driven[220] > 100 * clean[third] / clean[220]
+    warm = fx.distortion(x, SR, drive=18.0, asymmetry=1.0)
+    assert abs(warm[:, SR // 2:].mean()) < 1e-3
+    for out in (fx.tape(x, SR), fx.vinyl(x, SR), fx.chorus(x, SR)):
+        assert out.shape == x.shape and out.dtype == np.float32 and np.isfinite(out).all()
+    np.testing.assert_array_equal(fx.vinyl(x, SR, seed=3), fx.vinyl(x, SR, seed=3))
+
+
+@pytest.mark.parametrize("effect", [Effect("reverb", {"decay": 0.8, "mix": 0.5}),
+                                    Effect("delay", {"time": 0.5, "feedback": 0.6}),
+                                    Effect("lowpass", {"cutoff": 300.0, "resonance": 0.8})])
+def test_loop_tails_wrap_round_as_if_the_loop_had_played_before(effect):
+    n = SR // 2
+    rng = np.random.default_rng(2)
+    x = np.zeros((2, n), np.float32)
+    x[:, n - 2000:] = rng.standard_normal((2, 2000)).astype(np.float32)  # sound at the very end
+    looped = fx.apply_effect(x, SR, effect, bpm=120, loop=True)
+    steady = fx.apply_effect(np.tile(x, 12), SR, effect, bpm=120, loop=False)[:, 11 * n:12 * n]
+    assert looped.shape == x.shape
+    np.testing.assert_allclose(looped, steady, atol=1e-3 * np.abs(steady).max())  # tails kept to -60 dB
+    rung = fx.apply_effect(x, SR, effect, bpm=120, loop=False)
+    assert rung.shape[1] > n and rms_db(rung[:, n:]) > -80  # as a song, the tail rings out
+
+
+def test_chorus_lfo_fits_the_loop_so_it_restarts_where_it_ends():
+    x = sine(330.0, 1.0)
+    looped = fx.apply_effect(x, SR, Effect("chorus", {"rate": 0.7, "depth": 5.0, "mix": 1.0}), bpm=120, loop=True)
+    twice = np.concatenate([looped, looped], axis=1)
+    seam = np.abs(np.diff(twice[0, SR - 50:SR + 50])).max()
+    body = np.abs(np.diff(looped[0, 1000:-1000])).max()
+    assert seam <= body * 1.05
+
+
+def test_integrated_loudness_follows_bs1770():
+    sr = 48000
+    t = np.arange(sr * 3) / sr
+    tone = (10 ** (-20 / 20) * np.sin(2 * np.pi * 997 * t)).astype(np.float32)
+    assert integrated_loudness(np.stack([tone, tone]), sr) == pytest.approx(-20.0, abs=0.05)
+    assert integrated_loudness(np.zeros((2, sr), np.float32), sr) == float("-inf")
+    pyln = pytest.importorskip("pyloudnorm")
+    noise = (np.random.default_rng(0).standard_normal((2, sr * 3)) * 0.05).astype(np.float32)
+    ours = integrated_loudness(noise, sr)
+    theirs = pyln.Meter(sr).integrated_loudness(noise.T.astype(np.float64))
+    assert ours == pytest.approx(theirs, abs=0.15)

@@ -1,0 +1,116 @@
+"""The renderer: loop length, loudness and peak, mute/solo, pan, caching per stem, determinism."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from orchestria_lab.audio import engines, render
+from orchestria_lab.audio.dynamics import integrated_loudness
+from orchestria_lab.state import Effect, Meta, Note, State, Stem
+
+SR = 16000
+
+
+def band_state(**meta) -> State:
+    chords = Stem("chords", role="chords", instrument="electric_piano",
+                  notes=[Note(p, b * 4.0, 3.5, 80) for b in range(2) for p in (57, 60, 64)],
+                  effects=[Effect("reverb", {"decay": 1.0, "mix": 0.3})])
+    bass = Stem("bass", role="bass", instrument="synth_bass", notes=[Note(33, b, 0.9, 100) for b in range(8)])
+    drums = Stem("drums", role="drums", instrument="drum_kit",
+                 notes=[Note(36 if b % 2 == 0 else 38, b, 0.25, 110) for b in range(8)]
+                 + [Note(42, b / 2, 0.25, 80) for b in range(16)],
+                 effects=[Effect("tape", {"hiss": 0.5}), Effect("vinyl")])
+    return State(Meta(**{"bpm": 120, "key": "Am", "genre": "pop", "bars": 2, "sample_rate": SR, "seed": 3,
+                         **meta}), (chords, bass, drums))
+
+
+def test_a_loop_is_exactly_its_duration_at_the_target_loudness_and_under_the_ceiling():
+    state = band_state()
+    mix = render.render_mix(state, cache=False)
+    assert mix.shape == (2, int(state.meta.duration_s * SR)) and mix.dtype == np.float32
+    assert np.abs(mix).max() <= 10 ** (-1 / 20)
+    assert integrated_loudness(mix, SR) == pytest.approx(-14.0, abs=0.5)
+    assert abs(mix.mean()) < 1e-3
+
+
+def test_a_song_lets_its_tails_ring_out():
+    state = band_state()
+    song = render.render_mix(state, cache=False, loop=False)
+    n = render.loop_samples(state)
+    assert song.shape[1] > n + SR // 2
+    assert np.abs(song[:, n + SR // 4:]).max() > 1e-3
+    assert np.abs(song).max() <= 10 ** (-1 / 20)
+
+
+def test_same_version_and_seed_render_bit_identical_audio():
+    a = render.render_mix(band_state(), cache=False)
+    b = render.render_mix(band_state(), cache=False)
+    assert np.array_equal(a, b)
+    c = render.render_mix(band_state(seed=4), cache=False)  # the seed drives every noise source
+    assert not np.array_equal(a, c)
+
+
+def test_mute_and_solo_decide_who_sounds():
+    state = band_state()
+    stems = {s.stem_id: s for s in state.stems}
+    assert [s.stem_id for s in render.audible_stems(state)] == ["chords", "bass", "drums"]
+    muted = State(state.meta, (stems["chords"].evolve(muted=True), stems["bass"], stems["drums"]))
+    assert [s.stem_id for s in render.audible_stems(muted)] == ["bass", "drums"]
+    solo = State(state.meta, (stems["chords"].evolve(muted=True, solo=True), stems["bass"].evolve(solo=True),
+                              stems["drums"]))
+    assert [s.stem_id for s in render.audible_stems(solo)] == ["chords", "bass"]
+    silent = State(state.meta, tuple(s.evolve(muted=True) for s in state.stems))
+    assert not render.render_mix(silent, cache=False).any()
+
+
+def test_stem_gain_and_equal_power_pan():
+    state = band_state()
+    bass = state.stem("bass")
+    left = State(state.meta, (bass.evolve(pan=-1.0),))
+    out = render.render_stem(left, "bass", cache=False)
+    assert np.abs(out[1]).max() < 1e-7 < np.abs(out[0]).max()
+    centre = render.render_stem(State(state.meta, (bass,)), "bass", cache=False)
+    quieter = render.render_stem(State(state.meta, (bass.evolve(gain_db=-6.0),)), "bass", cache=False)
+    np.testing.assert_allclose(quieter, centre * 10 ** (-6 / 20), rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(centre[0] ** 2 + centre[1] ** 2, out[0] ** 2, rtol=1e-4, atol=1e-9)
+
+
+def test_an_edit_to_one_stem_re_renders_that_stem_only(monkeypatch):
+    calls = []
+    real = engines.render_instrument
+
+    def counting(instrument, *args, **kw):
+        calls.append(instrument)
+        return real(instrument, *args, **kw)
+
+    monkeypatch.setattr(render, "render_instrument", counting)
+    render.MEMORY_CACHE.clear()
+    state = band_state(seed=11)
+    first = render.render_mix(state)
+    assert sorted(calls) == ["drum_kit", "electric_piano", "synth_bass"]
+    calls.clear()
+    assert np.array_equal(render.render_mix(state), first) and calls == []
+    render.MEMORY_CACHE.clear()  # a new process: the disk cache still has every stem
+    assert np.array_equal(render.render_mix(state), first) and calls == []
+    bass = state.stem("bass")
+    edited = State(state.meta, (state.stems[0], bass.evolve(notes=bass.notes[:-1]), state.stems[2]))
+    render.render_mix(edited)
+    assert calls == ["synth_bass"]
+    calls.clear()
+    louder = State(state.meta, (state.stems[0], bass.evolve(gain_db=3.0, pan=0.5), state.stems[2]))
+    render.render_mix(louder)
+    assert calls == []  # mixing changes re-render nothing
+    render.render_mix(band_state(seed=11, bpm=100))
+    assert len(calls) == 3  # tempo changes every stem
+
+
+def test_session_render_and_render_stem(session):
+    from orchestria_lab.state import Edit
+
+    state = band_state()
+    session.commit(Edit(add=state.stems, meta={"sample_rate": SR, "bars": 2}), command="add a band")
+    mix = session.render()
+    assert mix.shape == (2, int(round(session.state.meta.duration_s * session.sample_rate)))
+    assert session.render_stem("bass").shape == mix.shape
+    assert session.render(version=0).any() == False  # noqa: E712 - version 0 has no stems
