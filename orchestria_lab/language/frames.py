@@ -66,7 +66,10 @@ class Frame:
     @property
     def verb(self) -> str | None:
         strong = [v for v in self.verbs if v in _STRONG]
-        return strong[0] if strong else (self.verbs[0] if self.verbs else None)
+        verb = strong[0] if strong else (self.verbs[0] if self.verbs else None)
+        if self.has("back") and verb in ("turn", "add", "place", "set", None):
+            return "unmute"  # "bring the hats back", "put the drums back in"
+        return verb
 
     def has(self, kind: str, value: object = None) -> bool:
         return any(t.kind == kind and (value is None or t.value == value) for t in self.tokens)
@@ -189,6 +192,9 @@ def _frame(tokens: list[Token]) -> Frame:
             elif k == "fresh":
                 target.fresh = True
             continue
+        if k == "filler" and t.text in ("loop", "loops") and pending.styles:
+            t = Token("role", "drums", t.text, t.pos)  # "a boom bap loop" is a drum part
+            k = "role"
         if k in _HEADS or (k == "word" and "-" in t.text and t.text.split("-")[-1].isdigit()):
             if k == "ref" and i + 1 < len(tokens) and tokens[i + 1].kind in ("role", "instrument", "family"):
                 pending.definite = True  # "this piano", "that bass"
@@ -201,7 +207,7 @@ def _frame(tokens: list[Token]) -> Frame:
                 current = frame.mentions[-1]
                 continue
             joinable = current is not None and current.is_stem and current.pos == i - 1 and not current.ref and (
-                (k in ("role", "melstyle") and not current.role) or (k == "instrument" and not current.instrument and not current.role)
+                (k in ("role", "melstyle") and not current.role) or (k == "instrument" and not current.instrument)
                 or (k == "voice" and current.role in ("drums", None)))
             if joinable:
                 m = current

@@ -72,7 +72,7 @@ instrument piano: piano | pianos | acoustic piano | grand piano | grand | uprigh
 instrument electric_piano: electric piano | e-piano | e piano | ep | rhodes | fender rhodes | wurlitzer | wurli | epiano | electric keys
 instrument organ: organ | organs | hammond | b3 | church organ | hammond organ
 instrument strings: strings | string | violin | violins | viola | cello | cellos | string section | orchestra | orchestral strings | fiddle | string ensemble
-instrument pad: synth pad | warm pad | analog pad
+instrument pad: synth pad | analog pad | choir | choirs | vocals | vocal pad | voices | vox | oohs | aahs
 instrument synth_lead: synth lead | lead synth | synth | synths | saw lead | synthesizer | synthesiser | lead sound | flute | whistle
 instrument pluck: pluck | plucks | plucky | pluck synth | harp | kalimba | marimba | plucked
 instrument guitar: guitar | guitars | acoustic guitar | electric guitar | gtr | nylon guitar | acoustic
@@ -139,7 +139,7 @@ style reggae/one_drop: one drop | reggae | dub | ska
 style jazz/jazz: jazz | jazzy | swing beat | bebop | brushes
 style funk/funk: funk | funky | disco funk
 style latin/latin: latin | clave | bossa | bossa nova | salsa | reggaeton | afrobeat | samba
-style lo-fi/lofi: lofi beat | lo-fi beat | chillhop | lofi hip hop | lo-fi hip hop | study beats
+style lo-fi/lofi: chillhop | lofi hip hop | lo-fi hip hop | study beats
 style techno/techno: techno | industrial
 style pop/pop: pop | poppy | synthpop
 style ambient/ambient: ambient | chillout | downtempo | new age
@@ -147,7 +147,7 @@ style cinematic/cinematic: cinematic | epic | orchestral | film score | filmic |
 style folk/folk: folk | country | singer songwriter | celtic
 style rnb/boom_bap: rnb | r&b | r and b | soul | soulful | neo soul | neo-soul | gospel
 style edm/four_on_the_floor: edm | electro | big room | trance
-style jazz/walking: walking | walking bass | walk
+style jazz/walking: walking | walk
 voice hats: hats | hat | hi-hats | hi-hat | hihats | hihat | hi hats | hi hat | hh | closed hats | closed hat | high hats | high hat
 voice open_hat: open hats | open hat | open hi-hat | open hihat
 voice kick: kick | kicks | kick drum | bass drum | bd | kik
@@ -168,7 +168,8 @@ amount large: a lot | lots | lots of | much | way | really | very | super | heav
 amount full: fully | completely | all the way | entirely | max | maximum | hard
 more more: more | extra | additional | increase | increased | further | even more | plus
 less less: less | fewer | reduce | reduced | decrease | decreased | not so much | minus | lower amount
-too too: too | overly | way too | too much | excessively
+too too: too | overly | too much | excessively
+back back: back | back in
 neg neg: no | not | without | don't | dont | do not | never | nothing
 ref it: it | that | this | them | those | these | they | that one | this one | the same | the last one | what you just added | what you added
 ref all: everything | all | all of it | all stems | the whole thing | the mix | the track | the song | the beat and everything | every stem | all parts | everything else | every part | the whole track | the tune | all the stems | the full mix | the entire track | whole thing | tutti

@@ -7,7 +7,7 @@ levels and panning, instruments, part settings (regenerate, octave, density, swi
 feel, fills, drum voices, style) and sound adjectives.
 
 >>> from orchestria_lab.state import Meta, State
->>> from orchestria_lab.language.plan import PlanContext
+>>> from orchestria_lab.language.plan import PlanContext, validate_plan
 >>> ctx = PlanContext(State(Meta(bpm=90, key="Cm", genre="lo-fi", seed=7)))
 >>> [a.describe() for a in RuleParser().plan("Add warm piano chords with reverb", ctx)]
 ['harmony.add(chords, instrument=piano, role=chords)', 'sound.shape(chords, adjective=warm)', 'effects.add(chords, effect=reverb)']
@@ -18,9 +18,9 @@ feel, fills, drum voices, style) and sound adjectives.
 from __future__ import annotations
 
 from orchestria_lab.agents.base import Action
-from orchestria_lab.errors import CommandNotUnderstood
+from orchestria_lab.errors import CommandNotUnderstood, InvalidValue
 from orchestria_lab.language.frames import Frame, frames
-from orchestria_lab.language.plan import PlanContext
+from orchestria_lab.language.plan import PlanContext, validate_plan
 from orchestria_lab.language.rules import Planning, Unclear
 from orchestria_lab.language.suggest import suggest
 from orchestria_lab.language.tokens import MAX_TEXT, tag
@@ -56,7 +56,11 @@ class RuleParser:
             raise CommandNotUnderstood(text, reason=reason, understood=_understood(clauses), suggestions=suggest(text))
         if unclear and any(u.startswith("I don't know") for u in unclear):
             raise CommandNotUnderstood(text, reason=unclear[0], understood=_understood(clauses), suggestions=suggest(text))
-        return planning.actions
+        try:  # a value out of range ("3 bpm") is understood, and refused with its valid range
+            return validate_plan(planning.actions, context.state)
+        except InvalidValue as exc:
+            raise CommandNotUnderstood(text, reason=exc.message, understood=_understood(clauses),
+                                       suggestions=suggest(text)) from None
 
 
 def _history(clauses: list[Frame]) -> Action | None:

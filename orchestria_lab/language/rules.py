@@ -97,8 +97,11 @@ class Planning:
     # the rules --------------------------------------------------------------------------
     def clause(self, f: Frame) -> bool:
         before = len(self.actions)
-        for rule in (self.session_wide, self.effects, self.add_parts, self.remove, self.mute,
-                     self.gain, self.pan, self.instrument, self.parts, self.shape):
+        if self.session_wide(f):
+            self.add_parts(f)  # "write a chord progression in D minor": the key, and the chords
+            return True
+        for rule in (self.effects, self.add_parts, self.remove, self.mute, self.gain, self.pan,
+                     self.instrument, self.parts, self.shape):
             if rule(f):
                 break
         return len(self.actions) > before
@@ -170,6 +173,8 @@ class Planning:
             instrument = None
         agent = GENERATOR_FOR_ROLE[role]
         style = _part_style(agent, m.styles, f)
+        if agent == "drums" and not style and {a for a, _, _ in m.adjectives} & {"lo-fi", "dusty", "mellow"}:
+            style = "lofi"  # "a chill lo-fi beat", "a dusty drum beat"
         existing = [i for i in self.index.with_role(role)] if role in ("drums", "bass") else []
         if existing and (style or instrument):
             target = existing[0]
@@ -244,7 +249,8 @@ class Planning:
             mentions = f.stems + [m for m in f.mentions if m.voice and not m.is_stem]
             return self.targets(f, mentions=mentions)
         having = [e.stem_id for e in self.index.entries if kind in e.effects]
-        if existing_only and having:
+        adjusting = f.has("fxparam") or f.has("more") or f.verb in ("set", "turn", "extend", "shorten")
+        if (existing_only or adjusting) and having:
             touched = [t for t in self.touched if t in having]
             return touched[-1:] or having
         found = self.targets(f)
@@ -356,9 +362,10 @@ class Planning:
             return False
         drums = self.index.with_role("drums")
         if not drums:
-            if include:
-                return False
-            raise Unclear("there are no drums to change", ["add a boom bap drum beat"])
+            if not include:
+                raise Unclear("there are no drums to change", ["add a boom bap drum beat"])
+            self._add(Mention(0, role="drums"), f)  # "let's get some hats going": a kit, hats and all
+            return True
         key = "include" if include else "exclude"
         for target in drums:
             self.emit(Action("drums", "change", target, {key: sorted(set(voices))}))
@@ -503,7 +510,8 @@ class Planning:
             raise Unclear("I could not tell which stem should change", ["make the piano warmer"])
         for adjective, sign, amount in adjectives:
             for target in targets:
-                self.emit(Action("sound", "shape", target, _shape_params(adjective, negate * sign * amount * f.amount)))
+                how_much = amount if amount != 1 else f.amount
+                self.emit(Action("sound", "shape", target, _shape_params(adjective, negate * sign * how_much)))
         return True
 
 

@@ -111,7 +111,11 @@ class StemIndex:
             if m.role:
                 return self._by_role(m.role)
             same = [e.stem_id for e in self.entries if e.instrument == m.instrument]
-            return same or self._by_role(INSTRUMENT_ROLE[m.instrument])
+            if same:
+                return same
+            if m.instrument in FAMILIES["keys"]:  # "the piano" for the electric piano chords
+                return self.resolve(Mention(m.pos, family="keys"))
+            return self.with_role(INSTRUMENT_ROLE[m.instrument])  # "the 808" for the bass
         if m.role:
             return self._by_role(m.role)
         return []

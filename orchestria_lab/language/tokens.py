@@ -98,7 +98,8 @@ def _special(words: list[tuple[str, bool]], i: int, done: list[Token]) -> tuple[
     if m:
         return Token("version", int(m.group(1)), w, 0), 1
     if re.fullmatch(r"\d+/\d+[dt]?", w):
-        timing = any(t.kind == "fxparam" and t.value == "time" or t.kind == "effect" and t.value == "delay" for t in done[-4:])
+        clause = done[max([0] + [k + 1 for k, t in enumerate(done) if t.kind == "sep"]):]
+        timing = any(t.kind == "fxparam" and t.value == "time" or t.kind == "effect" and t.value == "delay" for t in clause)
         if w in NOTE_VALUES and (not _is_meter(w) or timing or nxt in ("note", "notes", "delay", "echo")):
             return Token("notevalue", NOTE_VALUES[w], w, 0), 1 + (nxt in ("note", "notes"))
         if _is_meter(w):

@@ -130,7 +130,8 @@ def melody_line(*, key: str | Key, genre: str, time_signature: str, bars: int,
         for (o, d), pitch in zip(rhythm, pitches, strict=True):
             strong = meter.is_strong(round(o % bar, 6))
             vel = int(np.clip(round((96 if strong else 84) + rng.normal(0, 5)), 40, 127))
-            notes.append(Note(pitch, swing(o, swing_amount), d * 0.95, vel))
+            onset = swing(o, swing_amount)
+            notes.append(Note(pitch, onset, round(0.95 * (swing(o + d, swing_amount) - onset), 4), vel))
     return notes
 
 
@@ -237,8 +238,12 @@ def bass_line(*, key: str | Key, genre: str, time_signature: str, bars: int,
         onsets |= {round(float(k), 4) for k in kick_beats if k < total}
         if density >= 0.67:
             onsets |= {round(float(b), 4) for b in np.arange(0, total, meter.beats_per_bar / 2)}
-    times = sorted(t for t in onsets if 0 <= t < total)
     chord_starts = {round(s, 4) for s, _, _ in chords}
+    lead_in = 1.0 if style == "walking" else 0.5
+    for change in sorted(chord_starts - {0.0}):  # room for an approach note before some changes
+        if style != "walking" and rng.random() < 0.45 + 0.3 * density:
+            onsets.add(round(change - lead_in, 4))
+    times = sorted(t for t in onsets if 0 <= t < total)
     root_of = {round(s, 4): c.root for s, _, c in chords}
     base = low + 4
     notes: list[Note] = []
@@ -248,7 +253,7 @@ def bass_line(*, key: str | Key, genre: str, time_signature: str, bars: int,
         root = _near(chord.root, base, low, high)
         if t in chord_starts:
             pitch = root
-        elif nxt in root_of and nxt < total and rng.random() < 0.6:
+        elif nxt in root_of and nxt - t <= lead_in + 1e-6 and rng.random() < 0.75:
             target = _near(root_of[nxt], base, low, high)
             pitch = _approach(key, target, rng)
         elif style == "walking":
@@ -260,13 +265,14 @@ def bass_line(*, key: str | Key, genre: str, time_signature: str, bars: int,
             pitch = root if pick < 0.55 else root + 7 if pick < 0.85 else root + 12
             if pitch > high:
                 pitch -= 12
-        length = nxt - t
+        start = swing(t, swing_amount)
+        length = swing(nxt, swing_amount) - start
         if style in ("offbeat", "eighths"):
             length = min(length, 0.4 if style == "offbeat" else 0.45)
         elif style != "sustain":
             length = min(length * 0.92, meter.beats_per_bar)
         vel = int(np.clip(round((104 if t in chord_starts else 90) + rng.normal(0, 4)), 40, 127))
-        notes.append(Note(int(np.clip(pitch, low, high)), swing(t, swing_amount), max(0.1, length), vel))
+        notes.append(Note(int(np.clip(pitch, low, high)), start, max(0.1, round(length, 4)), vel))
     return notes
 
 

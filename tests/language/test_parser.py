@@ -1,0 +1,196 @@
+"""The rule parser: how people talk in a studio, turned into plans."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from orchestria_lab.agents import Action, get_agent
+from orchestria_lab.agents.contract import contract_state
+from orchestria_lab.errors import CommandNotUnderstood
+from orchestria_lab.language import RuleParser, parse, tag, validate_plan
+from orchestria_lab.language.plan import PlanContext
+from orchestria_lab.state import Meta, State, apply
+
+
+@pytest.fixture(scope="module")
+def state() -> State:
+    """chords (piano, with reverb), drums (boom bap), bass (synth bass), melody (electric piano)."""
+    s = contract_state()
+    return apply(s, get_agent("effects")(s, Action("effects", "add", "chords", {"effect": "reverb"}),
+                                         np.random.default_rng(0)))
+
+
+def plan_of(text, state, touched=()):
+    return [a.describe() for a in parse(text, state, last_touched=touched)]
+
+
+CASES = [
+    # adding parts, with the words people use
+    ("add a rhodes", ["harmony.add(chords-2, instrument=electric_piano, role=chords)"]),
+    ("lay down some jazzy chords on a rhodes", ["harmony.add(chords-2, instrument=electric_piano, role=chords, style=jazz)"]),
+    ("add an 808", ["sound.instrument(bass, instrument=sub_bass)", "bass.regenerate(bass)"]),
+    ("throw in a catchy hook", ["melody.add(melody-2, role=melody, style=hook)"]),
+    ("add a pluck arpeggio", ["melody.add(arp, instrument=pluck, role=arp)"]),
+    ("give me a four on the floor beat", ["drums.change(drums, style=four_on_the_floor)"]),
+    ("add a shaker", ["drums.add(percussion, role=percussion)"]),
+    # effects
+    ("throw some verb on the keys", ["effects.add(chords, effect=reverb)"]),
+    ("put some echo on the melody", ["effects.add(melody, effect=delay)"]),
+    ("lose the reverb", ["effects.remove(chords, effect=reverb)"]),
+    ("less verb on the piano", ["effects.set(chords, change=-1, effect=reverb)"]),
+    ("way more reverb on the chords", ["effects.set(chords, change=2, effect=reverb)"]),
+    ("set the reverb decay to 3 seconds", ["effects.set(chords, effect=reverb, param=decay, value=3)"]),
+    ("set the delay time on the melody to 1/8", ["effects.set(melody, effect=delay, param=time, value=0.5)"]),
+    ("low pass the bass at 800 Hz", ["effects.set(bass, effect=lowpass, param=cutoff, value=800)"]),
+    ("cut the lows on the piano", ["effects.add(chords, effect=highpass)"]),
+    ("squash the drums", ["effects.add(drums, effect=compressor)"]),
+    ("a little delay on the keys", ["effects.add(chords, amount=0.5, effect=delay)"]),
+    ("remove all effects from the drums", ["effects.clear(drums)"]),
+    # removing, muting, soloing
+    ("kill the hats", ["drums.change(drums, exclude=('hats',))"]),
+    ("bring the hats back", ["drums.change(drums, include=('hats',))"]),
+    ("strip it back to just bass", ["arrange.remove(chords)", "arrange.remove(drums)", "arrange.remove(melody)"]),
+    ("get rid of everything but the drums and bass", ["arrange.remove(chords)", "arrange.remove(melody)"]),
+    ("mute everything except the drums", ["mix.mute(chords)", "mix.mute(bass)", "mix.mute(melody)"]),
+    ("kill the bass", ["mix.mute(bass)"]),
+    ("just the drums", ["mix.solo(drums)"]),
+    ("solo the drums and the bass", ["mix.solo(drums)", "mix.solo(bass)"]),
+    # levels and pan
+    ("crank the bass", ["mix.gain(bass, change_db=3)"]),
+    ("a touch quieter on the keys", ["mix.gain(chords, change_db=-1.5)"]),
+    ("the drums are way too loud", ["mix.gain(drums, change_db=-6)"]),
+    ("I can't hear the bass", ["mix.gain(bass, change_db=3)"]),
+    ("turn the 808 up 3 dB", ["mix.gain(bass, change_db=3)"]),
+    ("set the melody to -6 dB", ["mix.gain(melody, db=-6)"]),
+    ("pan the bass hard right", ["mix.pan(bass, pan=1)"]),
+    ("pan the melody 30% left", ["mix.pan(melody, pan=-0.3)"]),
+    ("move the keys a little to the left", ["mix.pan(chords, change_pan=-0.25)"]),
+    ("center the bass", ["mix.pan(bass, pan=0)"]),
+    # sound
+    ("make the piano warmer", ["sound.shape(chords, adjective=warm)"]),
+    ("make the drums hit harder", ["sound.shape(drums, adjective=punchy)"]),
+    ("the keys are too bright", ["sound.shape(chords, adjective=bright, amount=-1)"]),
+    ("make the bass a bit fatter", ["sound.shape(bass, adjective=deep, amount=0.5)"]),
+    ("swap the keys for a rhodes", ["sound.instrument(chords, instrument=electric_piano)"]),
+    ("play the melody on strings", ["sound.instrument(melody, instrument=strings)"]),
+    ("switch the bass to an 808", ["sound.instrument(bass, instrument=sub_bass)"]),
+    # parts
+    ("make the lead an octave higher", ["melody.shift(melody, octaves=1)"]),
+    ("drop the bass an octave", ["bass.shift(bass, octaves=-1)"]),
+    ("regenerate the chords", ["harmony.regenerate(chords)"]),
+    ("give me a different melody", ["melody.regenerate(melody)"]),
+    ("more swing", ["drums.change(drums, swing_change=0.15)"]),
+    ("straighten out the drums", ["drums.change(drums, swing=0)"]),
+    ("half time", ["drums.change(drums, half_time=True)"]),
+    ("make the bass busier", ["bass.change(bass, density_change=0.3)"]),
+    ("make the drums trap", ["drums.change(drums, style=trap)"]),
+    # session-wide
+    ("bump it to 128", ["arrange.tempo(bpm=128)"]),
+    ("a bit faster", ["arrange.tempo(change_bpm=5)"]),
+    ("slow it down to 80", ["arrange.tempo(bpm=80)"]),
+    ("double the tempo", ["arrange.tempo(factor=2)"]),
+    ("drop it a whole step", ["arrange.key(semitones=-2)"]),
+    ("set it in F# minor", ["arrange.key(key=F#m)"]),
+    ("key of E flat", ["arrange.key(key=Eb)"]),
+    ("make it major", ["arrange.key(key=C major)"]),
+    ("up a fifth", ["arrange.key(semitones=7)"]),
+    ("make it sixteen bars", ["arrange.bars(bars=16)"]),
+    ("add 4 bars", ["arrange.bars(change_bars=4)"]),
+    ("waltz time", ["arrange.time_signature(time_signature=3/4)"]),
+    ("put it in 6/8", ["arrange.time_signature(time_signature=6/8)"]),
+    ("make it house", ["arrange.genre(genre=house)"]),
+    # history
+    ("undo that", ["history.undo()"]),
+    ("redo", ["history.redo()"]),
+    ("go back to version 3", ["history.goto(version=3)"]),
+    ("revert to v2", ["history.goto(version=2)"]),
+]
+
+
+@pytest.mark.parametrize("text, plan", CASES, ids=[c[0] for c in CASES])
+def test_studio_language(state, text, plan):
+    assert plan_of(text, state) == plan
+
+
+def test_several_clauses_one_plan(state):
+    plan = plan_of("Add warm piano chords with reverb and a dusty drum beat", State(state.meta))
+    assert plan == ["harmony.add(chords, instrument=piano, role=chords)", "sound.shape(chords, adjective=warm)",
+                    "effects.add(chords, effect=reverb)", "drums.add(drums, role=drums, style=lofi)",
+                    "sound.shape(drums, adjective=dusty)"]
+    assert plan_of("mute the drums and the bass, then pan the keys left", state) == [
+        "mix.mute(drums)", "mix.mute(bass)", "mix.pan(chords, pan=-0.5)"]
+
+
+def test_it_is_the_stem_last_touched(state):
+    assert plan_of("make it louder", state, touched=("melody",)) == ["mix.gain(melody, change_db=3)"]
+    assert plan_of("pan it left a bit", state, touched=("bass",)) == ["mix.pan(bass, change_pan=-0.25)"]
+    assert plan_of("add piano chords and put reverb on them", State(state.meta)) == [
+        "harmony.add(chords, instrument=piano, role=chords)", "effects.add(chords, effect=reverb)"]
+
+
+def test_numbers_units_keys_and_intervals_are_read():
+    kinds = [(t.kind, t.value) for t in tag("one twenty bpm, -3dB, 50%, 2 octaves, F sharp minor, 7/8")]
+    assert ("number", (120, "bpm")) in kinds and ("number", (-3.0, "db")) in kinds
+    assert ("number", (50.0, "%")) in kinds and ("number", (2.0, "oct")) in kinds
+    assert ("key", "F#m") in kinds and ("timesig", "7/8") in kinds
+    assert [t.kind for t in tag("a bass line")] == ["det", "role"]  # "a" is not A major
+
+
+@pytest.mark.parametrize("text", ["", "   ", "asdkjh qwe zzkx", "make me a sandwich", "hello", "what's the weather",
+                                  "mute the strings", "add reverb"])
+def test_what_is_not_understood_says_what_to_try(state, text):
+    target = state if text != "add reverb" else State(state.meta)
+    with pytest.raises(CommandNotUnderstood) as info:
+        parse(text, target)
+    assert info.value.suggestions and info.value.status == 422
+    assert "I did not understand" in str(info.value)
+
+
+def test_missing_stems_are_named_with_what_exists(state):
+    with pytest.raises(CommandNotUnderstood, match=r"no strings .*stems: chords \(piano\)") as info:
+        parse("mute the strings", state)
+    assert "'mute' (the action)" in " ".join(info.value.understood)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.text(max_size=300))
+def test_the_parser_never_crashes(state, text):
+    try:
+        plan = RuleParser().plan(text, PlanContext(state, last_touched=("melody",)))
+    except CommandNotUnderstood:
+        return
+    validate_plan(plan, state)
+
+
+words = st.sampled_from(["add", "the", "drums", "bass", "reverb", "louder", "up", "an", "octave", "mute", "it",
+                         "and", "make", "warmer", "120", "bpm", "key", "D", "minor", "pan", "left", "not", "more",
+                         "except", "with", "swing", "kill", "hats", "3", "dB", "remove", "everything", "undo", "%"])
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(words, max_size=12).map(" ".join))
+def test_word_salad_is_planned_validly_or_refused(state, text):
+    try:
+        plan = RuleParser().plan(text, PlanContext(state))
+    except CommandNotUnderstood:
+        return
+    validate_plan(plan, state)
+
+
+def test_plans_from_any_planner_are_checked_against_the_specs(state):
+    from orchestria_lab.errors import InvalidValue
+
+    with pytest.raises(InvalidValue, match="mix intent"):
+        validate_plan([Action("mix", "explode", "bass")], state)
+    with pytest.raises(InvalidValue, match="change_db"):
+        validate_plan([Action("mix", "gain", "bass", {"change_db": 500})], state)
+    with pytest.raises(InvalidValue, match="one history action"):
+        validate_plan([Action("history", "undo"), Action("mix", "mute", "bass")], state)
+    ok = validate_plan([Action("harmony", "add", "chords-2"), Action("effects", "add", "chords-2", {"effect": "delay"})], state)
+    assert [a.target for a in ok] == ["chords-2", "chords-2"]
+    empty = State(Meta(bpm=90, key="Cm", genre="lo-fi"))
+    with pytest.raises(InvalidValue, match="none yet"):
+        validate_plan([Action("mix", "mute", "drums")], empty)
