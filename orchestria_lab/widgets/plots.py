@@ -1,8 +1,8 @@
 """Pictures of a session: piano roll, waveform, spectrogram and version timeline (matplotlib).
 
-Every function returns a :class:`matplotlib.figure.Figure` built without pyplot, so it works
-headless, in scripts and in notebooks (where the figure displays itself). Reach them from a
-session as ``session.plot.piano_roll()``.
+Every function returns a :class:`matplotlib.figure.Figure` built without pyplot (a
+:class:`PlotFigure`, which displays itself as a PNG), so it works headless, in scripts and in
+notebooks. Reach them from a session as ``session.plot.piano_roll()``.
 
 >>> from orchestria_lab.state import Meta, Note, State, Stem
 >>> st = State(Meta(bpm=90, key="Cm", genre="lo-fi"),
@@ -31,6 +31,21 @@ _ROLE_COLORS = {
     "drums": "#6c757d", "percussion": "#adb5bd", "bass": "#d62828", "chords": "#1d70b8",
     "melody": "#f77f00", "pad": "#7b2cbf", "lead": "#e85d75", "arp": "#2a9d8f", "fx": "#8d6e63",
 }
+
+
+class PlotFigure(Figure):
+    """A matplotlib Figure that shows itself as a PNG in Jupyter, pyplot or not.
+
+    Figures made without pyplot have no display hook until the inline backend is loaded;
+    this one carries its own, so ``session.plot.piano_roll()`` draws as the last line of a cell.
+    """
+
+    def _repr_png_(self) -> bytes:
+        import io
+
+        buffer = io.BytesIO()
+        self.savefig(buffer, format="png", dpi=100)
+        return buffer.getvalue()
 
 
 _EXTRA_COLORS = ("#2b9348", "#ff006e", "#3a86ff", "#8338ec", "#fb5607", "#118ab2", "#9c6644", "#588157")
@@ -100,7 +115,7 @@ def piano_roll(obj: Any, *, version: int | None = None, figsize: tuple[float, fl
     colors = stem_colors(state)
     pitched = [s for s in state.stems if not s.is_drums and s.notes]
     drums = [s for s in state.stems if s.is_drums and s.notes]
-    fig = Figure(figsize=figsize, layout="constrained")
+    fig = PlotFigure(figsize=figsize, layout="constrained")
     rows = [3, 1] if drums and pitched else [1]
     axes = fig.subplots(len(rows), 1, sharex=True, height_ratios=rows, squeeze=False)[:, 0]
     meta = state.meta
@@ -155,7 +170,7 @@ def _rect(x: float, y: float, w: float, h: float, color: str, alpha: float) -> A
 def waveform(audio: np.ndarray, *, sr: int, figsize: tuple[float, float] = (11, 3)) -> Figure:
     """Left and right channels of ``audio`` (shape ``(channels, samples)``) against seconds."""
     audio = np.atleast_2d(audio)
-    fig = Figure(figsize=figsize, layout="constrained")
+    fig = PlotFigure(figsize=figsize, layout="constrained")
     ax = fig.subplots()
     t = np.arange(audio.shape[1]) / sr
     step = max(1, audio.shape[1] // 20_000)  # plotting every sample of minutes of audio helps nobody
@@ -173,7 +188,7 @@ def spectrogram(audio: np.ndarray, *, sr: int, n_fft: int = 2048, figsize: tuple
     mono = np.atleast_2d(audio).mean(axis=0)
     f, t, z = stft(mono, fs=sr, nperseg=n_fft, noverlap=n_fft * 3 // 4)
     db = 20 * np.log10(np.abs(z) + 1e-9)
-    fig = Figure(figsize=figsize, layout="constrained")
+    fig = PlotFigure(figsize=figsize, layout="constrained")
     ax = fig.subplots()
     mesh = ax.pcolormesh(t, f[1:], db[1:], shading="auto", cmap="magma", vmin=db.max() - 90, vmax=db.max())
     ax.set(yscale="log", ylim=(30, sr / 2), xlabel="seconds", ylabel="Hz", title="Spectrogram")
@@ -184,7 +199,7 @@ def spectrogram(audio: np.ndarray, *, sr: int, n_fft: int = 2048, figsize: tuple
 def version_timeline(session: Any, *, figsize: tuple[float, float] = (11, 3)) -> Figure:
     """One marker per version; arcs show where a rollback took its content from."""
     versions = session.versions
-    fig = Figure(figsize=figsize, layout="constrained")
+    fig = PlotFigure(figsize=figsize, layout="constrained")
     ax = fig.subplots()
     ax.plot(versions["version"], np.zeros(len(versions)), "o-", color="#1d70b8")
     for row in versions.itertuples():
