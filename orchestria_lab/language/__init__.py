@@ -5,9 +5,10 @@
 ['arrange.tempo(bpm=120)']
 """
 
+from orchestria_lab.language.llm import ChatPlanner
 from orchestria_lab.language.parser import RuleParser, parse
 from orchestria_lab.language.plan import PlanContext, Planner, validate_plan
 from orchestria_lab.language.suggest import suggest
 from orchestria_lab.language.tokens import tag
 
-__all__ = ["PlanContext", "Planner", "RuleParser", "parse", "suggest", "tag", "validate_plan"]
+__all__ = ["ChatPlanner", "PlanContext", "Planner", "RuleParser", "parse", "suggest", "tag", "validate_plan"]

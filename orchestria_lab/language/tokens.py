@@ -5,7 +5,7 @@
 >>> [(t.kind, t.value) for t in tag("set it in F# minor at 128 bpm")][2:]
 [('prep', 'on'), ('key', 'F#m'), ('prep', 'on'), ('number', (128.0, 'bpm'))]
 >>> [(t.kind, t.value) for t in tag("up a fifth, in 6/8")]
-[('dir', 'up'), ('interval', 7), ('sep', 'and'), ('prep', 'on'), ('timesig', '6/8')]
+[('dir', 'up'), ('det', 'indef'), ('interval', 7), ('sep', 'and'), ('prep', 'on'), ('timesig', '6/8')]
 """
 
 from __future__ import annotations
