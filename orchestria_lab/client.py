@@ -25,7 +25,7 @@ import io
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import quote
 
@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from orchestria_lab import __version__
-from orchestria_lab.errors import CommandNotUnderstood, OrchestriaError
+from orchestria_lab.errors import CommandNotUnderstood, InvalidValue, OrchestriaError
 from orchestria_lab.server import errors as server_errors  # its classes join the lookup by code
 from orchestria_lab.session.history import DIFF_COLUMNS
 from orchestria_lab.session.store import VersionRecord
@@ -42,7 +42,10 @@ from orchestria_lab.state import NOTE_COLUMNS, STEM_COLUMNS
 
 __all__ = ["ApiError", "Client", "RemoteCommandResult", "RemoteEvent", "RemoteSession", "error_from_body"]
 
+# As orchestria_lab.audio.export names them (not imported: it would load torch into the client).
 _SUFFIX_FORMATS = {".wav": "wav", ".flac": "flac", ".mp3": "mp3", ".mid": "midi", ".midi": "midi"}
+_FORMAT_SUFFIXES = {"wav": ".wav", "flac": ".flac", "mp3": ".mp3", "midi": ".mid"}
+_MANIFEST_SUFFIX = ".manifest.json"
 VERSION_COLUMNS = ["version", "parent", "command", "agents", "summary", "created_at"]
 
 
@@ -308,8 +311,9 @@ class RemoteSession:
                 payload = json.loads(data)
                 if kind == "result":
                     return RemoteCommandResult.from_dict(payload)
-                if kind == "error" and "status" in payload:
-                    raise error_from_body(payload["status"], payload["error"])
+                if kind == "error":  # the stream's last event: the error the JSON answer would be
+                    error = dict(payload.get("data", {}))
+                    raise error_from_body(int(error.pop("status", 500)), error)
                 on_event(RemoteEvent(kind, payload))
         raise ApiError(502, "stream_cut", "The event stream ended before the command's result.")
 
@@ -326,19 +330,27 @@ class RemoteSession:
     # audio --------------------------------------------------------------------------------
     def export(self, path: str | Path, *, stems: bool | list[str] = False, version: int | None = None,
                format: str | None = None) -> list[Path]:
-        """Export on the server and download the files: the main one to ``path``, the others
-        (stems, manifest) beside it under the server's names. Returns the paths written."""
+        """Export on the server and download what it wrote, laid out as :meth:`Session.export`
+        lays it out: the mix at ``path`` with its manifest beside it, or with ``stems`` one
+        file per stem and ``manifest.json`` in the folder ``path``. Returns the paths, manifest last."""
         path = Path(path)
-        format = format or _SUFFIX_FORMATS.get(path.suffix.lower())
-        if format is None:
-            raise OrchestriaError(f"Say the format of {path}: format='wav', 'flac', 'mp3' or 'midi', "
-                                  "or a path ending in .wav, .flac, .mp3 or .mid.")
+        if stems is False:
+            format = format or _SUFFIX_FORMATS.get(path.suffix.lower())
+            if format is None:
+                raise InvalidValue("format", path.suffix or "(none)",
+                                   "one of wav, flac, mp3, midi (from the file suffix or format=)")
+            path = path if path.suffix else path.with_suffix(_FORMAT_SUFFIXES[format])
         export = self.client.json("POST", self._path("/export"),
-                                  json={"format": format, "stems": stems, "version": version})
-        main = [f for f in export["files"] if not f["name"].endswith(".json")]
+                                  json={"format": format or "wav", "stems": stems, "version": version})
         written = []
         for f in export["files"]:
-            dest = path if len(main) == 1 and f is main[0] else path.parent / f["name"]
+            name = PurePosixPath(f["name"]).name
+            if stems is not False:
+                dest = path / name
+            elif name.endswith(_MANIFEST_SUFFIX):
+                dest = path.with_name(path.name + _MANIFEST_SUFFIX)
+            else:
+                dest = path
             written.append(self.client.download(f["url"], dest))
         return written
 

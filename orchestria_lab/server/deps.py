@@ -56,7 +56,9 @@ def require_key(request: Request, credentials: Credentials) -> Principal:
 
 def require_key_or_signature(
     request: Request, credentials: Credentials,
-    expires: Annotated[int | None, Query(description="signed URLs: expiry, Unix seconds")] = None,
+    # Typed as plain strings so that they can never fail validation: this dependency must
+    # always run, the signature itself says whether they are right.
+    expires: Annotated[str | None, Query(description="signed URLs: expiry, Unix seconds")] = None,
     key: Annotated[str | None, Query(description="signed URLs: the id of the key that signed")] = None,
     sig: Annotated[str | None, Query(description="signed URLs: the signature")] = None,
 ) -> Principal:
@@ -70,7 +72,10 @@ def require_key_or_signature(
 
 def current_principal(request: Request) -> Principal:
     """Whom the router-level auth dependency admitted."""
-    return request.state.principal
+    principal = getattr(request.state, "principal", None)
+    if principal is None:
+        raise Unauthorized("This request was not authenticated; send 'Authorization: Bearer <key>'.")
+    return principal
 
 
 Caller = Annotated[Principal, Depends(current_principal)]

@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlencode
 
-from orchestria_lab.errors import NotFound, StoreError
+from orchestria_lab.errors import InvalidValue, NotFound, StoreError
 from orchestria_lab.server.errors import Forbidden, Unauthorized
 from orchestria_lab.session.session import Session, now_iso
 from orchestria_lab.session.store import SQLiteStore
@@ -89,7 +89,7 @@ class Signer:
         if not hmac.compare_digest(expected.encode(), sig.encode()):
             raise Forbidden("This URL's signature does not match it: it was changed or cut. "
                             "Ask the API for a fresh URL.")
-        if int(expires) < (time.time() if now is None else now):
+        if int(expires) < (time.time() if now is None else now):  # signed by us, so a number
             raise Unauthorized("This signed URL has expired. Ask the API again (GET .../stems or "
                                "the export) for fresh URLs, or send the bearer key.", expired_at=int(expires))
         return key_id
@@ -106,14 +106,15 @@ def rendered_file(session: Session, *, version: int, fmt: str, cache_dir: Path,
     from orchestria_lab.audio.render import ENGINE_VERSION
 
     state = session.state_at(version)
-    stems = [state.stem(stem_id)] if stem_id is not None else list(state.stems)
-    identity = json.dumps([ENGINE_VERSION, state.meta.to_dict(), [s.hash for s in stems], stem_id is None, fmt],
-                          sort_keys=True)
+    if stem_id is not None:
+        state.stem(stem_id)
+    # the whole state, not only the stem: exported stems share the mix's loudness gain
+    identity = json.dumps([ENGINE_VERSION, state.meta.to_dict(), [s.hash for s in state.stems], stem_id, fmt])
     target = cache_dir / f"{hashlib.sha256(identity.encode()).hexdigest()[:32]}.{FORMATS[fmt]}"
     if not target.exists():
         cache_dir.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(dir=cache_dir) as tmp:
-            written = _export(session, Path(tmp), f"render.{FORMATS[fmt]}", fmt=fmt, version=version,
+            written = _export(session, Path(tmp), f"render.{FORMATS[fmt]}", format=fmt, version=version,
                               stems=[stem_id] if stem_id is not None else False)
             audio = [p for p in written if p.suffix != ".json"]
             if len(audio) != 1:
@@ -123,8 +124,12 @@ def rendered_file(session: Session, *, version: int, fmt: str, cache_dir: Path,
 
 
 def _export(session: Session, folder: Path, name: str, **kw: Any) -> list[Path]:
-    session.export(folder / name, **kw)
-    return sorted(p for p in folder.rglob("*") if p.is_file())
+    """What ``session.export`` wrote (the manifest last), each checked to lie in ``folder``."""
+    written = [Path(p).resolve() for p in session.export(folder / name, **kw)]
+    root = folder.resolve()
+    if not all(p.is_relative_to(root) and p.is_file() for p in written):
+        raise StoreError(f"An export wrote outside {folder}: {written}")
+    return written
 
 
 # exports ----------------------------------------------------------------------------------
@@ -149,13 +154,16 @@ def create_export(store: SQLiteStore, session: Session, account: str, *, fmt: st
     if isinstance(stems, list):
         for stem_id in stems:
             state.stem(stem_id)
+    if stems is not False and not (state.stems if stems is True else stems):
+        raise InvalidValue("stems", stems, f"at least one stem, and version {version} has none: "
+                           "export the mix with stems: false")
     export_id = "exp_" + secrets.token_hex(8)
     folder = data_dir / "exports" / export_id
     folder.mkdir(parents=True)
+    name = f"{session.id}-v{version}" + ("-stems" if stems is not False else f".{FORMATS[fmt]}")
     try:
-        written = _export(session, folder, f"{session.id}-v{version}.{FORMATS[fmt]}", stems=stems,
-                          version=version, format=fmt)
-        files = tuple((p.relative_to(folder).as_posix(), p.stat().st_size) for p in written)
+        written = _export(session, folder, name, stems=stems, version=version, format=fmt)
+        files = tuple((p.relative_to(folder.resolve()).as_posix(), p.stat().st_size) for p in written)
         record = ExportRecord(export_id, account, session.id, version, fmt, now_iso(), files)
         with store.transaction() as db:
             db.execute("INSERT INTO exports (id, account, session_id, version, format, created_at, files) "

@@ -10,6 +10,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from orchestria_lab.server.errors import PayloadTooLarge
 
+#: The most of an over-long body read before answering 413.
+DRAIN_CAP_BYTES = 4 << 20
+
 
 class BodyLimit:
     """413 for a body over ``max_bytes``: at once if Content-Length says so, else as it streams."""
@@ -22,11 +25,17 @@ class BodyLimit:
             return await self.app(scope, receive, send)
         declared = Headers(scope=scope).get("content-length", "")
         if declared.isdigit() and int(declared) > self.max_bytes:
+            # Read (and drop) what a client is still sending, up to a cap, so that it reads
+            # the 413 instead of a connection reset; past the cap the server closes.
+            drained, more = 0, True
+            while more and drained < DRAIN_CAP_BYTES:
+                message = await receive()
+                drained += len(message.get("body", b""))
+                more = message.get("more_body", False) and message["type"] == "http.request"
             body = json.dumps({"error": PayloadTooLarge(self.max_bytes).to_dict()}).encode()
             await send({"type": "http.response.start", "status": 413,
                         "headers": [(b"content-type", b"application/json"),
-                                    (b"content-length", str(len(body)).encode()),
-                                    (b"connection", b"close")]})
+                                    (b"content-length", str(len(body)).encode())]})
             await send({"type": "http.response.body", "body": body})
             return None
         seen = 0

@@ -168,6 +168,7 @@ class CommandResultOut(BaseModel):
     message: str
     plan: list[PlanStep]
     diff: list[DiffRow]
+    dry_run: bool = False
 
 
 class FileOut(BaseModel):

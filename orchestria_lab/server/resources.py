@@ -126,8 +126,8 @@ def agents_out() -> list[dict[str, Any]]:
 def command_out(result: Any) -> dict[str, Any]:
     """A conductor ``CommandResult`` as JSON: version, message, plan and diff (records)."""
     d = result.to_dict()
-    return {"version": d.get("version"), "message": d.get("message", ""),
-            "plan": plain(d.get("plan", [])), "diff": plain(d.get("diff", []))}
+    return {"version": d["version"], "message": d["message"], "plan": plain(d["plan"]),
+            "diff": plain(d["diff"]), "dry_run": bool(d.get("dry_run", False))}
 
 
 def export_out(record: ExportRecord, links: Links) -> dict[str, Any]:

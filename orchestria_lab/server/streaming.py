@@ -1,9 +1,14 @@
 """A command's conductor events as server-sent events.
 
 The command runs in a worker thread; each event it emits crosses to the event loop through
-a queue and goes out as ``event: <type>`` with the event as JSON ``data``. The stream
-ends with ``event: result`` (the command result) or ``event: error`` (``{"error": {...},
-"status": ...}``, what the JSON answer would have been).
+a queue and goes out as ``event: <type>`` with the event (``{"type", "data"}``) as JSON.
+The stream ends with exactly one of:
+
+- ``event: result``: the command result, as the JSON answer would have been;
+- ``event: error``: ``{"type": "error", "data": {"code", "message", "status", ...}}``, the
+  error the JSON answer would have been (the conductor's own ``error`` event is folded
+  into it, so a client sees one error, with its HTTP status).
+
 A client that hangs up does not stop the command: it lands whole or not at all.
 """
 
@@ -25,6 +30,10 @@ log = logging.getLogger("orchestria_lab.server")
 _DONE = object()
 
 
+def _error_event(session_id: str, error: dict[str, Any], status: int) -> dict[str, Any]:
+    return {"type": "error", "data": {"session_id": session_id, **error, "status": status}}
+
+
 async def command_events(session: Session, text: str, *, dry_run: bool) -> AsyncIterator[bytes]:
     loop = asyncio.get_running_loop()
     queue: asyncio.Queue[Any] = asyncio.Queue()
@@ -33,15 +42,26 @@ async def command_events(session: Session, text: str, *, dry_run: bool) -> Async
         loop.call_soon_threadsafe(queue.put_nowait, item)
 
     def work() -> None:
+        held: list[Any] = []  # the conductor's error events, until we know whether it raises
+
+        def forward(event: Any) -> None:
+            item = (event.type, event.to_dict())
+            if event.type == "error":
+                held.append(item)
+            else:
+                emit(item)
+
         try:
-            result = session.command(text, dry_run=dry_run, on_event=lambda ev: emit((ev.type, ev.to_dict())))
+            result = session.command(text, dry_run=dry_run, on_event=forward)
+            for item in held:
+                emit(item)
             emit(("result", command_out(result)))
         except OrchestriaError as err:
-            emit(("error", {"error": err.to_dict(), "status": err.status}))
+            emit(("error", _error_event(session.id, err.to_dict(), err.status)))
         except Exception:
             log.exception("command %r on %s failed", text, session.id)
-            emit(("error", {"error": {"code": "internal_error", "message": "The server failed on this command; "
-                                      "it is logged."}, "status": 500}))
+            emit(("error", _error_event(session.id, {"code": "internal_error", "message": (
+                "The server failed on this command; it is logged.")}, 500)))
         finally:
             emit(_DONE)
 

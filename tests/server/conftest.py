@@ -98,28 +98,33 @@ def free_port() -> int:
 
 
 @pytest.fixture
-def spawn_server(tmp_path) -> Iterator:
-    """``orchestria serve`` in subprocesses sharing one database: returns base URLs."""
+def spawn_servers(tmp_path) -> Iterator:
+    """``spawn(n, db=None, **env)``: n ``orchestria serve`` processes on one database (a
+    fresh one, or ``db``), started together; returns their base URLs once all answer."""
     procs: list[subprocess.Popen] = []
     env = {**os.environ, "ORCHESTRIA_DB": str(tmp_path / "orchestria.db"),
            "ORCHESTRIA_DATA_DIR": str(tmp_path / "data")}
 
-    def spawn(**extra_env: str) -> str:
-        port = free_port()
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "orchestria_lab.cli", "serve", "--port", str(port), "--log-level", "warning"],
-            cwd=ROOT, env={**env, **extra_env}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-        procs.append(proc)
-        url = f"http://127.0.0.1:{port}"
+    def spawn(count: int, *, db: Path | None = None, **extra_env: str) -> list[str]:
+        urls = []
+        for _ in range(count):
+            port = free_port()
+            run_env = {**env, **extra_env, **({"ORCHESTRIA_DB": str(db)} if db else {})}
+            procs.append(subprocess.Popen(
+                [sys.executable, "-m", "orchestria_lab.cli", "serve", "--port", str(port), "--log-level", "warning"],
+                cwd=ROOT, env=run_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT))
+            urls.append(f"http://127.0.0.1:{port}")
         deadline = time.monotonic() + 60
-        while True:
-            assert proc.poll() is None, proc.stdout.read().decode()
-            try:
-                httpx.get(url + "/openapi.json", timeout=2)
-                return url
-            except httpx.TransportError:
-                assert time.monotonic() < deadline, "orchestria serve did not start in 60 s"
-                time.sleep(0.1)
+        for proc, url in zip(procs[-count:], urls, strict=True):
+            while True:
+                assert proc.poll() is None, proc.stdout.read().decode()
+                try:
+                    httpx.get(url + "/openapi.json", timeout=2)
+                    break
+                except httpx.TransportError:
+                    assert time.monotonic() < deadline, "orchestria serve did not start in 60 s"
+                    time.sleep(0.1)
+        return urls
 
     spawn.env = env
     yield spawn
@@ -147,66 +152,3 @@ def add_stem(store: SQLiteStore, session_id: str, stem_id: str = "chords", *, pi
     stem = Stem(stem_id, role="chords", instrument="piano", agent="harmony",
                 notes=[Note(pitch, 0.0, 1.0, 90), Note(pitch + 3, 1.0, 1.0, 90)])
     return session.commit(Edit(add=[stem]), command=f"add {stem_id}", agents=("harmony",)).version
-
-
-def _install_conductor_stand_in() -> None:
-    """Until ``session/conductor.py`` lands, a stand-in with its contract lets the HTTP
-    layer be tested: ``agent_states`` and a ``run_command`` that adds one stem per command
-    it understands ("add <role>") and refuses the rest, emitting the conductor's events."""
-    import importlib.util
-    import sys
-    import types
-
-    if importlib.util.find_spec("orchestria_lab.session.conductor") is not None:
-        return
-    from orchestria_lab.errors import CommandNotUnderstood
-
-    @dataclass(frozen=True)
-    class Event:
-        type: str
-        data: dict
-
-        def to_dict(self) -> dict:
-            return {"type": self.type, "data": self.data}
-
-    @dataclass(frozen=True)
-    class CommandResult:
-        version: int
-        message: str
-        plan: list
-        diff: list
-
-        def to_dict(self) -> dict:
-            return {"version": self.version, "message": self.message, "plan": self.plan, "diff": self.diff}
-
-    def run_command(session, text, *, dry_run=False, on_event=None):
-        emit = on_event or (lambda event: None)
-        words = text.lower().split()
-        if len(words) != 2 or words[0] != "add" or words[1] not in ("chords", "bass", "melody"):
-            raise CommandNotUnderstood(text, reason="the stand-in knows only 'add chords|bass|melody'",
-                                       suggestions=["add chords"])
-        plan = [{"agent": "harmony", "intent": "add", "target": words[1], "params": {}}]
-        emit(Event("plan", {"plan": plan}))
-        if dry_run:
-            return CommandResult(session.version, "dry run", plan, [])
-        emit(Event("agent_started", {"agent": "harmony"}))
-
-        def build(state, rng):
-            stem = Stem(state.new_stem_id(words[1]), role="chords", instrument="piano", agent="harmony",
-                        notes=[Note(int(rng.integers(48, 72)), 0.0, 1.0, 90)])
-            return Edit(add=[stem])
-
-        record = session.commit(build, command=text, agents=("harmony",))
-        emit(Event("agent_finished", {"agent": "harmony"}))
-        emit(Event("version_created", {"version": record.version}))
-        diff = session.diff(record.version - 1, record.version)
-        return CommandResult(record.version, record.summary, plan,
-                             diff.astype(object).where(diff.notna(), None).to_dict("records"))
-
-    stub = types.ModuleType("orchestria_lab.session.conductor")
-    stub.agent_states = lambda session_id=None: {"harmony": "idle"}
-    stub.run_command, stub.Event, stub.CommandResult = run_command, Event, CommandResult
-    sys.modules[stub.__name__] = stub
-
-
-_install_conductor_stand_in()

@@ -9,7 +9,7 @@ import pytest
 from .conftest import in_threads
 
 NEW_SESSION = {"bpm": 90, "key": "Cm", "genre": "lo-fi", "seed": 7}
-UNDERSTOOD = "add chords"
+UNDERSTOOD = "Add warm piano chords with reverb"
 NOT_UNDERSTOOD = "xyzzy plugh frobnicate"
 
 
@@ -76,9 +76,9 @@ def test_a_streamed_refusal_ends_with_an_error_event(alice, sid):
     with alice.stream("POST", f"/v1/sessions/{sid}/command", json={"text": NOT_UNDERSTOOD},
                       headers={"Accept": "text/event-stream"}) as response:
         events = _sse(response)
-    kind, _, data = events[-1]
-    assert kind == "error" and data["status"] == 422
-    assert data["error"]["code"] == "command_not_understood"
+    assert [kind for kind, _, _ in events] == ["error"]
+    error = events[0][2]["data"]
+    assert error["status"] == 422 and error["code"] == "command_not_understood" and error["suggestions"]
     assert alice.get(f"/v1/sessions/{sid}").json()["version"] == 0
 
 

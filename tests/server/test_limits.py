@@ -6,8 +6,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from orchestria_lab.server.keys import create_key
-from orchestria_lab.session.store import SQLiteStore
+from orchestria_lab.session.session import Session
 
 from .conftest import in_threads
 
@@ -76,14 +75,21 @@ def test_concurrent_creates_never_pass_the_open_session_limit(three_slots):
     assert len(server.store.list_sessions(owner="racer", open_only=True)) == 3
 
 
-def test_limits_hold_across_server_processes_on_one_database(spawn_server):
-    first = spawn_server(ORCHESTRIA_REQUESTS_PER_MINUTE="6", ORCHESTRIA_MAX_OPEN_SESSIONS="2")
-    second = spawn_server(ORCHESTRIA_REQUESTS_PER_MINUTE="6", ORCHESTRIA_MAX_OPEN_SESSIONS="2")
-    store = SQLiteStore(spawn_server.env["ORCHESTRIA_DB"])
-    headers = {"Authorization": f"Bearer {create_key(store, 'shared').key}"}
-    created = [httpx.post(url + "/v1/sessions", json=NEW_SESSION, headers=headers, timeout=30).status_code
-               for url in (first, second, first)]
-    assert created == [201, 201, 429]
-    reads = [httpx.get(url + "/v1/sessions", headers=headers, timeout=30).status_code
-             for url in (second, first, second, first, second)]
-    assert reads == [200, 200, 200, 429, 429]
+def test_limits_hold_across_server_processes_on_one_database(live_server_factory, spawn_servers):
+    limits = {"ORCHESTRIA_REQUESTS_PER_MINUTE": "7", "ORCHESTRIA_MAX_OPEN_SESSIONS": "2"}
+    here = live_server_factory(requests_per_minute=7, max_open_sessions=2)  # this process, warm
+    (there,) = spawn_servers(1, db=here.store.path, **limits)  # `orchestria serve`, a second process
+    headers = {"Authorization": f"Bearer {here.key('shared')}"}
+    held = [Session.create(bpm=90, key="Cm", genre="lo-fi", store=here.store, owner="shared").id
+            for _ in range(2)]
+
+    def call(method: str, url: str, path: str, **kw) -> int:
+        return httpx.request(method, url + path, headers=headers, timeout=60, **kw).status_code
+
+    # both slots are taken, whichever process asks; a slot freed through one is free in the other
+    assert [call("POST", url, "/v1/sessions", json=NEW_SESSION) for url in (there, here.url)] == [429, 429]
+    assert call("DELETE", there, f"/v1/sessions/{held[0]}") == 204
+    assert call("POST", here.url, "/v1/sessions", json=NEW_SESSION) == 201
+    assert call("POST", there, "/v1/sessions", json=NEW_SESSION) == 429
+    # 5 requests so far, of 7 a minute, counted across both processes
+    assert [call("GET", url, "/v1/sessions") for url in (there, here.url, there)] == [200, 200, 429]
