@@ -197,19 +197,23 @@ def spectrogram(audio: np.ndarray, *, sr: int, n_fft: int = 2048, figsize: tuple
 
 
 def version_timeline(session: Any, *, figsize: tuple[float, float] = (11, 3)) -> Figure:
-    """One marker per version; arcs show where a rollback took its content from."""
+    """One marker per version; arcs below the line show where a rollback took its content from."""
     versions = session.versions
     fig = PlotFigure(figsize=figsize, layout="constrained")
     ax = fig.subplots()
     ax.plot(versions["version"], np.zeros(len(versions)), "o-", color="#1d70b8")
     for row in versions.itertuples():
         if not pd.isna(row.parent) and row.parent != row.version - 1:
+            # the bend shrinks with the jump's length, so long jumps stay inside the axes
+            rad = 0.5 / max(1, row.version - row.parent) ** 0.75
             ax.annotate("", xy=(row.version, 0), xytext=(row.parent, 0),
-                        arrowprops={"arrowstyle": "->", "connectionstyle": "arc3,rad=-0.5", "color": "#d62828"})
+                        arrowprops={"arrowstyle": "->", "connectionstyle": f"arc3,rad={rad:.3f}", "color": "#d62828"})
         ax.annotate(str(row.command)[:28], (row.version, 0), rotation=35, fontsize=8,
                     xytext=(0, 8), textcoords="offset points")
     ax.set(yticks=[], xlabel="version", title="Version history", ylim=(-1, 2))
     ax.set_xticks(versions["version"].tolist())
+    last = int(versions["version"].max())
+    ax.set_xlim(-0.5, last + 0.5 + max(1.0, 0.15 * last))  # room for the last, slanted label
     return fig
 
 
