@@ -69,6 +69,11 @@ class Frame:
         verb = strong[0] if strong else (self.verbs[0] if self.verbs else None)
         if self.has("back") and verb in ("turn", "add", "place", "set", None):
             return "unmute"  # "bring the hats back", "put the drums back in"
+        if self.has("off") and not any(self.has(k) for k in ("swing", "density", "adj", "feel", "fill", "dir")):
+            # "take the reverb off", "drums off", "turn the drums off" (not "straighten out")
+            return "remove" if verb == "take" else "mute" if verb in ("turn", "set", "place", None) else verb
+        if verb == "replace" and self.tokens and self.tokens[-1].kind == "dir" and self.tokens[-1].value == "up":
+            return "regenerate"  # "change the chords up", "switch the drums up"
         return verb
 
     def has(self, kind: str, value: object = None) -> bool:
@@ -206,7 +211,8 @@ def _frame(tokens: list[Token]) -> Frame:
                 frame.mentions[-1].instrument = t.value
                 current = frame.mentions[-1]
                 continue
-            joinable = current is not None and current.is_stem and current.pos == i - 1 and not current.ref and (
+            previous = next((j for j in range(i - 1, -1, -1) if tokens[j].kind != "filler"), -1)
+            joinable = current is not None and current.is_stem and current.pos == previous and not current.ref and (
                 (k in ("role", "melstyle") and not current.role) or (k == "instrument" and not current.instrument)
                 or (k == "voice" and current.role in ("drums", None)))
             if joinable:

@@ -34,7 +34,7 @@ verb quieter: quieter | turn down | softer | bring down | pull back | pull down 
 verb pan: pan | panned | panning
 verb place: place | position | move | shift | put it
 verb replace: replace | play | played by | swap | swap out | switch | change | exchange | substitute | turn into | convert | use | play on | played on | instead | play it on
-verb regenerate: regenerate | regen | reroll | re-roll | remake | rewrite | redo | reshuffle | shuffle | refresh | vary | try again | try another | another take | mix up | switch up | change up | rework | redesign | variation
+verb regenerate: regenerate | regen | reroll | re-roll | remake | rewrite | redo | reshuffle | refresh | vary | try again | try another | another take | mix up | switch up | change up | rework | redesign | variation
 verb transpose: transpose | transposed | pitch | pitch up | pitch down | modulate
 verb speedup: speed up | speed it up | faster | fast | quick | quicker | accelerate | pick up the pace | push the tempo | hurry
 verb slowdown: slow | slow down | slow it down | slower | decelerate | chill out the tempo
@@ -43,7 +43,9 @@ verb halve: halve | half | halved
 verb extend: extend | lengthen | longer | expand
 verb shorten: shorten | shorter | trim | truncate
 verb set: set | make it | go to | bump | bump it | take it | bring it | put it at | adjust | tweak
-verb keep: keep | leave | only keep | just keep | keep only
+verb keep: keep | leave | only keep | just keep | keep only | leave only | leave just
+verb take: take | taking | took
+off off: off | out | away
 dry dry: dry | drier | dryer | dry it up | dry up | dry it out | less wet | bone dry | drier sound
 fxall all: effects | all effects | all the effects | effect chain | the effects | fx chain | plugins | processing | every effect
 melstyle hook: hook | hooks | catchy | earworm | catchy hook
@@ -111,17 +113,17 @@ fxparam attack: attack
 fxparam release: release
 fxparam bits: bits | bit depth
 fxparam ceiling: ceiling
-adj warm+: warm | warmer | warmth | warmest | cozy | cosy | analog | analogue | vintage warmth
-adj bright+: bright | brighter | brightness | brightest | sparkly | shiny | shinier | sparkle | present | presence
+adj warm+: warm up | warm it up | warm | warmer | warmth | warmest | cozy | cosy | analog | analogue | vintage warmth
+adj bright+: brighten | brighten up | bright | brighter | brightness | brightest | sparkly | shiny | shinier | sparkle | present | presence
 adj bright-: dull | duller | dulled | harsh | harsher | piercing | shrill | tinny
-adj dark+: dark | darker | darkness | darkest | moody | moodier | murky
+adj dark+: darken | darken up | dark | darker | darkness | darkest | moody | moodier | murky
 adj soft+: soft | gentle | gentler | delicate
 adj punchy+: punchy | punchier | punch | punchiest | hard-hitting | hit harder | snappy | snappier | snap | knock | knocking | thump | thumping | slap harder
 adj airy+: airy | airier | air | breathy | breathier | open | airiness
-adj lush+: lush | lusher | rich | richer | full | fuller | thick | thicker | dreamy | dreamier | dreamy-er | lushness
+adj lush+: thicken | thicken up | lush | lusher | rich | richer | full | fuller | thick | thicker | dreamy | dreamier | dreamy-er | lushness
 adj crisp+: crisp | crisper | crispy | clear | clearer | clean | cleaner | defined | clarity | tighter highs
 adj crisp-: muddy | muddier | mud | boxy
-adj deep+: deep | deeper | depth | fat | fatter | phat | heavy | heavier | boomy | subby | weighty | bassy | beefy | beefier | chunky | chunkier
+adj deep+: fatten | fatten up | beef up | deep | deeper | depth | fat | fatter | phat | heavy | heavier | boomy | subby | weighty | bassy | beefy | beefier | chunky | chunkier
 adj deep-: thin | thinner | weak | weaker
 adj dusty+: dusty | dustier | grimy | vintage | old | older | old school | worn | gritty old
 adj lo-fi+: lo-fi | lofi | lo fi | low-fi | low fi | lo-fi-er | degraded
@@ -194,13 +196,13 @@ mode lydian: lydian
 mode mixolydian: mixolydian | mixo
 mode locrian: locrian
 mode harmonic minor: harmonic minor
-sep and: and | then | and then | also | as well as | after that | afterwards | , | ; | . | & | plus also
+sep and: and | then | and then | also | as well as | after that | afterwards | , | ; | . | & | plus also | plus | plus a | plus an
 det def: the | my | our | your | his | her | their
 det indef: a | an | some | any | one more | a couple of | a couple
 fresh new: new | different | fresh | another | alternative | alternate | other | fresher
 prep with: with | w | featuring | plus some | along with | using | that has | having
 prep on: on | onto | to | for | in | into | over | at | across | under | through | from | of | by | as
-filler -: please | pls | plz | can | could | would | you | we | i | me | my | our | let's | lets | let | us | maybe | kind | sort | of | now | then | just a | like | really just | yo | hey | ok | okay | so | go | ahead | actually | also | thanks | thank | little | bit | more of | is | are | be | it's | its | its' | that's | there | here | should | will | want | wanna | gonna | try | something | stuff | sound | sounds | sounding | feel | feels | vibe | vibes | to be | get | got | have | has | or | ah | um | uh | hmm | alright | cool | nice | great | awesome | sweet | yeah | yes | please do | do | does | did | what | how | about | into it | song | track | loop | whole | some more | bits | tune it | a few | couple | section
+filler -: playing | plays | doing | please | pls | plz | can | could | would | you | we | i | me | my | our | let's | lets | let | us | maybe | kind | sort | of | now | then | just a | like | really just | yo | hey | ok | okay | so | go | ahead | actually | also | thanks | thank | little | bit | more of | is | are | be | it's | its | its' | that's | there | here | should | will | want | wanna | gonna | try | something | stuff | sound | sounds | sounding | feel | feels | vibe | vibes | to be | get | got | have | has | or | ah | um | uh | hmm | alright | cool | nice | great | awesome | sweet | yeah | yes | please do | do | does | did | what | how | about | into it | song | track | loop | whole | some more | bits | tune it | a few | couple | section
 """.strip()
 
 #: Phrase (tuple of words) -> (kind, value)

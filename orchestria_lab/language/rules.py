@@ -100,7 +100,7 @@ class Planning:
         if self.session_wide(f):
             self.add_parts(f)  # "write a chord progression in D minor": the key, and the chords
             return True
-        for rule in (self.effects, self.add_parts, self.remove, self.mute, self.gain, self.pan,
+        for rule in (self.add_parts, self.effects, self.remove, self.mute, self.gain, self.pan,
                      self.instrument, self.parts, self.shape):
             if rule(f):
                 break
@@ -142,8 +142,8 @@ class Planning:
 
     # new parts --------------------------------------------------------------------------
     def add_parts(self, f: Frame) -> bool:
-        adding = f.verb in _ADDING or (f.verb == "make" and any(m.indefinite for m in f.stems)) or (
-            f.verb is None and all(t.kind in _NOUN_PHRASE for t in f.tokens))
+        verbless = f.verb is None and all(t.kind in _NOUN_PHRASE for t in f.tokens) and not f.predicate_adjectives
+        adding = f.verb in _ADDING or (f.verb == "make" and any(m.indefinite for m in f.stems)) or verbless
         if not adding:
             return False
         new = [m for m in f.stems if (m.role or m.instrument or m.family) and not m.excepted and self._is_new(m, f)]
@@ -151,6 +151,11 @@ class Planning:
             return False
         for m in new:
             self._add(m, f)
+        loose = [t.value for t in f.tokens if t.kind == "effect"]
+        for fx in [fx for m in f.mentions for fx in m.effects]:
+            loose.remove(fx)
+        for fx in loose:  # "warm piano chords drenched in reverb"
+            self.emit(Action("effects", "add", self.touched[-1], {"effect": fx, **({"amount": 2.0} if f.has("verb", "drench") else {})}))
         return True
 
     def _is_new(self, m: Mention, f: Frame) -> bool:
@@ -160,7 +165,7 @@ class Planning:
         existing = self.index.resolve(m)
         if not existing:
             return True
-        if m.definite and not m.indefinite:
+        if (m.definite and not m.indefinite) or (f.verb is None and not m.indefinite):
             return False
         return not (role in ("drums", "bass") and not (m.styles or m.instrument))  # "add drums" twice: one kit
 
@@ -289,8 +294,10 @@ class Planning:
 
     # removing, muting -------------------------------------------------------------------
     def remove(self, f: Frame) -> bool:
-        keep_only = f.excepted or (f.has("only") and f.verb in _REMOVING)
-        if f.verb not in _REMOVING and not (f.verb in ("kill", "drop", "cut") and f.has("voice")):
+        keep_only = f.excepted or f.verb == "keep" or (f.has("only") and f.verb in _REMOVING) or (
+            f.verb == "strip" and any(t.text == "to" for t in f.tokens))
+        negated = f.verb is None and f.tokens and f.tokens[0].kind == "neg" and f.stems  # "no drums"
+        if f.verb not in _REMOVING and not negated and not (f.verb in ("kill", "drop", "cut") and f.has("voice")):
             return False
         if self._voices(f, include=False):
             return True
@@ -314,6 +321,8 @@ class Planning:
         only = f.has("only") and verb is None and f.stems
         if only:
             intent = "solo"
+        elif verb is None and f.stems and f.tokens[-1].kind == "prep" and f.tokens[-1].text == "on":
+            intent = "unmute"  # "drums on"
         if intent is None or (verb in ("cut", "drop") and (_first_number(f) or f.has("interval"))):
             return False
         if self._voices(f, include=intent == "unmute"):
@@ -382,8 +391,10 @@ class Planning:
             return False  # "put the melody up an octave" is a pitch, not a level
         if f.has("too"):
             up, down = down, up
+        if not (up or down or number) and f.verb is None and f.stems and not _other_slots(f):
+            up, down = f.has("more"), f.has("less")  # "more bass", "less drums"
         if not (up or down or number):
-            if f.has("dir", "up") or f.has("dir", "down"):
+            if (f.has("dir", "up") or f.has("dir", "down")) and f.verb in (None, "turn", "set", "make", "place", "add"):
                 up, down = f.has("dir", "up"), f.has("dir", "down")
             else:
                 return False
@@ -530,6 +541,10 @@ def _matches(stem, m: Mention) -> bool:
     return bool(m.instrument or m.role)
 
 
+def _other_slots(f: Frame) -> bool:
+    return any(f.has(k) for k in ("adj", "effect", "swing", "density", "voice", "feel", "fill", "interval", "style"))
+
+
 def _before(f: Frame, kind: str) -> str:
     for i, t in enumerate(f.tokens):
         if t.kind == kind:
@@ -555,6 +570,8 @@ def _tempo(f: Frame, *, stems_named: bool) -> dict | None:
     tempo_word = f.has("meta", "tempo")
     if number and number[1] == "%" and (speed or tempo_word):
         return {"factor": 1 + sign * number[0] / 100}
+    if number and number[1] == "x" and (speed or tempo_word):
+        return {"factor": number[0]}
     if (f.verb in ("double", "halve") or "double" in f.verbs or "halve" in f.verbs) and (tempo_word or speed):
         return {"factor": 2.0 if "double" in f.verbs else 0.5}
     if number and not number[1] and 20 <= number[0] <= 300 and not stems_named and not f.has("effect"):
@@ -575,7 +592,7 @@ def _semitones(f: Frame, *, stem: bool = False) -> int | None:
     number = next((v for v in f.values("number") if v[1] in ("st", "oct")), None)
     if interval is None and number is None:
         bare = next((v for v in f.values("number") if not v[1]), None)
-        if bare is not None and f.verb == "transpose" and abs(bare[0]) <= 24:
+        if bare is not None and (f.verb == "transpose" or f.has("meta", "key")) and abs(bare[0]) <= 24:
             number = (bare[0], "st")
         else:
             return None

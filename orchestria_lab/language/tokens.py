@@ -65,7 +65,7 @@ def _words(text: str) -> list[tuple[str, bool]]:
             start = lower.find(w, at)
             at = start + len(w)
             upper = chunk[start:start + 1].isupper()
-            if "-" in w[1:] and (w,) not in LEXICON and not _NUM_RE.match(w):
+            if "-" in w[1:] and (w,) not in LEXICON and not _NUM_RE.match(w) and not w.rsplit("-", 1)[1].isdigit():
                 out += [(part, upper and k == 0) for k, part in enumerate(w.split("-")) if part]
             else:
                 out.append((w, upper))

@@ -194,3 +194,11 @@ def test_plans_from_any_planner_are_checked_against_the_specs(state):
     empty = State(Meta(bpm=90, key="Cm", genre="lo-fi"))
     with pytest.raises(InvalidValue, match="none yet"):
         validate_plan([Action("mix", "mute", "drums")], empty)
+
+
+def test_stems_can_be_named_by_id(state):
+    two = apply(state, get_agent("harmony")(state, Action("harmony", "add", "chords-2", {"instrument": "organ"}),
+                                            np.random.default_rng(0)))
+    assert plan_of("mute chords-2", two) == ["mix.mute(chords-2)"]
+    assert plan_of("mute the organ", two) == ["mix.mute(chords-2)"]
+    assert plan_of("mute the chords", two) == ["mix.mute(chords)", "mix.mute(chords-2)"]
