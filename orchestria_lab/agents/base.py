@@ -225,17 +225,18 @@ class Agent:
         return self.spec.name
 
     def describe(self) -> AgentSpec:
-        """The spec with its live backend and status (generators override this)."""
+        """The spec as it is now (generators report their live backend and status in ``spec``)."""
         return self.spec
 
     def __call__(self, state: State, action: Action, rng: np.random.Generator) -> Edit:
-        if action.agent != self.spec.name:
-            raise InvalidValue("action.agent", action.agent, f"{self.spec.name!r} for this agent")
-        params = self.spec.validate_params(action.intent, action.params)
+        spec = self.spec
+        if action.agent != spec.name:
+            raise InvalidValue("action.agent", action.agent, f"{spec.name!r} for this agent")
+        params = spec.validate_params(action.intent, action.params)
         action = replace(action, params=FrozenParams(params))
         edit = getattr(self, action.intent)(state, action, rng)
         if not isinstance(edit, Edit):
-            raise TypeError(f"{self.spec.name}.{action.intent} returned {type(edit).__name__}, not an Edit")
+            raise TypeError(f"{spec.name}.{action.intent} returned {type(edit).__name__}, not an Edit")
         return edit
 
     def examples(self, state: State) -> list[Action]:

@@ -27,7 +27,7 @@ class BassAgent(GeneratorAgent):
     """Bass lines that follow the chord roots and lock to the kick drum."""
 
     roles = ("bass",)
-    spec = AgentSpec(
+    declared = AgentSpec(
         name="bass",
         description="Bass lines that play the chord root on every change, fifths and octaves on the kick "
                     "hits, chromatic or scale-step approach notes into the next root; walking in jazz, "

@@ -20,7 +20,14 @@ from orchestria_lab.agents.base import Action, AgentSpec, Param
 from orchestria_lab.agents.context import model_function
 from orchestria_lab.agents.generator import GeneratorAgent, common_params
 from orchestria_lab.music.genres import GENRES
-from orchestria_lab.music.grooves import GROOVES, STYLE_FOR_GENRE, VOICE_GROUPS, groove, percussion, style_swing
+from orchestria_lab.music.grooves import (
+    GROOVES,
+    STYLE_FOR_GENRE,
+    VOICE_GROUPS,
+    groove,
+    percussion,
+    style_swing,
+)
 from orchestria_lab.state import Note, State, Stem
 
 _ROLES = ("drums", "percussion")
@@ -35,7 +42,7 @@ class DrumsAgent(GeneratorAgent):
 
     roles = _ROLES
     extra = ("fills", "half_time")
-    spec = AgentSpec(
+    declared = AgentSpec(
         name="drums",
         description="Drum grooves per genre (boom bap with swing, four on the floor, rock backbeat, trap "
                     "hats, breakbeat, one drop, jazz ride, latin clave ...), in any meter, with humanised "

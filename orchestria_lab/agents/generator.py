@@ -45,9 +45,13 @@ _SHAPE = ("style", "density", "density_change", "swing", "swing_change", "backen
 
 
 class GeneratorAgent(Agent, ABC):
-    """Base of the generators; a subclass sets ``spec`` and writes :meth:`make_notes`."""
+    """Base of the generators; a subclass sets ``declared`` (its spec) and writes :meth:`make_notes`.
 
-    spec: ClassVar[AgentSpec]
+    ``spec`` is the declared spec with the live backend (``model`` where a checkpoint
+    ships, else ``baseline``) and status, so every reader of ``agent.spec`` sees it.
+    """
+
+    declared: ClassVar[AgentSpec]
     roles: ClassVar[tuple[str, ...]]
     #: settings a subclass adds to the shared ones, stored in ``params`` when given
     extra: ClassVar[tuple[str, ...]] = ()
@@ -61,19 +65,24 @@ class GeneratorAgent(Agent, ABC):
     def _model_ready(self) -> bool:
         from orchestria_lab.models.generate import available
 
-        return available(self.spec.name)
+        return available(self.declared.name)
 
-    def describe(self) -> AgentSpec:
+    @property
+    def spec(self) -> AgentSpec:  # type: ignore[override]
         ready = self._model_ready()
         uses_model = self.backend == "model" or (self.backend == "auto" and ready)
         status = "untrained" if uses_model and not ready else "ready"
-        return replace(self.spec, backend="model" if uses_model else "baseline", status=status)
+        return replace(self.declared, backend="model" if uses_model else "baseline", status=status)
+
+    @property
+    def name(self) -> str:
+        return self.declared.name
 
     def _backend(self, requested: str | None) -> str:
         choice = requested if requested not in (None, "auto") else self.backend
         if choice == "model":
             if not self._model_ready():
-                raise InvalidValue("backend", "model", f"'baseline': no trained {self.spec.name} checkpoint "
+                raise InvalidValue("backend", "model", f"'baseline': no trained {self.declared.name} checkpoint "
                                    "ships (train one with `orchestria train`)")
             return "model"
         if choice == "auto" and self._model_ready():
@@ -85,13 +94,13 @@ class GeneratorAgent(Agent, ABC):
         p = dict(action.params)
         role = p.pop("role", None) or self.roles[0]
         if role not in self.roles:
-            raise InvalidValue("role", role, f"one of {', '.join(self.roles)} for the {self.spec.name} agent")
+            raise InvalidValue("role", role, f"one of {', '.join(self.roles)} for the {self.declared.name} agent")
         instrument = p.pop("instrument", None) or DEFAULT_INSTRUMENT[role]
         stem_id = action.target or state.new_stem_id(role)
         settings = self._settings({}, p, state, role)
         settings["seed"] = int(rng.integers(2**31))
         settings.update(self.initial_settings(state, role, settings))
-        stem = Stem(stem_id, role=role, instrument=instrument, agent=self.spec.name,
+        stem = Stem(stem_id, role=role, instrument=instrument, agent=self.declared.name,
                     params=_clean(settings))
         stem = stem.evolve(notes=self.notes_for(state, stem))
         return Edit(add=[stem], summary=f"added {stem_id} ({self.describe_part(stem)}, {len(stem.notes)} notes)")
@@ -174,7 +183,7 @@ class GeneratorAgent(Agent, ABC):
             return mine[0]
         stem = state.stem(action.target)
         if stem.role not in self.roles:
-            raise InvalidValue("target", stem.stem_id, f"a {' or '.join(self.roles)} stem for the {self.spec.name} agent")
+            raise InvalidValue("target", stem.stem_id, f"a {' or '.join(self.roles)} stem for the {self.declared.name} agent")
         return stem
 
     def _settings(self, current: Mapping[str, Any], given: Mapping[str, Any], state: State, role: str) -> dict[str, Any]:

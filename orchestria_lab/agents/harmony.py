@@ -20,7 +20,13 @@ from orchestria_lab.agents.base import Action, AgentSpec, Param
 from orchestria_lab.agents.context import harmony_chords, progression_source, stem_range
 from orchestria_lab.agents.generator import GeneratorAgent, common_params
 from orchestria_lab.music.genres import GENRES
-from orchestria_lab.music.progressions import COMPING, FAMILIES, comping_pattern, family_for, voice_lead
+from orchestria_lab.music.progressions import (
+    COMPING,
+    FAMILIES,
+    comping_pattern,
+    family_for,
+    voice_lead,
+)
 from orchestria_lab.music.rhythm import Meter, swing
 from orchestria_lab.state import Note, State, Stem
 
@@ -35,7 +41,7 @@ class HarmonyAgent(GeneratorAgent):
 
     roles = _ROLES
     extra = ("voicing", "comping")
-    spec = AgentSpec(
+    declared = AgentSpec(
         name="harmony",
         description="Chord progressions in the session's key and genre (7ths and 9ths with ii-V motion "
                     "for lo-fi and jazz, minor-7 stabs for house, triads and power chords for rock, "

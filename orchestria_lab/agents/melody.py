@@ -34,7 +34,7 @@ class MelodyAgent(GeneratorAgent):
     """Lines over the chords: chord tones on strong beats, steps, answered phrases."""
 
     roles = _ROLES
-    spec = AgentSpec(
+    declared = AgentSpec(
         name="melody",
         description="Melodies over the chords: chord tones on strong beats, mostly stepwise motion with "
                     "leaps recovered by step, two-bar phrases answered and resolved, in a range that fits "

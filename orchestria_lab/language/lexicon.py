@@ -179,7 +179,7 @@ ref rest: the rest | the others | others | other stems | rest | everything else 
 except except: except | except for | but | apart from | other than | besides | aside from | excluding | save for | minus the | not the
 only only: only | just | solely | nothing but | exclusively | alone | on its own | by itself | by themselves
 density up: busier | busy | denser | dense | more notes | more complex | complex | fill it out | more active | livelier | lively | more going on | intricate | fuller pattern
-density down: simpler | simple | sparser | sparse | fewer notes | less busy | minimal | minimalist | thin out | calmer | less notes | stripped | cleaner pattern | simplify 
+density down: simpler | simple | sparser | sparse | fewer notes | less busy | minimal | minimalist | thin out | calmer | less notes | stripped | cleaner pattern | simplify
 swing more: swing | swung | shuffle | shuffled | groove more | swingier | swingy | more swing | lazier | lazy | drunk | drunken | behind the beat
 swing straight: straight | straighten | quantize | quantise | quantized | rigid | robotic | on the grid | dead straight | unswung
 feel half: half time | half-time | halftime | half time feel | half-time feel

@@ -21,8 +21,9 @@ from orchestria_lab.agents.base import Action
 from orchestria_lab.errors import CommandNotUnderstood, InvalidValue
 from orchestria_lab.language.frames import Frame, frames
 from orchestria_lab.language.plan import PlanContext, validate_plan
-from orchestria_lab.language.rules import Planning, Unclear
+from orchestria_lab.language.rules import Planning
 from orchestria_lab.language.suggest import suggest
+from orchestria_lab.language.targets import Unclear
 from orchestria_lab.language.tokens import MAX_TEXT, tag
 
 

@@ -36,6 +36,14 @@ RELATED_ROLES: dict[str, tuple[str, ...]] = {
 }
 
 
+class Unclear(Exception):
+    """A clause that fits a rule but cannot be carried out as said (no such stem ...)."""
+
+    def __init__(self, reason: str, suggestions: list[str] | None = None) -> None:
+        super().__init__(reason)
+        self.reason, self.suggestions = reason, suggestions or []
+
+
 @dataclass
 class Entry:
     stem_id: str

@@ -19,7 +19,14 @@ from typing import Any
 
 from orchestria_lab.errors import InvalidValue
 from orchestria_lab.language.lexicon import (
-    ADJ_SIGN, INTERVALS, LEXICON, MAX_PHRASE, NOTE_VALUES, NUMBER_WORDS, STYLE_DRUMS, UNITS,
+    ADJ_SIGN,
+    INTERVALS,
+    LEXICON,
+    MAX_PHRASE,
+    NOTE_VALUES,
+    NUMBER_WORDS,
+    STYLE_DRUMS,
+    UNITS,
 )
 from orchestria_lab.music.theory import parse_key, parse_time_signature
 

@@ -9,8 +9,17 @@ import numpy as np
 import pytest
 
 import orchestria_lab
-from orchestria_lab.agents import Action, Agent, AgentSpec, Param, check_agent, get_agent, register, registered
-from orchestria_lab.agents import registry
+from orchestria_lab.agents import (
+    Action,
+    Agent,
+    AgentSpec,
+    Param,
+    check_agent,
+    get_agent,
+    register,
+    registered,
+    registry,
+)
 from orchestria_lab.agents.contract import contract_state
 from orchestria_lab.errors import InvalidValue, NotFound
 from orchestria_lab.state import Edit, State

@@ -1,0 +1,163 @@
+"""Rules for which stems are heard and how: remove, keep only, mute, solo, bring back, level, pan."""
+
+from __future__ import annotations
+
+import json
+
+from orchestria_lab.agents.base import Action
+from orchestria_lab.language import slots
+from orchestria_lab.language.frames import Frame, Mention
+from orchestria_lab.language.targets import StemIndex, Unclear
+
+_MUTING = {"mute": "mute", "kill": "mute", "drop": "mute", "cut": "mute", "unmute": "unmute",
+           "solo": "solo", "unsolo": "unsolo"}
+_REMOVING = ("remove", "strip", "keep")
+
+
+class MixRules:
+    """Mixed into :class:`~orchestria_lab.language.rules.Planning`."""
+
+    index: StemIndex
+
+    def remove(self, f: Frame) -> bool:
+        keep_only = f.excepted or f.verb == "keep" or (f.has("only") and f.verb in _REMOVING) or (
+            f.verb == "strip" and any(t.text == "to" for t in f.tokens))
+        negated = f.verb is None and f.tokens and f.tokens[0].kind == "neg" and f.stems  # "no drums"
+        if f.verb not in _REMOVING and not negated and not (f.verb in ("kill", "drop", "cut") and f.has("voice")):
+            return False
+        if self._voices(f, include=False):
+            return True
+        if keep_only:
+            keep = {i for m in (f.excepted or f.stems) for i in self.index.resolve(m, touched=self.touched)}
+            if not keep:
+                raise Unclear("I could not find the stems to keep", ["remove everything except the bass"])
+            targets = [i for i in self.index.ids() if i not in keep]
+        else:
+            if not f.stems:
+                return False
+            targets = self.targets(f)
+        for target in targets:
+            self.emit(Action("arrange", "remove", target))
+            self.index.remove(target)
+        return bool(targets) or bool(keep_only)
+
+    def mute(self, f: Frame) -> bool:
+        verb = f.verb
+        intent = _MUTING.get(verb or "")
+        only = f.has("only") and verb is None and f.stems
+        if only:
+            intent = "solo"
+        elif verb is None and f.stems and f.tokens[-1].kind == "prep" and f.tokens[-1].text == "on":
+            intent = "unmute"  # "drums on"
+        if intent is None or (verb in ("cut", "drop") and (slots.first_number(f) or f.has("interval"))):
+            return False
+        if self._voices(f, include=intent == "unmute"):
+            return True
+        if not f.stems and not f.excepted:
+            if intent in ("unmute", "unsolo") and f.has("ref", "all"):
+                pass
+            else:
+                return False
+        if f.excepted and intent in ("mute", "solo"):
+            keep = {i for m in f.excepted for i in self.index.resolve(m, touched=self.touched)}
+            targets = [i for i in self.index.ids() if i not in keep] if intent == "mute" else sorted(keep)
+        elif intent == "unmute" and not f.stems:
+            targets = self.index.ids()
+        else:
+            targets = self._targets_or_restore(f) if intent == "unmute" else self.targets(f)
+        for target in targets:
+            self.emit(Action("mix", intent, target))
+        if intent == "unmute" and f.has("ref", "all"):
+            for e in self.index.entries:
+                if e.solo:
+                    self.emit(Action("mix", "unsolo", e.stem_id))
+        return True
+
+    def _targets_or_restore(self, f: Frame) -> list[str]:
+        """"bring back the drums": unmute them, or restore them from an earlier version."""
+        out = []
+        for m in f.stems:
+            found = self.index.resolve(m, touched=self.touched)
+            if found:
+                out += found
+                continue
+            old = self.ctx.find_removed(lambda s, m=m: slots.matches(s, m))
+            if old is not None:
+                target = self.index.new_id(old.stem_id)
+                stem = old.evolve(stem_id=target, name="") if target != old.stem_id else old
+                self.emit(Action("arrange", "restore", target, {"stem": json.dumps(stem.to_dict(with_hashes=False))}))
+                self.index.add(target, stem.role, stem.instrument, stem.agent)
+            else:
+                self._add(m, f)
+        return out
+
+    def _voices(self, f: Frame, *, include: bool) -> bool:
+        voices = [m.voice for m in f.mentions if m.voice and not m.role]
+        if not voices:
+            return False
+        drums = self.index.with_role("drums")
+        if not drums:
+            if not include:
+                raise Unclear("there are no drums to change", ["add a boom bap drum beat"])
+            self._add(Mention(0, role="drums"), f)  # "let's get some hats going": a kit, hats and all
+            return True
+        key = "include" if include else "exclude"
+        for target in drums:
+            self.emit(Action("drums", "change", target, {key: sorted(set(voices))}))
+        return True
+
+    def gain(self, f: Frame) -> bool:
+        up = f.verb == "louder" or (f.verb in ("turn", "set", "make", "place") and f.has("dir", "up"))
+        down = f.verb == "quieter" or (f.verb in ("turn", "set", "make", "place", "cut") and f.has("dir", "down"))
+        if f.has("meta", "volume") and not (up or down):
+            up, down = f.has("more") or f.has("dir", "up"), f.has("less") or f.has("dir", "down")
+        number = slots.first_number(f, unit="db")
+        if slots.semitones(f, stem=True) is not None and f.stems:
+            return False  # "put the melody up an octave" is a pitch, not a level
+        if f.has("too"):
+            up, down = down, up
+        if not (up or down or number) and f.verb is None and f.stems and not slots.other_slots(f):
+            up, down = f.has("more"), f.has("less")  # "more bass", "less drums"
+        if not (up or down or number):
+            if (f.has("dir", "up") or f.has("dir", "down")) and f.verb in (None, "turn", "set", "make", "place", "add"):
+                up, down = f.has("dir", "up"), f.has("dir", "down")
+            else:
+                return False
+        targets = self.targets(f, default="all")
+        if not targets:
+            raise Unclear("I could not tell which stem to turn", ["make the bass louder"])
+        signed = number is not None and any(t.kind == "number" and t.text[:1] in "+-" for t in f.tokens)
+        absolute = number is not None and (slots.before(f, "number") in ("to", "at") or (
+            not (up or down or signed) and f.verb in ("set", "make", None)))
+        if absolute:
+            params = {"db": number[0]}
+        else:
+            db = abs(number[0]) if number else slots.GAIN_STEP_DB * f.amount
+            params = {"change_db": db if (up or (number and number[0] > 0 and not down)) else -db}
+        for target in targets:
+            self.emit(Action("mix", "gain", target, params))
+        return True
+
+    def pan(self, f: Frame) -> bool:
+        side = next((d for d in f.values("dir") if d in ("left", "right", "center")), None)
+        if side is None or not (f.verb in ("pan", "place", "add", "replace", "turn", "set", None) or f.stems):
+            return False
+        targets = self.targets(f)
+        if not targets:
+            raise Unclear("I could not tell which stem to pan", ["pan the bass hard right"])
+        sign = {"left": -1.0, "right": 1.0, "center": 0.0}[side]
+        number = slots.first_number(f)
+        hard = "full" in f.values("amount") or "large" in f.values("amount")
+        relative = (f.has("more") or "small" in f.values("amount")) and not hard and side != "center"
+        if number and number[1] in ("%", ""):
+            value = min(1.0, abs(number[0]) / (100 if number[1] == "%" or abs(number[0]) > 1 else 1))
+            params = {"pan": sign * value}
+        elif relative:
+            params = {"change_pan": sign * slots.PAN_STEP * (0.5 if "small" in f.values("amount") else 1.0)}
+        else:
+            params = {"pan": sign * (1.0 if hard else slots.PAN_STEP)}
+        for target in targets:
+            self.emit(Action("mix", "pan", target, params))
+        return True
+
+    # instruments ------------------------------------------------------------------------

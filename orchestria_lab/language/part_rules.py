@@ -1,0 +1,103 @@
+"""Rules for the parts themselves: instrument swaps, regenerate, octave, density, swing, feel, style, sound."""
+
+from __future__ import annotations
+
+from orchestria_lab.agents.base import Action
+from orchestria_lab.agents.context import GENERATOR_FOR_ROLE
+from orchestria_lab.language import slots
+from orchestria_lab.language.frames import Frame, Mention
+from orchestria_lab.language.targets import StemIndex, Unclear
+
+
+class PartRules:
+    """Mixed into :class:`~orchestria_lab.language.rules.Planning`."""
+
+    index: StemIndex
+
+    def instrument(self, f: Frame) -> bool:
+        if f.verb not in ("replace", "turn", "make", "set", "place") or not any(m.instrument for m in f.stems):
+            return False
+        new = [m for m in f.stems if m.instrument and self._names_new_instrument(m)]
+        if not new:
+            return False
+        instrument = new[-1].instrument
+        mentions = [m for m in f.stems if m not in new]
+        targets = self.targets(f, mentions=mentions)
+        if not targets:
+            raise Unclear(f"I could not tell which stem should become {instrument}", ["replace the piano with an organ"])
+        for target in targets:
+            entry = self.index.get(target)
+            if entry.role in ("drums", "percussion") and instrument != "drum_kit":
+                raise Unclear(f"{target} is a drum part; it plays the drum kit, not {instrument}",
+                              [f"add {instrument.replace('_', ' ')} chords"])
+            if entry.instrument != instrument:
+                self.emit(Action("sound", "instrument", target, {"instrument": instrument}))
+                self.index.update(target, instrument=instrument)
+        return True
+
+    def _names_new_instrument(self, m: Mention) -> bool:
+        """"an organ" in "replace the piano with an organ"; not "the piano" in "make the piano warmer"."""
+        if m.indefinite:
+            return True
+        found = self.index.resolve(m)
+        return not found or all(self.index.get(i).instrument != m.instrument for i in found)
+
+    def parts(self, f: Frame) -> bool:
+        generated = [i for i in self.targets(f, default="none") if self.index.get(i).agent in GENERATOR_FOR_ROLE.values()]
+        named = bool(f.stems)
+        acts: list[Action] = []
+        semis = slots.semitones(f, stem=True)
+        regen = f.verb == "regenerate" or (any(m.fresh for m in f.stems) and f.verb in (None, "add", "make", "replace", "turn"))
+        if self._voices(f, include=f.verb in ("add", "unmute")):
+            return True
+        if semis is not None and named:
+            octaves, rest = divmod(abs(semis), 12)
+            sign = 1 if semis > 0 else -1
+            params = {"octaves": sign * octaves} if not rest else {"semitones": semis}
+            acts += [Action(self.index.get(i).agent, "shift", i, params) for i in generated if self.index.get(i).role not in ("drums", "percussion")]
+        elif regen:
+            acts += [Action(self.index.get(i).agent, "regenerate", i) for i in generated]
+        swing = slots.swing(f)
+        density = slots.density(f)
+        feel = f.first("feel")
+        fills = f.has("fill")
+        styled = [t for t in f.tokens if t.kind == "style"]
+        if swing is not None or feel or fills:
+            drums = [i for i in generated if self.index.get(i).role == "drums"] if named else self.index.with_role("drums")
+            pitched = [i for i in generated if self.index.get(i).role != "drums"] if swing is not None else []
+            for i in drums + pitched:
+                params = dict(swing or {})
+                if feel and self.index.get(i).role == "drums":
+                    params["half_time"] = feel == "half"
+                if fills and self.index.get(i).role == "drums":
+                    params["fills"] = not (f.has("neg") or f.verb in ("remove", "kill"))
+                if params:
+                    acts.append(Action(self.index.get(i).agent, "change", i, params))
+        if density is not None:
+            targets = generated or [i for i in self.touched[-1:] if self.index.get(i) and self.index.get(i).agent in GENERATOR_FOR_ROLE.values()]
+            acts += [Action(self.index.get(i).agent, "change", i, {"density_change": density * f.amount}) for i in targets]
+        if styled and generated and not acts:
+            for i in generated:
+                agent = self.index.get(i).agent
+                style = slots.part_style(agent, [(t.value, t.extra) for t in styled], f)
+                if style:
+                    acts.append(Action(agent, "change", i, {"style": style}))
+        for a in acts:
+            self.emit(a)
+        return bool(acts)
+
+    def shape(self, f: Frame) -> bool:
+        adjectives = f.predicate_adjectives or [a for m in f.stems for a in m.adjectives]
+        if not adjectives:
+            return False
+        negate = -1 if (f.has("less") or f.has("too") or f.has("neg")) else 1
+        mentions = f.stems + [m for m in f.mentions if m.voice and not m.is_stem]
+        targets = self.targets(f, mentions=mentions, default="all") if mentions else self.targets(f, default="all")
+        if not targets:
+            raise Unclear("I could not tell which stem should change", ["make the piano warmer"])
+        for adjective, sign, amount in adjectives:
+            for target in targets:
+                how_much = amount if amount != 1 else f.amount
+                self.emit(Action("sound", "shape", target, slots.shape_params(adjective, negate * sign * how_much)))
+        return True
+

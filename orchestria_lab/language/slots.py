@@ -1,0 +1,157 @@
+"""Slot readers: the tempo, transposition, length, swing, density and styles a clause asks for.
+
+>>> from orchestria_lab.language.frames import frames
+>>> tempo(frames("bump it to 128")[0], stems_named=False), semitones(frames("drop it a whole step")[0])
+({'bpm': 128.0}, -2)
+"""
+
+from __future__ import annotations
+
+from orchestria_lab.language.frames import Frame, Mention
+from orchestria_lab.music.grooves import GROOVES, STYLE_FOR_GENRE
+from orchestria_lab.music.lines import BASS_STYLE_FOR_GENRE
+from orchestria_lab.music.progressions import GENRE_FAMILY
+
+BASS_STYLES = ("kick", "walking", "offbeat", "eighths", "sustain")
+TEMPO_STEP, GAIN_STEP_DB, PAN_STEP, SWING_STEP, DENSITY_STEP = 10.0, 3.0, 0.5, 0.15, 0.3
+
+
+def label(m: Mention) -> str:
+    if m.instrument:
+        return m.instrument.replace("_", " ")
+    return m.role or m.family or m.voice or m.name or "stem"
+
+
+def matches(stem, m: Mention) -> bool:
+    if m.instrument and stem.instrument != m.instrument:
+        return False
+    if m.role and stem.role != m.role:
+        return False
+    return bool(m.instrument or m.role)
+
+
+def other_slots(f: Frame) -> bool:
+    return any(f.has(k) for k in ("adj", "effect", "swing", "density", "voice", "feel", "fill", "interval", "style"))
+
+
+def before(f: Frame, kind: str) -> str:
+    for i, t in enumerate(f.tokens):
+        if t.kind == kind:
+            return f.tokens[i - 1].text if i else ""
+    return ""
+
+
+def first_number(f: Frame, *, unit: str | None = None) -> tuple[float, str] | None:
+    for v in f.values("number"):
+        if unit is None or v[1] == unit:
+            return v
+    return None
+
+
+def tempo(f: Frame, *, stems_named: bool) -> dict | None:
+    number = first_number(f)
+    speed = f.verb in ("speedup", "slowdown") or "speedup" in f.verbs or "slowdown" in f.verbs
+    sign = -1 if ("slowdown" in f.verbs or f.has("dir", "down") or f.has("less")) else 1
+    if number and number[1] == "bpm":
+        if speed and before(f, "number") not in ("to", "at"):
+            return {"change_bpm": sign * abs(number[0])}
+        return {"bpm": number[0]}
+    tempo_word = f.has("meta", "tempo")
+    if number and number[1] == "%" and (speed or tempo_word):
+        return {"factor": 1 + sign * number[0] / 100}
+    if number and number[1] == "x" and (speed or tempo_word):
+        return {"factor": number[0]}
+    if (f.verb in ("double", "halve") or "double" in f.verbs or "halve" in f.verbs) and (tempo_word or speed):
+        return {"factor": 2.0 if "double" in f.verbs else 0.5}
+    if number and not number[1] and 20 <= number[0] <= 300 and not stems_named and not f.has("effect"):
+        if tempo_word or speed or (f.verb in ("set", "make", "turn", None) and not f.has("meta") and not f.has("key")):
+            if speed and before(f, "number") not in ("to", "at"):
+                return {"change_bpm": sign * number[0]} if number[0] < 60 else {"bpm": number[0]}
+            return {"bpm": number[0]}
+    if speed and not stems_named:
+        return {"change_bpm": sign * TEMPO_STEP * f.amount}
+    if tempo_word and (f.has("dir") or f.has("more") or f.has("less")) and not stems_named:
+        return {"change_bpm": sign * TEMPO_STEP * f.amount}
+    return None
+
+
+def semitones(f: Frame, *, stem: bool = False) -> int | None:
+    """A transposition: "up a fifth", "down 2 semitones", "an octave higher", "drop it a whole step"."""
+    interval = f.first("interval")
+    number = next((v for v in f.values("number") if v[1] in ("st", "oct")), None)
+    if interval is None and number is None:
+        bare = next((v for v in f.values("number") if not v[1]), None)
+        if bare is not None and (f.verb == "transpose" or f.has("meta", "key")) and abs(bare[0]) <= 24:
+            number = (bare[0], "st")
+        else:
+            return None
+    if number is not None:
+        semis = number[0] * (12 if number[1] == "oct" else 1)
+    else:
+        semis = interval
+    down = f.has("dir", "down") or f.verb in ("drop",) or (number is not None and number[0] < 0)
+    moving = f.verb in ("transpose", "drop", "replace", "set", "make", "place", "turn", "add") or f.has("dir", "up") or down
+    if not moving:
+        return None
+    semis = int(round(abs(semis)))
+    return -semis if down else semis
+
+
+def bars(f: Frame) -> dict | None:
+    number = first_number(f, unit="bars")
+    length_word = f.has("meta", "length") or f.has("meta", "bars")
+    if number:
+        n = int(number[0])
+        if f.verb in ("add", "extend") and before(f, "number") not in ("to",):
+            return {"change_bars": n}
+        if f.verb in ("remove", "shorten", "cut") and before(f, "number") not in ("to",):
+            return {"change_bars": -n}
+        return {"bars": n}
+    bare = first_number(f)
+    if bare and not bare[1] and length_word and 1 <= bare[0] <= 256:
+        return {"bars": int(bare[0])}
+    if f.verb in ("extend", "shorten") or (("double" in f.verbs or "halve" in f.verbs) and length_word):
+        if f.stems or f.has("effect"):
+            return None
+        grow = f.verb == "extend" or "double" in f.verbs
+        return {"factor": 2.0 if grow else 0.5}
+    return None
+
+
+def swing(f: Frame) -> dict | None:
+    if not f.has("swing"):
+        return None
+    if "straight" in f.values("swing") or f.has("neg"):
+        return {"swing": 0.0}
+    number = first_number(f)
+    if number and number[1] == "%":
+        pct = number[0]
+        return {"swing": min(1.0, max(0.0, (pct - 50) / 16.7 if pct >= 50 else pct / 100))}
+    sign = -1 if f.has("less") or f.has("too") else 1
+    return {"swing_change": sign * SWING_STEP * f.amount}
+
+
+def density(f: Frame) -> float | None:
+    values = f.values("density")
+    if not values:
+        return None
+    return DENSITY_STEP if values[0] == "up" else -DENSITY_STEP
+
+
+def part_style(agent: str, styles: list[tuple[str, str]], f: Frame) -> str | None:
+    """The style a part takes from style words: a groove, a progression family, a bass style."""
+    if not styles:
+        return None
+    genre, part = styles[-1]
+    if agent == "drums":
+        return part if part in GROOVES else STYLE_FOR_GENRE.get(genre)
+    if agent == "harmony":
+        return GENRE_FAMILY.get(genre)
+    if agent == "bass":
+        return part if part in BASS_STYLES else BASS_STYLE_FOR_GENRE.get(genre)
+    return None
+
+
+def shape_params(adjective: str, amount: float) -> dict:
+    amount = max(-3.0, min(3.0, amount))
+    return {"adjective": adjective} if amount == 1 else {"adjective": adjective, "amount": amount}
