@@ -40,8 +40,8 @@ def create_app(*, store: SQLiteStore | None = None, settings: Settings | None = 
     app.state.store, app.state.settings = store, settings
     app.state.signer = Signer.for_store(store, secret=settings.secret, ttl_s=settings.signed_url_ttl_s)
     install_error_handlers(app)
-    app.add_middleware(RateLimitHeaders, state_key=ALLOWANCE_STATE)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RateLimitHeaders, limit=settings.requests_per_minute, state_key=ALLOWANCE_STATE)
     if settings.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=list(settings.cors_origins),
                            allow_methods=["GET", "POST", "DELETE"],

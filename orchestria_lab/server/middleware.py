@@ -54,21 +54,23 @@ class BodyLimit:
 
 
 class RateLimitHeaders:
-    """``X-RateLimit-Limit`` and ``X-RateLimit-Remaining`` on every authenticated answer."""
+    """``X-RateLimit-Limit`` on every ``/v1`` answer, and ``X-RateLimit-Remaining`` on every
+    one counted against a key (all but those refused before a key was checked: 401, 413)."""
 
-    def __init__(self, app: ASGIApp, *, state_key: str) -> None:
-        self.app, self.state_key = app, state_key
+    def __init__(self, app: ASGIApp, *, limit: int, state_key: str) -> None:
+        self.app, self.limit, self.state_key = app, limit, state_key
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or not scope["path"].startswith("/v1/"):
             return await self.app(scope, receive, send)
 
         async def send_with_headers(message: Message) -> None:
-            allowance = scope.get("state", {}).get(self.state_key)
-            if message["type"] == "http.response.start" and allowance is not None:
+            if message["type"] == "http.response.start":
+                allowance = scope.get("state", {}).get(self.state_key)
                 headers = MutableHeaders(scope=message)
-                headers["X-RateLimit-Limit"] = str(allowance.limit)
-                headers["X-RateLimit-Remaining"] = str(allowance.remaining)
+                headers["X-RateLimit-Limit"] = str(self.limit if allowance is None else allowance.limit)
+                if allowance is not None:
+                    headers["X-RateLimit-Remaining"] = str(allowance.remaining)
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

@@ -5,12 +5,13 @@ Plain functions from the session model to dicts; the routers only call them.
 >>> links = Links("http://127.0.0.1:8000/", None, "key_0")
 >>> links.url("/v1/sessions/ses_0123456789abcdef/stems/bass/audio", version=3)
 'http://127.0.0.1:8000/v1/sessions/ses_0123456789abcdef/stems/bass/audio?version=3'
->>> plain([np.int64(2), {"a": np.float64(0.5)}, (1, None)])
-[2, {'a': 0.5}, [1, None]]
+>>> plain([np.int64(2), {"a": np.float64(0.5)}, (1, None, float("nan"))])
+[2, {'a': 0.5}, [1, None, None]]
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -48,15 +49,17 @@ def plain(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [plain(v) for v in value]
     if isinstance(value, np.generic):
-        return value.item()
-    if value is pd.NA or value is pd.NaT:
+        value = value.item()
+    if value is pd.NA or value is pd.NaT or (isinstance(value, float) and math.isnan(value)):
         return None
     return value
 
 
 def records(df: pd.DataFrame) -> list[dict[str, Any]]:
     """A table as JSON-ready records (the same columns, one dict per row)."""
-    return [plain(r) for r in df.astype(object).where(df.notna(), None).to_dict("records")]
+    columns = [str(c) for c in df.columns]
+    return [dict(zip(columns, map(plain, row), strict=True))
+            for row in df.astype(object).itertuples(index=False, name=None)]
 
 
 def stem_out(session_id: str, stem: Stem, meta: Meta, version: int, links: Links) -> dict[str, Any]:

@@ -31,6 +31,7 @@ def test_requests_without_a_valid_key_are_401(server, header):
     body = _error(response, 401, "unauthorized")
     assert "Bearer" in body["message"] or "key" in body["message"]
     assert response.headers["WWW-Authenticate"] == "Bearer"
+    assert response.headers["X-RateLimit-Limit"] == str(server.settings.requests_per_minute)
 
 
 def test_a_right_looking_key_with_a_wrong_secret_is_401(server):

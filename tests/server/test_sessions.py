@@ -91,6 +91,7 @@ def test_bodies_over_the_limit_are_413_and_long_commands_422(server, alice):
     big = {"text": "add chords " * 10_000}
     response = alice.post(f"/v1/sessions/{sid}/command", json=big)
     assert response.status_code == 413 and response.json()["error"]["code"] == "payload_too_large"
+    assert "X-RateLimit-Limit" in response.headers
 
     def chunks():  # no Content-Length: the limit must hold while the body streams in
         yield b'{"text": "'
