@@ -14,6 +14,7 @@ notebooks. Reach them from a session as ``session.plot.piano_roll()``.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -181,7 +182,8 @@ def waveform(audio: np.ndarray, *, sr: int, figsize: tuple[float, float] = (11, 
     return fig
 
 
-def spectrogram(audio: np.ndarray, *, sr: int, n_fft: int = 2048, figsize: tuple[float, float] = (11, 4)) -> Figure:
+def spectrogram(audio: np.ndarray, *, sr: int, n_fft: int = 2048, figsize: tuple[float, float] = (11, 4),
+                title: str = "Spectrogram") -> Figure:
     """Log-frequency spectrogram (dB) of the mono sum of ``audio``."""
     from scipy.signal import stft
 
@@ -191,8 +193,39 @@ def spectrogram(audio: np.ndarray, *, sr: int, n_fft: int = 2048, figsize: tuple
     fig = PlotFigure(figsize=figsize, layout="constrained")
     ax = fig.subplots()
     mesh = ax.pcolormesh(t, f[1:], db[1:], shading="auto", cmap="magma", vmin=db.max() - 90, vmax=db.max())
-    ax.set(yscale="log", ylim=(30, sr / 2), xlabel="seconds", ylabel="Hz", title="Spectrogram")
+    ax.set(yscale="log", ylim=(30, sr / 2), xlabel="seconds", ylabel="Hz", title=title)
     fig.colorbar(mesh, ax=ax, label="dB")
+    return fig
+
+
+def spectra(audios: Mapping[str, np.ndarray], *, sr: int, n_fft: int = 4096,
+            figsize: tuple[float, float] = (11, 3.5)) -> Figure:
+    """Average spectra (Welch, dB) of several takes on one log-frequency axis, to compare them.
+
+    ``audios`` maps a label to audio of shape ``(channels, samples)``; each is summed to mono.
+    What a word like "brighter" did shows as one curve above another in the treble.
+
+    >>> sr = 8000
+    >>> t = np.arange(sr) / sr
+    >>> fig = spectra({"low": np.sin(2 * np.pi * 200 * t)[None], "high": np.sin(2 * np.pi * 2000 * t)[None]}, sr=sr)
+    >>> [line.get_label() for line in fig.axes[0].get_lines()]
+    ['low', 'high']
+    """
+    from scipy.signal import welch
+
+    fig = PlotFigure(figsize=figsize, layout="constrained")
+    ax = fig.subplots()
+    top = -np.inf
+    for label, audio in audios.items():
+        f, power = welch(np.atleast_2d(audio).mean(axis=0), fs=sr, nperseg=n_fft)
+        db = 10 * np.log10(power[1:] + 1e-20)
+        top = max(top, float(db.max()))
+        ax.plot(f[1:], db, lw=1.2, label=label)
+    ax.set(xscale="log", xlim=(30, sr / 2), xlabel="Hz", ylabel="power (dB)", title="Average spectrum")
+    if np.isfinite(top):
+        ax.set_ylim(top - 90, top + 5)  # the last 90 dB: what a listener could hear
+    ax.grid(True, which="both", alpha=0.25)
+    ax.legend(loc="lower left", fontsize=8)
     return fig
 
 
