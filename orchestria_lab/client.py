@@ -47,6 +47,8 @@ _SUFFIX_FORMATS = {".wav": "wav", ".flac": "flac", ".mp3": "mp3", ".mid": "midi"
 _FORMAT_SUFFIXES = {"wav": ".wav", "flac": ".flac", "mp3": ".mp3", "midi": ".mid"}
 _MANIFEST_SUFFIX = ".manifest.json"
 VERSION_COLUMNS = ["version", "parent", "command", "agents", "summary", "created_at"]
+#: As ``orchestria_lab.agents.registry.TABLE_COLUMNS`` (not imported: it loads every agent).
+AGENT_COLUMNS = ("name", "description", "capabilities", "parameters", "status", "backend")
 
 
 class ApiError(OrchestriaError):
@@ -211,8 +213,8 @@ class Client:
         return pd.DataFrame(self.json("GET", "/v1/sessions"), columns=["id", "version", "created_at"])
 
     def agents(self) -> pd.DataFrame:
-        """The server's agents, like :func:`orchestria_lab.agents`."""
-        return pd.DataFrame(self.json("GET", "/v1/agents"))
+        """The server's agents, the table :func:`orchestria_lab.agents` gives locally."""
+        return pd.DataFrame(self.json("GET", "/v1/agents"), columns=list(AGENT_COLUMNS))
 
 
 class RemoteSession:

@@ -117,13 +117,13 @@ def session_list(store: SQLiteStore, account: str) -> list[dict[str, Any]]:
 
 
 def agents_out() -> list[dict[str, Any]]:
-    """Every registered agent's spec (name, description, capabilities, parameters, status,
-    backend) and whether it is working right now."""
-    from orchestria_lab.agents.registry import registered
+    """The agents table (name, description, capabilities, parameters, status, backend), each
+    row with whether that agent is working right now."""
+    from orchestria_lab.agents.registry import agents_table
     from orchestria_lab.session.conductor import agent_states
 
     states = agent_states()
-    return [{**agent.spec.to_dict(), "state": states.get(name, "idle")} for name, agent in registered().items()]
+    return [{**row, "state": states.get(row["name"], "idle")} for row in records(agents_table())]
 
 
 def command_out(result: Any) -> dict[str, Any]:

@@ -90,3 +90,9 @@ def test_render_and_export_download_the_servers_audio(server, remote, tmp_path):
     assert tmp_path / "mix.wav" in written and (tmp_path / "mix.wav").stat().st_size > 1000
     midi = session.export(tmp_path / "song.mid")
     assert (tmp_path / "song.mid").read_bytes().startswith(b"MThd") and midi
+
+
+def test_the_agents_table_is_the_local_one(remote):
+    import orchestria_lab
+
+    pd.testing.assert_frame_equal(remote.agents(), orchestria_lab.agents())
