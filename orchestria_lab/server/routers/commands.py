@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
@@ -24,7 +26,8 @@ _STREAM = {
 
 @router.post("/{session_id}/command", response_model=CommandResultOut,
              responses={200: _STREAM, **error_responses(409)}, summary="Run a command in plain words")
-async def command(body: CommandRequest, session: OwnedSession, request: Request):  # noqa: ANN201
+async def command(body: CommandRequest, session: OwnedSession,
+                  request: Request) -> StreamingResponse | dict[str, Any]:
     if "text/event-stream" in request.headers.get("accept", ""):
         return StreamingResponse(command_events(session, body.text, dry_run=body.dry_run),
                                  media_type="text/event-stream",
