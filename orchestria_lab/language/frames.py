@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from orchestria_lab.language.tokens import Token, tag
 
 AMOUNTS = {"small": 0.5, "large": 2.0, "full": 2.0}
+#: Verbs that say what someone wants rather than what to do ("I want the drums quieter").
+_WISHES = ("i want", "need", "we need", "i need", "get", "give", "gimme", "i'd like", "id like", "want")
 #: Tokens that can stand for a stem in a noun phrase.
 _HEADS = ("role", "instrument", "family", "voice", "ref", "melstyle")
 _MODIFIERS = ("det", "adj", "style", "fresh", "amount")
@@ -66,12 +68,15 @@ class Frame:
     @property
     def verb(self) -> str | None:
         strong = [v for v in self.verbs if v in _STRONG]
+        wishes = [t for t in self.tokens if t.kind == "verb" and t.text in _WISHES]
+        if len(strong) > 1 and strong[0] == "add" and wishes:
+            strong = strong[1:]  # "I want the drums quieter": the wish is not the action
         verb = strong[0] if strong else (self.verbs[0] if self.verbs else None)
         if self.has("back") and verb in ("turn", "add", "place", "set", None):
             return "unmute"  # "bring the hats back", "put the drums back in"
         if self.has("off") and not any(self.has(k) for k in ("swing", "density", "adj", "feel", "fill", "dir")):
             # "take the reverb off", "drums off", "turn the drums off" (not "straighten out")
-            return "remove" if verb == "take" else "mute" if verb in ("turn", "set", "place", None) else verb
+            return "remove" if verb in ("take", "add") else "mute" if verb in ("turn", "set", "place", None) else verb
         if verb == "replace" and self.tokens and self.tokens[-1].kind == "dir" and self.tokens[-1].value == "up":
             return "regenerate"  # "change the chords up", "switch the drums up"
         return verb

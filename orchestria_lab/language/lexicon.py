@@ -64,7 +64,7 @@ meta notes: notes | pattern | part | line | rhythm | groove pattern
 role drums: drums | drum | beat | beats | groove | drum beat | drum loop | drum track | drum pattern | drumbeat | drum part | rhythm section | kit | drum kit | drum groove | percussion track
 role percussion: percussion | perc | percs | shaker | shakers | congas | conga | bongos | bongo | tambourine | tambourines | cowbell | hand percussion
 role bass: bass | bassline | bass line | bass part | low end | basses | bass track | bass lines
-role chords: chords | chord | chord progression | progression | harmony | harmonies | comping | stabs | chord stabs | chord part | changes
+role chords: chords | chord | chord progression | progression | harmony | harmonies | comping | stabs | chord stabs | chord part
 role melody: melody | melodies | tune | topline | top line | riff | motif | melodic line | theme | melody line
 role lead: lead | leads | lead line | lead part
 role pad: pad | pads | atmosphere | drone | texture | bed | wash | soundscape

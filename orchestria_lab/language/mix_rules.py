@@ -107,22 +107,22 @@ class MixRules:
         return True
 
     def gain(self, f: Frame) -> bool:
-        up = f.verb == "louder" or (f.verb in ("turn", "set", "make", "place") and f.has("dir", "up"))
-        down = f.verb == "quieter" or (f.verb in ("turn", "set", "make", "place", "cut") and f.has("dir", "down"))
-        if f.has("meta", "volume") and not (up or down):
-            up, down = f.has("more") or f.has("dir", "up"), f.has("less") or f.has("dir", "down")
-        number = slots.first_number(f, unit="db")
         if slots.semitones(f, stem=True) is not None and f.stems:
             return False  # "put the melody up an octave" is a pitch, not a level
-        if f.has("too"):
-            up, down = down, up
+        number = slots.first_number(f, unit="db")
+        up, down = f.verb == "louder", f.verb == "quieter"
+        if not (up or down) and f.verb in (None, "turn", "set", "make", "place", "add", "drop", "cut"):
+            up, down = f.has("dir", "up"), f.has("dir", "down")  # "bring the keys up", "lower the chords"
+        if f.verb in ("drop", "cut") and number and not up:
+            down = True  # "cut the bass by 3 dB"
+        if f.has("meta", "volume") and not (up or down):
+            up, down = f.has("more"), f.has("less")
         if not (up or down or number) and f.verb is None and f.stems and not slots.other_slots(f):
             up, down = f.has("more"), f.has("less")  # "more bass", "less drums"
+        if f.has("too") or f.has("neg"):  # "too loud", "not so loud"
+            up, down = down, up
         if not (up or down or number):
-            if (f.has("dir", "up") or f.has("dir", "down")) and f.verb in (None, "turn", "set", "make", "place", "add"):
-                up, down = f.has("dir", "up"), f.has("dir", "down")
-            else:
-                return False
+            return False
         targets = self.targets(f, default="all")
         if not targets:
             raise Unclear("I could not tell which stem to turn", ["make the bass louder"])

@@ -71,6 +71,9 @@ def _history(clauses: list[Frame]) -> Action | None:
         return None
     versions = [t.value for t in tokens if t.kind == "version"]
     numbers = [t.value[0] for t in tokens if t.kind == "number" and not t.value[1]]
+    undoing = any(t.kind == "history" and t.value == "undo" for t in tokens)
+    if undoing and numbers and not versions and 1 <= numbers[0] <= 50 and float(numbers[0]).is_integer():
+        return Action("history", "undo", params={"steps": int(numbers[0])})  # "go back two versions"
     wants_version = any(t.kind == "history" and t.value == "goto" for t in tokens) or any(
         t.kind == "meta" and t.value == "version" for t in tokens)
     if versions or (wants_version and numbers):

@@ -15,7 +15,8 @@ class PartRules:
     index: StemIndex
 
     def instrument(self, f: Frame) -> bool:
-        if f.verb not in ("replace", "turn", "make", "set", "place") or not any(m.instrument for m in f.stems):
+        allowed = f.verb in ("replace", "turn", "make", "set", "place") or (f.verb == "add" and self.swaps(f))
+        if not allowed or not any(m.instrument for m in f.stems):
             return False
         new = [m for m in f.stems if m.instrument and self._names_new_instrument(m)]
         if not new:
@@ -35,6 +36,15 @@ class PartRules:
                 self.index.update(target, instrument=instrument)
         return True
 
+    def swaps(self, f: Frame) -> bool:
+        """"put the piano on strings": an existing part named first, then "on" a new instrument."""
+        stems = f.stems
+        if len(stems) < 2 or not stems[0].definite or not self.index.resolve(stems[0], touched=self.touched):
+            return False
+        last = stems[-1]
+        before = f.tokens[last.pos - 1] if last.pos > 0 else None
+        return bool(last.instrument) and before is not None and before.text in ("on", "to", "onto", "into", "with")
+
     def _names_new_instrument(self, m: Mention) -> bool:
         """"an organ" in "replace the piano with an organ"; not "the piano" in "make the piano warmer"."""
         if m.indefinite:
@@ -48,7 +58,10 @@ class PartRules:
         acts: list[Action] = []
         semis = slots.semitones(f, stem=True)
         regen = f.verb == "regenerate" or (any(m.fresh for m in f.stems) and f.verb in (None, "add", "make", "replace", "turn"))
-        if self._voices(f, include=f.verb in ("add", "unmute")):
+        regen |= f.verb == "replace" and named and not _settings(f)  # "change the drum pattern"
+        voiced = f.verb in ("add", "unmute", "remove", "kill", "mute", "drop", "cut") or f.has("neg") or (
+            f.verb is None and all(t.kind in ("voice", "det", "filler", "amount", "more") for t in f.tokens))
+        if voiced and self._voices(f, include=f.verb in ("add", "unmute", None) and not f.has("neg")):
             return True
         if semis is not None and named:
             octaves, rest = divmod(abs(semis), 12)
@@ -101,3 +114,9 @@ class PartRules:
                 self.emit(Action("sound", "shape", target, slots.shape_params(adjective, negate * sign * how_much)))
         return True
 
+
+
+def _settings(f: Frame) -> bool:
+    """Whether the clause asks for a particular change (a style, swing, an octave ...)."""
+    return any(f.has(k) for k in ("style", "swing", "density", "feel", "fill", "interval", "number", "adj",
+                                  "effect", "voice", "instrument", "key", "timesig", "dir"))

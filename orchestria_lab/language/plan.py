@@ -75,9 +75,11 @@ def validate_plan(plan: Sequence[Action], state: State) -> list[Action]:
     if any(a.agent == "history" for a in plan):
         if len(plan) != 1 or plan[0].intent not in HISTORY_INTENTS:
             raise InvalidValue("plan", [a.describe() for a in plan], "one history action (undo, redo or goto) on its own")
-        version = plan[0].params.get("version")
+        version, steps = plan[0].params.get("version"), plan[0].params.get("steps", 1)
         if plan[0].intent == "goto" and not (isinstance(version, int) and not isinstance(version, bool) and version >= 0):
             raise InvalidValue("history.goto version", version, "a version number")
+        if plan[0].intent == "undo" and not (isinstance(steps, int) and not isinstance(steps, bool) and 1 <= steps <= 50):
+            raise InvalidValue("history.undo steps", steps, "a whole number from 1 to 50")
         return list(plan)
     stems = {s.stem_id for s in state.stems}
     out = []

@@ -51,7 +51,7 @@ class Planning(EffectRules, MixRules, PartRules):
 
     def targets(self, f: Frame, *, default: str = "touched", mentions: list[Mention] | None = None) -> list[str]:
         """Stems the clause points at; ``default`` when it names none: touched, all or none."""
-        named = mentions if mentions is not None else f.stems
+        named = mentions if mentions is not None else (f.stems or [m for m in f.mentions if m.voice])
         ids: list[str] = []
         plural = any(t.kind == "ref" and t.text in ("them", "those", "these", "they") for t in f.tokens)
         for m in named:
@@ -127,7 +127,7 @@ class Planning(EffectRules, MixRules, PartRules):
     def add_parts(self, f: Frame) -> bool:
         verbless = f.verb is None and all(t.kind in _NOUN_PHRASE for t in f.tokens) and not f.predicate_adjectives
         adding = f.verb in _ADDING or (f.verb == "make" and any(m.indefinite for m in f.stems)) or verbless
-        if not adding:
+        if not adding or self.swaps(f):
             return False
         new = [m for m in f.stems if (m.role or m.instrument or m.family) and not m.excepted and self._is_new(m, f)]
         if not new:

@@ -116,6 +116,10 @@ def _special(words: list[tuple[str, bool]], i: int, done: list[Token]) -> tuple[
     if number is not None:
         value, unit = number
         j = i + used
+        spelled = words[i][0] in NUMBER_WORDS and j < len(words) and NUMBER_WORDS.get(words[j][0]) in (2, 4, 8, 16)
+        if spelled and used == 1 and _is_meter(f"{int(value)}/{int(NUMBER_WORDS[words[j][0]])}"):
+            meter = f"{int(value)}/{int(NUMBER_WORDS[words[j][0]])}"  # "seven eight"
+            return Token("timesig", meter, f"{words[i][0]} {words[j][0]}", 0), 2 + (j + 1 < len(words) and words[j + 1][0] == "time")
         if not unit and j < len(words):
             unit = UNITS.get(words[j][0], "")
             if unit:

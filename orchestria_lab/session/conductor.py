@@ -188,10 +188,13 @@ def _history(session: Session, action: Action, text: str, *, dry_run: bool,
         summary = f"back to the content of v{target}"
     elif action.intent == "undo":
         source = _content_source(records, head.version)
-        target = records[source].parent
+        target: int | None = source
+        for _ in range(int(action.params.get("steps", 1))):
+            target = records[_content_source(records, target)].parent if target is not None else None
         if target is None:
-            raise CommandNotUnderstood(text, reason=f"there is nothing to undo: version {source} is where the session starts",
-                                       suggestions=["add warm piano chords with reverb"])
+            raise CommandNotUnderstood(text, reason=f"there is nothing to undo: version {source} is where the session starts"
+                                       if records[source].parent is None else "there are not that many changes to undo",
+                                       suggestions=["undo", "go back to version 0"])
         summary = f"undo: back to v{target} (undid v{source})"
     else:
         target = _redo_target(records)

@@ -108,6 +108,15 @@ def test_undo_redo_and_go_back(band):
         band.command("go back to version 99")
 
 
+def test_undo_several_steps_is_one_version(band):
+    band.command("remove the drums")
+    band.command("make the bass louder")
+    result = band.command("undo the last two changes")
+    assert result.version == 7 and band.state == band.state_at(4)
+    band.command("redo")
+    assert band.state == band.state_at(6)
+
+
 def test_nothing_to_undo_on_a_new_session(session):
     with pytest.raises(CommandNotUnderstood, match="nothing to undo"):
         session.command("undo")
