@@ -25,7 +25,7 @@ import torch
 import torchaudio.functional as taf
 
 from orchestria_lab.audio.dsp import biquad
-from orchestria_lab.audio.synth import harmonic_amplitudes, noise, read_table, row_starts, sweep_cycles, wavetables
+from orchestria_lab.audio.synth import harmonic_amplitudes, noise, pack_tables, read_table, sweep_cycles, wavetables
 
 #: Voice of each General MIDI drum number this kit plays.
 GM_VOICES: dict[int, str] = {
@@ -119,8 +119,8 @@ def voice_waveform(voice: str, sr: int, *, tune: float, punch: float, snap: floa
     if "metal" in parts or "bell" in parts:
         top = max(_METAL_HZ) * pitch
         k = torch.arange(1, int(0.45 * sr / top) + 1)
-        table = wavetables(harmonic_amplitudes("square", k)[None, :])
-        row = row_starts(torch.zeros(n, dtype=torch.int32))
+        table = pack_tables(wavetables(harmonic_amplitudes("square", k)[None, :]))
+        row = torch.zeros(1, dtype=torch.int32)
         if "metal" in parts:
             freq, dec, level = parts["metal"]
             metal = sum(read_table(table, row, t * (f * pitch)) for f in _METAL_HZ) / len(_METAL_HZ)

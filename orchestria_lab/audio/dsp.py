@@ -96,32 +96,59 @@ def sosfilt(sos: np.ndarray, audio: np.ndarray) -> np.ndarray:
 
 
 def fractional_read(x: np.ndarray, pos: np.ndarray) -> np.ndarray:
-    """``x`` (1-D) read at fractional positions ``pos`` by linear interpolation, clamped to its ends."""
-    pos = np.clip(pos, 0.0, len(x) - 1.000001)
-    i0 = pos.astype(np.int32)
-    frac = (pos - i0).astype(np.float32)
-    a = x[i0]
-    return a + (x[i0 + 1] - a) * frac
+    """``x`` (1-D) read at fractional positions ``pos`` by linear interpolation, clamped to its ends.
 
-
-def fft_convolve(x: np.ndarray, h: np.ndarray) -> np.ndarray:
-    """Linear convolution of each channel of ``x`` with the matching channel of ``h``.
-
-    Overlap-add with FFT blocks about eight times the impulse length, so memory stays a
-    few blocks whatever the input length. Returns ``(channels, n + m - 1)`` float32.
+    >>> fractional_read(np.array([0.0, 1.0, 4.0], np.float32), np.array([0.5, 1.25, 9.0], np.float32))
+    array([0.5 , 1.75, 4.  ], dtype=float32)
     """
+    import torch
+
+    xt = torch.from_numpy(np.ascontiguousarray(x, np.float32))
+    pt = torch.from_numpy(np.ascontiguousarray(pos, np.float32)).clamp(0.0, len(x) - 1.0)
+    i0 = pt.to(torch.int32).clamp(max=max(len(x) - 2, 0))
+    return torch.lerp(xt.index_select(0, i0), xt.index_select(0, i0 + 1), pt - i0).numpy()
+
+
+def fft_convolve(x: np.ndarray, h: np.ndarray, *, circular: bool = False) -> np.ndarray:
+    """Convolution of each channel of ``x`` with the matching channel of ``h``, by FFT.
+
+    Linear (``(channels, n + m - 1)``): overlap-add with power-of-two blocks about four times
+    the impulse length, so memory stays a few blocks whatever the input length. Circular
+    (``circular=True``, ``(channels, n)``): one transform of the whole input with the impulse
+    folded onto it, which is exactly a loop's tail wrapping round to its start.
+    Float32 in and out; torch's FFT, one thread. One input channel against several impulse
+    channels (mono in, stereo out) transforms the input once.
+
+    >>> x = np.zeros((1, 8), np.float32); x[0, 6] = 1
+    >>> fft_convolve(x, np.array([[1.0, 0.5, 0.25]], np.float32), circular=True).round(3).tolist()
+    [[0.25, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0.5]]
+    """
+    import torch
+
     c, n = x.shape
     m = h.shape[1]
-    nfft = sfft.next_fast_len(max(8 * m, 1 << 14), real=True)
+    xt = torch.from_numpy(np.ascontiguousarray(x, np.float32))
+    if circular:
+        return torch.fft.irfft(torch.fft.rfft(xt, n) * circular_spectrum(h, n), n).numpy()
+    ht = torch.tensor(h, dtype=torch.float32)  # a copy: impulses may be read-only cache entries
+    nfft = 1 << max(14, int(np.ceil(np.log2(min(4 * m, n + m - 1)))))
     block = nfft - m + 1
-    hf = sfft.rfft(h.astype(np.float32), nfft, axis=-1)
-    out = np.zeros((c, n + m - 1), dtype=np.float32)
+    hf = torch.fft.rfft(ht, nfft)
+    out = torch.zeros(max(c, h.shape[0]), n + m - 1)
     for start in range(0, n, block):
-        seg = x[:, start:start + block]
-        y = sfft.irfft(sfft.rfft(seg, nfft, axis=-1) * hf, nfft, axis=-1)
+        y = torch.fft.irfft(torch.fft.rfft(xt[:, start:start + block], nfft) * hf, nfft)
         stop = min(start + nfft, out.shape[1])
         out[:, start:stop] += y[:, : stop - start]
-    return out
+    return out.numpy()
+
+
+def circular_spectrum(h: np.ndarray, n: int):
+    """The ``n``-point spectrum (torch, complex64) of ``h`` folded onto a loop of ``n`` samples."""
+    import torch
+
+    ht = torch.tensor(h, dtype=torch.float32)
+    folded = torch.nn.functional.pad(ht, (0, -ht.shape[1] % n)).reshape(ht.shape[0], -1, n).sum(dim=1)
+    return torch.fft.rfft(folded, n)
 
 
 def one_pole_lowpass_coef(freq: float, sr: int) -> float:

@@ -28,7 +28,7 @@ import numpy as np
 
 from orchestria_lab.audio.dsp import as_audio, biquad, butterworth_qs, dc_block, fractional_read, sosfilt
 from orchestria_lab.audio.dynamics import compressor, limiter
-from orchestria_lab.audio.space import chorus, delay, reverb
+from orchestria_lab.audio.space import chorus, delay, lfo_phase, reverb
 from orchestria_lab.audio.spec import EffectSpec, ParamSpec
 from orchestria_lab.errors import InvalidValue
 from orchestria_lab.music.vocabulary import EFFECT_TYPES
@@ -109,18 +109,18 @@ def bitcrusher(audio: np.ndarray, sr: int, *, bits: float = 8.0, downsample: int
 
 def tape(audio: np.ndarray, sr: int, *, wow: float = 0.3, flutter: float = 0.2,
          saturation: float = 0.3, hiss: float = 0.05, wow_rate: float = 0.5,
-         flutter_rate: float = 7.0, seed: int = 0) -> np.ndarray:
+         flutter_rate: float = 7.0, seed: int = 0, start: int = 0) -> np.ndarray:
     """Tape: slow pitch wow, fast flutter, soft saturation, head loss and hiss.
 
     ``wow`` and ``flutter`` (0-1) set the depth of the speed wander (up to 2 ms and 0.15 ms
     of delay swing); ``saturation`` (0-1) up to 12 dB of drive; ``hiss`` (0-1) up to -50 dBFS.
+    ``start`` places ``audio[0]`` in the whole piece (LFO phase and noise stay continuous).
     """
     x = as_audio(audio)
     c, n = x.shape
-    t = np.arange(n, dtype=np.float32)
     swing = np.float32(sr / 1000.0) * (
-        np.float32(2.0 * wow) * (1 + np.sin(t * np.float32(2 * np.pi * wow_rate / sr)))
-        + np.float32(0.15 * flutter) * (1 + np.sin(t * np.float32(2 * np.pi * flutter_rate / sr))))
+        np.float32(2.0 * wow) * (1 + np.sin(lfo_phase(start, n, wow_rate, sr)))
+        + np.float32(0.15 * flutter) * (1 + np.sin(lfo_phase(start, n, flutter_rate, sr))))
     pad = int(swing.max()) + 2 if n else 2
     pos = np.arange(n, dtype=np.float32) + np.float32(pad) - swing
     y = np.stack([fractional_read(np.concatenate([np.zeros(pad, np.float32), x[ch]]), pos) for ch in range(c)])
@@ -129,23 +129,24 @@ def tape(audio: np.ndarray, sr: int, *, wow: float = 0.3, flutter: float = 0.2,
         y = np.tanh(y * g) / np.float32(np.tanh(g))
     y = sosfilt(biquad("lowpass", 16000.0 - 6000.0 * saturation, sr), y)
     if hiss > 0:
-        noise = np.random.default_rng(seed).standard_normal((c, n)).astype(np.float32)
+        noise = np.random.default_rng((seed, start % 2**63)).standard_normal((c, n)).astype(np.float32)
         y += sosfilt(biquad("highpass", 2000.0, sr), noise) * np.float32(10 ** ((-90 + 40 * hiss) / 20))
     return y.astype(np.float32, copy=False)
 
 
 
 def vinyl(audio: np.ndarray, sr: int, *, crackle: float = 0.3, noise: float = 0.2,
-          low_cut: float = 60.0, high_cut: float = 9000.0, seed: int = 0) -> np.ndarray:
+          low_cut: float = 60.0, high_cut: float = 9000.0, seed: int = 0, start: int = 0) -> np.ndarray:
     """Record: band-limited between ``low_cut`` and ``high_cut`` Hz, surface noise and crackle.
 
-    ``crackle`` (0-1) is up to 40 clicks a second; ``noise`` (0-1) up to -40 dBFS of surface rumble and hiss.
+    ``crackle`` (0-1) is up to 40 clicks a second; ``noise`` (0-1) up to -40 dBFS of surface
+    rumble and hiss; ``start`` places ``audio[0]`` in the whole piece (the noise is its own there).
     """
     x = as_audio(audio)
     c, n = x.shape
     sos = np.concatenate([biquad("highpass", low_cut, sr), biquad("lowpass", high_cut, sr)])
     y = sosfilt(sos, x)
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng((seed, start % 2**63))
     if noise > 0:
         surface = sosfilt(biquad("lowpass", 3000.0, sr), rng.standard_normal((c, n)).astype(np.float32))
         y += surface * np.float32(10 ** ((-80 + 40 * noise) / 20))
@@ -270,32 +271,69 @@ def effect_spec(name: str) -> EffectSpec:
     return EFFECT_SPECS[name]
 
 
+#: Effects that are linear and time-invariant and can wrap a loop exactly in one transform.
+_CIRCULAR = {"reverb"}
+#: Effects whose noise and LFOs take ``start``: their position in the whole piece.
+_POSITIONED = {"chorus", "tape", "vinyl"}
+#: Samples processed at a time: long sessions stay within a few hundred megabytes.
+CHUNK = 1 << 20
+CIRCULAR_MAX = 1 << 22
+
+
+def run_chunked(fn: Callable[..., np.ndarray], audio: np.ndarray, *, tail: int, loop: bool,
+                chunk: int = CHUNK, positioned: bool = False) -> np.ndarray:
+    """Run a causal ``fn(segment, start=...)`` over ``audio`` a chunk at a time.
+
+    Each chunk is processed with the ``tail`` samples before it as warm-up, so it hears its
+    own past: with ``loop`` that past wraps round from the end (the loop has played
+    before), otherwise it is silence and the output grows by ``tail`` so tails ring out.
+    Any effect whose memory is shorter than ``tail`` comes out as if run in one piece.
+    """
+    x = as_audio(audio)
+    n = x.shape[1]
+    total = n if loop else n + tail
+    if n == 0:
+        return x
+    out = None
+    for s in range(0, total, chunk):
+        e = min(s + chunk, total)
+        idx = np.arange(s - tail, e)
+        if loop:
+            seg = np.take(x, idx, axis=1, mode="wrap")
+        else:
+            seg = np.zeros((x.shape[0], len(idx)), np.float32)
+            inside = (idx >= 0) & (idx < n)
+            seg[:, inside] = x[:, idx[inside]]
+        y = fn(seg, start=s - tail) if positioned else fn(seg)
+        if out is None:
+            out = np.empty((y.shape[0], total), np.float32)
+        out[:, s:e] = y[:, tail:]
+    return out
+
+
 def apply_effect(audio: np.ndarray, sr: int, effect: Any, *, bpm: float, loop: bool) -> np.ndarray:
     """Run one :class:`~orchestria_lab.state.Effect` (or ``{"type", "params"}``) over ``audio``.
 
-    ``loop=True`` keeps the length and wraps the effect's tail round: the input is preceded
-    by its own last seconds, so the start hears the end as its past, as when a loop plays
-    round. ``loop=False`` appends the tail (reverb and echoes ring out).
+    ``loop=True`` keeps the length and wraps the effect's tail round: the start hears the
+    end as its past, as when a loop plays round. ``loop=False`` appends the tail (reverb and
+    echoes ring out). Long audio is processed in chunks (see :func:`run_chunked`).
     """
     kind, params = (effect.type, effect.params) if hasattr(effect, "type") else (effect["type"], effect.get("params", {}))
     spec = effect_spec(kind)
     p = spec.validate(params)
     x = as_audio(audio)
     n = x.shape[1]
-    tail = int(np.ceil(spec.tail(p, bpm) * sr))
-    kw = dict(p, bpm=bpm) if kind == "delay" else p
+    kw = dict(p, bpm=bpm) if kind == "delay" else dict(p)
     fn = EFFECT_FUNCTIONS[kind]
-    if not loop:
-        return fn(np.pad(x, ((0, 0), (0, tail))), sr, **kw)
-    if n == 0:
-        return x
-    # A whole number of LFO cycles per loop, so the sweep is where it was when the loop restarts.
-    for name in _LFO_RATES.get(kind, ()):
-        cycles = max(1, round(kw[name] * n / sr))
-        kw = dict(kw, **{name: cycles * sr / n})
-    warm = np.take(x, np.arange(-tail, 0), axis=1, mode="wrap") if tail else x[:, :0]
-    y = fn(np.concatenate([warm, x], axis=1), sr, **kw)
-    return np.ascontiguousarray(y[:, tail:])
+    if loop and n:
+        # A whole number of LFO cycles per loop, so the sweep is where it was when the loop restarts.
+        for name in _LFO_RATES.get(kind, ()):
+            kw[name] = max(1, round(kw[name] * n / sr)) * sr / n
+        if kind in _CIRCULAR and n <= CIRCULAR_MAX:
+            return fn(x, sr, circular=True, **kw)
+    tail = int(np.ceil(spec.tail(p, bpm) * sr))
+    return run_chunked(lambda seg, **pos: fn(seg, sr, **kw, **pos), x, tail=tail, loop=loop,
+                       positioned=kind in _POSITIONED)
 
 
 def apply_chain(audio: np.ndarray, sr: int, effects: Any, *, bpm: float, loop: bool) -> np.ndarray:

@@ -32,8 +32,8 @@ import torch
 from orchestria_lab.audio.drums import CHOKED_BY, voice_for, voice_waveform
 from orchestria_lab.audio.instruments import patch
 from orchestria_lab.audio.synth import (
-    HARMONICS, TABLE_SIZE, adsr, harmonic_amplitudes, karplus_strong, lowpass_gain, midi_to_hz, noise,
-    overlap_add, phase, read_table, row_starts, vibrato_cycles, wavetables,
+    HARMONICS, PHASE_BITS, adsr, fixed_phase, harmonic_amplitudes, karplus_strong, lowpass_gain, midi_to_hz,
+    noise, overlap_add, pack_tables, phase, phase_step, read_table, vibrato_cycles, wavetables,
 )
 
 #: Most samples one batch of notes may lay out (bounds memory on long sessions).
@@ -79,25 +79,23 @@ def _wavetable(p: Mapping[str, Any], partials: Sequence[float], pitch: torch.Ten
     rows = [amps * lowpass_gain(freqs, cutoff[:, None], p["resonance"])]
     if p["env_amount"] > 0:
         rows.append(amps * lowpass_gain(freqs, (cutoff * 2.0 ** p["env_amount"])[:, None], p["resonance"]))
-    tables = wavetables(torch.cat(rows))
-    closed = row_starts(torch.arange(len(pitch)))[:, None]
-    opened = closed + len(pitch) * (TABLE_SIZE + 1)
+    tables = pack_tables(*(wavetables(r) for r in rows))
+    note_row = torch.arange(len(pitch), dtype=torch.int32)[:, None]
     fenv = None
     if p["env_amount"] > 0:  # depends on time alone: one row shared by every note
         fenv = torch.clamp(t / max(p["attack"], 1e-3), max=1.0) * torch.exp(-6.9 / p["filter_decay"] * t)
-    cycles = n.to(torch.float64) * (table_hz / sr)[:, None]
-    wobble = 0.0
+    wobble = 0
     if p["vibrato"] > 0:
-        wobble = vibrato_cycles(t, table_hz[:, None], rate=p["vibrato_rate"], cents=p["vibrato"], delay=0.25)
+        wobble = (vibrato_cycles(t, table_hz[:, None], rate=p["vibrato_rate"], cents=p["vibrato"], delay=0.25)
+                  * 2.0**PHASE_BITS).to(torch.int64)
     channels = 2 if voices > 1 and p["width"] > 0 else 1
     out = torch.zeros(channels, *amp_env.shape)
+    n64 = n.to(torch.int64)
     for v in range(voices):
         spread = (v - (voices - 1) / 2) / max((voices - 1) / 2, 1)
-        cyc = cycles * 2.0 ** (p["detune"] * spread / 1200.0) + (0.618 * v) % 1.0
-        cyc = (cyc - torch.floor(cyc)).to(torch.float32) + wobble
-        sound = read_table(tables, closed, cyc)
-        if fenv is not None:
-            sound = torch.lerp(sound, read_table(tables, opened, cyc), fenv)
+        step = phase_step(table_hz * 2.0 ** (p["detune"] * spread / 1200.0), sr)[:, None]
+        cyc = fixed_phase(n64, step, wobble + int((0.618 * v) % 1.0 * 2**PHASE_BITS))
+        sound = read_table(tables, note_row, cyc, fenv)
         if channels == 2:
             angle = (1 + p["width"] * spread) * math.pi / 4
             out[0].add_(sound, alpha=math.cos(angle) * math.sqrt(2))
@@ -154,24 +152,23 @@ def _render_block(p: Mapping[str, Any], engine: str, partials: Sequence[float], 
 
 
 def _drums(p: Mapping[str, Any], onset: np.ndarray, numbers: np.ndarray, vel: torch.Tensor, sr: int,
-           seed: int, out: torch.Tensor, *, wrap: bool) -> None:
+           seed: int, out: np.ndarray, *, wrap: bool) -> None:
     voices = [voice_for(int(k)) for k in numbers]
     names = sorted(set(voices))
     shape = {k: p[k] for k in ("tune", "punch", "snap", "decay_scale", "brightness")}
     waves = [voice_waveform(name, sr, seed=seed, **shape) for name in names]
-    lengths = torch.tensor([len(w) for w in waves])
-    audio = torch.cat(waves)[None]
-    uid = torch.tensor([names.index(v) for v in voices])
-    gain = vel ** (2.0 * p["velocity"]) * 10.0 ** (p["level"] / 20.0)
-    cut = torch.full((len(voices),), 1 << 40, dtype=torch.int64)
+    lengths = np.array([len(w) for w in waves])
+    audio = torch.cat(waves)[None].numpy()
+    uid = np.array([names.index(v) for v in voices])
+    gain = (vel ** (2.0 * p["velocity"]) * 10.0 ** (p["level"] / 20.0)).numpy()
+    cut = np.full(len(voices), 1 << 40, dtype=np.int64)
     for victim, chokers in CHOKED_BY.items():
         choke_at = np.sort(onset[[v in chokers for v in voices]])
         for i in np.flatnonzero([v == victim for v in voices]):
             later = choke_at[np.searchsorted(choke_at, onset[i], side="right"):]
             if len(later):
                 cut[i] = int(later[0] - onset[i])
-    overlap_add(out, audio, torch.cumsum(lengths, 0) - lengths, lengths, uid, torch.from_numpy(onset),
-                wrap=wrap, gain=gain, cut=cut)
+    overlap_add(out, audio, np.cumsum(lengths) - lengths, lengths, uid, onset, wrap=wrap, gain=gain, cut=cut)
 
 
 def render_instrument(instrument: str, notes: Sequence[Any], *, tone: Mapping[str, Any], drums: bool,
@@ -193,10 +190,10 @@ def render_instrument(instrument: str, notes: Sequence[Any], *, tone: Mapping[st
             dp = patch("drum_kit").resolve(tone if pt.engine == "drums" else {})
             longest = max(3.0 * dp["decay_scale"] * 2.2, 0.1)
             total = n_samples if loop else max(n_samples, int(onset.max(initial=0) + longest * sr))
-            out = torch.zeros(1, total)
+            out = np.zeros((1, total), np.float32)
             if len(arr):
                 _drums(dp, onset, arr[:, 0].astype(int), vel, sr, seed, out, wrap=loop)
-            return out.numpy()
+            return out
         keys, uid = np.unique(np.stack([arr[:, 0], gate_n, arr[:, 3]], axis=1), axis=0, return_inverse=True)
         uid = uid.reshape(-1)
         pitch = torch.from_numpy(keys[:, 0]).long()
@@ -206,7 +203,7 @@ def render_instrument(instrument: str, notes: Sequence[Any], *, tone: Mapping[st
         ends = np.ceil(_note_end(p, gate, decay, pt.engine).numpy() * sr).astype(np.int64)
         total = n_samples if loop else max(n_samples, int((onset + ends[uid]).max(initial=0)))
         channels = 2 if pt.engine == "wavetable" and p.get("voices", 1) > 1 and p.get("width", 0) > 0 else 1
-        out = torch.zeros(channels, total)
+        out = np.zeros((channels, total), np.float32)
         order = np.argsort(ends, kind="stable")
         batches, start, acc = [], 0, 0
         for j, i in enumerate(order):
@@ -225,6 +222,6 @@ def render_instrument(instrument: str, notes: Sequence[Any], *, tone: Mapping[st
             local[batch] = np.arange(len(batch))
             mine = np.flatnonzero(np.isin(uid, batch))
             row = audio.shape[-1]
-            overlap_add(out, audio.reshape(audio.shape[0], -1), torch.arange(len(batch)) * row, lengths,
-                        torch.from_numpy(local[uid[mine]]), torch.from_numpy(onset[mine]), wrap=loop)
-        return out.numpy()
+            overlap_add(out, audio.reshape(audio.shape[0], -1).numpy(), np.arange(len(batch)) * row,
+                        lengths.numpy(), local[uid[mine]], onset[mine], wrap=loop)
+        return out

@@ -24,13 +24,14 @@ import hashlib
 import json
 import os
 import threading
+import warnings
 from collections import OrderedDict
 from pathlib import Path
 
 import numpy as np
 
-from orchestria_lab.audio.dsp import db_to_gain, dc_block
-from orchestria_lab.audio.dynamics import integrated_loudness, limiter
+from orchestria_lab.audio.dsp import db_to_gain
+from orchestria_lab.audio.dynamics import master
 from orchestria_lab.audio.effects import apply_chain
 from orchestria_lab.audio.engines import render_instrument
 from orchestria_lab.state import State, Stem
@@ -139,10 +140,11 @@ def render_dry_stem(state: State, stem: Stem, *, cache: bool = True, loop: bool 
             return hit
     m = state.meta
     n = loop_samples(state)
-    audio = render_instrument(stem.instrument, stem.notes, tone=stem.tone, drums=stem.is_drums,
-                              bpm=m.bpm, sr=m.sample_rate, n_samples=n, loop=loop,
-                              seed=stem_seed(state, stem))
-    audio = apply_chain(audio, m.sample_rate, stem.effects, bpm=m.bpm, loop=loop)
+    # The instrument's output is only held by apply_chain, which lets go of each stage.
+    audio = apply_chain(render_instrument(stem.instrument, stem.notes, tone=stem.tone, drums=stem.is_drums,
+                                          bpm=m.bpm, sr=m.sample_rate, n_samples=n, loop=loop,
+                                          seed=stem_seed(state, stem)),
+                        m.sample_rate, stem.effects, bpm=m.bpm, loop=loop)
     audio = np.ascontiguousarray(audio, dtype=np.float32)
     if cache:
         _save(cache_dir() / f"{key}.npy", audio)
@@ -163,13 +165,15 @@ def pan_gains(pan: float, channels: int) -> tuple[float, float]:
     return min(1.0, left * 2**0.5), min(1.0, right * 2**0.5)
 
 
+def _gains(stem: Stem, channels: int) -> tuple[float, float]:
+    g = db_to_gain(stem.gain_db)
+    gl, gr = pan_gains(stem.pan, channels)
+    return g * gl, g * gr
+
+
 def _place(audio: np.ndarray, stem: Stem, out: np.ndarray) -> None:
     """Add ``audio`` with the stem's gain and pan into the stereo ``out`` (in place)."""
-    g = db_to_gain(stem.gain_db)
-    gl, gr = pan_gains(stem.pan, audio.shape[0])
-    n = min(out.shape[1], audio.shape[1])
-    out[0, :n] += audio[0, :n] * np.float32(g * gl)
-    out[1, :n] += audio[-1, :n] * np.float32(g * gr)
+    mix_stems([audio], [stem], out=out)
 
 
 def render_stem(state: State, stem_id: str, *, cache: bool = True, loop: bool = True) -> np.ndarray:
@@ -187,42 +191,55 @@ def audible_stems(state: State) -> list[Stem]:
     return soloed if soloed else [s for s in state.stems if not s.muted]
 
 
-def master(mix: np.ndarray, sr: int, *, loop: bool, target_lufs: float = TARGET_LUFS,
-           ceiling: float = CEILING_DB) -> np.ndarray:
-    """DC removed, normalised to ``target_lufs`` integrated and limited to ``ceiling`` dBFS."""
-    n = mix.shape[1]
-    if loop and n:
-        warm = min(n, sr // 2)
-        mix = dc_block(np.concatenate([mix[:, -warm:], mix], axis=1), sr)[:, warm:]
-    else:
-        mix = dc_block(mix, sr)
-    loudness = integrated_loudness(mix, sr)
-    if not np.isfinite(loudness):
-        return np.clip(mix, -db_to_gain(ceiling), db_to_gain(ceiling)).astype(np.float32)
+def mix_stems(audios: list[np.ndarray], stems: list[Stem], *, length: int | None = None,
+              out: np.ndarray | None = None, chunk: int = 1 << 16) -> np.ndarray:
+    """Sum stems with their gain and pan into a stereo ``(2, length)`` mix (or into ``out``).
 
-    def limited(gain_db: float) -> np.ndarray:
-        x = mix * np.float32(db_to_gain(gain_db))
-        if not loop:
-            return limiter(x, sr, ceiling=ceiling)
-        warm = min(n, int(0.3 * sr))
-        return limiter(np.concatenate([x[:, -warm:], x], axis=1), sr, ceiling=ceiling)[:, warm:]
+    Works in chunks that stay in the CPU cache, with a fused multiply-add per stem and
+    channel: each stem is read from memory once and the mix written once, so mixing runs
+    near the machine's memory bandwidth.
 
-    gain = target_lufs - loudness
-    out = limited(gain)
-    short = target_lufs - integrated_loudness(out, sr)
-    if short > 0.3:  # the limiter took some loudness away: push once more into it
-        out = limited(gain + short)
-    return np.ascontiguousarray(out, dtype=np.float32)
+    >>> a = np.ones((1, 4), np.float32)
+    >>> mix_stems([a, a], [Stem("x", role="pad", instrument="pad"), Stem("y", role="pad", instrument="pad", pan=1.0)])
+    array([[0.70710677, 0.70710677, 0.70710677, 0.70710677],
+           [1.7071068 , 1.7071068 , 1.7071068 , 1.7071068 ]], dtype=float32)
+    """
+    import torch
+
+    if out is None:
+        total = max((a.shape[1] for a in audios), default=0) if length is None else length
+        out = np.zeros((2, total), np.float32)
+    total = out.shape[1]
+    mix = torch.from_numpy(out)
+    with warnings.catch_warnings():  # cached stems are read-only; they are only read here
+        warnings.simplefilter("ignore", UserWarning)
+        sources = [(torch.from_numpy(np.ascontiguousarray(a, np.float32)), *_gains(s, a.shape[0]))
+                   for a, s in zip(audios, stems, strict=True)]
+    for start in range(0, total, chunk):
+        for src, gl, gr in sources:
+            stop = min(start + chunk, total, src.shape[1])
+            if stop > start:
+                mix[0, start:stop].add_(src[0, start:stop], alpha=gl)
+                mix[1, start:stop].add_(src[-1, start:stop], alpha=gr)
+    return out
 
 
 def render_mix(state: State, *, cache: bool = True, loop: bool = True, target_lufs: float = TARGET_LUFS,
                ceiling: float = CEILING_DB) -> np.ndarray:
     """The mastered mix: float32 ``(2, samples)``, ``loop_samples(state)`` long when ``loop``."""
     sr = state.meta.sample_rate
-    mix = np.zeros((2, loop_samples(state)), np.float32)
-    for stem in audible_stems(state):  # one stem in memory at a time: long sessions stay small
-        audio = render_dry_stem(state, stem, cache=cache, loop=loop)
-        if audio.shape[1] > mix.shape[1]:
-            mix = np.pad(mix, ((0, 0), (0, audio.shape[1] - mix.shape[1])))
-        _place(audio, stem, mix)
+    n = loop_samples(state)
+    stems = audible_stems(state)
+    # Short sessions mix all stems in one cache-friendly pass; long ones hold one stem at a time.
+    if n * 8 * len(stems) <= MEMORY_CACHE_BYTES:
+        audios = [render_dry_stem(state, stem, cache=cache, loop=loop) for stem in stems]
+        length = n if loop else max([n, *(a.shape[1] for a in audios)])
+        mix = mix_stems(audios, stems, length=length)
+    else:
+        mix = np.zeros((2, n), np.float32)
+        for stem in stems:
+            audio = render_dry_stem(state, stem, cache=cache, loop=loop)
+            if audio.shape[1] > mix.shape[1]:
+                mix = np.pad(mix, ((0, 0), (0, audio.shape[1] - mix.shape[1])))
+            _place(audio, stem, mix)
     return master(mix, sr, loop=loop, target_lufs=target_lufs, ceiling=ceiling)

@@ -19,9 +19,17 @@ from functools import lru_cache
 import numpy as np
 import scipy.signal as sig
 
-from orchestria_lab.audio.dsp import as_audio, biquad, fft_convolve, fractional_read, one_pole_lowpass_coef
+from orchestria_lab.audio.dsp import (
+    as_audio, biquad, circular_spectrum, fft_convolve, fractional_read, one_pole_lowpass_coef,
+)
 
 MAX_IR_SECONDS = 12.0
+
+
+def lfo_phase(start: int, n: int, rate: float, sr: int) -> np.ndarray:
+    """Radians of a ``rate`` Hz oscillator at samples ``start .. start + n`` (float32, wrapped first)."""
+    cycles = (start * rate / sr) % 1.0
+    return (np.float32(2 * np.pi * cycles) + np.arange(n, dtype=np.float32) * np.float32(2 * np.pi * rate / sr))
 
 
 def _stereo(x: np.ndarray) -> np.ndarray:
@@ -61,15 +69,32 @@ def reverb_ir(sr: int, *, size: float = 0.5, decay: float = 1.8, damping: float 
     return out
 
 
+@lru_cache(maxsize=8)
+def _loop_spectrum(sr: int, n: int, size: float, decay: float, damping: float, predelay: float):
+    """The impulse response folded onto an ``n``-sample loop, transformed (kept: loops re-render often)."""
+    return circular_spectrum(reverb_ir(sr, size=size, decay=decay, damping=damping, predelay=predelay), n)
+
+
 def reverb(audio: np.ndarray, sr: int, *, size: float = 0.5, decay: float = 1.8,
-           damping: float = 0.5, predelay: float = 10.0, mix: float = 0.25) -> np.ndarray:
+           damping: float = 0.5, predelay: float = 10.0, mix: float = 0.25,
+           circular: bool = False) -> np.ndarray:
     """Convolution reverb with a generated impulse response (see :func:`reverb_ir`).
 
-    ``mix`` crossfades dry (0) to wet (1) at equal power. Output is stereo.
+    ``mix`` crossfades dry (0) to wet (1) at equal power. The reverb hears the mono sum
+    and answers in stereo (two decorrelated impulses), as a send reverb does. ``circular``
+    treats the input as a loop: the tail wraps round to the start, exactly.
     """
     x = _stereo(as_audio(audio))
-    ir = reverb_ir(sr, size=size, decay=decay, damping=damping, predelay=predelay)
-    wet = fft_convolve(x, ir)[:, : x.shape[1]]
+    n = x.shape[1]
+    mono = x.mean(axis=0, keepdims=True)  # mono in, stereo out, as a send reverb: one transform
+    if circular and n:
+        import torch
+
+        spectrum = _loop_spectrum(sr, n, size, decay, damping, predelay)
+        wet = torch.fft.irfft(torch.fft.rfft(torch.from_numpy(mono), n) * spectrum, n).numpy()
+    else:
+        ir = reverb_ir(sr, size=size, decay=decay, damping=damping, predelay=predelay)
+        wet = fft_convolve(mono, ir)[:, :n]
     dry_g, wet_g = np.cos(mix * np.pi / 2), np.sin(mix * np.pi / 2)
     return (x * np.float32(dry_g) + wet * np.float32(wet_g)).astype(np.float32, copy=False)
 
@@ -101,15 +126,16 @@ def delay(audio: np.ndarray, sr: int, *, bpm: float, time: float = 0.75, feedbac
 
 
 def chorus(audio: np.ndarray, sr: int, *, rate: float = 0.8, depth: float = 3.0, delay: float = 12.0,
-           voices: int = 1, mix: float = 0.5) -> np.ndarray:
+           voices: int = 1, mix: float = 0.5, start: int = 0) -> np.ndarray:
     """Chorus: ``voices`` copies per channel read through slowly swinging delays.
 
     ``rate`` is the sweep in Hz, ``depth`` and ``delay`` in ms; left and right sweep in
-    quadrature for width. Linear interpolation reads the fractional delays.
+    quadrature for width. Linear interpolation reads the fractional delays. ``start`` is
+    the position of ``audio[0]`` in the whole piece, so pieces processed apart sweep as one.
     """
     x = _stereo(as_audio(audio))
     n = x.shape[1]
-    t = np.arange(n, dtype=np.float32) * np.float32(2 * np.pi * rate / sr)
+    t = lfo_phase(start, n, rate, sr)
     centre, swing = delay * sr / 1000.0, depth * sr / 1000.0
     base = np.arange(n, dtype=np.float32) - np.float32(centre)
     wet = np.zeros_like(x)

@@ -8,7 +8,7 @@ import torch
 
 from orchestria_lab.audio import instruments as ins
 from orchestria_lab.audio.engines import render_instrument
-from orchestria_lab.audio.synth import adsr, karplus_strong, lowpass_gain, read_table, row_starts, wavetables
+from orchestria_lab.audio.synth import adsr, karplus_strong, lowpass_gain, pack_tables, read_table, wavetables
 from orchestria_lab.errors import InvalidValue
 from orchestria_lab.music.vocabulary import EFFECT_TYPES, GM_DRUMS, INSTRUMENTS
 from orchestria_lab.state import Note
@@ -167,7 +167,7 @@ def test_the_synth_is_differentiable():
     cutoff = torch.tensor(2000.0, requires_grad=True)
     shaped = amps[None] * lowpass_gain(k * 110.0, cutoff, 0.2)
     cycles = torch.arange(2000) * (110.0 / SR)
-    x = read_table(wavetables(shaped), row_starts(torch.zeros(1)), cycles)
+    x = read_table(pack_tables(wavetables(shaped)), torch.zeros(1), cycles)
     attack = torch.tensor(0.01, requires_grad=True)
     env = adsr(torch.arange(2000) / SR, torch.tensor(0.05), attack=0.01, decay=attack * 10, sustain=0.5,
                release=0.1, end=torch.tensor(0.2))
