@@ -85,10 +85,7 @@ class EffectRules:
         number = slots.first_number(f)
         value = None
         if number is not None:
-            value, unit = number
-            value = value / 1000 if unit == "ms" and param in ("decay",) else value
-            value = value / 100 if unit == "%" and param in ("mix", None) else value
-            param = param or ("mix" if unit == "%" else "cutoff" if unit == "hz" and kind in ("lowpass", "highpass") else None)
+            param, value = _value_in_unit(kind, param, number, self.ctx.state.meta.bpm)
         if f.has("notevalue") and kind == "delay":
             param, value = "time", f.first("notevalue")
         if removing and value is None:
@@ -109,3 +106,25 @@ class EffectRules:
         return Action("effects", "add", target, {"effect": kind, **({"amount": amount} if amount != 1 else {})})
 
     # removing, muting -------------------------------------------------------------------
+
+
+#: The parameter a bare value with a unit sets, per effect ("a 300 ms predelay", "3 s of reverb").
+_UNIT_PARAM = {("reverb", "s"): "decay", ("reverb", "ms"): "predelay", ("delay", "beats"): "time",
+               ("delay", "ms"): "time", ("delay", "s"): "time", ("lowpass", "hz"): "cutoff",
+               ("highpass", "hz"): "cutoff", ("eq", "hz"): "mid_freq", ("distortion", "db"): "drive",
+               ("compressor", "db"): "threshold", ("limiter", "db"): "ceiling", ("bitcrusher", "bits"): "bits"}
+
+
+def _value_in_unit(kind: str, param: str | None, number: tuple[float, str], bpm: float) -> tuple[str | None, float]:
+    """A number said with its unit, converted to the unit of the effect parameter it sets."""
+    value, unit = number
+    param = param or ("mix" if unit == "%" else _UNIT_PARAM.get((kind, unit)))
+    if unit == "%" and param in ("mix", "feedback", "resonance", "crackle", "saturation", "wow", "flutter"):
+        value /= 100
+    elif param == "decay" and unit == "ms":
+        value /= 1000
+    elif param == "predelay" and unit == "s":
+        value *= 1000
+    elif param == "time" and unit in ("ms", "s"):
+        value = value / (1000 if unit == "ms" else 1) * bpm / 60  # seconds to beats at the session tempo
+    return param, round(value, 4)

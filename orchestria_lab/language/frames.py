@@ -129,7 +129,9 @@ def frames(text: str) -> list[Frame]:
     """The clauses of ``text`` as frames (see the module docstring)."""
     clauses: list[list[Token]] = [[]]
     for t in tag(text):
-        if t.kind == "sep":
+        contrast = t.kind == "except" and t.text == "but" and not (
+            clauses[-1] and clauses[-1][-1].kind in ("ref", "only"))  # "louder but the bass quieter"
+        if t.kind == "sep" or contrast:
             if clauses[-1]:
                 clauses.append([])
         else:
@@ -147,8 +149,17 @@ def frames(text: str) -> list[Frame]:
         if out and not frame.verbs and not _self_standing(frame) and out[-1].verbs:
             frame.verbs = list(out[-1].verbs)
             frame.inherited = True
+        if out and frame.stems and not _has_content(frame) and (frame.has("more") or frame.has("less")):
+            frame.tokens += [t for t in out[-1].tokens if t.kind in ("effect", "fxparam")]  # "... but less on the bass"
         out.append(frame)
+    for first, second in zip(out, out[1:], strict=False):
+        if first.has("effect") and not first.stems and second.inherited and second.stems and second.has("effect"):
+            first.mentions += second.stems  # "add reverb and delay to the chords"
     return out
+
+
+def _has_content(frame: Frame) -> bool:
+    return any(frame.has(k) for k in ("effect", "adj", "meta", "swing", "density", "voice", "fxparam"))
 
 
 def _only_stems(tokens: list[Token]) -> bool:

@@ -45,6 +45,9 @@ CASES = [
     ("set the reverb decay to 3 seconds", ["effects.set(chords, effect=reverb, param=decay, value=3)"]),
     ("set the delay time on the melody to 1/8", ["effects.set(melody, effect=delay, param=time, value=0.5)"]),
     ("low pass the bass at 800 Hz", ["effects.set(bass, effect=lowpass, param=cutoff, value=800)"]),
+    ("a 500 ms delay on the melody", ["effects.set(melody, effect=delay, param=time, value=0.75)"]),
+    ("give the chords a 4 second reverb", ["effects.add(chords, effect=reverb, param=decay, value=4)"]),
+    ("delay mix on the melody at 40%", ["effects.set(melody, effect=delay, param=mix, value=0.4)"]),
     ("cut the lows on the piano", ["effects.add(chords, effect=highpass)"]),
     ("squash the drums", ["effects.add(drums, effect=compressor)"]),
     ("a little delay on the keys", ["effects.add(chords, amount=0.5, effect=delay)"]),
@@ -134,6 +137,19 @@ def test_several_clauses_one_plan(state):
                     "sound.shape(drums, adjective=dusty)"]
     assert plan_of("mute the drums and the bass, then pan the keys left", state) == [
         "mix.mute(drums)", "mix.mute(bass)", "mix.pan(chords, pan=-0.5)"]
+
+
+@pytest.mark.parametrize("text, plan", [
+    ("add reverb and delay to the chords", ["effects.add(chords, effect=reverb)", "effects.add(chords, effect=delay)"]),
+    ("make the drums louder but the bass quieter", ["mix.gain(drums, change_db=3)", "mix.gain(bass, change_db=-3)"]),
+    ("more reverb on the chords but less on the melody",
+     ["effects.set(chords, change=1, effect=reverb)", "effects.set(melody, change=-1, effect=reverb)"]),
+    ("set the tempo to 100 and the key to E minor", ["arrange.tempo(bpm=100)", "arrange.key(key=Em)"]),
+    ("pan the bass left and the keys right", ["mix.pan(bass, pan=-0.5)", "mix.pan(chords, pan=0.5)"]),
+    ("remove everything but the bass", ["arrange.remove(chords)", "arrange.remove(drums)", "arrange.remove(melody)"]),
+])
+def test_clauses_share_what_they_leave_out(state, text, plan):
+    assert plan_of(text, state) == plan
 
 
 def test_it_is_the_stem_last_touched(state):
