@@ -126,7 +126,7 @@ class Studio(w.VBox):
         self.stem_rows: dict[str, StemRow] = {}
         self.stems_box = w.VBox()
 
-        self.roll = w.Image(format="png", layout=w.Layout(max_width="100%"))
+        self.roll = w.Image(format="png", layout=w.Layout(max_width="100%", display="none"))  # shown once drawn
         self._roll_version: int | None = None
 
         self.history = w.Select(rows=9, layout=w.Layout(width="100%"))
@@ -377,6 +377,7 @@ class Studio(w.VBox):
         buffer = io.BytesIO()
         plots.piano_roll(self.session, figsize=(11, 4.5)).savefig(buffer, format="png", dpi=90)
         self.roll.value = buffer.getvalue()
+        self.roll.layout.display = None
         self._roll_version = self.session.version
 
     def _show_not_understood(self, exc: CommandNotUnderstood) -> None:
