@@ -144,3 +144,96 @@ def _summary_html(session: Any) -> str:
 def _one_line(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     return f"{type(exc).__name__}: {text[0] if text else ''}"
+
+
+# pieces of the Studio ---------------------------------------------------------------------
+AGENT_STATE_COLORS = {"idle": "#e9ecef", "queued": "#fff3bf", "working": "#ffd43b", "done": "#b2f2bb", "error": "#ffc9c9"}
+STUDIO_CSS = "<style>" + "".join(
+    f".orchestria-agent-{state}{{background:{color}}}" for state, color in AGENT_STATE_COLORS.items()) + """
+.orchestria-header{font-weight:600;font-size:1.05em;margin:2px 0}
+.orchestria-agent{display:inline-block;padding:1px 8px;margin:2px 4px 2px 0;border-radius:10px;font-size:.85em;color:#212529}
+.orchestria-agent-working{font-weight:700}
+.orchestria-status-note{margin-left:6px;color:#495057;font-style:italic;font-size:.9em}
+.orchestria-message{margin:4px 0;padding:4px 8px;border-left:3px solid #1d70b8}
+.orchestria-error{margin:4px 0;padding:4px 8px;border-left:3px solid #d62828;background:#fff5f5;color:#212529}
+.orchestria-note{color:#666;font-style:italic;margin:4px 0}
+.orchestria-plan,.orchestria-diff{border-collapse:collapse;margin-top:4px;font-size:.9em}
+.orchestria-plan td,.orchestria-plan th,.orchestria-diff td,.orchestria-diff th{padding:1px 8px;text-align:left;border-bottom:1px solid #dee2e6}
+</style>"""
+
+
+def as_dict(obj: Any) -> dict[str, Any]:
+    """An Action, an Event (local or streamed) or a dict, as a dict."""
+    if isinstance(obj, dict):
+        return obj
+    if callable(getattr(obj, "to_dict", None)):
+        return obj.to_dict()
+    return dict(getattr(obj, "__dict__", {}))
+
+
+def agents_html(states: dict[str, str], note: str = "") -> str:
+    """One chip per agent, coloured by its state (idle, queued, working, done, error), then ``note``."""
+    chips = "".join(f'<span class="orchestria-agent orchestria-agent-{state}" title="{state}">'
+                    f"{html.escape(name)}</span>" for name, state in states.items())
+    tail = f'<span class="orchestria-status-note">{html.escape(note)}</span>' if note else ""
+    return f'<div class="orchestria-agents">{chips}{tail}</div>'
+
+
+def event_note(kind: str, data: dict[str, Any]) -> str:
+    """A few words about a conductor event, for the status line.
+
+    >>> event_note("agent_started", {"agent": "drums"}), event_note("plan", {})
+    ('drums is working …', '')
+    """
+    if kind == "agent_started":
+        return f"{data.get('agent', '')} is working …"
+    if kind == "version_created":
+        return f"version {data.get('version', '')} created"
+    if kind == "error":
+        return f"error: {data.get('message', '')}"
+    return ""
+
+
+def result_html(result: Any, *, dry_run: bool) -> str:
+    """A command's result (local or remote): the version or "dry run", its message, its plan."""
+    plan = [as_dict(a) for a in (_field(result, "plan") or ())]
+    rows = "".join(
+        "<tr>" + "".join(f"<td>{html.escape(_cell(a.get(k)))}</td>" for k in ("agent", "intent", "target", "params"))
+        + "</tr>" for a in plan)
+    table = (f'<table class="orchestria-plan"><tr><th>agent</th><th>intent</th><th>target</th><th>params</th></tr>'
+             f"{rows}</table>") if plan else ""
+    head = "Plan (dry run, nothing changed)" if dry_run else f"Version {_field(result, 'version')}"
+    message = html.escape(str(_field(result, "message", "") or ""))
+    return f'<div class="orchestria-message"><b>{head}</b> — {message}{table}</div>'
+
+
+def version_label(record: dict[str, Any], *, limit: int = 110) -> str:
+    """``v3 · add drums — added drums (...)``; under 60 characters, without the summary.
+
+    >>> version_label({"version": 2, "command": "add drums", "summary": "added drums"}, limit=40)
+    'v2 · add drums'
+    """
+    text = f"v{record['version']} · {record['command']}" + (f" — {record['summary']}" if limit > 60 else "")
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+def diff_html(diff: pd.DataFrame, caption: str) -> str:
+    """A diff table under ``caption`` (empty cells for missing values), or "Nothing changed"."""
+    if diff.empty:
+        return f'<p class="orchestria-note">Nothing changed ({html.escape(caption)}).</p>'
+    shown = diff.drop(columns=[c for c in ("notes_added", "notes_removed") if c in diff and not diff[c].any()])
+    shown = shown.astype(object).where(shown.notna(), "")
+    return (f"<b>{html.escape(caption[0].upper() + caption[1:])}</b>"
+            + shown.to_html(index=False, classes="orchestria-diff", border=0, na_rep=""))
+
+
+def _field(obj: Any, name: str, default: Any = None) -> Any:
+    return obj.get(name, default) if isinstance(obj, dict) else getattr(obj, name, default)
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dict):
+        return ", ".join(f"{k}={v}" for k, v in value.items())
+    return str(value)

@@ -35,29 +35,26 @@ from pathlib import Path
 from typing import Any
 
 import ipywidgets as w
-import pandas as pd
 
 from orchestria_lab.agents.base import Action
 from orchestria_lab.errors import CommandNotUnderstood, OrchestriaError
 from orchestria_lab.widgets import plots
-from orchestria_lab.widgets.display import effects_label, summary, wav_bytes
+from orchestria_lab.widgets.display import (
+    STUDIO_CSS,
+    agents_html,
+    as_dict,
+    diff_html,
+    effects_label,
+    event_note,
+    result_html,
+    summary,
+    version_label,
+    wav_bytes,
+)
 
 EXPORT_FORMATS = ("wav", "flac", "mp3", "midi")
 _EXTENSIONS = {"wav": "wav", "flac": "flac", "mp3": "mp3", "midi": "mid"}
 _TABS = ("Stems", "Piano roll", "History", "A/B", "Export")
-_STATE_COLORS = {"idle": "#e9ecef", "queued": "#fff3bf", "working": "#ffd43b", "done": "#b2f2bb", "error": "#ffc9c9"}
-STUDIO_CSS = "<style>" + "".join(
-    f".orchestria-agent-{state}{{background:{color}}}" for state, color in _STATE_COLORS.items()) + """
-.orchestria-header{font-weight:600;font-size:1.05em;margin:2px 0}
-.orchestria-agent{display:inline-block;padding:1px 8px;margin:2px 4px 2px 0;border-radius:10px;font-size:.85em;color:#212529}
-.orchestria-agent-working{font-weight:700}
-.orchestria-status-note{margin-left:6px;color:#495057;font-style:italic;font-size:.9em}
-.orchestria-message{margin:4px 0;padding:4px 8px;border-left:3px solid #1d70b8}
-.orchestria-error{margin:4px 0;padding:4px 8px;border-left:3px solid #d62828;background:#fff5f5;color:#212529}
-.orchestria-note{color:#666;font-style:italic;margin:4px 0}
-.orchestria-plan,.orchestria-diff{border-collapse:collapse;margin-top:4px;font-size:.9em}
-.orchestria-plan td,.orchestria-plan th,.orchestria-diff td,.orchestria-diff th{padding:1px 8px;text-align:left;border-bottom:1px solid #dee2e6}
-</style>"""
 
 
 class StemRow(w.HBox):
@@ -201,7 +198,7 @@ class Studio(w.VBox):
         self.last_result = result
         if not dry_run and actions is None:
             self.command_box.value = ""
-        self.result.value = _result_html(result, dry_run=dry_run)
+        self.result.value = result_html(result, dry_run=dry_run)
         self.refresh()
         return result
 
@@ -223,7 +220,7 @@ class Studio(w.VBox):
         agent = data.get("agent")
         if kind == "plan":
             for step in data.get("plan") or data.get("actions") or ():
-                name = _as_dict(step).get("agent")
+                name = as_dict(step).get("agent")
                 if name:
                     self._agent_states[str(name)] = "queued"
         elif kind == "agent_started" and agent:
@@ -232,7 +229,7 @@ class Studio(w.VBox):
             self._agent_states[str(agent)] = "done"
         elif kind == "error" and agent:
             self._agent_states[str(agent)] = "error"
-        self._draw_status(note=_event_note(kind, data))
+        self._draw_status(note=event_note(kind, data))
 
     def _set_busy(self, busy: bool, text: str = "") -> None:
         for widget in (self.run_button, self.plan_button, self.command_box):
@@ -240,7 +237,7 @@ class Studio(w.VBox):
         if busy:
             self._agent_states = dict.fromkeys(self._agent_states, "idle")
             self.result.value = ""
-            self._draw_status(note=f"working on “{html.escape(text)}” …")
+            self._draw_status(note=f"working on “{text}” …")
         else:
             self._agent_states = {k: "idle" if v != "error" else v for k, v in self._agent_states.items()}
             self._draw_status()
@@ -269,7 +266,7 @@ class Studio(w.VBox):
         self._load_player(self.player_a, a)
         self._load_player(self.player_b, b)
         self.label_a.value, self.label_b.value = f"<b>A</b> · version {a}", f"<b>B</b> · version {b}"
-        self.ab_diff.value = _diff_html(self.session.diff(a, b), f"from version {a} to version {b}")
+        self.ab_diff.value = diff_html(self.session.diff(a, b), f"from version {a} to version {b}")
 
     def export(self, what: str) -> list[Path]:
         """Export the selected version: a format of :data:`EXPORT_FORMATS`, or ``"stems"`` (WAV)."""
@@ -339,8 +336,8 @@ class Studio(w.VBox):
     def _draw_versions(self) -> None:
         versions = self.session.versions
         records = versions.to_dict("records")[::-1]
-        options = [(_version_label(r), int(r["version"])) for r in records]
-        short = [(_version_label(r, limit=40), int(r["version"])) for r in records]
+        options = [(version_label(r), int(r["version"])) for r in records]
+        short = [(version_label(r, limit=40), int(r["version"])) for r in records]
         current = self.session.version
         self._syncing = True
         try:
@@ -360,14 +357,11 @@ class Studio(w.VBox):
         if version is None or version == 0:
             self.history_diff.value = '<p class="orchestria-note">Version 0 is the empty session.</p>'
             return
-        self.history_diff.value = _diff_html(self.session.diff(version - 1, version),
+        self.history_diff.value = diff_html(self.session.diff(version - 1, version),
                                              f"what version {version} changed")
 
     def _draw_status(self, note: str = "") -> None:
-        chips = "".join(f'<span class="orchestria-agent orchestria-agent-{state}" title="{state}">'
-                        f"{html.escape(name)}</span>" for name, state in self._agent_states.items())
-        tail = f'<span class="orchestria-status-note">{note}</span>' if note else ""
-        self.status.value = f'<div class="orchestria-agents">{chips}{tail}</div>'
+        self.status.value = agents_html(self._agent_states, note)
 
     def _draw_roll_if_shown(self) -> None:
         if self.tabs.selected_index != _TABS.index("Piano roll") or self._roll_version == self.session.version:
@@ -477,66 +471,10 @@ def _accepts(func: Any, name: str) -> bool:
     return any(p.name == name or p.kind is p.VAR_KEYWORD for p in params)
 
 
-def _as_dict(obj: Any) -> dict[str, Any]:
-    if isinstance(obj, dict):
-        return obj
-    if callable(getattr(obj, "to_dict", None)):
-        return obj.to_dict()
-    return dict(getattr(obj, "__dict__", {}))
-
-
 def _event_parts(event: Any) -> tuple[str, dict[str, Any]]:
     """``(type, data)`` of a conductor Event, a streamed event or a plain dict."""
-    d = _as_dict(event)
+    d = as_dict(event)
     kind, data = str(d.get("type", "")), dict(d.get("data") or {})
     if data.get("type") == kind and isinstance(data.get("data"), dict):  # a whole event sent as the data
         data = data["data"]
     return kind, data
-
-
-def _event_note(kind: str, data: dict[str, Any]) -> str:
-    if kind == "agent_started":
-        return f"{html.escape(str(data.get('agent', '')))} is working …"
-    if kind == "version_created":
-        return f"version {html.escape(str(data.get('version', '')))} created"
-    if kind == "error":
-        return f"error: {html.escape(str(data.get('message', '')))}"
-    return ""
-
-
-def _field(obj: Any, name: str, default: Any = None) -> Any:
-    return obj.get(name, default) if isinstance(obj, dict) else getattr(obj, name, default)
-
-
-def _result_html(result: Any, *, dry_run: bool) -> str:
-    plan = [_as_dict(a) for a in (_field(result, "plan") or ())]
-    rows = "".join(
-        "<tr>" + "".join(f"<td>{html.escape(_cell(a.get(k)))}</td>" for k in ("agent", "intent", "target", "params"))
-        + "</tr>" for a in plan)
-    table = (f'<table class="orchestria-plan"><tr><th>agent</th><th>intent</th><th>target</th><th>params</th></tr>'
-             f"{rows}</table>") if plan else ""
-    head = "Plan (dry run, nothing changed)" if dry_run else f"Version {_field(result, 'version')}"
-    message = html.escape(str(_field(result, "message", "") or ""))
-    return f'<div class="orchestria-message"><b>{head}</b> — {message}{table}</div>'
-
-
-def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, dict):
-        return ", ".join(f"{k}={v}" for k, v in value.items())
-    return str(value)
-
-
-def _version_label(record: dict[str, Any], *, limit: int = 110) -> str:
-    text = f"v{record['version']} · {record['command']}" + (f" — {record['summary']}" if limit > 60 else "")
-    return text if len(text) <= limit else text[:limit - 1] + "…"
-
-
-def _diff_html(diff: pd.DataFrame, caption: str) -> str:
-    if diff.empty:
-        return f'<p class="orchestria-note">Nothing changed ({html.escape(caption)}).</p>'
-    shown = diff.drop(columns=[c for c in ("notes_added", "notes_removed") if c in diff and not diff[c].any()])
-    shown = shown.astype(object).where(shown.notna(), "")
-    return (f"<b>{html.escape(caption[0].upper() + caption[1:])}</b>"
-            + shown.to_html(index=False, classes="orchestria-diff", border=0, na_rep=""))
