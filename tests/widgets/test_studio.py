@@ -195,3 +195,9 @@ def test_mix_commands_are_words_the_parser_understands(small):
     for field, value in (("muted", True), ("solo", True), ("gain_db", -4.5), ("pan", 0.25)):
         plan = small.command(mix_command(drums, field, value), dry_run=True).plan
         assert [a.agent for a in plan] == ["mix"], (field, plan)
+
+
+def test_the_studio_is_part_of_the_curated_surface():
+    import orchestria_lab
+
+    assert orchestria_lab.Studio is Studio
