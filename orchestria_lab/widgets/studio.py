@@ -97,7 +97,7 @@ class Studio(w.VBox):
         self.last_result: Any = None
         self.last_error: BaseException | None = None
         self._syncing = False
-        self._agent_states: dict[str, str] = dict.fromkeys(_agent_names(), "idle")
+        self._agent_states: dict[str, str] = dict.fromkeys(_agent_names(session), "idle")
 
         self.header = w.HTML(layout=w.Layout(margin="0 0 4px 0"))
         self.command_box = w.Text(
@@ -239,7 +239,8 @@ class Studio(w.VBox):
             self.result.value = ""
             self._draw_status(note=f"working on “{text}” …")
         else:
-            self._agent_states = {k: "idle" if v != "error" else v for k, v in self._agent_states.items()}
+            # who took part stays marked (done or error) until the next command
+            self._agent_states = {k: v if v in ("done", "error") else "idle" for k, v in self._agent_states.items()}
             self._draw_status()
 
     # mix controls -----------------------------------------------------------------------
@@ -457,7 +458,11 @@ def mix_command(stem: str, field: str, value: Any) -> str:
     raise ValueError(f"no mix command for field {field!r}; fields: muted, solo, gain_db, pan")
 
 
-def _agent_names() -> list[str]:
+def _agent_names(session: Any) -> list[str]:
+    """The session's agents: a remote session says which the server has; else the local registry."""
+    remote = getattr(session, "agent_states", None)
+    if isinstance(remote, dict) and remote:
+        return [str(n) for n in remote]
     from orchestria_lab.agents.registry import agents_table
 
     return [str(n) for n in agents_table()["name"]]

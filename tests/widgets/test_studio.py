@@ -63,7 +63,9 @@ def test_agent_status_follows_the_conductors_events_while_a_command_runs(studio,
     working = [html for html in seen if "orchestria-agent-working" in html]
     assert working, "no status showed an agent at work"
     assert any('orchestria-agent-working" title="working">drums<' in html for html in working)
-    assert "orchestria-agent-working" not in studio.status.value, "every agent is idle again afterwards"
+    assert "orchestria-agent-working" not in studio.status.value, "nobody is working afterwards"
+    assert 'orchestria-agent-done" title="done">drums<' in studio.status.value, "who took part stays marked"
+    assert 'title="idle">harmony<' in studio.status.value
 
 
 def test_a_plan_is_shown_without_making_a_version(studio, small):
