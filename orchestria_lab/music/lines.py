@@ -64,6 +64,22 @@ def chord_scale(key: Key, chord: Chord | None) -> list[int]:
     return sorted(set(scale))
 
 
+def melodic_tones(key: Key, chord: Chord | None) -> tuple[int, ...]:
+    """Pitch classes a melody may land on over ``chord``: its tones, plus the diatonic third a
+    power chord leaves open (the melody supplies it, as rock singers do).
+
+    >>> from orchestria_lab.music.theory import parse_key
+    >>> melodic_tones(parse_key("Em"), Chord(4, (0, 7)))
+    (4, 11, 7)
+    """
+    if chord is None:
+        return key.scale
+    if chord.intervals != (0, 7):
+        return chord.pitch_classes
+    third = next((pc for pc in key.scale if (pc - chord.root) % 12 in (3, 4)), (chord.root + 4) % 12)
+    return (*chord.pitch_classes, third)
+
+
 def _pitches(pcs: Sequence[int], low: int, high: int) -> list[int]:
     pcs = set(p % 12 for p in pcs)
     return [p for p in range(low, high + 1) if p % 12 in pcs]
@@ -82,7 +98,7 @@ def _rhythm(meter: Meter, bars: int, density: float, rng: np.random.Generator) -
         for start, length in _group_grid(meter):
             cells = _CELLS.get(length) or tuple(tuple((o * length / 2, d * length / 2) for o, d in c) for c in _CELLS[2.0])
             # density picks from the sparse or the busy end of the cell list
-            lo = int(density * (len(cells) - 3))
+            lo = int(density * (len(cells) - 2))
             cell = cells[min(len(cells) - 1, lo + int(rng.integers(3)))]
             out += [(bar * meter.beats_per_bar + start + o, d) for o, d in cell]
     return out
@@ -152,9 +168,9 @@ def _phrase_pitches(key: Key, chords: Sequence[TimedChord], meter: Meter,
     recover = 0
     for i, (onset, _) in enumerate(rhythm):
         chord = chord_at(chords, onset)
-        tones = _pitches(chord.pitch_classes if chord else key.scale, low, high)
+        tones = _pitches(melodic_tones(key, chord), low, high)
         scale = _pitches(chord_scale(key, chord), low, high)
-        strong = meter.is_group_start(round(onset % meter.beats_per_bar, 6))
+        strong = meter.is_strong(round(onset % meter.beats_per_bar, 6))
         if i == n // 2:
             direction = -direction  # arch: turn at the middle of the phrase
         if i < len(opening):
@@ -167,7 +183,7 @@ def _phrase_pitches(key: Key, chords: Sequence[TimedChord], meter: Meter,
         elif recover:
             target = _step(scale, prev, recover)
             recover = 0
-        elif rng.random() < 0.15:
+        elif rng.random() < 0.12:
             leap = _step(scale, prev, direction, steps=int(rng.integers(2, 4)))
             recover = -direction if leap != prev else 0
             target = leap
@@ -176,8 +192,13 @@ def _phrase_pitches(key: Key, chords: Sequence[TimedChord], meter: Meter,
             target = _step(scale, prev, direction, steps=steps) if steps else prev
         if target >= high - 1 or target <= low + 1:
             direction = -1 if target >= high - 1 else 1
-        if strong or i == n - 1:
-            target = min(tones, key=lambda t: (abs(t - target), t))
+        if strong or i == n - 1:  # the nearest chord tone, moving on rather than repeating
+            moving = target != prev
+            target = min(tones, key=lambda t, goal=target: (abs(t - goal), t == prev, (prev - t) * direction))
+            onward = [t for t in tones if (t - prev) * direction > 0 and t - prev != 0]
+            if moving and target == prev and onward:
+                nearest = min(onward, key=lambda t: abs(t - prev))
+                target = nearest if abs(nearest - prev) <= 5 else target
         elif target not in scale:
             target = min(scale, key=lambda t: abs(t - target))
         out.append(int(target))

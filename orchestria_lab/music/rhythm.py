@@ -6,7 +6,7 @@ same way everywhere. Positions are in quarter-note beats.
 
 >>> m = Meter.of("6/8")
 >>> m.beats_per_bar, m.group_starts, m.strong
-(3.0, (0.0, 1.5), (0.0, 1.5))
+(3.0, (0.0, 1.5), (0.0,))
 >>> Meter.of("4/4").strong, Meter.of("7/8").group_lengths
 ((0.0, 2.0), (1.0, 1.0, 1.5))
 >>> swing(0.5, 1.0), swing(1.0, 1.0), swing(0.25, 0.0)
@@ -73,9 +73,9 @@ class Meter:
             return (starts[0], starts[len(starts) // 2])
         if len(starts) in (5, 7):  # 3+2 and 4+3
             return (starts[0], starts[(len(starts) + 1) // 2])
-        if len(starts) == 2 and self.group_lengths[0] > 1.0:
+        if len(starts) == 2 and self.group_lengths[0] == 2.0:  # 2/2: both minims
             return starts
-        return (starts[0],)
+        return (starts[0],)  # 3/4, 6/8, 7/8 ...: the downbeat (6/8's second pulse is the weaker one)
 
     @property
     def subdivision(self) -> float:

@@ -8,6 +8,7 @@ import pytest
 from orchestria_lab.agents import Action, get_agent
 from orchestria_lab.agents.context import current_chords, current_kicks, stem_range
 from orchestria_lab.music.analysis import bass_root_agreement, grid_fit, harmonic_fit
+from orchestria_lab.music.lines import melodic_tones
 from orchestria_lab.music.rhythm import Meter, unswing
 from orchestria_lab.music.theory import parse_key
 from orchestria_lab.state import Meta, State, apply
@@ -46,8 +47,9 @@ def test_melody_is_in_key_or_on_the_chord_with_chord_tones_on_strong_beats(sessi
     assert fit.outside == 0, fit.outside_notes
     meter = Meter.of(meta.time_signature)
     swing = float(session_state.stem("melody").params.get("swing", 0.0))
-    strong = [n for n in notes if meter.is_group_start(round(unswing(n.start, swing) % meter.beats_per_bar, 4))]
-    on_chord = [n for n in strong if n.pitch % 12 in _chord_at(chords, n.start).pitch_classes]
+    strong = [n for n in notes if meter.is_strong(round(unswing(n.start, swing) % meter.beats_per_bar, 4))]
+    key = parse_key(meta.key)
+    on_chord = [n for n in strong if n.pitch % 12 in melodic_tones(key, _chord_at(chords, n.start))]
     assert len(on_chord) >= 0.9 * len(strong)
     low, high = stem_range("melody", session_state.stem("melody").instrument)
     assert all(low <= n.pitch <= high for n in notes)
