@@ -28,7 +28,7 @@ from orchestria_lab.music.progressions import (
     voice_lead,
 )
 from orchestria_lab.music.rhythm import Meter, swing
-from orchestria_lab.state import Note, State, Stem
+from orchestria_lab.state import Edit, Note, State, Stem
 
 VOICINGS = ("close", "open", "shell", "power")
 _ROLES = ("chords", "pad")
@@ -63,6 +63,14 @@ class HarmonyAgent(GeneratorAgent):
 
     def reseed(self, state: State, stem: Stem, rng: np.random.Generator) -> dict[str, Any]:
         return {"progression_seed": int(rng.integers(2**31))}
+
+    def regenerate(self, state: State, action: Action, rng: np.random.Generator) -> Edit:
+        edit = super().regenerate(state, action, rng)
+        followers = [s.stem_id for s in state.stems if s.agent in ("bass", "melody")]
+        if followers and state.stems_with_role(*_ROLES)[:1] == [state.stem(edit.update[0].stem_id)]:
+            note = f"; {', '.join(followers)} kept the old chords (regenerate to follow)"
+            edit = Edit(update=edit.update, summary=edit.summary + note)
+        return edit
 
     def make_notes(self, state: State, stem: Stem) -> list[Note]:
         meta, p = state.meta, stem.params

@@ -150,8 +150,9 @@ def _perform(session: Session, plan: list[Action], text: str, *, dry_run: bool,
             if edit.summary:
                 summaries.append(edit.summary)
             if not dry_run:
+                touched = sorted({s.stem_id for s in (*edit.add, *edit.update)} | set(edit.remove))
                 emit("agent_finished", agent=action.agent, intent=action.intent, target=action.target,
-                     summary=edit.summary)
+                     summary=edit.summary, stems=touched)
         seen["after"] = current
         return _net_edit(state, current, removed, "; ".join(summaries) or "no change")
 
