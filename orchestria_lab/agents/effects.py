@@ -130,7 +130,7 @@ class EffectsAgent(Agent):
         if change is None and value is None:
             raise InvalidValue("effects.set", dict(action.params), "a relative `change` or a `param` and `value`")
         if not any(e.type == kind for e in stem.effects):
-            if change is not None and change < 0:
+            if change is not None and change < 0 and param is None:
                 raise InvalidValue("effect", kind, f"an effect {stem.stem_id} has to turn down")
             stem = stem.evolve(effects=insert_effect(stem.effects, Effect(kind)))
         return self._change(stem, kind, change or 0.0, param, value, "more" if (change or 0) > 0 else "less")

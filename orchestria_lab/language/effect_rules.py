@@ -70,10 +70,13 @@ class EffectRules:
             mentions = f.stems + [m for m in f.mentions if m.voice and not m.is_stem]
             return self.targets(f, mentions=mentions)
         having = [e.stem_id for e in self.index.entries if kind in e.effects]
-        adjusting = f.has("fxparam") or f.has("more") or f.verb in ("set", "turn", "extend", "shorten")
+        adjusting = f.has("fxparam") or f.has("more") or f.has("adj") or f.verb in ("set", "turn", "extend", "shorten")
         if (existing_only or adjusting) and having:
             touched = [t for t in self.touched if t in having]
             return touched[-1:] or having
+        if existing_only or (adjusting and not (f.has("number") or f.has("notevalue"))):
+            have = "; ".join(f"{e.stem_id}: {', '.join(e.effects) or 'none'}" for e in self.index.entries) or "no stems"
+            raise Unclear(f"no stem has {kind} yet (effects: {have})", [f"add {kind} to the {e.role}" for e in self.index.entries[:2]])
         found = self.targets(f)
         if not found:
             raise Unclear(f"I could not tell which stem should get the {kind}",
@@ -93,10 +96,11 @@ class EffectRules:
         if param and value is not None:
             intent = "add" if f.verb in _ADDING else "set"
             return Action("effects", intent, target, {"effect": kind, "param": param, "value": float(value)})
+        bigger = any(t.kind == "adj" and t.value == "wide" for t in f.tokens)  # "a bigger reverb"
         less = f.has("less") or f.has("too") or f.has("dir", "down") or f.verb in ("quieter", "shorten")
-        more = f.has("more") or f.has("dir", "up") or f.verb in ("louder", "extend") or f.verb == "drench"
-        if f.verb in ("extend", "shorten") and not param:
-            param = {"reverb": "decay", "delay": "time"}.get(kind)
+        more = f.has("more") or f.has("dir", "up") or f.verb in ("louder", "extend", "drench") or bigger
+        if (f.verb in ("extend", "shorten") or bigger) and not param:
+            param = {"reverb": "size" if bigger else "decay", "delay": "time"}.get(kind)
         if less or more:
             params = {"effect": kind, "change": (-1 if less else 1) * (2.0 if f.verb == "drench" else f.amount)}
             if param and param not in ("mix",):
@@ -104,8 +108,6 @@ class EffectRules:
             return Action("effects", "set", target, params)
         amount = 2.0 if f.verb == "drench" else f.amount
         return Action("effects", "add", target, {"effect": kind, **({"amount": amount} if amount != 1 else {})})
-
-    # removing, muting -------------------------------------------------------------------
 
 
 #: The parameter a bare value with a unit sets, per effect ("a 300 ms predelay", "3 s of reverb").

@@ -74,9 +74,12 @@ class Frame:
         verb = strong[0] if strong else (self.verbs[0] if self.verbs else None)
         if self.has("back") and verb in ("turn", "add", "place", "set", None):
             return "unmute"  # "bring the hats back", "put the drums back in"
-        if self.has("off") and not any(self.has(k) for k in ("swing", "density", "adj", "feel", "fill", "dir")):
-            # "take the reverb off", "drums off", "turn the drums off" (not "straighten out")
-            return "remove" if verb in ("take", "add") else "mute" if verb in ("turn", "set", "place", None) else verb
+        if self.has("off") and verb in ("take", "add"):
+            return "remove"  # "take the reverb off", "get the drums out"
+        if self.has("off") and not any(self.has(k) for k in ("swing", "density", "adj", "feel", "fill", "dir", "effect")):
+            return "mute" if verb in ("turn", "set", "place", None) else verb  # "drums off", not "straighten out"
+        if wishes and self.has("neg") and verb == "add":
+            return "remove"  # "I don't want the drums"
         if verb == "replace" and self.tokens and self.tokens[-1].kind == "dir" and self.tokens[-1].value == "up":
             return "regenerate"  # "change the chords up", "switch the drums up"
         return verb
@@ -195,7 +198,7 @@ def _frame(tokens: list[Token]) -> Frame:
             if t.value == "with" and current is None:
                 current = frame.mentions[-1] if frame.mentions else None
             continue
-        if k == "effect" and last_prep == "with" and current is not None and current.is_stem:
+        if k == "effect" and last_prep == "with" and current is not None and current.is_stem and not current.definite:
             current.effects.append(t.value)
             frame.attached += 1
             continue

@@ -16,18 +16,18 @@ from __future__ import annotations
 from functools import lru_cache
 
 _TABLE = """
-verb add: add | adds | adding | added | give | put | throw | bring in | layer | insert | include | create | generate | write | compose | start with | need | lay down | drop in | sprinkle | slap | stick | toss | chuck | introduce | add in | build | get | gimme | let's have | lets have | i'd like | id like | i want | we need | i need | where's | wheres
+verb add: color | colour | add | adds | adding | added | give | put | throw | bring in | layer | insert | include | create | generate | write | compose | start with | need | lay down | drop in | sprinkle | slap | stick | toss | chuck | introduce | add in | build | get | gimme | let's have | lets have | i'd like | id like | i want | we need | i need | where's | wheres | want | wanna
 verb make: make | makes | making | sound | sounds
 verb turn: turn | bring | push | pull | knock | nudge | nudge it
 verb drench: drench | soak | drown | bathe | smother
-verb remove: remove | removes | delete | lose | get rid of | take out | take off | ditch | scrap | trash | nuke | erase | clear | eliminate | no more | cut out | pull out | rip out | bin
+verb remove: removing | deleting | remove | removes | delete | lose | get rid of | take out | take off | ditch | scrap | trash | nuke | erase | clear | eliminate | no more | cut out | pull out | rip out | bin
 verb strip: strip | strip it back | strip back | strip down | strip it down | pare back
 verb kill: kill
 verb drop: drop
 verb cut: cut
-verb mute: mute | mutes | muted | silence | turn off | switch off | shut off | shut up | hush
-verb unmute: unmute | un-mute | unmuted | turn on | switch on | turn back on | put back | back in | bring back | restore
-verb solo: solo | soloed | isolate
+verb mute: muting | mute | mutes | muted | silence | turn off | switch off | shut off | shut up | hush
+verb unmute: unmuting | unmute | un-mute | unmuted | turn on | switch on | turn back on | put back | back in | bring back | restore
+verb solo: soloing | solo | soloed | isolate
 verb unsolo: unsolo | un-solo | unsoloed
 verb louder: louder | can't hear | cant hear | cannot hear | buried | drowned out | inaudible | hard to hear | barely hear | turn up | boost | crank | crank up | pump up | bring up | push up | amplify | raise the volume | more volume | turn it up | loud | loudest
 verb quieter: quieter | turn down | softer | bring down | pull back | pull down | back off | tame | duck | less volume | lower the volume | quiet | quietly | quieten | quieter please | soften
@@ -67,7 +67,7 @@ role bass: bass | bassline | bass line | bass part | low end | basses | bass tra
 role chords: chords | chord | chord progression | progression | harmony | harmonies | comping | stabs | chord stabs | chord part
 role melody: melody | melodies | tune | topline | top line | riff | motif | melodic line | theme | melody line
 role lead: lead | leads | lead line | lead part
-role pad: pad | pads | atmosphere | drone | texture | bed | wash | soundscape
+role pad: pad | pads | atmosphere | drone | texture | bed | soundscape
 role arp: arp | arps | arpeggio | arpeggios | arpeggiator | arpeggiated | arpeggiate
 role fx: fx | sfx | riser | risers | sweep | sweeps | ear candy | sound effects | transitions
 instrument piano: piano | pianos | acoustic piano | grand piano | grand | upright piano | keys piano
@@ -85,13 +85,13 @@ instrument bells: bells | bell | glockenspiel | glock | celesta | music box | ch
 instrument brass: brass | horns | horn | trumpet | trumpets | trombone | sax | saxophone | horn section | brass section
 instrument drum_kit: drum kit | acoustic kit | drum machine
 family keys: keys | keyboard | keyboards | ivories
-effect reverb: reverb | verb | reverberation | room | hall | plate | space | ambience | ambiance | spring reverb | plate reverb | hall reverb | room reverb | wet
+effect reverb: shimmer | shimmery | wash out | washed out | washy | wash | reverb | verb | reverberation | room | hall | plate | space | ambience | ambiance | spring reverb | plate reverb | hall reverb | room reverb | wet
 effect delay: delay | delays | echo | echoes | echos | ping pong | ping-pong | slapback | tape echo | ping pong delay
 effect chorus: chorus | chorused | ensemble | flanger | phaser | flange | modulation
 effect distortion: distortion | distort | distorted | overdrive | overdriven | drive | fuzz | saturation | saturate | saturated | crunch | clipping
 effect compressor: compressor | compression | compress | compressed | comp | glue | squash | squashed | sidechain | side chain | side-chain | dynamics
 effect eq: eq | equalizer | equaliser | equalization | equalisation | eq'd
-effect lowpass: lowpass | low pass | low-pass | lpf | lp filter | filter | filtered | muffle | muffled | high cut | cut the highs | roll off the highs | low pass filter | lowpass filter | underwater
+effect lowpass: roll off the top end | roll off the top | cut the top end | tame the highs | tame the top end | less top end | lowpass | low pass | low-pass | lpf | lp filter | filter | filtered | muffle | muffled | high cut | cut the highs | roll off the highs | low pass filter | lowpass filter | underwater
 effect highpass: highpass | high pass | high-pass | hpf | hp filter | low cut | cut the lows | roll off the lows | roll off the low end | high pass filter | highpass filter | cut the low end
 effect bitcrusher: bitcrusher | bit crusher | bitcrush | bit crush | bitcrushed | crusher | crush | crushed | 8-bit | 8 bit | bit reduction | decimate | decimator
 effect tape: tape | tape saturation | wow and flutter | wobble | warble | cassette | tape machine | tape warble
@@ -121,7 +121,7 @@ adj soft+: soft | gentle | gentler | delicate
 adj punchy+: punchy | punchier | punch | punchiest | hard-hitting | hit harder | snappy | snappier | snap | knock | knocking | thump | thumping | slap harder
 adj airy+: airy | airier | air | breathy | breathier | open | airiness
 adj lush+: thicken | thicken up | lush | lusher | rich | richer | full | fuller | thick | thicker | dreamy | dreamier | dreamy-er | lushness
-adj crisp+: crisp | crisper | crispy | clear | clearer | clean | cleaner | defined | clarity | tighter highs
+adj crisp+: clean up | clean it up | crisp | crisper | crispy | clear | clearer | clean | cleaner | defined | clarity | tighter highs
 adj crisp-: muddy | muddier | mud | boxy
 adj deep+: fatten | fatten up | beef up | deep | deeper | depth | fat | fatter | phat | heavy | heavier | boomy | subby | weighty | bassy | beefy | beefier | chunky | chunkier
 adj deep-: thin | thinner | weak | weaker
@@ -131,7 +131,7 @@ adj mellow+: mellow | mellower | smooth | smoother | chill | chiller | relaxed |
 adj gritty+: gritty | grittier | grit | dirty | dirtier | rough | rougher | edgy | edgier | aggressive | raw | rawer | nasty | crunchy | crunchier
 adj wide+: wide | wider | width | stereo | spacious | big | bigger | huge | bigger sounding | broad
 adj wide-: narrow | narrower | mono
-adj tight+: tight | tighter | tighten | controlled
+adj tight+: tighten up | tighten it up | tight | tighter | tighten | controlled
 style hip-hop/boom_bap: boom bap | boombap | boom-bap | hip hop | hip-hop | hiphop | rap | 90s
 style house/four_on_the_floor: four on the floor | 4 on the floor | four-on-the-floor | 4-on-the-floor | four to the floor | house | disco | dance | deep house | garage
 style trap/trap: trap | drill
@@ -178,9 +178,9 @@ ref all: everything | all | all of it | all stems | the whole thing | the mix | 
 ref rest: the rest | the others | others | other stems | rest | everything else | all the others | other parts | all other
 except except: except | except for | but | apart from | other than | besides | aside from | excluding | save for | minus the | not the
 only only: only | just | solely | nothing but | exclusively | alone | on its own | by itself | by themselves
-density up: busier | busy | denser | dense | more notes | more complex | complex | fill it out | more active | livelier | lively | more going on | intricate | fuller pattern
+density up: ghost notes | ghost note | ghosts | busier | busy | denser | dense | more notes | more complex | complex | fill it out | more active | livelier | lively | more going on | intricate | fuller pattern
 density down: simpler | simple | sparser | sparse | fewer notes | less busy | minimal | minimalist | thin out | calmer | less notes | stripped | cleaner pattern | simplify
-swing more: swing | swung | shuffle | shuffled | groove more | swingier | swingy | more swing | lazier | lazy | drunk | drunken | behind the beat
+swing more: humanize | humanise | humanized | more human | human | looser | loose | sloppier | swing | swung | shuffle | shuffled | groove more | swingier | swingy | more swing | lazier | lazy | drunk | drunken | behind the beat
 swing straight: straight | straighten | quantize | quantise | quantized | rigid | robotic | on the grid | dead straight | unswung
 feel half: half time | half-time | halftime | half time feel | half-time feel
 feel normal: double time | double-time | normal time | full time
@@ -202,7 +202,7 @@ det indef: a | an | some | any | one more | a couple of | a couple
 fresh new: new | different | fresh | another | alternative | alternate | other | fresher
 prep with: with | w | featuring | plus some | along with | using | that has | having
 prep on: on | onto | to | for | in | into | over | at | across | under | through | from | of | by | as
-filler -: playing | plays | doing | please | pls | plz | can | could | would | you | we | i | me | my | our | let's | lets | let | us | maybe | kind | sort | of | now | then | just a | like | really just | yo | hey | ok | okay | so | go | ahead | actually | also | thanks | thank | little | bit | more of | is | are | be | it's | its | its' | that's | there | here | should | will | want | wanna | gonna | try | something | stuff | sound | sounds | sounding | feel | feels | vibe | vibes | to be | get | got | have | has | or | ah | um | uh | hmm | alright | cool | nice | great | awesome | sweet | yeah | yes | please do | do | does | did | what | how | about | into it | song | track | loop | whole | some more | bits | tune it | a few | couple | section
+filler -: mind | playing | plays | doing | please | pls | plz | can | could | would | you | we | i | me | my | our | let's | lets | let | us | maybe | kind | sort | of | now | then | just a | like | really just | yo | hey | ok | okay | so | go | ahead | actually | also | thanks | thank | little | bit | more of | is | are | be | it's | its | its' | that's | there | here | should | will | want | wanna | gonna | try | something | stuff | sound | sounds | sounding | feel | feels | vibe | vibes | to be | get | got | have | has | or | ah | um | uh | hmm | alright | cool | nice | great | awesome | sweet | yeah | yes | please do | do | does | did | what | how | about | into it | song | track | loop | whole | some more | bits | tune it | a few | couple | section
 """.strip()
 
 #: Phrase (tuple of words) -> (kind, value)

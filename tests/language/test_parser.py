@@ -116,6 +116,14 @@ CASES = [
     ("change the drum pattern", ["drums.regenerate(drums)"]),
     ("put the piano on strings", ["sound.instrument(chords, instrument=strings)"]),
     ("switch to seven eight", ["arrange.time_signature(time_signature=7/8)"]),
+    ("tighten up the drums", ["sound.shape(drums, adjective=tight)"]),
+    ("roll off the top end on the piano", ["effects.add(chords, effect=lowpass)"]),
+    ("wash the chords out", ["effects.set(chords, change=1, effect=reverb)"]),
+    ("make the reverb bigger", ["effects.set(chords, change=1, effect=reverb, param=size)"]),
+    ("would you mind muting the drums", ["mix.mute(drums)"]),
+    ("I don't want the drums", ["arrange.remove(drums)"]),
+    ("colour the piano with some chorus", ["effects.add(chords, effect=chorus)"]),
+    ("add ghost notes", ["drums.change(drums, density_change=0.3)"]),
     # history
     ("go back two versions", ["history.undo(steps=2)"]),
     ("undo that", ["history.undo()"]),
@@ -168,7 +176,7 @@ def test_numbers_units_keys_and_intervals_are_read():
 
 
 @pytest.mark.parametrize("text", ["", "   ", "asdkjh qwe zzkx", "make me a sandwich", "hello", "what's the weather",
-                                  "mute the strings", "add reverb"])
+                                  "mute the strings", "add reverb", "remove the chorus", "tell me a joke", "?"])
 def test_what_is_not_understood_says_what_to_try(state, text):
     target = state if text != "add reverb" else State(state.meta)
     with pytest.raises(CommandNotUnderstood) as info:
