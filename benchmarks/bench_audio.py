@@ -39,7 +39,7 @@ ROOT = Path(__file__).resolve().parents[1]
 CHORDS = [(57, 60, 64, 67), (53, 57, 60, 64), (48, 52, 55, 59), (55, 59, 62, 65)]
 
 
-def session_state(bars: int = 16, *, sr: int = SR, seed: int = 1) -> State:
+def session_state(bars: int = 16, *, bpm: float = 120, sr: int = SR, seed: int = 1) -> State:
     """A 6-stem pop loop with effects on every stem: the benchmark's session."""
     chords, bass, drums, melody, pad, lead = [], [], [], [], [], []
     for bar in range(bars):
@@ -61,7 +61,7 @@ def session_state(bars: int = 16, *, sr: int = SR, seed: int = 1) -> State:
         Stem("lead", "lead", "synth_lead", notes=lead, effects=[Effect("delay", {"ping_pong": True}),
                                                                  Effect("eq", {"mid_gain": 3.0})], gain_db=-6),
     )
-    return State(Meta(bpm=120, key="Am", genre="pop", bars=bars, sample_rate=sr, seed=seed), stems)
+    return State(Meta(bpm=bpm, key="Am", genre="pop", bars=bars, sample_rate=sr, seed=seed), stems)
 
 
 def bench_effects(seconds: float, repeat: int) -> list[list[object]]:
@@ -199,7 +199,7 @@ torch.set_num_threads(1)
 sys.path.insert(0, {root!r})
 from benchmarks.bench_audio import session_state
 from orchestria_lab.audio import render
-state = session_state({bars})
+state = session_state({bars}, bpm={bpm})
 base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 t0 = time.perf_counter()
 mix = render.render_mix(state, cache=False)
@@ -208,8 +208,9 @@ print(base, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, time.perf_counte
 
 
 def bench_memory(minutes: float) -> list[list[object]]:
-    bars = int(round(minutes * 60 / 2))  # 2 s bars at 120 bpm
-    code = _MEMORY_CHILD.format(root=str(ROOT), bars=bars)
+    bars = min(256, int(round(minutes * 30)))  # a session holds at most 256 bars: set the tempo to fit
+    bpm = round(bars * 4 / minutes, 3)
+    code = _MEMORY_CHILD.format(root=str(ROOT), bars=bars, bpm=bpm)
     out = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True,
                          check=True, env={**os.environ, "OMP_NUM_THREADS": "1"}).stdout.split()
     base, peak, seconds = int(out[0]) / 1024, int(out[1]) / 1024, float(out[2])

@@ -95,18 +95,23 @@ def sosfilt(sos: np.ndarray, audio: np.ndarray) -> np.ndarray:
     return sig.sosfilt(sos.astype(np.float32), audio, axis=-1).astype(np.float32, copy=False)
 
 
-def fractional_read(x: np.ndarray, pos: np.ndarray) -> np.ndarray:
-    """``x`` (1-D) read at fractional positions ``pos`` by linear interpolation, clamped to its ends.
+def delayed(x: np.ndarray, delay: np.ndarray) -> np.ndarray:
+    """``x`` (1-D) read ``delay[i]`` samples late at each sample ``i`` (fractional: linear
+    interpolation; silence before ``x`` starts). Whole and fractional parts of the read
+    position are kept apart, so long signals read as precisely as short ones.
 
-    >>> fractional_read(np.array([0.0, 1.0, 4.0], np.float32), np.array([0.5, 1.25, 9.0], np.float32))
-    array([0.5 , 1.75, 4.  ], dtype=float32)
+    >>> delayed(np.array([0.0, 1.0, 4.0, 9.0], np.float32), np.array([0.0, 0.5, 1.25, 4.0], np.float32))
+    array([0.  , 0.5 , 0.75, 0.  ], dtype=float32)
     """
     import torch
 
-    xt = torch.from_numpy(np.ascontiguousarray(x, np.float32))
-    pt = torch.from_numpy(np.ascontiguousarray(pos, np.float32)).clamp(0.0, len(x) - 1.0)
-    i0 = pt.to(torch.int32).clamp(max=max(len(x) - 2, 0))
-    return torch.lerp(xt.index_select(0, i0), xt.index_select(0, i0 + 1), pt - i0).numpy()
+    d = torch.from_numpy(np.ascontiguousarray(delay, np.float32)).clamp(min=0.0)
+    whole = torch.floor(d)
+    frac = d - whole
+    lead = int(whole.max()) + 2 if len(d) else 2
+    padded = torch.cat([torch.zeros(lead), torch.from_numpy(np.ascontiguousarray(x, np.float32))])
+    at = torch.arange(lead, lead + len(d), dtype=torch.int32) - whole.to(torch.int32)
+    return torch.lerp(padded.index_select(0, at), padded.index_select(0, at - 1), frac).numpy()
 
 
 def fft_convolve(x: np.ndarray, h: np.ndarray, *, circular: bool = False) -> np.ndarray:

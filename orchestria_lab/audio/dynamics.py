@@ -45,19 +45,24 @@ def _release(reduction_db: np.ndarray, db_per_block: float) -> np.ndarray:
     return np.maximum.accumulate(reduction_db + ramp) - ramp
 
 
-def _to_samples(gain_blocks: np.ndarray, n: int, block: int) -> np.ndarray:
-    """Block-rate gains (one per block, at its centre) linearly interpolated to ``n`` samples.
+def _to_samples(gain_blocks: np.ndarray, n: int, block: int, *, first: int = 0) -> np.ndarray:
+    """Block-rate gains (one per block, at its centre) linearly interpolated to ``n`` samples
+    starting at block ``first``.
 
     Each block's first half ramps from the previous centre, its second half towards the
     next: two broadcast multiply-adds, no per-sample index arithmetic.
     """
+    count = -(-n // block)
     g = gain_blocks.astype(np.float32)
-    prev, nxt = np.concatenate([g[:1], g[:-1]]), np.concatenate([g[1:], g[-1:]])
+    here = g[first:first + count]
+    prev = g[max(first - 1, 0):first + count - 1]
+    prev = np.concatenate([here[:1], prev]) if first == 0 else prev
+    nxt = np.concatenate([g[first + 1:first + count + 1], g[-1:]])[:count]
     half = block // 2
     pos = (np.arange(block, dtype=np.float32) + 0.5) / block  # within the block, 0-1
-    first = prev[:, None] + (g - prev)[:, None] * (pos[:half] + 0.5)[None, :]
-    second = g[:, None] + (nxt - g)[:, None] * (pos[half:] - 0.5)[None, :]
-    return np.concatenate([first, second], axis=1).reshape(-1)[:n]
+    start = prev[:, None] + (here - prev)[:, None] * (pos[:half] + 0.5)[None, :]
+    end = here[:, None] + (nxt - here)[:, None] * (pos[half:] - 0.5)[None, :]
+    return np.concatenate([start, end], axis=1).reshape(-1)[:n]
 
 
 def compressor(audio: np.ndarray, sr: int, *, threshold: float = -18.0, ratio: float = 4.0,
@@ -77,7 +82,7 @@ def compressor(audio: np.ndarray, sr: int, *, threshold: float = -18.0, ratio: f
     -16.5
     """
     x = as_audio(audio)
-    block = max(2, min(BLOCK, int(sr * attack / 1000 / 2)) // 2 * 2)
+    block = 1 << max(1, min(BLOCK, int(sr * attack / 1000 / 2)).bit_length() - 1)  # a power of two
     level = _block_peak(x, block)
     over = level - threshold
     half = knee / 2.0
@@ -174,8 +179,12 @@ def master(mix: np.ndarray, sr: int, *, loop: bool, target_lufs: float = -14.0, 
     short = target_lufs - _gated_loudness(power * g**2, block, sr)
     if short > 0.3:  # the limiter took some loudness away: push once more into it
         g = gains(gain + short)
-    out = x * _to_samples(g, n, block)
-    return np.clip(out, -limit, limit, out=out)
+    step = block * 8192  # in place, a stretch at a time: no full-length temporaries
+    for start in range(0, n, step):
+        part = x[:, start:start + step]
+        part *= _to_samples(g, part.shape[1], block, first=start // block)
+        np.clip(part, -limit, limit, out=part)
+    return x
 
 
 def loudness_block(sr: int) -> int:
@@ -191,13 +200,16 @@ def _k_block_power(audio: np.ndarray, sr: int, block: int) -> np.ndarray:
     nb = -(-n // block)
     kw = k_weighting(sr).astype(np.float32)
     power = np.zeros(nb)
+    step = block * 32768  # a stretch at a time, the filter state carried across
     for channel in audio:
-        y = sig.sosfilt(kw, channel)
-        np.square(y, out=y)
-        full = n // block
-        power[:full] += y[: full * block].reshape(full, block).sum(axis=1, dtype=np.float64)
-        if nb > full:
-            power[full] += float(y[full * block:].sum(dtype=np.float64))
+        zi = np.zeros((kw.shape[0], 2), np.float32)
+        for start in range(0, n, step):
+            y, zi = sig.sosfilt(kw, channel[start:start + step], zi=zi)
+            np.square(y, out=y)
+            full, b0 = len(y) // block, start // block
+            power[b0:b0 + full] += y[: full * block].reshape(full, block).sum(axis=1, dtype=np.float64)
+            if len(y) > full * block:
+                power[b0 + full] += float(y[full * block:].sum(dtype=np.float64))
     return power
 
 

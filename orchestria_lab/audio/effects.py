@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from orchestria_lab.audio.dsp import as_audio, biquad, butterworth_qs, dc_block, fractional_read, sosfilt
+from orchestria_lab.audio.dsp import as_audio, biquad, butterworth_qs, dc_block, delayed, sosfilt
 from orchestria_lab.audio.dynamics import compressor, limiter
 from orchestria_lab.audio.space import chorus, delay, lfo_phase, reverb
 from orchestria_lab.audio.spec import EffectSpec, ParamSpec
@@ -121,9 +121,7 @@ def tape(audio: np.ndarray, sr: int, *, wow: float = 0.3, flutter: float = 0.2,
     swing = np.float32(sr / 1000.0) * (
         np.float32(2.0 * wow) * (1 + np.sin(lfo_phase(start, n, wow_rate, sr)))
         + np.float32(0.15 * flutter) * (1 + np.sin(lfo_phase(start, n, flutter_rate, sr))))
-    pad = int(swing.max()) + 2 if n else 2
-    pos = np.arange(n, dtype=np.float32) + np.float32(pad) - swing
-    y = np.stack([fractional_read(np.concatenate([np.zeros(pad, np.float32), x[ch]]), pos) for ch in range(c)])
+    y = np.stack([delayed(x[ch], swing) for ch in range(c)])
     if saturation > 0:
         g = np.float32(10 ** (12 * saturation / 20))
         y = np.tanh(y * g) / np.float32(np.tanh(g))
@@ -277,46 +275,64 @@ _CIRCULAR = {"reverb"}
 _POSITIONED = {"chorus", "tape", "vinyl"}
 #: Samples processed at a time: long sessions stay within a few hundred megabytes.
 CHUNK = 1 << 20
+ALIGN = 64
+AHEAD = 2048
 CIRCULAR_MAX = 1 << 22
 
 
 def run_chunked(fn: Callable[..., np.ndarray], audio: np.ndarray, *, tail: int, loop: bool,
-                chunk: int = CHUNK, positioned: bool = False) -> np.ndarray:
+                chunk: int | None = None, positioned: bool = False, consume: bool = False) -> np.ndarray:
     """Run a causal ``fn(segment, start=...)`` over ``audio`` a chunk at a time.
 
-    Each chunk is processed with the ``tail`` samples before it as warm-up, so it hears its
-    own past: with ``loop`` that past wraps round from the end (the loop has played
-    before), otherwise it is silence and the output grows by ``tail`` so tails ring out.
-    Any effect whose memory is shorter than ``tail`` comes out as if run in one piece.
+    Each chunk is processed with the ``tail`` input samples before it as warm-up, so it
+    hears its own past: with ``loop`` that past wraps round from the end (the loop has
+    played before), otherwise it is silence and the output grows by ``tail`` so tails ring
+    out. A little of what follows each chunk rides along too, for look-ahead (limiter,
+    block-rate gain curves). Any effect whose memory is shorter than ``tail`` comes out as
+    if run in one piece. With ``consume`` (the caller gives ``audio`` up) a loop is
+    processed in place.
     """
     x = as_audio(audio)
-    n = x.shape[1]
-    total = n if loop else n + tail
+    c, n = x.shape
     if n == 0:
         return x
+    chunk = chunk or CHUNK
+    tail = -(-tail // ALIGN) * ALIGN  # chunk edges on every block grid the dynamics use
+    total = n if loop else n + tail
+    if loop:
+        past = np.take(x, np.arange(-tail, 0), axis=1, mode="wrap")
+        head = np.take(x, np.arange(AHEAD), axis=1, mode="wrap")  # kept: in place, the start is overwritten
+    else:
+        past = np.zeros((c, tail), np.float32)
     out = None
     for s in range(0, total, chunk):
         e = min(s + chunk, total)
-        idx = np.arange(s - tail, e)
         if loop:
-            seg = np.take(x, idx, axis=1, mode="wrap")
+            future = x[:, e:e + AHEAD] if e + AHEAD <= n else np.concatenate(
+                [x[:, e:], np.take(head, np.arange(AHEAD - (n - e)), axis=1, mode="wrap")], axis=1)
         else:
-            seg = np.zeros((x.shape[0], len(idx)), np.float32)
-            inside = (idx >= 0) & (idx < n)
-            seg[:, inside] = x[:, idx[inside]]
+            future = np.zeros((c, AHEAD), np.float32)
+            future[:, : max(0, min(n - e, AHEAD))] = x[:, e:e + AHEAD]
+        body = x[:, s:min(e, n)]
+        pad = np.zeros((c, max(0, e - max(s, n))), np.float32)
+        seg = np.concatenate([past, body, pad, future], axis=1)
         y = fn(seg, start=s - tail) if positioned else fn(seg)
         if out is None:
-            out = np.empty((y.shape[0], total), np.float32)
-        out[:, s:e] = y[:, tail:]
+            same = loop and consume and y.shape[0] == c and x.flags.writeable and x is audio
+            out = x if same else np.empty((y.shape[0], total), np.float32)
+        past = seg[:, seg.shape[1] - AHEAD - tail:seg.shape[1] - AHEAD]  # original input, kept before ``out`` overwrites it
+        out[:, s:e] = y[:, tail:tail + e - s]
     return out
 
 
-def apply_effect(audio: np.ndarray, sr: int, effect: Any, *, bpm: float, loop: bool) -> np.ndarray:
+def apply_effect(audio: np.ndarray, sr: int, effect: Any, *, bpm: float, loop: bool,
+                 consume: bool = False) -> np.ndarray:
     """Run one :class:`~orchestria_lab.state.Effect` (or ``{"type", "params"}``) over ``audio``.
 
     ``loop=True`` keeps the length and wraps the effect's tail round: the start hears the
     end as its past, as when a loop plays round. ``loop=False`` appends the tail (reverb and
-    echoes ring out). Long audio is processed in chunks (see :func:`run_chunked`).
+    echoes ring out). Long audio is processed in chunks (see :func:`run_chunked`);
+    ``consume=True`` lets a loop be processed in place, over ``audio``.
     """
     kind, params = (effect.type, effect.params) if hasattr(effect, "type") else (effect["type"], effect.get("params", {}))
     spec = effect_spec(kind)
@@ -333,11 +349,16 @@ def apply_effect(audio: np.ndarray, sr: int, effect: Any, *, bpm: float, loop: b
             return fn(x, sr, circular=True, **kw)
     tail = int(np.ceil(spec.tail(p, bpm) * sr))
     return run_chunked(lambda seg, **pos: fn(seg, sr, **kw, **pos), x, tail=tail, loop=loop,
-                       positioned=kind in _POSITIONED)
+                       positioned=kind in _POSITIONED, consume=consume and x is audio)
 
 
-def apply_chain(audio: np.ndarray, sr: int, effects: Any, *, bpm: float, loop: bool) -> np.ndarray:
-    """Run a stem's effects in order; ring-out tails extend the audio when ``loop`` is false."""
-    for effect in effects:
-        audio = apply_effect(audio, sr, effect, bpm=bpm, loop=loop)
+def apply_chain(audio: np.ndarray, sr: int, effects: Any, *, bpm: float, loop: bool,
+                consume: bool = False) -> np.ndarray:
+    """Run a stem's effects in order; ring-out tails extend the audio when ``loop`` is false.
+
+    Intermediate results belong to the chain and are processed in place where possible;
+    ``consume=True`` says the caller gives up ``audio`` too.
+    """
+    for i, effect in enumerate(effects):
+        audio = apply_effect(audio, sr, effect, bpm=bpm, loop=loop, consume=consume or i > 0)
     return audio

@@ -37,7 +37,7 @@ from orchestria_lab.audio.synth import (
 )
 
 #: Most samples one batch of notes may lay out (bounds memory on long sessions).
-BATCH_SAMPLES = 1 << 22
+BATCH_SAMPLES = 1 << 20
 _NOISE_LEN = 1 << 16
 _DRAWBAR_HARMONICS = (1, 2, 3, 4, 6, 8, 10, 12, 16)  # 16', 8', 5 1/3', 4' ... on a table an octave down
 

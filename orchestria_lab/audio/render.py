@@ -144,7 +144,7 @@ def render_dry_stem(state: State, stem: Stem, *, cache: bool = True, loop: bool 
     audio = apply_chain(render_instrument(stem.instrument, stem.notes, tone=stem.tone, drums=stem.is_drums,
                                           bpm=m.bpm, sr=m.sample_rate, n_samples=n, loop=loop,
                                           seed=stem_seed(state, stem)),
-                        m.sample_rate, stem.effects, bpm=m.bpm, loop=loop)
+                        m.sample_rate, stem.effects, bpm=m.bpm, loop=loop, consume=True)
     audio = np.ascontiguousarray(audio, dtype=np.float32)
     if cache:
         _save(cache_dir() / f"{key}.npy", audio)
@@ -242,4 +242,5 @@ def render_mix(state: State, *, cache: bool = True, loop: bool = True, target_lu
             if audio.shape[1] > mix.shape[1]:
                 mix = np.pad(mix, ((0, 0), (0, audio.shape[1] - mix.shape[1])))
             _place(audio, stem, mix)
+            del audio  # before the next stem renders, not after
     return master(mix, sr, loop=loop, target_lufs=target_lufs, ceiling=ceiling)

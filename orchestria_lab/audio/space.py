@@ -20,7 +20,7 @@ import numpy as np
 import scipy.signal as sig
 
 from orchestria_lab.audio.dsp import (
-    as_audio, biquad, circular_spectrum, fft_convolve, fractional_read, one_pole_lowpass_coef,
+    as_audio, biquad, circular_spectrum, delayed, fft_convolve, one_pole_lowpass_coef,
 )
 
 MAX_IR_SECONDS = 12.0
@@ -136,15 +136,11 @@ def chorus(audio: np.ndarray, sr: int, *, rate: float = 0.8, depth: float = 3.0,
     x = _stereo(as_audio(audio))
     n = x.shape[1]
     t = lfo_phase(start, n, rate, sr)
-    centre, swing = delay * sr / 1000.0, depth * sr / 1000.0
-    base = np.arange(n, dtype=np.float32) - np.float32(centre)
+    centre, swing = np.float32(delay * sr / 1000.0), np.float32(depth * sr / 1000.0)
     wet = np.zeros_like(x)
     for ch in range(2):
-        padded = np.concatenate([np.zeros(int(centre + swing) + 2, np.float32), x[ch]])
-        offset = np.float32(int(centre + swing) + 2)
         for v in range(voices):
             phase = np.float32(np.pi / 2 * ch + 2 * np.pi * v / voices)
-            pos = base + offset - np.float32(swing) * np.sin(t + phase)
-            wet[ch] += fractional_read(padded, pos)
+            wet[ch] += delayed(x[ch], centre + swing * np.sin(t + phase))
     wet *= np.float32(1.0 / voices)
     return (x * np.float32(1 - mix) + wet * np.float32(mix)).astype(np.float32, copy=False)

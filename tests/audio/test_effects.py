@@ -198,3 +198,18 @@ def test_integrated_loudness_follows_bs1770():
     ours = integrated_loudness(noise, sr)
     theirs = pyln.Meter(sr).integrated_loudness(noise.T.astype(np.float64))
     assert ours == pytest.approx(theirs, abs=0.15)
+
+
+@pytest.mark.parametrize("loop", [True, False])
+@pytest.mark.parametrize("effect", [Effect("delay", {"time": 0.3, "feedback": 0.5}), Effect("compressor"),
+                                    Effect("chorus", {"rate": 1.3}), Effect("tape", {"hiss": 0.0}),
+                                    Effect("reverb", {"decay": 0.4}), Effect("limiter", {"gain": 12.0})])
+def test_long_audio_processed_in_chunks_sounds_as_if_in_one_piece(effect, loop, monkeypatch):
+    rng = np.random.default_rng(5)
+    x = (rng.standard_normal((2, SR)) * np.linspace(0, 0.5, SR)).astype(np.float32)
+    whole = fx.apply_effect(x, SR, effect, bpm=120, loop=loop)
+    monkeypatch.setattr(fx, "CHUNK", 64 * 47)
+    monkeypatch.setattr(fx, "CIRCULAR_MAX", 0)
+    pieces = fx.apply_effect(x.copy(), SR, effect, bpm=120, loop=loop, consume=True)
+    assert pieces.shape == whole.shape
+    np.testing.assert_allclose(pieces, whole, atol=2e-3 * np.abs(whole).max())
