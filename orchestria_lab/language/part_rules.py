@@ -88,6 +88,8 @@ class PartRules:
                     acts.append(Action(self.index.get(i).agent, "change", i, params))
         if density is not None:
             targets = generated or [i for i in self.touched[-1:] if self.index.get(i) and self.index.get(i).agent in GENERATOR_FOR_ROLE.values()]
+            if any(t.kind == "density" and "ghost" in t.text for t in f.tokens):
+                targets = [i for i in targets if self.index.get(i).role == "drums"] or self.index.with_role("drums")
             acts += [Action(self.index.get(i).agent, "change", i, {"density_change": density * f.amount}) for i in targets]
         if styled and generated and not acts:
             for i in generated:

@@ -118,7 +118,7 @@ CASES = [
     ("switch to seven eight", ["arrange.time_signature(time_signature=7/8)"]),
     ("tighten up the drums", ["sound.shape(drums, adjective=tight)"]),
     ("roll off the top end on the piano", ["effects.add(chords, effect=lowpass)"]),
-    ("wash the chords out", ["effects.set(chords, change=1, effect=reverb)"]),
+    ("wash the chords out", ["effects.add(chords, effect=reverb)"]),
     ("make the reverb bigger", ["effects.set(chords, change=1, effect=reverb, param=size)"]),
     ("would you mind muting the drums", ["mix.mute(drums)"]),
     ("I don't want the drums", ["arrange.remove(drums)"]),
