@@ -7,6 +7,7 @@ import pytest
 
 from orchestria_lab.agents import Action, get_agent
 from orchestria_lab.agents.context import current_chords, current_kicks, stem_range
+from orchestria_lab.models.generate import available
 from orchestria_lab.music.analysis import bass_root_agreement, grid_fit, harmonic_fit
 from orchestria_lab.music.lines import melodic_tones
 from orchestria_lab.music.rhythm import Meter, unswing
@@ -18,10 +19,12 @@ SESSIONS = [("Cm", "lo-fi", "4/4"), ("C", "pop", "4/4"), ("Am", "house", "4/4"),
             ("F#m", "ambient", "6/8"), ("Eb", "latin", "7/8")]
 
 
-def build(key="Cm", genre="lo-fi", ts="4/4", *, seed=0, bars=8, parts=("harmony", "drums", "bass", "melody")) -> State:
+def build(key="Cm", genre="lo-fi", ts="4/4", *, seed=0, bars=8, parts=("harmony", "drums", "bass", "melody"),
+          backend="baseline") -> State:
+    """A session made by the generators; the theory baseline unless ``backend`` says otherwise."""
     state = State(Meta(bpm=90, key=key, genre=genre, time_signature=ts, bars=bars, seed=seed))
     for i, agent in enumerate(parts):
-        edit = get_agent(agent)(state, Action(agent, "add"), np.random.default_rng([seed, i]))
+        edit = get_agent(agent)(state, Action(agent, "add", params={"backend": backend}), np.random.default_rng([seed, i]))
         state = apply(state, edit)
     return state
 
@@ -183,3 +186,15 @@ def test_a_key_change_transposes_and_a_mode_change_stays_in_key():
     for role in ("chords", "melody", "bass"):
         fit = harmonic_fit(major.stem(role).notes, current_chords(major), key=parse_key("C"))
         assert fit.outside <= 0.15 * fit.total, role
+
+
+@pytest.mark.skipif(not all(available(n) for n in ("harmony", "melody", "bass", "drums")),
+                    reason="no trained checkpoints ship in data/checkpoints: the model backend is not in use")
+def test_the_model_backend_keeps_the_same_musical_contract():
+    state = build("Cm", "lo-fi", backend="model")
+    chords = current_chords(state)
+    assert all(s.params["backend"] == "model" for s in state.stems)
+    for role in ("melody", "bass"):
+        fit = harmonic_fit(state.stem(role).notes, chords, key="Cm")
+        assert fit.outside <= 0.15 * max(1, fit.total), role
+    assert grid_fit(state.stem("drums").notes) == 1.0
