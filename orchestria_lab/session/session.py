@@ -16,8 +16,11 @@ True
 from __future__ import annotations
 
 import hashlib
+import random
 import re
 import secrets
+import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -40,6 +43,18 @@ MAX_COMMIT_RETRIES = 20
 
 #: What builds the next version from the head: an Edit, or a whole State (rollback).
 Build = Callable[[State, np.random.Generator], "Edit | State"]
+
+
+_WRITER_LOCKS: dict[tuple[object, str], threading.Lock] = {}
+_WRITER_LOCKS_GUARD = threading.Lock()
+
+
+def _writer_lock(store: Store, session_id: str) -> threading.Lock:
+    """One lock per session and store in this process: threads of one server take turns
+    instead of racing; writers in other processes are still caught by the store's conflict check."""
+    with _WRITER_LOCKS_GUARD:
+        key = (str(getattr(store, "path", id(store))), session_id)
+        return _WRITER_LOCKS.setdefault(key, threading.Lock())
 
 
 def now_iso() -> str:
@@ -220,7 +235,12 @@ class Session(_StateView):
         writer appends first, the head is reloaded and ``build`` runs again on it, so each
         command lands whole, on top of whatever came before, with contiguous numbers.
         """
-        for _ in range(MAX_COMMIT_RETRIES):
+        with _writer_lock(self.store, self.id):
+            return self._commit(build, command=command, agents=agents, parent=parent, summary=summary)
+
+    def _commit(self, build: Build | Edit | State, *, command: str, agents: tuple[str, ...],
+                parent: int | None, summary: str | None) -> VersionRecord:
+        for attempt in range(MAX_COMMIT_RETRIES):
             self.refresh()
             number = self.version + 1
             seed = version_seed(self._state.meta.seed, number)
@@ -236,6 +256,8 @@ class Session(_StateView):
             try:
                 self.store.append_version(self.id, record, new_state)
             except VersionConflict:
+                # Another process won the race: back off a little (with jitter) and rebuild.
+                time.sleep(random.uniform(0, 0.005 * (attempt + 1)))
                 continue
             self._records.append(record)
             self._state = new_state
