@@ -17,6 +17,8 @@ from orchestria_lab.errors import OrchestriaError
 from orchestria_lab.music.theory import same_key
 
 SUITE = Path(__file__).resolve().parents[1].parent / "shared/commands/dev.jsonl"
+#: Our own other phrasings of the same requests, kept as a regression suite (all must pass).
+PHRASINGS = Path(__file__).resolve().parent / "language" / "phrasings.jsonl"
 PASS_RATE = 0.95
 
 
@@ -113,8 +115,8 @@ def run_case(case: dict, store) -> tuple[bool, str]:
     return not failed, f"{case['id']}: {case['text']!r} -> {message[:160]} (failed: {failed})"
 
 
-def load_suite() -> list[dict]:
-    return [json.loads(line) for line in SUITE.read_text().splitlines() if line.strip()]
+def load_suite(path: Path = SUITE) -> list[dict]:
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
 @pytest.mark.skipif(not SUITE.is_file(), reason=f"the command suite is not at {SUITE} (CI keeps shared/ beside the clone)")
@@ -124,3 +126,8 @@ def test_command_suite_passes(store):
     failures = [msg for ok, msg in results if not ok]
     rate = 1 - len(failures) / len(cases)
     assert rate >= PASS_RATE, f"{rate:.0%} of {len(cases)} passed; failures:\n" + "\n".join(failures)
+
+
+def test_other_phrasings_of_the_same_requests(store):
+    failures = [msg for ok, msg in (run_case(case, store) for case in load_suite(PHRASINGS)) if not ok]
+    assert not failures, "\n".join(failures)
