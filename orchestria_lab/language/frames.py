@@ -146,6 +146,7 @@ def frames(text: str) -> list[Frame]:
             prev = out[-1]
             for m in frame.mentions:
                 m.excepted = m.excepted or (bool(prev.excepted) and not prev.has("only"))
+                m.pos += len(prev.tokens)  # positions index the joined clause
             prev.tokens += tokens
             prev.mentions += frame.mentions
             continue
@@ -191,7 +192,7 @@ def _frame(tokens: list[Token]) -> Frame:
         if k == "except":
             excepting = True
             continue
-        if k in ("prep", "effect", "number", "interval", "verb"):
+        if k in ("prep", "effect", "number", "interval"):
             pending = Mention(-1, adjectives=pending.adjectives, styles=pending.styles)
         if k == "prep":
             last_prep = t.value

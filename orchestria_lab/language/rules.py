@@ -26,8 +26,6 @@ _NOUN_PHRASE = ("det", "adj", "style", "role", "instrument", "family", "melstyle
                 "prep", "effect", "amount", "fresh")
 
 
-
-
 class Planning(EffectRules, MixRules, PartRules):
     """A plan being made, clause by clause."""
 
