@@ -68,7 +68,9 @@ class EffectRules:
     def _effect_targets(self, f: Frame, kind: str, existing_only: bool) -> list[str]:
         if f.stems or f.has("voice"):
             mentions = f.stems + [m for m in f.mentions if m.voice and not m.is_stem]
-            return self.targets(f, mentions=mentions)
+            found = self.targets(f, mentions=mentions)
+            having = [t for t in found if kind in self.index.get(t).effects]
+            return having if existing_only and having else found  # "remove reverb from everything"
         having = [e.stem_id for e in self.index.entries if kind in e.effects]
         adjusting = f.has("fxparam") or f.has("more") or f.has("adj") or f.verb in ("set", "turn", "extend", "shorten")
         if (existing_only or adjusting) and having:

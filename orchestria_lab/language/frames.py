@@ -28,7 +28,7 @@ _MODIFIERS = ("det", "adj", "style", "fresh", "amount")
 #: Verbs strong enough to lead a clause; set/make/turn only shape what the slots say.
 _STRONG = ("add", "drench", "remove", "strip", "kill", "drop", "cut", "mute", "unmute", "solo",
            "unsolo", "louder", "quieter", "pan", "place", "replace", "regenerate", "transpose",
-           "speedup", "slowdown", "double", "halve", "extend", "shorten", "keep")
+           "speedup", "slowdown", "double", "halve", "extend", "shorten", "keep", "reset")
 
 
 @dataclass

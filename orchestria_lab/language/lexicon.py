@@ -43,6 +43,7 @@ verb halve: halve | half | halved
 verb extend: extend | lengthen | longer | expand
 verb shorten: shorten | shorter | trim | truncate
 verb set: set | make it | go to | bump | bump it | take it | bring it | put it at | adjust | tweak
+verb reset: reset | zero
 verb keep: keep | leave | only keep | just keep | keep only | leave only | leave just
 verb take: take | taking | took
 off off: off | out | away
@@ -60,12 +61,13 @@ meta timesig: time signature | time sig | meter | metre | signature | time feel
 meta genre: genre | style | vibe | flavor | flavour | type of music | sound like
 meta version: version | v | ver
 meta volume: volume | level | levels | gain | loudness | vol
+meta sound: sound settings | timbre | patch | tone settings
 meta notes: notes | pattern | part | line | rhythm | groove pattern
 role drums: drums | drum | beat | beats | groove | drum beat | drum loop | drum track | drum pattern | drumbeat | drum part | rhythm section | kit | drum kit | drum groove | percussion track
 role percussion: percussion | perc | percs | shaker | shakers | congas | conga | bongos | bongo | tambourine | tambourines | cowbell | hand percussion
 role bass: bass | bassline | bass line | bass part | low end | basses | bass track | bass lines
 role chords: chords | chord | chord progression | progression | harmony | harmonies | comping | stabs | chord stabs | chord part
-role melody: melody | melodies | tune | topline | top line | riff | motif | melodic line | theme | melody line
+role melody: countermelody | counter melody | counter-melody | melody | melodies | tune | topline | top line | riff | motif | melodic line | theme | melody line
 role lead: lead | leads | lead line | lead part
 role pad: pad | pads | atmosphere | drone | texture | bed | soundscape
 role arp: arp | arps | arpeggio | arpeggios | arpeggiator | arpeggiated | arpeggiate
@@ -91,7 +93,7 @@ effect chorus: chorus | chorused | ensemble | flanger | phaser | flange | modula
 effect distortion: distortion | distort | distorted | overdrive | overdriven | drive | fuzz | saturation | saturate | saturated | crunch | clipping
 effect compressor: compressor | compression | compress | compressed | comp | glue | squash | squashed | sidechain | side chain | side-chain | dynamics
 effect eq: eq | equalizer | equaliser | equalization | equalisation | eq'd
-effect lowpass: roll off the top end | roll off the top | cut the top end | tame the highs | tame the top end | less top end | lowpass | low pass | low-pass | lpf | lp filter | filter | filtered | muffle | muffled | high cut | cut the highs | roll off the highs | low pass filter | lowpass filter | underwater
+effect lowpass: filter sweep | filter sweeps | roll off the top end | roll off the top | cut the top end | tame the highs | tame the top end | less top end | lowpass | low pass | low-pass | lpf | lp filter | filter | filtered | muffle | muffled | high cut | cut the highs | roll off the highs | low pass filter | lowpass filter | underwater
 effect highpass: highpass | high pass | high-pass | hpf | hp filter | low cut | cut the lows | roll off the lows | roll off the low end | high pass filter | highpass filter | cut the low end
 effect bitcrusher: bitcrusher | bit crusher | bitcrush | bit crush | bitcrushed | crusher | crush | crushed | 8-bit | 8 bit | bit reduction | decimate | decimator
 effect tape: tape | tape saturation | wow and flutter | wobble | warble | cassette | tape machine | tape warble
@@ -118,7 +120,7 @@ adj bright+: brighten | brighten up | bright | brighter | brightness | brightest
 adj bright-: dull | duller | dulled | harsh | harsher | piercing | shrill | tinny
 adj dark+: darken | darken up | dark | darker | darkness | darkest | moody | moodier | murky
 adj soft+: soft | gentle | gentler | delicate
-adj punchy+: punchy | punchier | punch | punchiest | hard-hitting | hit harder | snappy | snappier | snap | knock | knocking | thump | thumping | slap harder
+adj punchy+: energetic | energy | more energy | hype | intense | driving | punchy | punchier | punch | punchiest | hard-hitting | hit harder | snappy | snappier | snap | knock | knocking | thump | thumping | slap harder
 adj airy+: airy | airier | air | breathy | breathier | open | airiness
 adj lush+: thicken | thicken up | lush | lusher | rich | richer | full | fuller | thick | thicker | dreamy | dreamier | dreamy-er | lushness
 adj crisp+: clean up | clean it up | crisp | crisper | crispy | clear | clearer | clean | cleaner | defined | clarity | tighter highs
@@ -164,7 +166,7 @@ dir up: up | higher | upward | upwards | raise | raised | above | sharper
 dir down: down | lower | downward | downwards | below | deeper pitch | flatter
 dir left: left | leftward | left side
 dir right: right | rightward | right side
-dir center: center | centre | middle | centered | centred | mono center
+dir center: recenter | re-center | center | centre | middle | centered | centred | mono center
 amount small: a bit | a little | a touch | slightly | a tad | a smidge | a hair | subtly | somewhat | bit | little | touch | tad | just a bit | a little bit | kinda | kind of | gently | lightly | a notch | a hint of | hint of | a dash of | dash of
 amount large: a lot | lots | lots of | much | way | really | very | super | heavily | tons of | a ton | massively | hugely | loads | loads of | seriously | drastically | totally | a lot of | so much | plenty of | heaps of | crazy | insanely | extremely | hard
 amount full: fully | completely | all the way | entirely | max | maximum | hard

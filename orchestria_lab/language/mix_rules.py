@@ -106,10 +106,33 @@ class MixRules:
             self.emit(Action("drums", "change", target, {key: sorted(set(voices))}))
         return True
 
+    def reset(self, f: Frame) -> bool:
+        """"reset the pan on the bass", "reset the drums": back to the defaults asked for."""
+        if f.verb != "reset":
+            return False
+        targets = self.targets(f, default="touched")
+        if not targets:
+            raise Unclear("I could not tell which stem to reset", ["reset the pan on the bass"])
+        pan, level = "pan" in f.verbs or f.has("dir", "center"), f.has("meta", "volume")
+        effects, sound = f.has("fxall"), f.has("meta", "sound")
+        everything = not (pan or level or effects or sound)
+        for target in targets:
+            if pan or everything:
+                self.emit(Action("mix", "pan", target, {"pan": 0.0}))
+            if level or everything:
+                self.emit(Action("mix", "gain", target, {"db": 0.0}))
+            if effects:
+                self.emit(Action("effects", "clear", target))
+            if sound or everything:
+                self.emit(Action("sound", "reset", target))
+        return True
+
     def gain(self, f: Frame) -> bool:
         if slots.semitones(f, stem=True) is not None and f.stems:
             return False  # "put the melody up an octave" is a pitch, not a level
         number = slots.first_number(f, unit="db")
+        if number is None and f.has("meta", "volume"):
+            number = next((v for v in f.values("number") if not v[1]), None)  # "set the drums volume to -10"
         up, down = f.verb == "louder", f.verb == "quieter"
         if not (up or down) and f.verb in (None, "turn", "set", "make", "place", "add", "drop", "cut"):
             up, down = f.has("dir", "up"), f.has("dir", "down")  # "bring the keys up", "lower the chords"

@@ -81,7 +81,7 @@ class Planning(EffectRules, MixRules, PartRules):
         if self.session_wide(f):
             self.add_parts(f)  # "write a chord progression in D minor": the key, and the chords
             return True
-        for rule in (self.add_parts, self.effects, self.remove, self.mute, self.gain, self.pan,
+        for rule in (self.add_parts, self.reset, self.effects, self.remove, self.mute, self.gain, self.pan,
                      self.instrument, self.parts, self.shape):
             if rule(f):
                 break

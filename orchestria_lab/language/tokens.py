@@ -264,4 +264,8 @@ def _variants(w: str) -> tuple[str, ...]:
 
 @lru_cache(maxsize=1)
 def _single_words() -> list[str]:
-    return [k[0] for k, (kind, _) in LEXICON.items() if len(k) == 1 and len(k[0]) >= 4 and kind != "filler"]
+    return [k[0] for k, (kind, _) in LEXICON.items() if len(k) == 1 and len(k[0]) >= 4 and kind in _FUZZY_KINDS]
+
+
+#: Misspellings are only read as content words: "reverbb" is reverb, but "reset" is not "rest".
+_FUZZY_KINDS = ("role", "instrument", "effect", "adj", "verb", "style", "voice", "family", "fxparam")

@@ -124,6 +124,12 @@ CASES = [
     ("I don't want the drums", ["arrange.remove(drums)"]),
     ("colour the piano with some chorus", ["effects.add(chords, effect=chorus)"]),
     ("add ghost notes", ["drums.change(drums, density_change=0.3)"]),
+    ("reset the pan on the bass", ["mix.pan(bass, pan=0)"]),
+    ("reset the bass", ["mix.pan(bass, pan=0)", "mix.gain(bass, db=0)", "sound.reset(bass)"]),
+    ("set the drums volume to -10", ["mix.gain(drums, db=-10)"]),
+    ("remove the reverb from everything", ["effects.remove(chords, effect=reverb)"]),
+    ("put a filter sweep on the keys", ["effects.add(chords, effect=lowpass)"]),
+    ("make the beat more energetic", ["sound.shape(drums, adjective=punchy)"]),
     # history
     ("go back two versions", ["history.undo(steps=2)"]),
     ("undo that", ["history.undo()"]),
