@@ -107,12 +107,11 @@ class GeneratorAgent(Agent, ABC):
 
     def regenerate(self, state: State, action: Action, rng: np.random.Generator) -> Edit:
         stem = self._target(state, action)
-        p = dict(action.params)
-        settings = self._settings(stem.params, p, state, stem.role)
+        settings = self._settings(stem.params, dict(action.params), state, stem.role)
         for _ in range(8):  # a regeneration that sounds the same is no regeneration
             settings["seed"] = int(rng.integers(2**31))
             settings.update(self.reseed(state, stem, rng))
-            new = stem.evolve(params=_clean(settings), instrument=p.get("instrument") or stem.instrument)
+            new = stem.evolve(params=_clean(settings))
             new = new.evolve(notes=self.notes_for(state, new))
             if new.notes_hash != stem.notes_hash:
                 break
