@@ -8,9 +8,21 @@ The renderer is what :meth:`Session.render <orchestria_lab.session.Session.rende
 (True, True, True)
 """
 
-from orchestria_lab.audio.effects import EFFECT_SPECS, EffectSpec, ParamSpec, apply_chain, apply_effect
+from orchestria_lab.audio.effects import (
+    EFFECT_SPECS,
+    EffectSpec,
+    ParamSpec,
+    apply_chain,
+    apply_effect,
+)
 from orchestria_lab.audio.instruments import (
-    ADJECTIVE_EFFECTS, ADJECTIVES, PATCHES, TONE_PARAMS, Patch, apply_adjective, describe_tone,
+    ADJECTIVE_EFFECTS,
+    ADJECTIVES,
+    PATCHES,
+    TONE_PARAMS,
+    Patch,
+    apply_adjective,
+    describe_tone,
 )
 from orchestria_lab.audio.render import render_mix, render_stem
 

@@ -25,7 +25,14 @@ import torch
 import torchaudio.functional as taf
 
 from orchestria_lab.audio.dsp import biquad
-from orchestria_lab.audio.synth import harmonic_amplitudes, noise, pack_tables, read_table, sweep_cycles, wavetables
+from orchestria_lab.audio.synth import (
+    harmonic_amplitudes,
+    noise,
+    pack_tables,
+    read_table,
+    sweep_cycles,
+    wavetables,
+)
 
 #: Voice of each General MIDI drum number this kit plays.
 GM_VOICES: dict[int, str] = {

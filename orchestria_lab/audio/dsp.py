@@ -15,7 +15,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-import scipy.fft as sfft
 import scipy.signal as sig
 
 from orchestria_lab.errors import InvalidValue

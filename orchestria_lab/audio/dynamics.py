@@ -30,12 +30,12 @@ LUFS_FLOOR = -70.0
 def _block_peak(audio: np.ndarray, block: int) -> np.ndarray:
     """Linked (max over channels) peak of each block of ``block`` samples, in dB."""
     c, n = audio.shape
-    full = n // block
-    body = audio[:, : full * block].reshape(c, full, block)
-    peak = np.maximum(body.max(axis=(0, 2)), -body.min(axis=(0, 2)))
-    if n > full * block:
-        rest = audio[:, full * block:]
-        peak = np.append(peak, max(rest.max(), -rest.min()))
+    nb = -(-n // block)
+    if n == 0:
+        return np.zeros(0)
+    # reduceat over the flattened magnitudes is several times faster than max along a short axis
+    starts = (np.arange(c)[:, None] * n + np.arange(0, n, block)[None, :]).reshape(-1)
+    peak = np.maximum.reduceat(np.abs(audio).reshape(-1), starts).reshape(c, nb).max(axis=0)
     return gain_to_db(peak.astype(np.float64), floor=1e-9)
 
 

@@ -32,8 +32,23 @@ import torch
 from orchestria_lab.audio.drums import CHOKED_BY, voice_for, voice_waveform
 from orchestria_lab.audio.instruments import patch
 from orchestria_lab.audio.synth import (
-    HARMONICS, PHASE_BITS, adsr, fixed_phase, harmonic_amplitudes, karplus_strong, lowpass_gain, midi_to_hz,
-    noise, overlap_add, pack_tables, phase, phase_step, read_table, vibrato_cycles, wavetables,
+    HARMONICS,
+    PHASE_BITS,
+    adsr,
+    fixed_phase,
+    harmonic_amplitudes,
+    karplus_strong,
+    lowpass_gain,
+    midi_to_hz,
+    noise,
+    overlap_add,
+    pack_tables,
+    phase,
+    phase_step,
+    read_table,
+    vibrato_cycles,
+    wavetables,
+    wrap32,
 )
 
 #: Most samples one batch of notes may lay out (bounds memory on long sessions).
@@ -84,17 +99,18 @@ def _wavetable(p: Mapping[str, Any], partials: Sequence[float], pitch: torch.Ten
     fenv = None
     if p["env_amount"] > 0:  # depends on time alone: one row shared by every note
         fenv = torch.clamp(t / max(p["attack"], 1e-3), max=1.0) * torch.exp(-6.9 / p["filter_decay"] * t)
-    wobble = 0
+    wobble = None
     if p["vibrato"] > 0:
-        wobble = (vibrato_cycles(t, table_hz[:, None], rate=p["vibrato_rate"], cents=p["vibrato"], delay=0.25)
-                  * 2.0**PHASE_BITS).to(torch.int64)
+        wobble = wrap32((vibrato_cycles(t, table_hz[:, None], rate=p["vibrato_rate"], cents=p["vibrato"], delay=0.25)
+                         * 2.0**PHASE_BITS).to(torch.int64))
     channels = 2 if voices > 1 and p["width"] > 0 else 1
     out = torch.zeros(channels, *amp_env.shape)
-    n64 = n.to(torch.int64)
     for v in range(voices):
         spread = (v - (voices - 1) / 2) / max((voices - 1) / 2, 1)
         step = phase_step(table_hz * 2.0 ** (p["detune"] * spread / 1200.0), sr)[:, None]
-        cyc = fixed_phase(n64, step, wobble + int((0.618 * v) % 1.0 * 2**PHASE_BITS))
+        cyc = fixed_phase(n, step, int((0.618 * v) % 1.0 * 2**PHASE_BITS))
+        if wobble is not None:
+            cyc += wobble
         sound = read_table(tables, note_row, cyc, fenv)
         if channels == 2:
             angle = (1 + p["width"] * spread) * math.pi / 4

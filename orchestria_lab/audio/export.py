@@ -36,7 +36,12 @@ from orchestria_lab.audio.dsp import db_to_gain
 from orchestria_lab.audio.dynamics import integrated_loudness
 from orchestria_lab.audio.mp3 import encode_mp3
 from orchestria_lab.audio.render import (
-    CEILING_DB, ENGINE_VERSION, TARGET_LUFS, audible_stems, render_mix, render_stem,
+    CEILING_DB,
+    ENGINE_VERSION,
+    TARGET_LUFS,
+    audible_stems,
+    render_mix,
+    render_stem,
 )
 from orchestria_lab.errors import InvalidValue, NotFound
 from orchestria_lab.state import State, state_from_dict

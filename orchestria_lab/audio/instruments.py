@@ -8,6 +8,7 @@ stem's ``tone`` holds overrides applied over its patch's defaults at render time
 overrides. Adjectives that are better done by an effect also name it in
 :data:`ADJECTIVE_EFFECTS`, so the sound agent can add it.
 
+>>> from orchestria_lab.music.vocabulary import INSTRUMENTS
 >>> sorted(PATCHES) == sorted(INSTRUMENTS)
 True
 >>> apply_adjective("piano", {}, "dark")
@@ -26,7 +27,6 @@ from typing import Any
 
 from orchestria_lab.audio.spec import ParamSpec
 from orchestria_lab.errors import InvalidValue
-from orchestria_lab.music.vocabulary import INSTRUMENTS
 
 ENGINES = ("wavetable", "fm", "pluck", "drums")
 
@@ -129,9 +129,9 @@ PATCHES: dict[str, Patch] = {p.name: p for p in (
         saw=1.0, voices=3, detune=9.0, width=0.8, cutoff=3500.0, keytrack=0.4, attack=0.25,
         decay=2.0, sustain=0.85, release=0.9, vibrato=9.0, vibrato_rate=5.2),
     _wt("pad", "Warm, wide synth pad that breathes in and out.",
-        saw=0.7, square=0.4, voices=3, detune=12.0, width=1.0, cutoff=1600.0, resonance=0.2,
+        saw=0.7, square=0.4, voices=2, detune=12.0, width=1.0, cutoff=1600.0, resonance=0.2,
         keytrack=0.3, attack=0.6, decay=3.0, sustain=0.8,
-        release=2.0, velocity=0.3),
+        release=1.5, velocity=0.3),
     _wt("synth_lead", "Singing mono lead: square and saw, delayed vibrato.",
         saw=0.6, square=0.7, voices=2, detune=6.0, width=0.4, cutoff=2600.0, resonance=0.3,
         keytrack=0.6, env_amount=1.5, filter_decay=0.3, attack=0.01, decay=1.0, sustain=0.8,

@@ -8,7 +8,9 @@ target loudness (ITU-R BS.1770, -14 LUFS by default) and limits peaks to -1 dBFS
 
 Loops (``loop=True``, the default) are exactly ``meta.duration_s`` long and every tail,
 from a note's release to a reverb, wraps round to the start, so the loop plays round
-seamlessly; with ``loop=False`` tails ring out past the end.
+seamlessly; with ``loop=False`` tails ring out past the end. A stem whose notes repeat
+(a one-bar groove over eight bars) is rendered for one period and repeated
+(:func:`pattern_period`).
 
 >>> from orchestria_lab.state import Meta, Note, State, Stem
 >>> stem = Stem("bass", role="bass", instrument="sub_bass", notes=[Note(40, 0, 2, 100)])
@@ -25,7 +27,8 @@ import json
 import os
 import threading
 import warnings
-from collections import OrderedDict
+from collections import Counter, OrderedDict
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -37,7 +40,7 @@ from orchestria_lab.audio.engines import render_instrument
 from orchestria_lab.state import State, Stem
 
 #: Bump when the sound of any stem changes, so caches made by older code are not reused.
-ENGINE_VERSION = 1
+ENGINE_VERSION = 2
 TARGET_LUFS = -14.0
 CEILING_DB = -1.0
 MEMORY_CACHE_BYTES = 256 << 20
@@ -139,17 +142,57 @@ def render_dry_stem(state: State, stem: Stem, *, cache: bool = True, loop: bool 
         if hit is not None:
             return hit
     m = state.meta
-    n = loop_samples(state)
-    # The instrument's output is only held by apply_chain, which lets go of each stage.
-    audio = apply_chain(render_instrument(stem.instrument, stem.notes, tone=stem.tone, drums=stem.is_drums,
-                                          bpm=m.bpm, sr=m.sample_rate, n_samples=n, loop=loop,
-                                          seed=stem_seed(state, stem)),
-                        m.sample_rate, stem.effects, bpm=m.bpm, loop=loop, consume=True)
+    period = pattern_period(state, stem) if loop else m.bars
+    if period < m.bars:  # a repeating part: render one period as a loop of its own and repeat it
+        part = State(replace(m, bars=period), (stem.evolve(
+            notes=[n for n in stem.notes if n.start < period * m.beats_per_bar]),))
+        audio = np.tile(_render_fresh(part, part.stems[0], loop=True), (1, m.bars // period))
+    else:
+        audio = _render_fresh(state, stem, loop=loop)
     audio = np.ascontiguousarray(audio, dtype=np.float32)
     if cache:
         _save(cache_dir() / f"{key}.npy", audio)
         MEMORY_CACHE.put(key, audio)
     return audio
+
+
+def _render_fresh(state: State, stem: Stem, *, loop: bool) -> np.ndarray:
+    m = state.meta
+    # The instrument's output is only held by apply_chain, which lets go of each stage.
+    return apply_chain(render_instrument(stem.instrument, stem.notes, tone=stem.tone, drums=stem.is_drums,
+                                         bpm=m.bpm, sr=m.sample_rate, n_samples=loop_samples(state), loop=loop,
+                                         seed=stem_seed(state, stem)),
+                       m.sample_rate, stem.effects, bpm=m.bpm, loop=loop, consume=True)
+
+
+def pattern_period(state: State, stem: Stem) -> int:
+    """The fewest bars after which the stem's notes repeat exactly (``meta.bars`` if never).
+
+    Generated parts are mostly patterns: a one-bar groove, a four-bar progression. A loop
+    of such a stem is that period played round, so the renderer renders one period (as a
+    loop of its own, tails wrapped) and repeats it. Only periods that last a whole number
+    of samples count, so the repeats line up exactly.
+
+    >>> from orchestria_lab.state import Meta, Note, State, Stem
+    >>> beat = Stem("d", role="drums", instrument="drum_kit", notes=[Note(36, b, 0.5, 100) for b in range(16)])
+    >>> pattern_period(State(Meta(bpm=120, key="C", genre="pop", bars=4)), beat)
+    1
+    """
+    m = state.meta
+    total = round(m.total_beats * 1e9)
+
+    def key(n: tuple, shift: int = 0) -> tuple:
+        return n[0], (round(n[1] * 1e9) + shift) % total, round(n[2] * 1e9), n[3]
+
+    notes = Counter(key(n) for n in stem.notes)
+    for period in range(1, m.bars):
+        samples = period * m.beats_per_bar * 60.0 * m.sample_rate / m.bpm
+        if m.bars % period or abs(samples - round(samples)) > 1e-6:
+            continue
+        shift = round(period * m.beats_per_bar * 1e9)
+        if Counter(key(n, shift) for n in stem.notes) == notes:
+            return period
+    return m.bars
 
 
 def pan_gains(pan: float, channels: int) -> tuple[float, float]:

@@ -20,7 +20,12 @@ import numpy as np
 import scipy.signal as sig
 
 from orchestria_lab.audio.dsp import (
-    as_audio, biquad, circular_spectrum, delayed, fft_convolve, one_pole_lowpass_coef,
+    as_audio,
+    biquad,
+    circular_spectrum,
+    delayed,
+    fft_convolve,
+    one_pole_lowpass_coef,
 )
 
 MAX_IR_SECONDS = 12.0

@@ -18,6 +18,7 @@ differentiable torch operations, so patch parameters can be fitted to a target s
 from __future__ import annotations
 
 import math
+
 import numpy as np
 import torch
 
@@ -93,14 +94,21 @@ PHASE_BITS = 32
 _FRAC_BITS = PHASE_BITS - (TABLE_SIZE.bit_length() - 1)
 
 
+def wrap32(x: torch.Tensor | int) -> torch.Tensor:
+    """Integers taken modulo 2**32 as int32 (two's complement): the fixed-point phase type."""
+    x = torch.as_tensor(x, dtype=torch.int64)
+    return (x & (2**PHASE_BITS - 1)).to(torch.int32)
+
+
 def phase_step(freq: torch.Tensor, sr: int) -> torch.Tensor:
-    """A phase increment per sample in 32-bit fixed point (2**32 is one cycle), int64."""
-    return torch.round(freq.to(torch.float64) / sr * 2.0**PHASE_BITS).to(torch.int64)
+    """A phase increment per sample in 32-bit fixed point (2**32 is one cycle), int32."""
+    return wrap32(torch.round(freq.to(torch.float64) / sr * 2.0**PHASE_BITS).to(torch.int64))
 
 
 def fixed_phase(n: torch.Tensor, step: torch.Tensor, offset: torch.Tensor | int = 0) -> torch.Tensor:
-    """Fixed-point phase at local sample ``n``: exact integer arithmetic, so long notes never drift."""
-    return (n.to(torch.int64) * step + offset) & (2**PHASE_BITS - 1)
+    """Fixed-point phase at local sample ``n`` (int32): integer arithmetic that wraps at one cycle,
+    exact for any note length, so long notes never drift."""
+    return n.to(torch.int32) * step + wrap32(offset)
 
 
 def pack_tables(*layers: torch.Tensor) -> torch.Tensor:
@@ -120,18 +128,18 @@ def read_table(packed: torch.Tensor, row: torch.Tensor, phase: torch.Tensor,
     """Packed tables (see :func:`pack_tables`) read at ``phase`` by linear interpolation.
 
     ``row`` (int, broadcast against ``phase``) picks each sample's table; ``phase`` is
-    cycles (float, wrapped) or 32-bit fixed point (int64, from :func:`fixed_phase`: the top
+    cycles (float, wrapped) or 32-bit fixed point (int32, from :func:`fixed_phase`: the top
     bits index the table, the rest interpolate). With two layers, ``blend`` (0-1, broadcast)
     crossfades from the first to the second. The result has the shape of ``phase``.
     """
-    if phase.dtype == torch.int64:
-        i0 = (phase >> _FRAC_BITS).to(torch.int32)
+    if phase.dtype == torch.int32:
+        i0 = (phase >> _FRAC_BITS) & (TABLE_SIZE - 1)
         frac = (phase & (2**_FRAC_BITS - 1)).to(torch.float32) * (1.0 / 2**_FRAC_BITS)
     else:
         pos = (phase - torch.floor(phase)) * TABLE_SIZE
         i0 = pos.to(torch.int32)
         frac = pos - i0
-    g = packed.index_select(0, (row.to(torch.int32) * TABLE_SIZE + i0).reshape(-1))
+    g = packed.index_select(0, (i0 + row.to(torch.int32) * TABLE_SIZE).reshape(-1))
     f = frac.reshape(-1)
     out = torch.lerp(g[:, 0], g[:, 1], f)
     if packed.shape[1] == 4 and blend is not None:

@@ -8,7 +8,14 @@ import torch
 
 from orchestria_lab.audio import instruments as ins
 from orchestria_lab.audio.engines import render_instrument
-from orchestria_lab.audio.synth import adsr, karplus_strong, lowpass_gain, pack_tables, read_table, wavetables
+from orchestria_lab.audio.synth import (
+    adsr,
+    karplus_strong,
+    lowpass_gain,
+    pack_tables,
+    read_table,
+    wavetables,
+)
 from orchestria_lab.errors import InvalidValue
 from orchestria_lab.music.vocabulary import EFFECT_TYPES, GM_DRUMS, INSTRUMENTS
 from orchestria_lab.state import Note
