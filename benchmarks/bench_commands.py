@@ -61,7 +61,10 @@ def main() -> None:
                     1000 * percentile(total, 50), 1000 * percentile(total, 95)))
     out.append(("all", len(every), 1000 * percentile(commands, 50), 1000 * percentile(every, 50),
                 1000 * percentile(every, 95)))
-    print(f"8 bars at 90 bpm, 4 stems, 44.1 kHz; {ROUNDS} rounds of {len(COMMANDS)} commands; target: p50 <= 150 ms\n")
+    import torch
+
+    print(f"8 bars at 90 bpm, 4 stems, 44.1 kHz; {ROUNDS} rounds of {len(COMMANDS)} commands; target: p50 <= 150 ms; "
+          f"torch threads: {torch.get_num_threads()}, load average {os.getloadavg()[0]:.1f}\n")
     print(table(("commands", "n", "command p50 ms", "with re-render p50 ms", "with re-render p95 ms"), out))
 
 
