@@ -117,7 +117,7 @@ _QUALITY_NAMES = {
     (0, 4, 7, 11): "maj7", (0, 3, 7, 10): "m7", (0, 4, 7, 10): "7", (0, 3, 6, 10): "m7b5",
     (0, 3, 6, 9): "dim7", (0, 3, 7, 11): "mMaj7", (0, 4, 8, 11): "maj7#5",
     (0, 4, 7, 11, 14): "maj9", (0, 3, 7, 10, 14): "m9", (0, 4, 7, 10, 14): "9",
-    (0, 7): "5", (0, 2, 7): "sus2", (0, 5, 7): "sus4", (0, 4, 7, 9): "6", (0, 3, 7, 9): "m6",
+    (0, 4, 7, 14): "add9", (0, 3, 7, 14): "madd9", (0, 7): "5", (0, 2, 7): "sus2", (0, 5, 7): "sus4", (0, 4, 7, 9): "6", (0, 3, 7, 9): "m6",
 }
 
 
@@ -148,8 +148,8 @@ class Key:
     @property
     def flats(self) -> bool:
         """Whether the key is spelled with flats (its relative major is a flat key)."""
-        if self.spelled:
-            return "b" in self.spelled or self.spelled in ("F",)
+        if self.spelled and len(self.spelled) > 1:  # an accidental in the name decides
+            return self.spelled.endswith("b")
         relative_major = (self.tonic_pc - _relative_major_offset(self.mode)) % 12
         return relative_major in _FLAT_MAJOR_TONICS
 

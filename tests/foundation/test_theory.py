@@ -64,3 +64,18 @@ def test_free_text_genres_map_to_the_nearest_style(text, genre):
 def test_unknown_genre_lists_styles():
     with pytest.raises(InvalidValue, match="a style such as lo-fi"):
         normalize_genre("qqqq zzzz")
+
+
+@pytest.mark.parametrize(
+    ("key", "degree", "symbol"),
+    [("Cm", 6, "Ab"), ("Cm", 7, "Bb"), ("Dm", 6, "Bb"), ("Em", 2, "F#dim"), ("A", 3, "C#m"),
+     ("F", 4, "Bb"), ("C#m", 3, "E")],
+)
+def test_chords_are_spelled_like_their_key(key, degree, symbol):
+    assert parse_key(key).chord(degree).symbol == symbol
+
+
+def test_add9_chords_have_names():
+    from orchestria_lab.music.theory import Chord
+
+    assert Chord(0, (0, 4, 7, 14)).symbol == "Cadd9" and Chord(9, (0, 3, 7, 14)).symbol == "Amadd9"
