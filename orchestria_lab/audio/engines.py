@@ -119,11 +119,13 @@ def _wavetable(p: Mapping[str, Any], partials: Sequence[float], pitch: torch.Ten
         else:
             out[0].add_(sound)
     out *= amp_env * (1.0 / math.sqrt(voices))
-    if p["noise"] > 0:
+    if p["noise"] > 0:  # only while it is above -60 dB
+        k = min(n.shape[1], math.ceil(p["noise_decay"] * sr))
         table = noise(_NOISE_LEN, seed=seed)
-        at = (n + 7919 * torch.arange(len(pitch))[:, None]) % _NOISE_LEN
-        breath = table[at] * (p["noise"] * torch.exp(-6.9 / p["noise_decay"] * t) * torch.clamp(t / 0.001, max=1.0))
-        out += breath * vel[:, None]
+        at = (n[:, :k] + 7919 * torch.arange(len(pitch), dtype=torch.int32)[:, None]) % _NOISE_LEN
+        tk = t[:, :k]
+        breath = table[at] * (p["noise"] * torch.exp(-6.9 / p["noise_decay"] * tk) * torch.clamp(tk / 0.001, max=1.0))
+        out[..., :k] += breath * vel[:, None]
     return out
 
 

@@ -234,13 +234,15 @@ def audible_stems(state: State) -> list[Stem]:
     return soloed if soloed else [s for s in state.stems if not s.muted]
 
 
-def mix_stems(audios: list[np.ndarray], stems: list[Stem], *, length: int | None = None,
+def mix_stems(audios: list[np.ndarray] | np.ndarray, stems: list[Stem], *, length: int | None = None,
               out: np.ndarray | None = None, chunk: int = 1 << 16) -> np.ndarray:
     """Sum stems with their gain and pan into a stereo ``(2, length)`` mix (or into ``out``).
 
-    Works in chunks that stay in the CPU cache, with a fused multiply-add per stem and
-    channel: each stem is read from memory once and the mix written once, so mixing runs
-    near the machine's memory bandwidth.
+    ``audios`` is a list of ``(channels, samples)`` arrays, or a stem bank: one
+    ``(stems, channels, samples)`` array, as kept for remixing while gains and pans change.
+    A bank is mixed by one matrix product (every stem read once, the mix written once: the
+    memory bandwidth is the limit); a list in cache-sized chunks with a fused multiply-add
+    per stem and channel.
 
     >>> a = np.ones((1, 4), np.float32)
     >>> mix_stems([a, a], [Stem("x", role="pad", instrument="pad"), Stem("y", role="pad", instrument="pad", pan=1.0)])
@@ -249,6 +251,21 @@ def mix_stems(audios: list[np.ndarray], stems: list[Stem], *, length: int | None
     """
     import torch
 
+    if isinstance(audios, np.ndarray) and audios.ndim == 3:
+        count, channels, total = audios.shape
+        weights = np.zeros((2, count * channels), np.float32)
+        for i, stem in enumerate(stems):
+            gl, gr = _gains(stem, channels)
+            weights[0, i * channels] += gl
+            weights[1, i * channels + channels - 1] += gr
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            bank = torch.from_numpy(np.ascontiguousarray(audios, np.float32).reshape(count * channels, total))
+        mixed = (torch.from_numpy(weights) @ bank).numpy()
+        if out is None:
+            return mixed
+        out[:, :total] += mixed
+        return out
     if out is None:
         total = max((a.shape[1] for a in audios), default=0) if length is None else length
         out = np.zeros((2, total), np.float32)

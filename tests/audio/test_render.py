@@ -114,3 +114,25 @@ def test_session_render_and_render_stem(session):
     assert mix.shape == (2, int(round(session.state.meta.duration_s * session.sample_rate)))
     assert session.render_stem("bass").shape == mix.shape
     assert session.render(version=0).any() == False  # noqa: E712 - version 0 has no stems
+
+
+def test_a_repeating_part_renders_one_period_and_sounds_the_same():
+    state = band_state()
+    assert {s.stem_id: render.pattern_period(state, s) for s in state.stems} == {"chords": 1, "bass": 1,
+                                                                                   "drums": 1}
+    for stem in (state.stem("chords"), state.stem("bass")):
+        one = State(state.meta, (stem,))
+        tiled = render.render_dry_stem(one, stem, cache=False)
+        whole = render._render_fresh(one, stem, loop=True)  # every bar rendered, no repetition
+        np.testing.assert_allclose(tiled, whole, atol=1e-5 * np.abs(whole).max())
+    bass = state.stem("bass")
+    fill = bass.evolve(notes=(*bass.notes, Note(45, 7.5, 0.5, 90)))  # a fill in the last bar breaks the repeat
+    assert render.pattern_period(state, fill) == 2
+    odd = State(Meta(bpm=102.4, key="C", genre="pop", bars=2, sample_rate=44100), (bass,))
+    assert render.pattern_period(odd, bass) == 2  # a bar is not a whole number of samples: no repeats
+
+
+def test_a_stem_bank_mixes_like_separate_stems():
+    bank = np.random.default_rng(0).standard_normal((3, 2, 5000)).astype(np.float32)
+    stems = [Stem(f"s{i}", role="pad", instrument="pad", gain_db=-3.0 * i, pan=(i - 1) * 0.7) for i in range(3)]
+    np.testing.assert_allclose(render.mix_stems(bank, stems), render.mix_stems(list(bank), stems), atol=1e-5)
