@@ -95,6 +95,8 @@ class CommandNotUnderstood(OrchestriaError):
         super().__init__(
             " ".join(parts), text=text, reason=reason, understood=understood, suggestions=suggestions
         )
+        self.text = text
+        self.reason = reason
         self.understood = understood
         self.suggestions = suggestions
 
