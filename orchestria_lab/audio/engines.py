@@ -53,15 +53,25 @@ from orchestria_lab.audio.synth import (
 
 #: Most samples one batch of notes may lay out (bounds memory on long sessions).
 BATCH_SAMPLES = 1 << 20
+ENV_HOP = 16
 _NOISE_LEN = 1 << 16
 _DRAWBAR_HARMONICS = (1, 2, 3, 4, 6, 8, 10, 12, 16)  # 16', 8', 5 1/3', 4' ... on a table an octave down
 
 
-def _note_end(p: Mapping[str, float], gate: torch.Tensor, decay: torch.Tensor, engine: str) -> torch.Tensor:
-    """Seconds each note sounds: to its 60 dB point, whichever comes first, key-down or decay."""
+def _decay(p: Mapping[str, float], pitch: torch.Tensor) -> torch.Tensor:
+    """Each note's decay time: high notes die faster by ``key_decay``."""
+    return p["decay"] * 2.0 ** (-(pitch.float() - 60.0) / 12.0 * p["key_decay"])
+
+
+def _note_samples(p: Mapping[str, float], gate: torch.Tensor, decay: torch.Tensor, engine: str,
+                  sr: int) -> torch.Tensor:
+    """Samples each note sounds, to its 60 dB point (key-down or decay, whichever comes first),
+    rounded up to whole envelope hops so the envelope's last point lands on the note's end."""
     if engine == "pluck" or p["sustain"] < 1e-3:
-        return torch.minimum(gate, p["attack"] + decay) + p["release"]
-    return gate + p["release"]
+        end = torch.minimum(gate, p["attack"] + decay) + p["release"]
+    else:
+        end = gate + p["release"]
+    return (torch.ceil(end * sr / ENV_HOP).to(torch.int64) * ENV_HOP).clamp(min=ENV_HOP)
 
 
 def _spectra(p: Mapping[str, float], partials: Sequence[float], half: bool) -> torch.Tensor:
@@ -151,15 +161,19 @@ def _render_block(p: Mapping[str, Any], engine: str, partials: Sequence[float], 
     Notes arrive sorted by length, so rows are nearly equal and padding wastes little, and
     everything that depends only on time is computed once, as one row, and broadcast.
     """
-    decay = p["decay"] * 2.0 ** (-(pitch.float() - 60.0) / 12.0 * p["key_decay"])
-    end = _note_end(p, gate, decay, engine)
-    lengths = torch.ceil(end * sr).to(torch.int64).clamp(min=1)
+    decay = _decay(p, pitch)
+    lengths = _note_samples(p, gate, decay, engine, sr)
+    end = lengths.to(torch.float32) / sr
     n = torch.arange(int(lengths.max()), dtype=torch.int32)[None, :]
     t = n.to(torch.float32) * (1.0 / sr)
     sustain = 1.0 if engine == "pluck" else p["sustain"]
-    env = adsr(t, gate[:, None], attack=p["attack"], decay=decay[:, None], sustain=sustain,
+    # The envelope is smooth: work it out every ENV_HOP samples and draw straight lines between.
+    coarse = torch.arange(n.shape[1] // ENV_HOP + 1, dtype=torch.float32)[None, :] * (ENV_HOP / sr)
+    env = adsr(coarse, gate[:, None], attack=p["attack"], decay=decay[:, None], sustain=sustain,
                release=p["release"], end=end[:, None])
     env = env * (vel ** (1.5 * p["velocity"]) * 10.0 ** (p["level"] / 20.0))[:, None]
+    env = torch.nn.functional.interpolate(env[:, None, :], size=(coarse.shape[1] - 1) * ENV_HOP + 1,
+                                          mode="linear", align_corners=True)[:, 0, : n.shape[1]]
     if engine == "wavetable":
         return _wavetable(p, partials, pitch, vel, n, t, env, sr, seed), lengths
     if engine == "fm":
@@ -217,8 +231,7 @@ def render_instrument(instrument: str, notes: Sequence[Any], *, tone: Mapping[st
         pitch = torch.from_numpy(keys[:, 0]).long()
         gate = torch.from_numpy(keys[:, 1] / sr).float()
         kvel = torch.from_numpy(keys[:, 2] / 127.0).float()
-        decay = p["decay"] * 2.0 ** (-(pitch.float() - 60.0) / 12.0 * p["key_decay"])
-        ends = np.ceil(_note_end(p, gate, decay, pt.engine).numpy() * sr).astype(np.int64)
+        ends = _note_samples(p, gate, _decay(p, pitch), pt.engine, sr).numpy()
         total = n_samples if loop else max(n_samples, int((onset + ends[uid]).max(initial=0)))
         channels = 2 if pt.engine == "wavetable" and p.get("voices", 1) > 1 and p.get("width", 0) > 0 else 1
         out = np.zeros((channels, total), np.float32)

@@ -100,6 +100,14 @@ def _safe_name(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-.") or "stem"
 
 
+def _stems_target(path: Path, format: str | None) -> tuple[Path, str]:
+    """Where stems go and in what format: ``stems.flac`` is the folder ``stems`` of FLAC files."""
+    suffix = path.suffix.lower()
+    if suffix and suffix != ".zip":
+        return path.with_suffix(""), resolve_format(path, format)
+    return path, resolve_format("", format or "wav")
+
+
 def _stem_ids(state: State, stems: bool | Sequence[str]) -> list[str]:
     if stems is True:
         return [s.stem_id for s in state.stems]
@@ -154,13 +162,14 @@ def export_state(state: State, path: str | os.PathLike[str], *, stems: bool | Se
     """Write ``state`` (no manifest) and return the paths written.
 
     The mix goes to ``path``. With ``stems`` (``True`` or a list of stem ids), ``path`` is
-    a folder, or a ``.zip``, holding one file per stem in ``format`` (default WAV).
+    a folder, or a ``.zip``, holding one file per stem in ``format`` (default WAV; a path
+    like ``stems.flac`` means the folder ``stems`` of FLAC files).
     ``loop=False`` lets tails ring out past the loop's end; ``bit_depth`` is 16, 24 or
     ``"float"`` (WAV); ``bitrate`` in kbps for MP3.
     """
     path = Path(path)
     if stems is not False:
-        fmt = resolve_format("x.wav" if format is None else "", format)
+        path, fmt = _stems_target(path, format)
     else:
         fmt = resolve_format(path, format)
         if not path.suffix:
@@ -240,7 +249,11 @@ def export_session(session: Any, path: str | os.PathLike[str], *, stems: bool | 
                            bitrate=bitrate, cache=cache)
     records = [r for r in session.records if r.version <= number]
     agents = {a for r in records for a in r.agents}
-    fmt = resolve_format(written[0], format) if stems is False else resolve_format("", format or "wav")
+    if stems is False:
+        fmt, target = resolve_format(written[0], format), manifest_path(written[0])
+    else:
+        folder, fmt = _stems_target(Path(path), format)
+        target = manifest_path(folder, stems=stems)
     import torch
 
     manifest = {
@@ -263,7 +276,6 @@ def export_session(session: Any, path: str | os.PathLike[str], *, stems: bool | 
         "state_hash": hashlib.sha256(json.dumps(state.to_dict(), sort_keys=True).encode()).hexdigest(),
         "state": state.to_dict(),
     }
-    target = manifest_path(written[0] if stems is False else path, stems=stems)
     target.write_text(json.dumps(manifest, indent=1, sort_keys=True))
     return [*written, target]
 

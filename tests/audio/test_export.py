@@ -119,6 +119,8 @@ def test_stems_go_to_a_folder_or_a_zip(tmp_path):
     assert zipfile.ZipFile(archive).namelist() == ["drums.wav", "chords.wav"]
     again = export_state(state, tmp_path / "again.zip", stems=["drums", "chords"])[0]
     assert archive.read_bytes() == again.read_bytes()
+    flacs = export_state(state, tmp_path / "named.flac", stems=["lead"])
+    assert [p.relative_to(tmp_path).as_posix() for p in flacs] == ["named/Lead-Line.flac"]
     midis = export_state(state, tmp_path / "midi", stems=["lead"], format="midi")
     assert [t.name for t in read_midi(midis[0]).tracks] == ["Lead Line"]
     with pytest.raises(NotFound, match="Available: chords, drums, lead, pad"):
@@ -150,7 +152,8 @@ def test_session_export_writes_a_manifest_that_reproduces_the_files(session, tmp
     assert manifest["files"][0]["sha256"] == hashlib.sha256(audio.read_bytes()).hexdigest()
     again = reproduce_export(manifest_path, tmp_path / "again" / "song.wav")
     assert again[0].read_bytes() == audio.read_bytes()
-    stems = session.export(tmp_path / "stems", stems=True, format="mp3")
-    assert stems[-1].name == "manifest.json" and len(stems) == 5
+    stems = session.export(tmp_path / "stems.mp3", stems=True)
+    assert stems[-1] == tmp_path / "stems" / "manifest.json" and len(stems) == 5
+    assert json.loads(stems[-1].read_text())["format"] == "mp3" and stems[0].suffix == ".mp3"
     midi = session.export(tmp_path / "song", format="midi")
     assert midi[0].suffix == ".mid" and read_midi(midi[0]).bpm == session.bpm
