@@ -184,22 +184,27 @@ def karplus_strong(freq: torch.Tensor, length: int, sr: int, *, decay: torch.Ten
     how slowly the treble dies (the loop filter), ``pick`` the plucking point along the
     string (a comb that shapes the excitation).
     """
-    nfft = 1 << max(10, math.ceil(math.log2(length * 1.25)))
+    nfft = 1 << max(10, math.ceil(math.log2(length * 4)))
+    # A transform of nfft samples wraps the string's ringing past nfft back onto its start.
+    # Solving for y[n] rho^n instead (z -> z / rho everywhere) shrinks what wraps by
+    # rho^nfft = 1e-7; dividing rho^n out afterwards gives the string's true output.
+    rho = math.exp(math.log(1e-7) / nfft)
     period = sr / freq.to(torch.float64)
     s = 0.5 + 0.45 * (brightness - 0.5)  # loop filter (1-s) + s z^-1 delays s samples at DC
     d = (period - s)[:, None]
     w = 2 * math.pi * torch.arange(nfft // 2 + 1, dtype=torch.float64)[None, :] / nfft
-    loop_filter = (1 - s) + s * torch.exp(-1j * w)
+    loop_filter = (1 - s) + s * rho * torch.exp(-1j * w)
     g = torch.pow(torch.tensor(1e-3, dtype=torch.float64), period / (sr * decay.to(torch.float64)))[:, None]
-    h = 1.0 / (1.0 - g * loop_filter * torch.exp(-1j * w * d))
+    h = 1.0 / (1.0 - g * loop_filter * rho**d * torch.exp(-1j * w * d))
     burst_len = int(period.max().item()) + 1
     burst = torch.stack([noise(burst_len, seed=seed * 7919 + i) for i in range(len(freq))])
     mask = torch.arange(burst_len)[None, :] < period[:, None]
     burst = (burst * mask).to(torch.float64)
     burst = burst - burst.sum(dim=1, keepdim=True) / period[:, None] * mask  # no DC in the loop
-    x = torch.fft.rfft(burst, nfft)
-    comb = 1.0 - torch.exp(-1j * w * (pick * period)[:, None])
-    y = torch.fft.irfft(x * comb * h, nfft)[:, :length]
+    x = torch.fft.rfft(burst * rho ** torch.arange(burst_len, dtype=torch.float64), nfft)
+    lag = (pick * period)[:, None]
+    comb = 1.0 - rho**lag * torch.exp(-1j * w * lag)
+    y = torch.fft.irfft(x * comb * h, nfft)[:, :length] * rho ** -torch.arange(length, dtype=torch.float64)
     return (y / y.abs().amax(dim=1, keepdim=True).clamp(min=1e-9)).to(torch.float32)
 
 

@@ -117,6 +117,14 @@ def test_closed_hat_chokes_open_hat():
     assert np.abs(choked[after]).max() < 0.01 * np.abs(open_only[after]).max()
 
 
+def test_plucked_strings_do_not_wrap_their_ringing_onto_the_attack():
+    freq, decay = torch.tensor([220.0, 659.0]), torch.tensor([3.0, 2.0])  # ring far longer than rendered
+    short = karplus_strong(freq, 4000, SR, decay=decay)
+    long = karplus_strong(freq, 64000, SR, decay=decay)[:, :4000]
+    scale = long.abs().amax(dim=1, keepdim=True) / short.abs().amax(dim=1, keepdim=True)
+    assert torch.allclose(short * scale, long, atol=5e-3)  # a wrapped tail would add ~5 % here
+
+
 def test_velocity_changes_loudness_and_a_loop_wraps_the_release():
     soft = play("piano", [Note(60, 0, 1, 30)], seconds=2)
     hard = play("piano", [Note(60, 0, 1, 120)], seconds=2)
