@@ -1,16 +1,47 @@
 """The model backend of the generator agents (harmony, melody, bass, drums).
 
-Contract used by ``agents/``: ``available(name)`` says whether a trained checkpoint ships
-for that agent; the four generators share the signatures below. The models issue fills the
-generators; until a checkpoint exists, agents use their music-theory baseline.
+Contract used by ``agents/``: ``available(name)`` says whether a trained checkpoint ships for
+that agent and ``checkpoint_hash(name)`` identifies it; ``chords``, ``melody``, ``bass`` and
+``drums`` generate parts. Each call draws one seed from ``rng`` for a ``torch.Generator``, so
+the same rng state gives the same notes. Checkpoints are loaded lazily, once, from
+``data/checkpoints/`` with ``torch.load(weights_only=True)``; nothing touches the network.
+
+Sampling is constrained where music requires it: chords are never "no chord" and their roots
+stay in the key unless they are major or dominant (borrowed chords, secondary dominants);
+melody and bass pitches stay in ``[low, high]`` and in the key's scale or the sounding chord;
+everything sits on the meter's 16th grid, bar by bar.
+
+>>> from orchestria_lab.music.theory import parse_key
+>>> rng = np.random.default_rng(7)
+>>> if available("harmony") and available("melody"):
+...     progression = chords(key=parse_key("Am"), genre="pop", time_signature="4/4", bars=4, rng=rng)
+...     line = melody(key=parse_key("Am"), genre="pop", time_signature="4/4", bars=4, chords=progression,
+...                   low=60, high=84, rng=rng)
+...     ok = all(60 <= n.pitch <= 84 for n in line) and progression[-1][0] + progression[-1][1] == 16.0
+... else:
+...     ok = True
+>>> ok
+True
 """
 
 from __future__ import annotations
 
+import hashlib
+from functools import lru_cache
 from pathlib import Path
+
+import numpy as np
+
+from orchestria_lab.errors import InvalidValue, NotFound
+from orchestria_lab.music.theory import Chord, Key, beats_per_bar, parse_key
+from orchestria_lab.music.vocabulary import GM_DRUMS
+from orchestria_lab.state import Note
 
 CHECKPOINT_DIR = Path(__file__).resolve().parents[2] / "data" / "checkpoints"
 GENERATORS = ("harmony", "melody", "bass", "drums")
+#: Logit bonus for chord tones on the beat (melody) and the root on a chord change (bass).
+CHORD_TONE_BONUS = 1.0
+ROOT_BONUS = 2.0
 
 
 def checkpoint_path(name: str) -> Path:
@@ -20,3 +51,208 @@ def checkpoint_path(name: str) -> Path:
 def available(name: str) -> bool:
     """Whether a trained checkpoint for generator ``name`` is present."""
     return name in GENERATORS and checkpoint_path(name).is_file()
+
+
+def checkpoint_hash(name: str) -> str | None:
+    """First 16 hex digits of the sha256 of generator ``name``'s checkpoint (None if absent)."""
+    if not available(name):
+        return None
+    return _file_hash(checkpoint_path(name), checkpoint_path(name).stat().st_mtime_ns)
+
+
+@lru_cache(maxsize=16)
+def _file_hash(path: Path, _mtime: int) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+
+
+@lru_cache(maxsize=8)
+def _stepper(path: Path, _mtime: int):
+    from orchestria_lab.models.sampling import Stepper
+    from orchestria_lab.models.train import load_checkpoint
+
+    return Stepper(load_checkpoint(path))
+
+
+def model(name: str):
+    """The cached :class:`~orchestria_lab.models.sampling.Stepper` of generator ``name``."""
+    if not available(name):
+        raise NotFound("checkpoint", name, [g for g in GENERATORS if available(g)])
+    path = checkpoint_path(name)
+    return _stepper(path, path.stat().st_mtime_ns)
+
+
+def _check(time_signature: str, bars: int) -> None:
+    if isinstance(bars, bool) or not isinstance(bars, int) or not 1 <= bars <= 256:
+        raise InvalidValue("bars", bars, "a whole number from 1 to 256")
+    beats_per_bar(time_signature)
+
+
+def _key(key: Key | str) -> Key:
+    """Agents may pass the session's key name; both forms are accepted."""
+    return parse_key(key) if isinstance(key, str) else key
+
+
+def chords(
+    *, key: Key | str, genre: str, time_signature: str, bars: int, rng: np.random.Generator,
+    temperature: float = 1.0, top_p: float = 0.95,
+) -> list[tuple[float, float, Chord]]:
+    """A progression as ``(start beat, duration, Chord)``: one chord per bar or half bar."""
+    from orchestria_lab.models.features import harmony_features
+    from orchestria_lab.models.sampling import sample
+    from orchestria_lab.models.tokens import (
+        CHORD_VOCAB,
+        NO_CHORD,
+        QUALITIES,
+        chord_of,
+        chord_parts,
+        chord_slots,
+        style_id,
+    )
+
+    _check(time_signature, bars)
+    key = _key(key)
+    slots = chord_slots(time_signature)
+    feats = harmony_features(meter=time_signature, mode=int(key.is_minor), style=style_id(genre), n_bars=bars)
+    scale = {(pc - key.tonic_pc) % 12 for pc in key.scale}
+    ok = np.zeros(CHORD_VOCAB, dtype=bool)
+    for tok in range(1, CHORD_VOCAB):
+        degree, q = chord_parts(tok)
+        ok[tok] = degree in scale or QUALITIES[q][0] in ("", "7")
+    ok[NO_CHORD] = False
+    tokens = sample(model("harmony"), feats, bar=slots, allowed=np.tile(ok, (len(feats), 1)), rng=rng,
+                    temperature=temperature, top_p=top_p)
+    span = beats_per_bar(time_signature) / slots
+    return [(i * span, span, chord_of(int(t), tonic_pc=key.tonic_pc, flats=key.flats)) for i, t in enumerate(tokens)]
+
+
+def _pitched(
+    part: str, *, key: Key, genre: str, time_signature: str, bars: int, chords, low: int, high: int,
+    rng: np.random.Generator, kick: np.ndarray | None, temperature: float, top_p: float,
+) -> list[Note]:
+    from orchestria_lab.models.features import chord_steps, pitched_features
+    from orchestria_lab.models.sampling import sample
+    from orchestria_lab.models.tokens import (
+        HOLD,
+        PITCH_HIGH,
+        PITCH_LOW,
+        REST,
+        TOKEN_PITCHES,
+        metric_levels,
+        steps_per_bar,
+        style_id,
+    )
+
+    _check(time_signature, bars)
+    key = _key(key)
+    if not (PITCH_LOW <= low <= high <= PITCH_HIGH):
+        raise InvalidValue("pitch range", (low, high), f"low <= high, both from {PITCH_LOW} to {PITCH_HIGH}")
+    spb = steps_per_bar(time_signature)
+    n = bars * spb
+    root, quality, start = chord_steps(list(chords), n)
+    feats = pitched_features(meter=time_signature, tonic=key.tonic_pc, mode=int(key.is_minor), style=style_id(genre),
+                             chord_root=root, chord_quality=quality, chord_start=start, total_bars=bars, kick=kick)
+    pcs = np.where(TOKEN_PITCHES >= 0, TOKEN_PITCHES % 12, -1)
+    chord_pcs = _chord_pc_table(chords, n)
+    in_scale = np.isin(pcs, key.scale)
+    in_chord = np.take_along_axis(chord_pcs, np.broadcast_to(np.maximum(pcs, 0), (n, len(pcs))), axis=1) & (pcs >= 0)
+    in_range = (TOKEN_PITCHES >= low) & (TOKEN_PITCHES <= high)
+    allowed = in_range & (in_scale | in_chord)
+    allowed[:, [REST, HOLD]] = True
+    bias = np.zeros(allowed.shape, dtype=np.float32)
+    beat = np.tile(metric_levels(time_signature) <= 1, bars)
+    if part == "melody":
+        bias += CHORD_TONE_BONUS * (in_chord & beat[:, None])
+    else:
+        is_root = pcs[None, :] == root[:, None]
+        bias += ROOT_BONUS * (is_root & (start[:, None] == 1))
+    tokens = sample(model(part), feats, bar=spb, allowed=allowed, bias=bias, rng=rng,
+                    temperature=temperature, top_p=top_p, hold=HOLD, rest=REST)
+    return _notes_from_tokens(tokens, time_signature, rng)
+
+
+def _chord_pc_table(chords, n: int) -> np.ndarray:
+    table = np.zeros((n, 12), dtype=bool)
+    for beat, duration, chord in chords:
+        a, b = max(0, round(beat * 4)), min(n, round((beat + duration) * 4))
+        for pc in chord.pitch_classes:
+            table[a:b, pc] = True
+    return table
+
+
+def _notes_from_tokens(tokens: np.ndarray, time_signature: str, rng: np.random.Generator) -> list[Note]:
+    from orchestria_lab.models.tokens import HOLD, PITCH_OFFSET, metric_levels, token_pitch
+
+    levels = np.tile(metric_levels(time_signature), len(tokens) // len(metric_levels(time_signature)))
+    jitter = rng.integers(-4, 5, size=len(tokens))
+    notes = []
+    t = 0
+    while t < len(tokens):
+        if tokens[t] >= PITCH_OFFSET:
+            end = t + 1
+            while end < len(tokens) and tokens[end] == HOLD:
+                end += 1
+            velocity = max(1, min(127, 92 + (10, 5, 0, -6)[levels[t]] + int(jitter[t])))
+            notes.append(Note(token_pitch(int(tokens[t])), t / 4, (end - t) / 4, velocity))
+            t = end
+        else:
+            t += 1
+    return notes
+
+
+def melody(
+    *, key: Key | str, genre: str, time_signature: str, bars: int, chords: list[tuple[float, float, Chord]],
+    low: int, high: int, rng: np.random.Generator, temperature: float = 1.0, top_p: float = 0.95,
+) -> list[Note]:
+    """A melody over ``chords``: pitches in ``[low, high]``, in the scale or the sounding chord."""
+    return _pitched("melody", key=key, genre=genre, time_signature=time_signature, bars=bars, chords=chords,
+                    low=low, high=high, rng=rng, kick=None, temperature=temperature, top_p=top_p)
+
+
+def bass(
+    *, key: Key | str, genre: str, time_signature: str, bars: int, chords: list[tuple[float, float, Chord]],
+    kick_beats: list[float], low: int, high: int, rng: np.random.Generator,
+    temperature: float = 1.0, top_p: float = 0.95,
+) -> list[Note]:
+    """A bass line on ``chords`` that attacks with the kick (``kick_beats``, in beats)."""
+    from orchestria_lab.models.tokens import steps_per_bar
+
+    _check(time_signature, bars)
+    n = bars * steps_per_bar(time_signature)
+    kick = np.zeros(n, dtype=np.int64)
+    for beat in kick_beats:
+        step = int(round(float(beat) * 4))
+        if 0 <= step < n:
+            kick[step] = 1
+    return _pitched("bass", key=key, genre=genre, time_signature=time_signature, bars=bars, chords=chords,
+                    low=low, high=high, rng=rng, kick=kick, temperature=temperature, top_p=top_p)
+
+
+#: Velocity of each drum voice before accents (ghost snares are soft by definition).
+_DRUM_VELOCITY = {"kick": 108, "snare": 104, "snare~": 42, "clap": 100, "rim": 88, "crash": 100, "ride": 84,
+                  "closed_hat": 80, "pedal_hat": 70, "open_hat": 88}
+
+
+def drums(
+    *, genre: str, time_signature: str, bars: int, rng: np.random.Generator,
+    temperature: float = 1.0, top_p: float = 0.95,
+) -> list[Note]:
+    """A drum part for ``genre``: General MIDI drum notes, one 16th note long each."""
+    from orchestria_lab.models.features import drum_features
+    from orchestria_lab.models.sampling import sample
+    from orchestria_lab.models.tokens import metric_levels, steps_per_bar
+
+    _check(time_signature, bars)
+    stepper = model("drums")
+    spb = steps_per_bar(time_signature)
+    feats = drum_features(genre=genre, meter=time_signature, n_bars=bars)
+    labels = stepper.model.config.labels
+    tokens = sample(stepper, feats, bar=spb, allowed=np.ones((len(feats), len(labels)), dtype=bool), rng=rng,
+                    temperature=temperature, top_p=top_p)
+    levels = np.tile(metric_levels(time_signature), bars)
+    jitter = rng.integers(-5, 6, size=(len(tokens), 4))
+    notes = []
+    for t, tok in enumerate(tokens):
+        for j, voice in enumerate(v for v in labels[int(tok)].split("+") if v):
+            velocity = _DRUM_VELOCITY.get(voice, 90) + (8, 4, 0, -8)[levels[t]] + int(jitter[t, j % 4])
+            notes.append(Note(GM_DRUMS[voice.rstrip("~")], t / 4, 0.25, max(1, min(127, velocity))))
+    return notes

@@ -1,0 +1,132 @@
+"""Conditioning features of every model, built the same way for training and generation.
+
+Each step (a grid step, or a chord slot for harmony) carries a row of small categorical
+features; the model embeds and sums them. ``FEATURES[part]`` names them with their sizes.
+
+>>> f = drum_features(genre="house", meter="4/4", n_bars=2)
+>>> f.shape, f[:5, FEATURE_INDEX["drums"]["level"]].tolist()
+((32, 6), [0, 3, 2, 3, 1])
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from orchestria_lab.models.tokens import (
+    METERS,
+    QUALITIES,
+    STYLES,
+    chord_slots,
+    meter_id,
+    metric_levels,
+    steps_per_bar,
+)
+from orchestria_lab.music.genres import GENRES, normalize_genre
+from orchestria_lab.music.theory import Chord
+
+POSITIONS = 32
+PHRASE = 4
+TO_END = 4
+_GRID = (("pos", POSITIONS), ("level", 4), ("phrase", PHRASE), ("to_end", TO_END))
+_PITCHED = (
+    ("tonic", 12), ("mode", 2), ("style", len(STYLES)), ("meter", len(METERS)), *_GRID,
+    ("chord_root", 13), ("chord_quality", len(QUALITIES) + 1), ("chord_start", 2),
+)
+FEATURES: dict[str, tuple[tuple[str, int], ...]] = {
+    "harmony": (("mode", 2), ("style", len(STYLES)), ("meter", len(METERS)), ("slot", 2),
+                ("phrase", PHRASE), ("to_end", TO_END)),
+    "melody": _PITCHED,
+    "bass": (*_PITCHED, ("kick", 2)),
+    "drums": (("genre", len(GENRES)), ("meter", len(METERS)), *_GRID),
+}
+FEATURE_INDEX = {part: {name: i for i, (name, _) in enumerate(spec)} for part, spec in FEATURES.items()}
+NO_ROOT, NO_QUALITY = 12, len(QUALITIES)
+
+
+def bar_features(*, n_bars: int, start_bar: int = 0, total_bars: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Per bar: position in a four-bar phrase and bars to the end (0 = last bar, capped at 3)."""
+    bars = np.arange(start_bar, start_bar + n_bars)
+    total = start_bar + n_bars if total_bars is None else total_bars
+    return bars % PHRASE, np.clip(total - 1 - bars, 0, TO_END - 1)
+
+
+def grid_features(*, meter: str, n_bars: int, start_bar: int = 0, total_bars: int | None = None) -> np.ndarray:
+    """``(steps, 4)``: step in bar, metric level, phrase position and bars to the end."""
+    spb = steps_per_bar(meter)
+    phrase, to_end = bar_features(n_bars=n_bars, start_bar=start_bar, total_bars=total_bars)
+    pos = np.tile(np.minimum(np.arange(spb), POSITIONS - 1), n_bars)
+    level = np.tile(metric_levels(meter), n_bars)
+    return np.stack([pos, level, np.repeat(phrase, spb), np.repeat(to_end, spb)], axis=1)
+
+
+def quality_index(intervals: tuple[int, ...]) -> int:
+    """The known quality closest to a chord's intervals (extensions fold into sevenths).
+
+    >>> QUALITIES[quality_index((0, 4, 7, 11, 14))][0], QUALITIES[quality_index((0, 7))][0]
+    ('maj7', '')
+    """
+    pcs = {i % 12 for i in intervals}
+    best = max(range(len(QUALITIES)), key=lambda q: (len(pcs & set(QUALITIES[q][1])) - 0.5 * len(set(QUALITIES[q][1]) - pcs), -q))
+    return best
+
+
+def chord_steps(chords: list[tuple[float, float, Chord]], n_steps: int, *, steps_per_beat: int = 4) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per step: absolute chord root (12 = none), quality index and whether a new chord starts."""
+    root = np.full(n_steps, NO_ROOT, dtype=np.int64)
+    quality = np.full(n_steps, NO_QUALITY, dtype=np.int64)
+    start = np.zeros(n_steps, dtype=np.int64)
+    previous = None
+    for beat, duration, chord in sorted(chords, key=lambda c: c[0]):
+        a = max(0, int(round(beat * steps_per_beat)))
+        b = min(n_steps, int(round((beat + duration) * steps_per_beat)))
+        if b <= a:
+            continue
+        root[a:b] = chord.root % 12
+        quality[a:b] = quality_index(tuple(chord.intervals))
+        this = (chord.root % 12, quality[a])
+        start[a] = int(this != previous)
+        previous = this
+    return root, quality, start
+
+
+def pitched_features(
+    *,
+    meter: str,
+    tonic: int,
+    mode: int,
+    style: int,
+    chord_root: np.ndarray,
+    chord_quality: np.ndarray,
+    chord_start: np.ndarray,
+    start_bar: int = 0,
+    total_bars: int | None = None,
+    kick: np.ndarray | None = None,
+) -> np.ndarray:
+    """``(steps, F)`` features of a melody (``kick=None``) or bass line."""
+    n = len(chord_root)
+    grid = grid_features(meter=meter, n_bars=n // steps_per_bar(meter), start_bar=start_bar, total_bars=total_bars)
+    const = np.tile(np.array([tonic % 12, mode, style, meter_id(meter)], dtype=np.int64), (n, 1))
+    cols = [const, grid, np.stack([chord_root, chord_quality, chord_start], axis=1)]
+    if kick is not None:
+        cols.append(np.asarray(kick, dtype=np.int64)[:, None])
+    return np.concatenate(cols, axis=1).astype(np.int64)
+
+
+def harmony_features(
+    *, meter: str, mode: int, style: int, n_bars: int, start_bar: int = 0, total_bars: int | None = None
+) -> np.ndarray:
+    """``(slots, 6)`` features of a chord progression: one row per chord slot."""
+    slots = chord_slots(meter)
+    phrase, to_end = bar_features(n_bars=n_bars, start_bar=start_bar, total_bars=total_bars)
+    n = n_bars * slots
+    return np.stack([
+        np.full(n, mode), np.full(n, style), np.full(n, meter_id(meter)),
+        np.tile(np.arange(slots), n_bars), np.repeat(phrase, slots), np.repeat(to_end, slots),
+    ], axis=1).astype(np.int64)
+
+
+def drum_features(*, genre: str, meter: str, n_bars: int, start_bar: int = 0, total_bars: int | None = None) -> np.ndarray:
+    """``(steps, 6)`` features of a drum part: genre, meter and the metric grid."""
+    grid = grid_features(meter=meter, n_bars=n_bars, start_bar=start_bar, total_bars=total_bars)
+    const = np.tile(np.array([list(GENRES).index(normalize_genre(genre)), meter_id(meter)]), (len(grid), 1))
+    return np.concatenate([const, grid], axis=1).astype(np.int64)

@@ -1,0 +1,74 @@
+"""``data/README.md``: where every data file and checkpoint comes from, its licence and hash.
+
+It is rendered from ``data/MANIFEST.json`` and the checkpoint cards, so it cannot drift from
+them: ``orchestria train prepare`` and ``orchestria train <part>`` rewrite it.
+"""
+
+from __future__ import annotations
+
+import json
+
+from orchestria_lab.models.corpus import DATA_DIR, DATASETS, manifest
+
+_INTRO = """# Data
+
+What the generator models learn from and the checkpoints they ship with: provenance, licence
+and hash of every file. This file is written by `orchestria train prepare` and
+`orchestria train <part>` from `MANIFEST.json` and the checkpoint cards; do not edit it.
+
+Rebuild the token arrays with `orchestria train prepare` (needs the `data` extra, music21);
+training, evaluation and tests read only these arrays, never music21.
+
+## Token arrays (`corpus/`)
+
+| file | pieces | tokens | bytes | sha256 |
+|---|---|---|---|---|
+"""
+
+_FORMAT = """
+Each `.npz` holds ragged sequences: a part's tokens concatenated over pieces (`melody`, `bass`
+or `drums`), cut by `offsets`; chord slots in `chords`, cut by `chord_offsets`; per piece its
+`names`, `tonic` (pitch class), `mode` (1 minor), `meter` (index in `meters` of the manifest)
+and, for drums, `genre` (index in `genres`) and `combos` (the voices of each drum token).
+
+- Grid: one token per 16th note. Pitched parts: 0 rest, 1 hold, 2.. onset of MIDI pitch
+  21-108. Chords: one per bar or half bar (4/4, 2/2, 6/8, 12/8, 6/4, 4/2), key-relative like
+  Roman numerals: a root 0-11 semitones above the tonic and one of ten qualities.
+- Augmentation by transposition to all twelve keys happens at training time (and for the
+  n-gram baseline), not on disk.
+- Pieces go to train, valid or test (85/5/10 %) by a hash of their name.
+"""
+
+
+def render() -> str:
+    """The README text for the current manifest and checkpoints."""
+    files = manifest()["files"]
+    lines = [_INTRO.rstrip("\n")]
+    for rel in sorted(DATASETS.values()):
+        if rel in files:
+            f = files[rel]
+            lines.append(f"| `{rel}` | {f['pieces']} | {f['steps']} | {f['bytes']} | `{f['sha256'][:16]}...` |")
+    lines.append("\n### Sources and licences\n")
+    for rel in sorted(DATASETS.values()):
+        if rel in files:
+            lines.append(f"- `{rel}`: {files[rel]['source']} Licence: {files[rel]['licence']}")
+    lines.append(_FORMAT)
+    cards = sorted((DATA_DIR / "checkpoints").glob("*.json"))
+    if cards:
+        lines += ["## Checkpoints (`checkpoints/`)", "",
+                  "Written by `orchestria train <part>` (preset `full`, seed 0) on the 2-core CPU machine; "
+                  "each `.pt` loads with `torch.load(weights_only=True)`.", "",
+                  "| file | parameters | bytes | epochs | training (s) | valid NLL | test NLL | data hash | sha256 |",
+                  "|---|---|---|---|---|---|---|---|---|"]
+        for card_path in cards:
+            card = json.loads(card_path.read_text())
+            pt = card_path.with_suffix(".pt")
+            lines.append(f"| `{pt.name}` | {card['parameters']} | {pt.stat().st_size if pt.exists() else 'missing'} | "
+                         f"{card['epochs']} | {card['seconds']} | {card['valid_nll']:.4f} | {card['test_nll']:.4f} | "
+                         f"`{card['data_hash']}` | `{card['sha256'][:16]}...` |")
+        lines += ["", "NLL: mean negative log-likelihood per token, in nats, on the named split."]
+    return "\n".join(lines) + "\n"
+
+
+def write() -> None:
+    (DATA_DIR / "README.md").write_text(render())

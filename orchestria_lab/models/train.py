@@ -1,0 +1,217 @@
+"""Training: ``train(part)`` fits a model on its train split and writes a checkpoint.
+
+Seeds fix everything (initialisation, augmentation, batch order). After each epoch the model
+is scored on the valid split and the best epoch is kept; the test split is only scored at
+the end. A checkpoint is ``<part>.pt`` (``torch.load(weights_only=True)``: the state dict and
+the config as JSON) with a ``<part>.json`` beside it: config, data hash, figures and timing.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import math
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch.nn import functional as F
+
+from orchestria_lab.errors import InvalidValue
+from orchestria_lab.models import corpus, datasets
+from orchestria_lab.models.datasets import Example
+from orchestria_lab.models.features import FEATURES
+from orchestria_lab.models.network import PRESETS, ModelConfig, SequenceModel
+
+CHECKPOINT_DIR = corpus.DATA_DIR / "checkpoints"
+#: Training settings per preset: epochs, batch size, learning rate, examples per epoch (None: all).
+SETTINGS: dict[str, dict[str, dict[str, Any]]] = {
+    "debug": {p: {"epochs": 3, "batch": 16, "lr": 1e-2, "examples": 48} for p in datasets.PARTS},
+    "full": {
+        "harmony": {"epochs": 16, "batch": 32, "lr": 2e-3, "examples": None},
+        "melody": {"epochs": 3, "batch": 32, "lr": 2e-3, "examples": None},
+        "bass": {"epochs": 30, "batch": 16, "lr": 2e-3, "examples": None},
+        "drums": {"epochs": 40, "batch": 8, "lr": 3e-3, "examples": None},
+    },
+}
+#: A full training stops before an epoch that would end past this budget (the issue allows 15 min).
+TIME_BUDGET_S = 14 * 60
+
+
+@dataclass
+class TrainResult:
+    """What a training run did: its figures (NLL in nats per token) and where it wrote."""
+
+    part: str
+    preset: str
+    epochs: int
+    seconds: float
+    parameters: int
+    valid_nll: float
+    test_nll: float
+    checkpoint: str
+    data_hash: str
+    history: list[dict[str, float]] = field(default_factory=list)
+
+
+def lookback_tokens(tokens: np.ndarray, *, bar: int, lookback_bars: tuple[int, ...], none: int) -> np.ndarray:
+    """``(len, L)``: the token ``b`` bars before each step (``none`` before the start).
+
+    >>> lookback_tokens(np.array([5, 6, 7, 8]), bar=2, lookback_bars=(1,), none=9)[:, 0].tolist()
+    [9, 9, 5, 6]
+    """
+    out = np.full((len(tokens), len(lookback_bars)), none, dtype=np.int64)
+    for j, bars in enumerate(lookback_bars):
+        back = bars * bar
+        out[back:, j] = tokens[:len(tokens) - back] if back < len(tokens) else []
+    return out
+
+
+def batches(examples: list[Example], size: int, *, config: ModelConfig, order: np.ndarray | None = None):
+    """Padded ``(previous, lookback, features, targets)`` tensors; padding targets are -100."""
+    index = np.arange(len(examples)) if order is None else order
+    bos, n_back = config.bos, len(config.lookback_bars)
+    for start in range(0, len(index), size):
+        chunk = [examples[i] for i in index[start:start + size]]
+        length = max(len(e.tokens) for e in chunk)
+        prev = np.full((len(chunk), length), bos, dtype=np.int64)
+        back = np.full((len(chunk), length, n_back), bos, dtype=np.int64)
+        feats = np.zeros((len(chunk), length, chunk[0].features.shape[1]), dtype=np.int64)
+        target = np.full((len(chunk), length), -100, dtype=np.int64)
+        for row, e in enumerate(chunk):
+            n = len(e.tokens)
+            prev[row, 1:n] = e.tokens[:-1]
+            back[row, :n] = lookback_tokens(e.tokens, bar=e.bar, lookback_bars=config.lookback_bars, none=bos)
+            feats[row, :n] = e.features
+            target[row, :n] = e.tokens
+        yield tuple(torch.from_numpy(a) for a in (prev, back, feats, target))
+
+
+@torch.inference_mode()
+def token_nll(model: SequenceModel, examples: list[Example], *, batch_size: int = 64) -> np.ndarray:
+    """Negative log-likelihood (nats) of every token of ``examples``, concatenated in order."""
+    model.eval()
+    out = []
+    for prev, back, feats, target in batches(examples, batch_size, config=model.config):
+        logits = model(prev, back, feats)
+        nll = F.cross_entropy(logits.transpose(1, 2), target, ignore_index=-100, reduction="none")
+        for row in range(len(target)):
+            out.append(nll[row][target[row] >= 0].numpy())
+    return np.concatenate(out) if out else np.zeros(0)
+
+
+def build_model(part: str, preset: str) -> SequenceModel:
+    if preset not in PRESETS:
+        raise InvalidValue("preset", preset, "one of " + ", ".join(PRESETS))
+    labels = tuple(str(c) for c in corpus.load("drums")["combos"]) if part == "drums" else ()
+    config = ModelConfig(part=part, vocab=datasets.vocab_size(part), features=FEATURES[part], labels=labels,
+                         **PRESETS[preset][part])
+    return SequenceModel(config)
+
+
+def train(
+    part: str,
+    *,
+    preset: str = "full",
+    epochs: int | None = None,
+    seed: int = 0,
+    out_dir: Path | str = CHECKPOINT_DIR,
+    progress: bool = True,
+    time_budget_s: float | None = None,
+) -> TrainResult:
+    """Train the ``part`` model (harmony, melody, bass, drums) and write its checkpoint.
+
+    ``epochs`` overrides the preset's; ``time_budget_s`` (default: 14 min for ``full``) stops
+    before an epoch that would end past it. Returns the figures, also written beside the checkpoint.
+    """
+    from tqdm.auto import tqdm
+
+    datasets.datasets_of(part)
+    settings = dict(SETTINGS[preset][part]) if preset in SETTINGS else {}
+    if epochs is not None:
+        if epochs < 1:
+            raise InvalidValue("epochs", epochs, "a whole number >= 1")
+        settings["epochs"] = epochs
+    budget = time_budget_s if time_budget_s is not None else (TIME_BUDGET_S if preset == "full" else math.inf)
+    torch.manual_seed(seed)
+    model = build_model(part, preset)
+    limit = settings["examples"]
+    valid = datasets.examples(part, "valid", limit=limit)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=settings["lr"], weight_decay=0.01)
+    started = time.perf_counter()
+    best_state, best_valid, history = None, math.inf, []
+    total_steps, step = None, 0
+    for epoch in range(settings["epochs"]):
+        rng = np.random.default_rng([seed, epoch])
+        train_set = datasets.examples(part, "train", rng=rng, limit=limit)
+        order = rng.permutation(len(train_set))
+        n_batches = math.ceil(len(train_set) / settings["batch"])
+        total_steps = total_steps or n_batches * settings["epochs"]
+        model.train()
+        losses = []
+        bar = tqdm(batches(train_set, settings["batch"], config=model.config, order=order), total=n_batches,
+                   desc=f"{part} {epoch + 1}/{settings['epochs']}", disable=not progress, leave=False)
+        for prev, back, feats, target in bar:
+            for group in optimizer.param_groups:
+                group["lr"] = settings["lr"] * _schedule(step, total_steps)
+            logits = model(prev, back, feats)
+            loss = F.cross_entropy(logits.transpose(1, 2), target, ignore_index=-100)
+            optimizer.zero_grad()
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            optimizer.step()
+            losses.append(loss.item())
+            step += 1
+            bar.set_postfix(loss=f"{np.mean(losses[-50:]):.3f}")
+        valid_nll = float(token_nll(model, valid).mean())
+        history.append({"epoch": epoch + 1, "train_loss": float(np.mean(losses)), "valid_nll": valid_nll,
+                        "seconds": round(time.perf_counter() - started, 1)})
+        if progress:
+            print(f"{part} epoch {epoch + 1}: train {history[-1]['train_loss']:.4f}, valid {valid_nll:.4f} nats/token")
+        if valid_nll < best_valid:
+            best_valid, best_state = valid_nll, copy.deepcopy(model.state_dict())
+        elapsed = time.perf_counter() - started
+        if elapsed + elapsed / (epoch + 1) > budget:  # the next epoch would not fit
+            break
+    seconds = time.perf_counter() - started
+    model.load_state_dict(best_state)
+    test_nll = float(token_nll(model, datasets.examples(part, "test", limit=limit)).mean())
+    path = Path(out_dir) / f"{part}.pt"
+    result = TrainResult(
+        part=part, preset=preset, epochs=len(history), seconds=round(seconds, 1),
+        parameters=model.parameter_count(), valid_nll=best_valid, test_nll=test_nll, checkpoint=str(path),
+        data_hash=corpus.data_hash(*datasets.datasets_of(part)), history=history,
+    )
+    save_checkpoint(model, path, info={**asdict(result), "seed": seed, "torch": torch.__version__})
+    return result
+
+
+def _schedule(step: int, total: int) -> float:
+    """Linear warm-up (a tenth of the steps, at most 50), then cosine decay to a tenth of the peak."""
+    warmup = min(50, max(1, total // 10))
+    if step < warmup:
+        return (step + 1) / warmup
+    progress = min(1.0, (step - warmup) / max(1, total - warmup))
+    return 0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * progress))
+
+
+def save_checkpoint(model: SequenceModel, path: Path, *, info: dict[str, Any]) -> None:
+    """Write ``path`` (weights and config, loadable with ``weights_only=True``) and its JSON card."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    state = {k: v.detach().clone().contiguous() for k, v in model.state_dict().items()}
+    torch.save({"state_dict": state, "config": model.config.to_json()}, path)
+    card = {"config": json.loads(model.config.to_json()), **info,
+            "sha256": hashlib.sha256(path.read_bytes()).hexdigest()}
+    path.with_suffix(".json").write_text(json.dumps(card, indent=2, sort_keys=True) + "\n")
+
+
+def load_checkpoint(path: Path) -> SequenceModel:
+    """The model stored at ``path``; never touches the network (``weights_only=True``)."""
+    blob = torch.load(path, map_location="cpu", weights_only=True)
+    model = SequenceModel(ModelConfig.from_json(blob["config"]))
+    model.load_state_dict(blob["state_dict"])
+    return model.eval()
