@@ -104,13 +104,22 @@ def delayed(x: np.ndarray, delay: np.ndarray) -> np.ndarray:
     """
     import torch
 
-    d = torch.from_numpy(np.ascontiguousarray(delay, np.float32)).clamp(min=0.0)
-    whole = torch.floor(d)
+    n = len(delay)
+    d = torch.from_numpy(np.ascontiguousarray(delay, np.float32))
+    whole = d.to(torch.int32)  # delays are never negative: truncation is the floor
     frac = d - whole
-    lead = int(whole.max()) + 2 if len(d) else 2
-    padded = torch.cat([torch.zeros(lead), torch.from_numpy(np.ascontiguousarray(x, np.float32))])
-    at = torch.arange(lead, lead + len(d), dtype=torch.int32) - whole.to(torch.int32)
-    return torch.lerp(padded.index_select(0, at), padded.index_select(0, at - 1), frac).numpy()
+    xt = torch.from_numpy(np.ascontiguousarray(x, np.float32))
+    at = torch.arange(n, dtype=torch.int32) - whole
+    lead = min(n, int(whole.max()) + 2) if n else 0  # only the first samples can reach before x starts
+    early = at[:lead].clone()
+    at[:lead].clamp_(min=1)
+    out = torch.lerp(xt.index_select(0, at), xt.index_select(0, at - 1), frac)
+    if lead:
+        silent = torch.zeros(1)
+        a = torch.where(early >= 0, xt.index_select(0, early.clamp(min=0)), silent)
+        b = torch.where(early >= 1, xt.index_select(0, (early - 1).clamp(min=0)), silent)
+        out[:lead] = torch.lerp(a, b, frac[:lead])
+    return out.numpy()
 
 
 def fft_convolve(x: np.ndarray, h: np.ndarray, *, circular: bool = False) -> np.ndarray:

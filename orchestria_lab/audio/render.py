@@ -28,6 +28,7 @@ import os
 import threading
 import warnings
 from collections import Counter, OrderedDict
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 
@@ -112,14 +113,21 @@ def stem_cache_key(state: State, stem: Stem, *, loop: bool) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()[:32]
 
 
+_PENDING: dict[Path, np.ndarray] = {}
+_WRITER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="orchestria-stem-cache")
+
+
 def _load(path: Path) -> np.ndarray | None:
+    pending = _PENDING.get(path)
+    if pending is not None:
+        return pending
     try:
         return np.load(path, allow_pickle=False)
     except (OSError, ValueError):
         return None
 
 
-def _save(path: Path, audio: np.ndarray) -> None:
+def _write(path: Path, audio: np.ndarray) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f"{path.stem}.{os.getpid()}.{threading.get_ident()}.tmp")
@@ -128,6 +136,19 @@ def _save(path: Path, audio: np.ndarray) -> None:
         os.replace(tmp, path)
     except OSError:
         pass  # a cache that cannot be written is only slower, never wrong
+    finally:
+        _PENDING.pop(path, None)
+
+
+def _save(path: Path, audio: np.ndarray) -> None:
+    """Write a stem to the disk cache in the background (readers see it at once, from memory)."""
+    _PENDING[path] = audio
+    _WRITER.submit(_write, path, audio)
+
+
+def flush_cache() -> None:
+    """Wait until every stem queued for the disk cache is written."""
+    _WRITER.submit(lambda: None).result()
 
 
 def render_dry_stem(state: State, stem: Stem, *, cache: bool = True, loop: bool = True) -> np.ndarray:
@@ -151,6 +172,7 @@ def render_dry_stem(state: State, stem: Stem, *, cache: bool = True, loop: bool 
         audio = _render_fresh(state, stem, loop=loop)
     audio = np.ascontiguousarray(audio, dtype=np.float32)
     if cache:
+        audio.setflags(write=False)  # shared from now on: with the cache and its writer
         _save(cache_dir() / f"{key}.npy", audio)
         MEMORY_CACHE.put(key, audio)
     return audio

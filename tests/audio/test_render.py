@@ -91,7 +91,9 @@ def test_an_edit_to_one_stem_re_renders_that_stem_only(monkeypatch):
     assert sorted(calls) == ["drum_kit", "electric_piano", "synth_bass"]
     calls.clear()
     assert np.array_equal(render.render_mix(state), first) and calls == []
+    render.flush_cache()
     render.MEMORY_CACHE.clear()  # a new process: the disk cache still has every stem
+    assert len(list(render.cache_dir().glob("*.npy"))) == 3
     assert np.array_equal(render.render_mix(state), first) and calls == []
     bass = state.stem("bass")
     edited = State(state.meta, (state.stems[0], bass.evolve(notes=bass.notes[:-1]), state.stems[2]))
