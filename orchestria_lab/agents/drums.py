@@ -1,5 +1,10 @@
 """The drums agent: grooves per genre, humanised, swung where asked, with fills at section ends.
 
+Beyond the groove itself a drum part can play in half time or double time (the groove at
+twice the speed: twice the kicks, snares and hats in a bar), leave voices out ("kill the
+hats"), and take extra voices over the groove ("add claps", "add more hats"): a voice the
+groove lacks comes in with a stock pattern, one it has already plays busier.
+
 >>> import numpy as np
 >>> from orchestria_lab.state import Meta, State, apply
 >>> state = State(Meta(bpm=90, key="Cm", genre="lo-fi", seed=7))
@@ -28,20 +33,40 @@ from orchestria_lab.music.grooves import (
     percussion,
     style_swing,
 )
+from orchestria_lab.music.rhythm import Meter, swing
+from orchestria_lab.music.vocabulary import GM_DRUMS
 from orchestria_lab.state import Note, State, Stem
 
 _ROLES = ("drums", "percussion")
 _VOICES = tuple(VOICE_GROUPS)
-_ALL = ("role", "instrument", "style", "density", "swing", "backend", "fills", "half_time", "exclude")
+_ALL = ("role", "instrument", "style", "density", "swing", "backend", "fills", "half_time", "double_time",
+        "exclude", "layers")
 _CHANGE = ("style", "density", "density_change", "swing", "swing_change", "backend", "fills",
-           "half_time", "exclude", "include")
+           "half_time", "double_time", "exclude", "include", "layers")
+
+#: A voice laid over the groove: the kit piece it plays, where when the groove lacks it,
+#: and where when the groove has it already (busier). Places are named in :func:`_places`.
+_LAYERS: dict[str, tuple[str, str, str]] = {
+    "hats": ("closed_hat", "eighths", "sixteenths"), "open_hat": ("open_hat", "offbeats", "offbeats"),
+    "kick": ("kick", "pulse", "pulse"), "snare": ("snare", "backbeats", "backbeats"),
+    "clap": ("clap", "backbeats", "backbeats"), "rim": ("rim", "backbeats", "offbeats"),
+    "ride": ("ride", "eighths", "eighths"), "crash": ("crash", "phrase", "downbeat"),
+    "toms": ("low_tom", "last_offbeats", "last_offbeats"), "cymbals": ("crash", "phrase", "downbeat"),
+    "shaker": ("shaker", "eighths", "sixteenths"), "tambourine": ("tambourine", "backbeats", "eighths"),
+    "cowbell": ("cowbell", "pulse", "eighths"),
+}
+_LAYER_VELOCITY = {"closed_hat": 70, "open_hat": 78, "shaker": 62, "ride": 80, "tambourine": 72, "cowbell": 74,
+                   "rim": 82, "crash": 104, "kick": 108, "snare": 104, "clap": 100, "low_tom": 92}
+#: The kit pieces (GM names) that stand for each voice group, to tell which voices a groove has.
+_GM_VOICE = {name: voice for voice, pitches in VOICE_GROUPS.items() if voice not in ("cymbals",)
+             for name, pitch in GM_DRUMS.items() if pitch in pitches}
 
 
 class DrumsAgent(GeneratorAgent):
     """Genre grooves on the kit (GM drum numbers) and percussion layers."""
 
     roles = _ROLES
-    extra = ("fills", "half_time")
+    extra = ("fills", "half_time", "double_time", "layers")
     declared = AgentSpec(
         name="drums",
         description="Drum grooves per genre (boom bap with swing, four on the floor, rock backbeat, trap "
@@ -51,20 +76,58 @@ class DrumsAgent(GeneratorAgent):
         parameters=(*(p for p in common_params(_ROLES, tuple(GROOVES)) if p.name not in ("octave", "octaves", "semitones")),
                     Param("fills", "bool", True, description="a fill at the end of every 4-bar phrase"),
                     Param("half_time", "bool", None, description="backbeat on 3 instead of 2 and 4"),
+                    Param("double_time", "bool", None,
+                          description="the groove at twice the speed: twice the kicks, snares and hats per bar"),
                     Param("exclude", "list", None, choices=_VOICES, description="drum voices to leave out"),
-                    Param("include", "list", None, choices=_VOICES, description="drum voices to bring back")),
+                    Param("include", "list", None, choices=_VOICES,
+                          description="drum voices to have: brought back where left out, else laid over the groove"),
+                    Param("layers", "list", None, choices=_VOICES,
+                          description="drum voices laid over the groove (busier where the groove has them)")),
         backend="baseline",
         intent_params={"add": _ALL, "regenerate": _CHANGE, "change": _CHANGE},
     )
 
     def _settings(self, current: Mapping[str, Any], given: Mapping[str, Any], state: State, role: str) -> dict[str, Any]:
         out = super()._settings(current, given, state, role)
-        excluded = set(current.get("exclude", ())) | set(given.get("exclude", ()))
+        was_excluded = set(current.get("exclude", ()))
+        excluded = was_excluded | set(given.get("exclude", ()))
         excluded -= set(given.get("include", ()))
         out["exclude"] = tuple(sorted(excluded)) or None
-        if given.get("style") and given.get("style") != current.get("style") and "half_time" not in given:
+        layers = set(current.get("layers", ())) | set(given.get("layers", ()))
+        restyled = bool(given.get("style")) and given.get("style") != current.get("style")
+        has = _groove_voices(self.style_of(state, out)) if role == "drums" else set()
+        for voice in given.get("include", ()):
+            if voice in was_excluded:
+                continue  # "bring the hats back": the groove's own hats
+            if not (restyled and voice in has):  # "a four on the floor kick": the new groove has it
+                layers.add(voice)
+        layers -= excluded
+        out["layers"] = tuple(sorted(layers)) or None
+        if restyled and "half_time" not in given and "double_time" not in given:
             out.pop("half_time", None)  # a new groove brings its own feel
+            out.pop("double_time", None)
+        if given.get("double_time"):
+            out.pop("half_time", None)
+        elif given.get("half_time"):
+            out.pop("double_time", None)
+        if not out.get("double_time"):
+            out.pop("double_time", None)
         return out
+
+    def describe_change(self, key: str, before: Any, after: Any) -> str:
+        if key == "half_time":
+            return "half-time feel" if after else "out of half time"
+        if key == "double_time":
+            return "double-time feel" if after else "out of double time"
+        if key in ("layers", "exclude"):
+            old, new = set(before or ()), set(after or ())
+            words = {"layers": ("added", "no extra"), "exclude": ("without", "brought back")}[key]
+            out = [f"{words[0]} {_voices(new - old)}"] if new - old else []
+            out += [f"{words[1]} {_voices(old - new)}"] if old - new else []
+            return "; ".join(out)
+        if key == "style":
+            return f"groove {_fmt_style(before)} → {_fmt_style(after)}"
+        return super().describe_change(key, before, after)
 
     def default_swing(self, state: State, settings: Mapping[str, Any]) -> float:
         return style_swing(self.style_of(state, settings), GENRES[state.meta.genre].swing)
@@ -81,23 +144,103 @@ class DrumsAgent(GeneratorAgent):
         if stem.role == "percussion":
             return percussion(genre=meta.genre, time_signature=meta.time_signature, bars=meta.bars,
                               rng=rng, swing_amount=amount, density=density)
+        double = bool(p.get("double_time"))
+        bars = meta.bars * 2 if double else meta.bars  # double time: two bars of the groove in each
         model = model_function("drums", "drums", str(p.get("backend", "baseline")))
         if model is not None and "style" not in p:
-            return list(model(genre=meta.genre, time_signature=meta.time_signature, bars=meta.bars, rng=rng))
-        return groove(style=self.style_of(state, p), time_signature=meta.time_signature, bars=meta.bars,
-                      rng=rng, swing_amount=amount, density=density, fills=bool(p.get("fills", True)),
-                      half_time=p.get("half_time"), exclude=p.get("exclude", ()))
+            notes = list(model(genre=meta.genre, time_signature=meta.time_signature, bars=bars, rng=rng))
+            dropped = set().union(*(VOICE_GROUPS[v] for v in p.get("exclude", ()) or ()))
+            notes = [n for n in notes if n.pitch not in dropped]
+        else:
+            notes = groove(style=self.style_of(state, p), time_signature=meta.time_signature, bars=bars,
+                           rng=rng, swing_amount=amount, density=density, fills=bool(p.get("fills", True)),
+                           half_time=None if double else p.get("half_time"), exclude=p.get("exclude", ()))
+        if double:
+            notes = [Note(n.pitch, round(n.start / 2, 4), round(n.duration / 2, 4), n.velocity) for n in notes]
+        if p.get("layers"):
+            notes = _layer(notes, tuple(p["layers"]), meta.time_signature, meta.bars, amount,
+                           np.random.default_rng([int(p["seed"]), 3]))
+        return sorted(notes)
 
     def describe_part(self, stem: Stem) -> str:
         style = stem.params.get("style")
         return "percussion" if stem.role == "percussion" else f"{str(style or 'genre').replace('_', ' ')} groove"
 
+    def defaults(self, state: State, stem: Stem) -> dict[str, Any]:
+        return {**super().defaults(state, stem), "style": self.style_of(state, stem.params),
+                "half_time": GROOVES[self.style_of(state, stem.params)].half_time, "fills": True}
+
     def examples(self, state: State) -> list[Action]:
         out = [Action("drums", "add", params={"style": "boom_bap"}), Action("drums", "add", params={"role": "percussion"})]
         for s in state.stems_with_role("drums"):
             out += [Action("drums", "change", s.stem_id, {"swing_change": 0.2}),
-                    Action("drums", "change", s.stem_id, {"exclude": ["hats"]}), Action("drums", "regenerate", s.stem_id)]
+                    Action("drums", "change", s.stem_id, {"exclude": ["hats"]}), Action("drums", "regenerate", s.stem_id),
+                    Action("drums", "change", s.stem_id, {"include": ["clap", "hats"]}),
+                    Action("drums", "change", s.stem_id, {"double_time": True})]
         return out
+
+
+def _voices(voices: set[str]) -> str:
+    return ", ".join(sorted(v.replace("_", " ") for v in voices))
+
+
+def _fmt_style(style: Any) -> str:
+    return str(style).replace("_", " ") if style else "from the genre"
+
+
+def _groove_voices(style: str) -> set[str]:
+    """The voices (:data:`VOICE_GROUPS` names) the groove ``style`` plays."""
+    g = GROOVES[style]
+    return {_GM_VOICE[name] for name in (*g.parts, *g.extra) if name in _GM_VOICE}
+
+
+def _places(kind: str, meter: Meter, bar: int) -> list[float]:
+    """Positions in a bar (beats) for a layered voice: on the pulse, the backbeats, the eighths ..."""
+    starts, length = meter.group_starts, meter.beats_per_bar
+    ends = (*starts[1:], length)
+    if kind == "pulse":
+        return list(starts)
+    if kind == "backbeats":
+        return list(starts[1::2] if len(starts) >= 4 else starts[1:]) or [starts[-1]]
+    if kind in ("eighths", "sixteenths"):
+        step = meter.subdivision / (2 if kind == "sixteenths" else 1)
+        return [float(t) for t in np.arange(0.0, length - 1e-9, step)]
+    if kind == "offbeats":
+        return [(a + b) / 2 for a, b in zip(starts, ends, strict=True)]
+    if kind == "last_offbeats":
+        return [(starts[-1] + ends[-1]) / 2, ends[-1] - meter.subdivision / 2] if bar % 2 else []
+    if kind == "downbeat":
+        return [0.0]
+    if kind == "phrase":
+        return [0.0] if bar % 4 == 0 else []
+    raise ValueError(kind)
+
+
+def _layer(notes: list[Note], voices: tuple[str, ...], time_signature: str, bars: int, amount: float,
+           rng: np.random.Generator) -> list[Note]:
+    """``notes`` with ``voices`` laid over them (a voice the part has plays busier)."""
+    meter = Meter.of(time_signature)
+    out = list(notes)
+    for voice in voices:
+        if voice not in _LAYERS:
+            continue
+        piece, plain, busy = _LAYERS[voice]
+        pitches = VOICE_GROUPS[voice]
+        present = any(n.pitch in pitches for n in out)
+        kind = busy if present else plain
+        pitch = GM_DRUMS[piece]
+        if voice == "hats" and present and kind == "sixteenths":  # busier hats replace the groove's eighths
+            out = [n for n in out if n.pitch != GM_DRUMS["closed_hat"]]
+        taken = {(n.pitch, round(n.start * 8)) for n in out}
+        for bar in range(bars):
+            for pos in _places(kind, meter, bar):
+                start = round(bar * meter.beats_per_bar + swing(pos, amount, subdivision=0.25 if kind == "sixteenths" else 0.5), 4)
+                if (pitch, round(start * 8)) in taken:
+                    continue
+                accent = 6 if meter.is_group_start(pos) else (-10 if pos % meter.subdivision else 0)
+                velocity = int(np.clip(round(_LAYER_VELOCITY.get(piece, 90) + accent + rng.normal(0, 5)), 12, 127))
+                out.append(Note(pitch, start, 0.125 if kind == "sixteenths" else 0.25, velocity))
+    return out
 
 
 AGENT = DrumsAgent()

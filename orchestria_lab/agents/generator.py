@@ -122,9 +122,13 @@ class GeneratorAgent(Agent, ABC):
         settings = self._settings(stem.params, dict(action.params), state, stem.role)
         new = stem.evolve(params=_clean(settings))
         new = new.evolve(notes=self.notes_for(state, new))
-        changed = ", ".join(f"{k} {_fmt(stem.params.get(k))} → {_fmt(new.params.get(k))}"
-                            for k in sorted(set(new.params) | set(stem.params)) if stem.params.get(k) != new.params.get(k))
-        return Edit(update=[new], summary=f"{stem.stem_id}: {changed or 'no change'}")
+        base = self.defaults(state, stem)
+        moved = [(k, stem.params.get(k, base.get(k)), new.params.get(k, base.get(k)))
+                 for k in sorted(set(new.params) | set(stem.params)) if stem.params.get(k) != new.params.get(k)]
+        changed = ", ".join(d for d in (self.describe_change(k, a, b) for k, a, b in moved if a != b) if d)
+        if not changed:  # only a default written out ("normal time" on a groove in normal time)
+            return Edit(summary=f"{stem.stem_id} already plays that way")
+        return Edit(update=[new], summary=f"{stem.stem_id}: {changed}")
 
     def shift(self, state: State, action: Action, rng: np.random.Generator) -> Edit:
         stem = self._target(state, action)
@@ -172,6 +176,14 @@ class GeneratorAgent(Agent, ABC):
     def describe_part(self, stem: Stem) -> str:
         style = stem.params.get("style")
         return f"{stem.instrument}{', ' + str(style).replace('_', ' ') if style else ''}"
+
+    def defaults(self, state: State, stem: Stem) -> dict[str, Any]:
+        """What each setting ``stem`` leaves unset amounts to (for saying what a change did)."""
+        return {"density": 0.5, "swing": self.default_swing(state, stem.params), "octave": 0, "semitones": 0}
+
+    def describe_change(self, key: str, before: Any, after: Any) -> str:
+        """One setting's change in words ("density 0.5 → 0.8")."""
+        return f"{key} {_fmt(before)} → {_fmt(after)}"
 
     # helpers ----------------------------------------------------------------------------
     def _target(self, state: State, action: Action) -> Stem:

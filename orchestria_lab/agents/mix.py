@@ -93,7 +93,7 @@ class MixAgent(Agent):
         word = {("muted", True): "muted", ("muted", False): "unmuted",
                 ("solo", True): "soloed", ("solo", False): "unsoloed"}[(field, value)]
         if getattr(stem, field) == value:
-            return Edit(summary=f"{stem.stem_id} already {word}")
+            return Edit(summary=f"{stem.stem_id} is already {word}")
         return Edit(update=[stem.evolve(**{field: value})], summary=f"{stem.stem_id} {word}")
 
     def examples(self, state: State) -> list[Action]:
