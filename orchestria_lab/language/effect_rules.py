@@ -32,14 +32,15 @@ class EffectRules:
             return self._dry(f)
         if not kinds and not clear:
             return False
-        removing = f.verb in ("remove", "kill", "strip", "mute", "cut", "drop") or f.has("neg") or (
+        removing = f.verb in ("remove", "kill", "strip", "mute", "cut", "drop") or (f.has("neg") and not f.has("enough")) or (
             f.has("less") and f.has("fxall"))
         if clear:
             for target in self.targets(f, default="all"):
                 self.emit(Action("effects", "clear", target))
             return True
         for kind in dict.fromkeys(kinds):
-            targets = self._effect_targets(f, kind, removing or f.has("less") or f.has("too"))
+            lowering = f.has("less") or f.has("too") or f.verb == "quieter" or f.has("dir", "down")
+            targets = self._effect_targets(f, kind, removing or lowering)
             for target in targets:
                 self.emit(self._effect_action(f, kind, target, removing))
         return True
@@ -100,7 +101,8 @@ class EffectRules:
             return Action("effects", intent, target, {"effect": kind, "param": param, "value": float(value)})
         bigger = any(t.kind == "adj" and t.value == "wide" for t in f.tokens)  # "a bigger reverb"
         less = f.has("less") or f.has("too") or f.has("dir", "down") or f.verb in ("quieter", "shorten")
-        more = f.has("more") or f.has("dir", "up") or f.verb in ("louder", "extend", "drench") or bigger
+        more = f.has("more") or f.has("dir", "up") or f.verb in ("louder", "extend", "drench") or bigger or (
+            f.has("neg") and f.has("enough"))  # "not enough reverb"
         if (f.verb in ("extend", "shorten") or bigger) and not param:
             param = {"reverb": "size" if bigger else "decay", "delay": "time"}.get(kind)
         if less or more:

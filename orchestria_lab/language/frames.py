@@ -21,13 +21,18 @@ from orchestria_lab.language.tokens import Token, tag
 
 AMOUNTS = {"small": 0.5, "large": 2.0, "full": 2.0}
 #: Verbs that say what someone wants rather than what to do ("I want the drums quieter").
-_WISHES = ("i want", "need", "we need", "i need", "get", "give", "gimme", "i'd like", "id like", "want")
+WISHES = ("i want", "need", "we need", "i need", "get", "give", "gimme", "i'd like", "id like", "want")
+#: Level and tempo words that said of a stem are complaints, and copulas that say them.
+_BARE = ("loud", "quiet", "fast", "quick", "slow")
+_COPULA = ("is", "are", "was", "sounds", "sound", "seems", "feels", "getting", "kinda", "kind of")
+#: Verbs that with "back" mean less of it, not bringing it back ("pull the strings back").
+_PULL = ("pull", "dial", "ease", "knock", "push")
 #: Tokens that can stand for a stem in a noun phrase.
 _HEADS = ("role", "instrument", "family", "voice", "ref", "melstyle")
 _MODIFIERS = ("det", "adj", "style", "fresh", "amount")
 #: Verbs strong enough to lead a clause; set/make/turn only shape what the slots say.
 _STRONG = ("add", "drench", "remove", "strip", "kill", "drop", "cut", "mute", "unmute", "solo",
-           "unsolo", "louder", "quieter", "pan", "place", "replace", "regenerate", "transpose",
+           "unsolo", "listen", "louder", "quieter", "pan", "place", "replace", "regenerate", "transpose",
            "speedup", "slowdown", "double", "halve", "extend", "shorten", "keep", "reset")
 
 
@@ -49,6 +54,7 @@ class Mention:
     adjectives: list[tuple[str, int, float]] = field(default_factory=list)
     styles: list[tuple[str, str]] = field(default_factory=list)   # (genre, part style)
     effects: list[str] = field(default_factory=list)              # "with reverb"
+    played_on: bool = False           # the instrument came after "on": "the melody on bells"
 
     @property
     def is_stem(self) -> bool:
@@ -68,10 +74,15 @@ class Frame:
     @property
     def verb(self) -> str | None:
         strong = [v for v in self.verbs if v in _STRONG]
-        wishes = [t for t in self.tokens if t.kind == "verb" and t.text in _WISHES]
+        wishes = [t for t in self.tokens if t.kind == "verb" and t.text in WISHES]
         if len(strong) > 1 and strong[0] == "add" and wishes:
             strong = strong[1:]  # "I want the drums quieter": the wish is not the action
         verb = strong[0] if strong else (self.verbs[0] if self.verbs else None)
+        if verb == "drop" and any(m.indefinite and (m.role or m.instrument) for m in self.mentions) and not (
+                self.has("interval") or self.has("number")):
+            return "add"  # "drop a trap beat", not "drop the drums"
+        if self.has("back") and any(t.kind == "verb" and t.text in _PULL for t in self.tokens) and verb in ("turn", None):
+            return "quieter"  # "pull the strings back a bit", "dial the reverb back"
         if self.has("back") and verb in ("turn", "add", "place", "set", None):
             return "unmute"  # "bring the hats back", "put the drums back in"
         if self.has("off") and verb in ("take", "add"):
@@ -93,6 +104,23 @@ class Frame:
     def first(self, kind: str, default: object = None) -> object:
         vals = self.values(kind)
         return vals[0] if vals else default
+
+    @property
+    def flipped(self) -> bool:
+        """Whether the clause asks for the opposite of its words: "too loud", "not so fast";
+        "not loud enough" is not flipped (it asks for louder)."""
+        return self.has("too") or (self.has("neg") and not self.has("enough")) or self._complaint()
+
+    def _complaint(self) -> bool:
+        """"the piano is a bit loud", "it's slow": a bare level or tempo word said of a stem is
+        a complaint about it (quieter, faster), where "make it loud" asks for it."""
+        verbs = [i for i, t in enumerate(self.tokens) if t.kind == "verb"]
+        if len(verbs) != 1 or self.tokens[verbs[0]].text not in _BARE:
+            return False
+        j = verbs[0] - 1
+        while j >= 0 and self.tokens[j].kind == "amount":
+            j -= 1
+        return j >= 0 and (self.tokens[j].text in _COPULA or self.tokens[j].kind in _HEADS)
 
     @property
     def amount(self) -> float:
@@ -229,6 +257,7 @@ def _frame(tokens: list[Token]) -> Frame:
                          and (not frame.verbs or frame.verbs[0] in ("add", "make", "drench")))
             if played_on:  # "a melody on electric piano": the instrument of the part being made
                 frame.mentions[-1].instrument = t.value
+                frame.mentions[-1].played_on = True
                 current = frame.mentions[-1]
                 continue
             previous = next((j for j in range(i - 1, -1, -1) if tokens[j].kind != "filler"), -1)

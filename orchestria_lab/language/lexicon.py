@@ -18,18 +18,19 @@ from functools import lru_cache
 _TABLE = """
 verb add: color | colour | add | adds | adding | added | give | put | throw | bring in | layer | insert | include | create | generate | write | compose | start with | need | lay down | drop in | sprinkle | slap | stick | toss | chuck | introduce | add in | build | get | gimme | let's have | lets have | i'd like | id like | i want | we need | i need | where's | wheres | want | wanna
 verb make: make | makes | making | sound | sounds
-verb turn: turn | bring | push | pull | knock | nudge | nudge it
+verb turn: turn | bring | push | pull | knock | nudge | nudge it | dial | ease
 verb drench: drench | soak | drown | bathe | smother
-verb remove: removing | deleting | remove | removes | delete | lose | get rid of | take out | take off | ditch | scrap | trash | nuke | erase | clear | eliminate | no more | cut out | pull out | rip out | bin
+verb remove: has to go | have to go | needs to go | need to go | gotta go | can go | must go | got to go | removing | deleting | remove | removes | delete | lose | get rid of | take out | take off | ditch | scrap | trash | nuke | erase | clear | eliminate | no more | cut out | pull out | rip out | bin
 verb strip: strip | strip it back | strip back | strip down | strip it down | pare back
 verb kill: kill
 verb drop: drop
 verb cut: cut
-verb mute: muting | mute | mutes | muted | silence | turn off | switch off | shut off | shut up | hush
+verb mute: muting | mute | mutes | muted | silence | shut | turn off | switch off | shut off | shut up | hush
 verb unmute: unmuting | unmute | un-mute | unmuted | turn on | switch on | turn back on | put back | back in | bring back | restore
 verb solo: soloing | solo | soloed | isolate
+verb listen: hear | listen | listen to | hear only | listen only
 verb unsolo: unsolo | un-solo | unsoloed
-verb louder: louder | can't hear | cant hear | cannot hear | buried | drowned out | inaudible | hard to hear | barely hear | turn up | boost | crank | crank up | pump up | bring up | push up | amplify | raise the volume | more volume | turn it up | loud | loudest
+verb louder: louder | can't hear | cant hear | cannot hear | hardly hear | can hardly hear | can barely hear | hear more | hear more of | hear it more | hear them more | hear it better | hear more of the | buried | drowned out | inaudible | hard to hear | barely hear | turn up | boost | crank | crank up | pump up | bring up | push up | amplify | raise the volume | more volume | turn it up | loud | loudest
 verb quieter: quieter | turn down | softer | bring down | pull back | pull down | back off | tame | duck | less volume | lower the volume | quiet | quietly | quieten | quieter please | soften
 verb pan: pan | panned | panning
 verb place: place | position | move | shift | put it
@@ -50,9 +51,10 @@ off off: off | out | away
 dry dry: dry | drier | dryer | dry it up | dry up | dry it out | less wet | bone dry | drier sound
 fxall all: effects | all effects | all the effects | effect chain | the effects | fx chain | plugins | processing | every effect
 melstyle hook: hook | hooks | catchy | earworm | catchy hook
-history undo: undo | undo that | undo it | take that back | take it back | scratch that | revert that | undo the last | go back one | step back | oops | never mind | nevermind | go back | revert | undo last | back one | previous version | revert it | revert the last change | undo the last change | go back a step
+history undo: better before | it was better | was better | liked it better | the way it was | how it was | as it was | like it was before | undo | undo that | undo it | take that back | take it back | scratch that | revert that | undo the last | go back one | step back | oops | never mind | nevermind | go back | revert | undo last | back one | previous version | the previous version | the last version | last version | the version before | revert it | revert the last change | undo the last change | go back a step
 history redo: redo | redo that | undo the undo | bring that back | put that back
-history goto: go back to | back to | revert to | roll back to | rollback to | return to | restore | jump to | load | reset to
+history goto: go back to | back to | revert to | roll back to | rollback to | return to | restore | jump to | load | reset to | revert back to | go to
+history start: the original | original | the original version | the first version | first version | the very first version | the very beginning | the beginning | beginning | the start | square one | start over | start again | start from scratch | from scratch | scratch that whole thing | the empty session | the blank session | blank slate | a blank slate | clean slate | a clean slate
 meta tempo: tempo | bpm | speed | pace | beats per minute
 meta key: key | key signature | tonality | tonal center | tonic
 meta bars: bars | bar | measures | measure | loop length
@@ -174,7 +176,8 @@ more more: more | extra | additional | increase | increased | further | even mor
 less less: less | fewer | reduce | reduced | decrease | decreased | not so much | minus | lower amount
 too too: too | overly | too much | excessively
 back back: back | back in
-neg neg: no | not | without | don't | dont | do not | never | nothing
+neg neg: no | not | without | don't | dont | do not | never | nothing | isn't | isnt | aren't | arent | doesn't | doesnt | wasn't | wasnt | ain't | aint | not quite
+enough enough: enough | enuf | nearly enough
 ref it: it | that | this | them | those | these | they | that one | this one | the same | the last one | what you just added | what you added
 ref all: everything | all | all of it | all stems | the whole thing | the mix | the track | the song | the beat and everything | every stem | all parts | everything else | every part | the whole track | the tune | all the stems | the full mix | the entire track | whole thing | tutti
 ref rest: the rest | the others | others | other stems | rest | everything else | all the others | other parts | all other
@@ -182,10 +185,11 @@ except except: except | except for | but | apart from | other than | besides | a
 only only: only | just | solely | nothing but | exclusively | alone | on its own | by itself | by themselves
 density up: ghost notes | ghost note | ghosts | busier | busy | denser | dense | more notes | more complex | complex | fill it out | more active | livelier | lively | more going on | intricate | fuller pattern
 density down: simpler | simple | sparser | sparse | fewer notes | less busy | minimal | minimalist | thin out | calmer | less notes | stripped | cleaner pattern | simplify
-swing more: humanize | humanise | humanized | more human | human | looser | loose | sloppier | swing | swung | shuffle | shuffled | groove more | swingier | swingy | more swing | lazier | lazy | drunk | drunken | behind the beat
+swing more: loosen | loosen up | loosen it up | humanize | humanise | humanized | more human | human | looser | loose | sloppier | swing | swung | shuffle | shuffled | groove more | swingier | swingy | more swing | lazier | lazy | drunk | drunken | behind the beat
 swing straight: straight | straighten | quantize | quantise | quantized | rigid | robotic | on the grid | dead straight | unswung
 feel half: half time | half-time | halftime | half time feel | half-time feel
-feel normal: double time | double-time | normal time | full time
+feel double: double time | double-time | doubletime | double time feel | double-time feel | twice as busy
+feel normal: normal time | full time | regular time | back to normal time
 fill on: fill | fills | drum fill | drum fills | fill in | fill-in | turnaround | build up
 timesig 3/4: waltz | waltz time | three four | 3 4
 timesig 4/4: common time | four four | 4 4

@@ -45,6 +45,10 @@ class MixRules:
         verb = f.verb
         intent = _MUTING.get(verb or "")
         only = f.has("only") and verb is None and f.stems
+        if verb == "listen":  # "let me hear the bass", "I only want to hear the piano"
+            if f.has("more") or f.has("dir", "up"):
+                return False  # "I want to hear the bass more": a level
+            intent = "unmute" if f.has("ref", "all") else "solo"
         if only:
             intent = "solo"
         elif verb is None and f.stems and f.tokens[-1].kind == "prep" and f.tokens[-1].text == "on":
@@ -53,6 +57,9 @@ class MixRules:
             return False
         if self._voices(f, include=intent == "unmute"):
             return True
+        bare = all(t.kind in ("verb", "filler", "det", "back", "off", "amount") for t in f.tokens)
+        if not f.stems and not f.excepted and bare and intent in ("unmute", "unsolo"):
+            return self._release(intent)  # "unsolo", "unmute": whatever is soloed or muted
         if not f.stems and not f.excepted:
             if intent in ("unmute", "unsolo") and f.has("ref", "all"):
                 pass
@@ -71,6 +78,17 @@ class MixRules:
             for e in self.index.entries:
                 if e.solo:
                     self.emit(Action("mix", "unsolo", e.stem_id))
+        return True
+
+    def _release(self, intent: str) -> bool:
+        field = "solo" if intent == "unsolo" else "muted"
+        targets = [e.stem_id for e in self.index.entries if getattr(e, field)]
+        if not targets:
+            have = ", ".join(e.stem_id for e in self.index.entries) or "none yet"
+            raise Unclear(f"no stem is {'soloed' if field == 'solo' else 'muted'} (stems: {have})",
+                          ["solo the bass" if field == "solo" else "mute the drums"])
+        for target in targets:
+            self.emit(Action("mix", intent, target))
         return True
 
     def _targets_or_restore(self, f: Frame) -> list[str]:
@@ -102,8 +120,12 @@ class MixRules:
             self._add(Mention(0, role="drums"), f)  # "let's get some hats going": a kit, hats and all
             return True
         key = "include" if include else "exclude"
+        params: dict = {key: sorted(set(voices))}
+        style = slots.part_style("drums", [(t.value, t.extra) for t in f.tokens if t.kind == "style"], f)
+        if style and include:
+            params["style"] = style  # "add a four on the floor kick": that groove, kick and all
         for target in drums:
-            self.emit(Action("drums", "change", target, {key: sorted(set(voices))}))
+            self.emit(Action("drums", "change", target, params))
         return True
 
     def reset(self, f: Frame) -> bool:
@@ -133,8 +155,8 @@ class MixRules:
         number = slots.first_number(f, unit="db")
         if number is None and f.has("meta", "volume"):
             number = next((v for v in f.values("number") if not v[1]), None)  # "set the drums volume to -10"
-        up, down = f.verb == "louder", f.verb == "quieter"
-        if not (up or down) and f.verb in (None, "turn", "set", "make", "place", "add", "drop", "cut"):
+        up, down = f.verb == "louder" or (f.verb == "listen" and f.has("more")), f.verb == "quieter"
+        if not (up or down) and f.verb in (None, "turn", "set", "make", "place", "add", "drop", "cut", "take"):
             up, down = f.has("dir", "up"), f.has("dir", "down")  # "bring the keys up", "lower the chords"
         if f.verb in ("drop", "cut") and number and not up:
             down = True  # "cut the bass by 3 dB"
@@ -142,7 +164,7 @@ class MixRules:
             up, down = f.has("more"), f.has("less")
         if not (up or down or number) and f.verb is None and f.stems and not slots.other_slots(f):
             up, down = f.has("more"), f.has("less")  # "more bass", "less drums"
-        if f.has("too") or f.has("neg"):  # "too loud", "not so loud"
+        if f.flipped:  # "too loud", "not so loud" (but "not loud enough")
             up, down = down, up
         if not (up or down or number):
             return False

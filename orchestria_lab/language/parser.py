@@ -70,7 +70,8 @@ def _history(clauses: list[Frame]) -> Action | None:
     if any(t.kind in ("role", "instrument", "effect", "voice") for t in tokens):
         return None
     versions = [t.value for t in tokens if t.kind == "version"]
-    numbers = [t.value[0] for t in tokens if t.kind == "number" and not t.value[1]]
+    numbers = [t.value[0] for t in tokens if t.kind == "number" and t.value[1] in ("", "x")]
+    numbers += [2.0 for t in tokens if t.text == "twice"]  # "undo twice"
     undoing = any(t.kind == "history" and t.value == "undo" for t in tokens)
     if undoing and numbers and not versions and 1 <= numbers[0] <= 50 and float(numbers[0]).is_integer():
         return Action("history", "undo", params={"steps": int(numbers[0])})  # "go back two versions"
@@ -81,6 +82,8 @@ def _history(clauses: list[Frame]) -> Action | None:
         if float(number).is_integer() and number >= 0:
             return Action("history", "goto", params={"version": int(number)})
     kinds = {t.value for t in tokens if t.kind == "history"}
+    if "start" in kinds and not (kinds & {"undo", "redo"} and "goto" not in kinds):
+        return Action("history", "goto", params={"version": 0})  # "go back to the original": where it began
     if any(t.kind == "verb" and t.text == "redo" for t in tokens):
         kinds.add("redo")  # "redo" with no part named: history, not "regenerate"
     if "undo" in kinds and "redo" not in kinds:

@@ -6,7 +6,7 @@ from orchestria_lab.agents.base import Action
 from orchestria_lab.agents.context import GENERATOR_FOR_ROLE
 from orchestria_lab.language import slots
 from orchestria_lab.language.frames import Frame, Mention
-from orchestria_lab.language.targets import StemIndex, Unclear
+from orchestria_lab.language.targets import INSTRUMENT_ROLE, StemIndex, Unclear
 
 
 class PartRules:
@@ -16,14 +16,20 @@ class PartRules:
 
     def instrument(self, f: Frame) -> bool:
         allowed = f.verb in ("replace", "turn", "make", "set", "place") or (f.verb == "add" and self.swaps(f))
-        if not allowed or not any(m.instrument for m in f.stems):
+        moved = self._played_on(f)  # "put the melody on bells", "try the melody on a synth"
+        if not (allowed or moved) or not any(m.instrument for m in f.stems):
             return False
         new = [m for m in f.stems if m.instrument and self._names_new_instrument(m)]
         if not new:
             return False
         instrument = new[-1].instrument
         mentions = [m for m in f.stems if m not in new]
-        targets = self.targets(f, mentions=mentions)
+        if moved:
+            targets = self.index.resolve(Mention(moved.pos, role=moved.role), touched=self.touched)
+        elif not mentions and (same := self.index.with_role(INSTRUMENT_ROLE[instrument])):
+            targets = same  # "use a bass guitar instead": the part that instrument plays
+        else:
+            targets = self.targets(f, mentions=mentions)
         if not targets:
             raise Unclear(f"I could not tell which stem should become {instrument}", ["replace the piano with an organ"])
         for target in targets:
@@ -35,6 +41,17 @@ class PartRules:
                 self.emit(Action("sound", "instrument", target, {"instrument": instrument}))
                 self.index.update(target, instrument=instrument)
         return True
+
+    def _played_on(self, f: Frame) -> Mention | None:
+        """An existing part named with "on" a new instrument, and nothing else asked of it."""
+        if f.verb not in ("add", "make", "replace", None) or any(f.has(k) for k in _CONTENT):
+            return None
+        for m in f.stems:
+            if m.played_on and m.definite and m.role:
+                found = self.index.resolve(Mention(m.pos, role=m.role), touched=self.touched)
+                if found and any(self.index.get(i).instrument != m.instrument for i in found):
+                    return m
+        return None
 
     def swaps(self, f: Frame) -> bool:
         """"put the piano on strings": an existing part named first, then "on" a new instrument."""
@@ -61,6 +78,7 @@ class PartRules:
         regen |= f.verb == "replace" and named and not _settings(f)  # "change the drum pattern"
         voiced = f.verb in ("add", "unmute", "remove", "kill", "mute", "drop", "cut") or f.has("neg") or (
             f.verb is None and all(t.kind in ("voice", "det", "filler", "amount", "more") for t in f.tokens))
+        voiced &= not any(f.has(k) for k in ("density", "swing", "feel", "fill"))  # "ghost notes on the snare"
         if voiced and self._voices(f, include=f.verb in ("add", "unmute", None) and not f.has("neg")):
             return True
         if semis is not None and named:
@@ -81,7 +99,7 @@ class PartRules:
             for i in drums + pitched:
                 params = dict(swing or {})
                 if feel and self.index.get(i).role == "drums":
-                    params["half_time"] = feel == "half"
+                    params.update(_FEEL[feel])
                 if fills and self.index.get(i).role == "drums":
                     params["fills"] = not (f.has("neg") or f.verb in ("remove", "kill"))
                 if params:
@@ -105,7 +123,7 @@ class PartRules:
         adjectives = f.predicate_adjectives or [a for m in f.stems for a in m.adjectives]
         if not adjectives:
             return False
-        negate = -1 if (f.has("less") or f.has("too") or f.has("neg")) else 1
+        negate = -1 if (f.has("less") or f.flipped) else 1
         mentions = f.stems + [m for m in f.mentions if m.voice and not m.is_stem]
         targets = self.targets(f, mentions=mentions, default="all") if mentions else self.targets(f, default="all")
         if not targets:
@@ -116,6 +134,15 @@ class PartRules:
                 self.emit(Action("sound", "shape", target, slots.shape_params(adjective, negate * sign * how_much)))
         return True
 
+
+
+#: Slots that make a clause ask for more than an instrument ("make the melody on piano brighter").
+_CONTENT = ("adj", "effect", "dir", "number", "swing", "density", "feel", "fill", "interval", "voice", "more",
+            "less", "style", "meta")
+
+#: What a time feel asks of a drum part.
+_FEEL = {"half": {"half_time": True}, "double": {"double_time": True},
+         "normal": {"half_time": False, "double_time": False}}
 
 
 def _settings(f: Frame) -> bool:

@@ -12,7 +12,7 @@ from orchestria_lab.agents.base import Action
 from orchestria_lab.agents.context import GENERATOR_FOR_ROLE
 from orchestria_lab.language import slots
 from orchestria_lab.language.effect_rules import EffectRules
-from orchestria_lab.language.frames import Frame, Mention
+from orchestria_lab.language.frames import WISHES, Frame, Mention
 from orchestria_lab.language.mix_rules import MixRules
 from orchestria_lab.language.part_rules import PartRules
 from orchestria_lab.language.plan import PlanContext
@@ -21,6 +21,8 @@ from orchestria_lab.music.theory import parse_key
 from orchestria_lab.music.vocabulary import DEFAULT_INSTRUMENT
 
 _ADDING = ("add", "drench")
+#: Words for a whole piece that the lexicon also reads as a part ("a jazz tune").
+_SONG_WORDS = ("tune", "tunes", "number", "jam")
 #: What a verbless clause that only names a part may hold ("a dusty drum beat please").
 _NOUN_PHRASE = ("det", "adj", "style", "role", "instrument", "family", "melstyle", "filler", "word",
                 "prep", "effect", "amount", "fresh")
@@ -57,7 +59,7 @@ class Planning(EffectRules, MixRules, PartRules):
                 continue
             found = self.index.resolve(m, touched=self.touched, plural_ref=plural)
             if not found:
-                raise Unclear(self._missing(m), [f"add {slots.label(m)}"] if m.role or m.instrument else None)
+                raise Unclear(self._missing(m), [_add_one(slots.label(m))] if m.role or m.instrument else None)
             ids += [i for i in found if i not in ids]
         if any(m.ref == "rest" for m in named):
             ids = [i for i in self.index.ids() if i not in ids]
@@ -73,7 +75,8 @@ class Planning(EffectRules, MixRules, PartRules):
         have = ", ".join(f"{e.stem_id} ({e.instrument})" for e in self.index.entries) or "none yet"
         if m.ref == "it":
             return f"I could not tell which stem 'it' means (stems: {have})"
-        return f"there is no {slots.label(m)} in this session (stems: {have})"
+        name = slots.label(m)
+        return f"there {'are' if name.endswith('s') else 'is'} no {name} in this session (stems: {have})"
 
     # the rules --------------------------------------------------------------------------
     def clause(self, f: Frame) -> bool:
@@ -90,6 +93,8 @@ class Planning(EffectRules, MixRules, PartRules):
     # tempo, key, length, meter, genre ----------------------------------------------------
     def session_wide(self, f: Frame) -> bool:
         named = [m for m in f.stems if m.role or m.instrument or m.family]
+        if f.has("style") and any(m.ref for m in f.stems):  # "turn it into a jazz tune": the song, not a melody
+            named = [m for m in named if f.tokens[m.pos].text not in _SONG_WORDS]
         done = False
         tempo = slots.tempo(f, stems_named=bool(named))
         if tempo:
@@ -116,7 +121,10 @@ class Planning(EffectRules, MixRules, PartRules):
             done = True
         styles = [t.value for t in f.tokens if t.kind == "style"]
         genre_words = f.has("meta", "genre") or f.verb in ("make", "set", "replace", "turn", None)
-        if styles and not named and not f.has("voice") and genre_words and not f.has("fill") and f.verb not in _ADDING:
+        wished = f.verb in _ADDING and any(t.kind == "verb" and t.text in WISHES for t in f.tokens) and (
+            f.has("meta", "genre") or (f.stems and all(m.ref in ("it", "all") for m in f.stems)))
+        adding = f.verb in _ADDING and not wished  # "add a house beat" is a part; "I want it to be house" the genre
+        if styles and not named and not f.has("voice") and genre_words and not f.has("fill") and not adding:
             self.emit(Action("arrange", "genre", params={"genre": styles[-1]}))
             done = True
         return done
@@ -185,3 +193,9 @@ class Planning(EffectRules, MixRules, PartRules):
             self.emit(Action("effects", "add", target, {"effect": fx}))
 
     # effects ----------------------------------------------------------------------------
+
+
+def _add_one(name: str) -> str:
+    """"add a pad", "add an organ", "add strings": a suggestion to add what was named."""
+    article = "" if name.endswith("s") else "an " if name[0] in "aeiou" else "a "
+    return f"add {article}{name}"

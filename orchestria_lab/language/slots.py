@@ -52,6 +52,8 @@ def tempo(f: Frame, *, stems_named: bool) -> dict | None:
     number = first_number(f)
     speed = f.verb in ("speedup", "slowdown") or "speedup" in f.verbs or "slowdown" in f.verbs
     sign = -1 if ("slowdown" in f.verbs or f.has("dir", "down") or f.has("less")) else 1
+    if f.flipped and not number:
+        sign = -sign  # "it's too slow", "not fast enough"
     if number and number[1] == "bpm":
         if speed and before(f, "number") not in ("to", "at"):
             return {"change_bpm": sign * abs(number[0])}
@@ -121,7 +123,7 @@ def bars(f: Frame) -> dict | None:
 def swing(f: Frame) -> dict | None:
     if not f.has("swing"):
         return None
-    if "straight" in f.values("swing") or f.has("neg"):
+    if "straight" in f.values("swing") or (f.has("neg") and not f.has("enough")):
         return {"swing": 0.0}
     number = first_number(f)
     if number and number[1] == "%":
@@ -135,7 +137,8 @@ def density(f: Frame) -> float | None:
     values = f.values("density")
     if not values:
         return None
-    return DENSITY_STEP if values[0] == "up" else -DENSITY_STEP
+    sign = -1 if f.flipped or f.has("less") else 1  # "too busy", "less busy"
+    return sign * (DENSITY_STEP if values[0] == "up" else -DENSITY_STEP)
 
 
 def part_style(agent: str, styles: list[tuple[str, str]], f: Frame) -> str | None:

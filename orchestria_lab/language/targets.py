@@ -29,11 +29,21 @@ INSTRUMENT_ROLE: dict[str, str] = {
     "sub_bass": "bass", "bass_guitar": "bass", "bells": "melody", "brass": "chords", "drum_kit": "drums",
 }
 FAMILIES: dict[str, tuple[str, ...]] = {"keys": ("piano", "electric_piano", "organ")}
-#: Where to look when no stem has the role asked for.
+#: Where to look when no stem has the role asked for: only parts that are clearly the one
+#: meant ("the melody" for the lead line, "the chords" for the pad that plays them). A
+#: pad is not any chord part: "the pad" with piano chords only is refused, naming the stems.
 RELATED_ROLES: dict[str, tuple[str, ...]] = {
-    "melody": ("lead", "arp"), "lead": ("melody",), "chords": ("pad",), "pad": ("chords",),
-    "arp": ("melody", "lead"), "drums": ("percussion",), "percussion": ("drums",), "fx": ("arp",),
+    "melody": ("lead", "arp"), "lead": ("melody",), "chords": ("pad",),
+    "drums": ("percussion",), "percussion": ("drums",),
 }
+#: Instruments that answer to each other's names ("the piano" for a rhodes).
+PIANOS = ("piano", "electric_piano")
+#: Instruments that make a part of another role a pad ("the pad" for string chords).
+PAD_LIKE = ("pad", "strings")
+#: Instruments that all stand for "the bass" when the one named is not there ("the 808").
+BASSES = ("sub_bass", "synth_bass", "bass_guitar")
+#: Parts "the synth" can mean when no synth lead plays (never the bass).
+SYNTHS = ("synth_lead", "pad", "pluck")
 
 
 class Unclear(Exception):
@@ -121,9 +131,15 @@ class StemIndex:
             same = [e.stem_id for e in self.entries if e.instrument == m.instrument]
             if same:
                 return same
-            if m.instrument in FAMILIES["keys"]:  # "the piano" for the electric piano chords
-                return self.resolve(Mention(m.pos, family="keys"))
-            return self.with_role(INSTRUMENT_ROLE[m.instrument])  # "the 808" for the bass
+            if m.instrument in PIANOS:  # "the piano" for the electric piano chords (not for an organ)
+                hits = [e for e in self.entries if e.instrument in PIANOS]
+                return [e.stem_id for e in hits if e.role in ("chords", "pad")] or [e.stem_id for e in hits]
+            if m.instrument in BASSES or m.instrument == "drum_kit":  # "the 808" for the bass
+                return self.with_role(INSTRUMENT_ROLE[m.instrument])
+            synths = [e.stem_id for e in self.entries if e.instrument in SYNTHS]
+            if m.instrument == "synth_lead" and len(synths) == 1:  # "the synth": the one synth there is
+                return synths
+            return []  # "the guitar" is not the piano: refused, naming the stems there are
         if m.role:
             return self._by_role(m.role)
         return []
@@ -136,4 +152,6 @@ class StemIndex:
             hits = self.with_role(other)
             if hits:
                 return hits
+        if role == "pad":  # string or synth-pad chords are the pad
+            return [e.stem_id for e in self.entries if e.instrument in PAD_LIKE]
         return []

@@ -35,6 +35,7 @@ _WORD_RE = re.compile(r"\d+(?:\.\d+)?/\d+[dt]?|[+-]?\d+(?:\.\d+)?(?:[a-z%]+)?|[a
 _NUM_RE = re.compile(r"^([+-]?\d+(?:\.\d+)?)([a-z%]*)$")
 _KEY_TOKEN = re.compile(r"^([a-g])(#|b|♯|♭)?(m|min|maj)?$")
 _KEY_CONTEXT = {"key", "in", "to", "into", "of", "from"}
+_MORE = ("more", "extra", "additional")
 _MODE_WORDS = {"major", "minor", "maj", "min", "dorian", "phrygian", "lydian", "mixolydian", "mixo",
                "locrian", "aeolian", "ionian"}
 
@@ -120,6 +121,8 @@ def _special(words: list[tuple[str, bool]], i: int, done: list[Token]) -> tuple[
         if spelled and used == 1 and _is_meter(f"{int(value)}/{int(NUMBER_WORDS[words[j][0]])}"):
             meter = f"{int(value)}/{int(NUMBER_WORDS[words[j][0]])}"  # "seven eight"
             return Token("timesig", meter, f"{words[i][0]} {words[j][0]}", 0), 2 + (j + 1 < len(words) and words[j + 1][0] == "time")
+        if not unit and j + 1 < len(words) and words[j][0] in _MORE and UNITS.get(words[j + 1][0]):
+            j += 1  # "4 more bars", "two extra beats": the unit after the "more"
         if not unit and j < len(words):
             unit = UNITS.get(words[j][0], "")
             if unit:

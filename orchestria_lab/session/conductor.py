@@ -47,6 +47,8 @@ HISTORY = ("history",)
 #: How far back "bring back the drums" looks for a removed stem.
 RESTORE_LOOKBACK = 50
 _UNDID = re.compile(r"^undo: .*\(undid v(\d+)\)")
+#: How a "go back to version N" version is summarised; "undo" after one undoes the jump.
+_WENT_BACK = "back to the content of v"
 
 
 @dataclass(frozen=True)
@@ -62,6 +64,17 @@ class Event:
 
     def to_dict(self) -> dict[str, Any]:
         return {"type": self.type, "data": _jsonable(self.data)}
+
+
+class NothingToChange(CommandNotUnderstood):
+    """The command was understood, but carrying it out would change nothing ("unmute the
+    bass" when it plays already): refused like a command not understood, and no version is made."""
+
+    def __init__(self, text: str, summary: str) -> None:
+        reason = f"nothing would change ({summary})"
+        super().__init__(text, reason=reason, suggestions=())
+        self.message = f"Nothing to do for {text!r}: {summary}, so no version was made."
+        self.args = (self.message,)
 
 
 @dataclass
@@ -154,7 +167,10 @@ def _perform(session: Session, plan: list[Action], text: str, *, dry_run: bool,
                 emit("agent_finished", agent=action.agent, intent=action.intent, target=action.target,
                      summary=edit.summary, stems=touched)
         seen["after"] = current
-        return _net_edit(state, current, removed, "; ".join(summaries) or "no change")
+        edit = _net_edit(state, current, removed, "; ".join(summaries) or "no change")
+        if not (edit.add or edit.remove or edit.update or edit.meta):
+            raise NothingToChange(text, edit.summary)  # a version identical to the last is no version
+        return edit
 
     agents = tuple(dict.fromkeys(a.agent for a in plan))
     if dry_run:
@@ -186,11 +202,14 @@ def _history(session: Session, action: Action, text: str, *, dry_run: bool,
     if action.intent == "goto":
         target = int(action.params["version"])
         session.record(target)  # raises InvalidValue naming the versions there are
-        summary = f"back to the content of v{target}"
+        summary = f"{_WENT_BACK}{target}"
     elif action.intent == "undo":
         source = _content_source(records, head.version)
         target: int | None = source
-        for _ in range(int(action.params.get("steps", 1))):
+        steps = int(action.params.get("steps", 1))
+        if head.agents == HISTORY and head.summary.startswith(_WENT_BACK) and head.version > 0:
+            source, target, steps = head.version, head.version - 1, steps - 1  # undo the jump itself
+        for _ in range(steps):
             target = records[_content_source(records, target)].parent if target is not None else None
         if target is None:
             raise CommandNotUnderstood(text, reason=f"there is nothing to undo: version {source} is where the session starts"

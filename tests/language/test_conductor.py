@@ -123,6 +123,30 @@ def test_nothing_to_undo_on_a_new_session(session):
     assert session.version == 0
 
 
+def test_a_command_that_would_change_nothing_is_refused_without_a_version(band):
+    events = []
+    with pytest.raises(CommandNotUnderstood, match="bass is already unsoloed") as info:
+        band.command("unsolo the bass", on_event=events.append)
+    types = [e.type for e in events]
+    assert band.version == 4 and types[-1] == "error" and "version_created" not in types
+    assert "nothing would change" in info.value.reason and info.value.code == "command_not_understood"
+    band.command("mute the drums")
+    with pytest.raises(CommandNotUnderstood, match="drums is already muted"):
+        band.command("mute the drums")
+    with pytest.raises(CommandNotUnderstood, match="already plays that way"):
+        band.command("normal time drums")  # boom bap is in normal time already
+    with pytest.raises(CommandNotUnderstood, match="Nothing to do"):
+        band.command("unsolo the bass", dry_run=True)
+    assert band.version == 5
+
+
+def test_go_back_to_the_original(band):
+    result = band.command("go back to the original")
+    assert result.version == 5 and band.stems.empty and band.state == band.state_at(0)
+    band.command("undo")
+    assert len(band.stems) == 4
+
+
 def test_it_means_the_stem_last_touched(band):
     band.command("add some strings")
     result = band.command("make it quieter")

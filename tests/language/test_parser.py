@@ -136,6 +136,34 @@ CASES = [
     ("redo", ["history.redo()"]),
     ("go back to version 3", ["history.goto(version=3)"]),
     ("revert to v2", ["history.goto(version=2)"]),
+    ("go back to the first version", ["history.goto(version=0)"]),
+    ("go back to the original", ["history.goto(version=0)"]),
+    ("start over", ["history.goto(version=0)"]),
+    ("undo twice", ["history.undo(steps=2)"]),
+    ("I liked it better before", ["history.undo()"]),
+    # drum voices and feels on an existing kit
+    ("add a four on the floor kick", ["drums.change(drums, include=('kick',), style=four_on_the_floor)"]),
+    ("add hi hats", ["drums.change(drums, include=('hats',))"]),
+    ("add some claps", ["drums.change(drums, include=('clap',))"]),
+    ("double time drums", ["drums.change(drums, double_time=True)"]),
+    ("back to normal time", ["drums.change(drums, double_time=False, half_time=False)"]),
+    ("add some ghost notes to the snare", ["drums.change(drums, density_change=0.3)"]),
+    ("the drums are too busy", ["drums.change(drums, density_change=-0.3)"]),
+    # complaints, "enough", particles
+    ("the piano is a bit loud", ["mix.gain(chords, change_db=-1.5)"]),
+    ("the bass isn't loud enough", ["mix.gain(bass, change_db=3)"]),
+    ("it's too slow", ["arrange.tempo(change_bpm=10)"]),
+    ("not fast enough", ["arrange.tempo(change_bpm=10)"]),
+    ("shut the bass up", ["mix.mute(bass)"]),
+    ("pull the keys back a bit", ["mix.gain(chords, change_db=-1.5)"]),
+    ("take the drums down 4db", ["mix.gain(drums, change_db=-4)"]),
+    ("the piano has to go", ["arrange.remove(chords)"]),
+    ("I only want to hear the piano", ["mix.solo(chords)"]),
+    ("put the melody on bells", ["sound.instrument(melody, instrument=bells)"]),
+    ("use a bass guitar instead", ["sound.instrument(bass, instrument=bass_guitar)"]),
+    ("add 4 more bars", ["arrange.bars(change_bars=4)"]),
+    ("I want it to sound like techno", ["arrange.genre(genre=techno)"]),
+    ("turn it into a jazz tune", ["arrange.genre(genre=jazz)"]),
 ]
 
 
@@ -195,6 +223,33 @@ def test_missing_stems_are_named_with_what_exists(state):
     with pytest.raises(CommandNotUnderstood, match=r"no strings .*stems: chords \(piano\)") as info:
         parse("mute the strings", state)
     assert "'mute' (the action)" in " ".join(info.value.understood)
+
+
+@pytest.mark.parametrize("text, missing", [
+    ("make the pad more airy", "pad"), ("solo the guitar", "guitar"), ("pan the organ left", "organ"),
+    ("make the arp brighter", "arp"),
+])
+def test_a_part_that_is_not_there_is_not_another_part(state, text, missing):
+    """"the pad" with piano chords only is refused, naming the stems, rather than changing the chords."""
+    with pytest.raises(CommandNotUnderstood, match=rf"there is no {missing} in this session \(stems: chords \(piano\)") as info:
+        parse(text, state)
+    assert info.value.suggestions == [f"add {'an' if missing[0] in 'aeiou' else 'a'} {missing}"]
+
+
+def test_a_part_clearly_meant_is_found_under_another_name(state):
+    assert plan_of("make the 808 louder", state) == ["mix.gain(bass, change_db=3)"]          # synth bass
+    assert plan_of("make the rhodes warmer", state) == ["sound.shape(melody, adjective=warm)"]  # electric piano
+    assert plan_of("make the lead brighter", state) == ["sound.shape(melody, adjective=bright)"]
+    pad = apply(state, get_agent("sound")(state, Action("sound", "instrument", "chords", {"instrument": "strings"}),
+                                         np.random.default_rng(0)))
+    assert plan_of("make the pad darker", pad) == ["sound.shape(chords, adjective=dark)"]  # string chords
+
+
+def test_unsolo_and_unmute_alone_release_what_is_held(state):
+    solo = apply(state, get_agent("mix")(state, Action("mix", "solo", "bass"), np.random.default_rng(0)))
+    assert plan_of("unsolo", solo) == ["mix.unsolo(bass)"]
+    with pytest.raises(CommandNotUnderstood, match="no stem is soloed"):
+        parse("unsolo", state)
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
