@@ -162,51 +162,50 @@ def bench_render(repeat: int, bars: int) -> list[list[object]]:
         chunks.append(synth.get_samples(tail))
         return np.concatenate(chunks)
 
-    full, t_fluid, speedup = paired(lambda: render.render_mix(state, cache=False), fluid, repeat=repeat)
-    synth.delete()
+    melody, lead = state.stem("melody"), state.stem("lead")
 
+    def swap(stem: Stem) -> State:
+        return State(state.meta, tuple(stem if s.stem_id == stem.stem_id else s for s in state.stems))
+
+    # "make the melody brighter": its notes keep their repeat; "change its last note": they lose it
+    sound_edits = [swap(melody.evolve(tone={"brightness": 0.5 + 0.05 * k})) for k in range(repeat + 1)]
+    note_edits = [swap(melody.evolve(notes=(*melody.notes[:-1], melody.notes[-1]._replace(
+        pitch=melody.notes[-1].pitch + k)))) for k in range(1, repeat + 2)]
+    parts = [lead.evolve(notes=[n for n in lead.notes if n.start < 32], stem_id=f"lead{k}")
+             for k in range(repeat + 1)]  # the part that never repeats, with its effects, 8 bars
+    eight_bars = Meta(bpm=120, key="Am", genre="pop", bars=8, sample_rate=SR)
+
+    def timed(fn) -> float:
+        t0 = time.perf_counter()
+        fn()
+        return time.perf_counter() - t0
+
+    rows: dict[str, list[float]] = {k: [] for k in ("full", "fluid", "sound", "note", "stem")}
     with tempfile.TemporaryDirectory() as tmp:
         os.environ["ORCHESTRIA_DATA_DIR"] = tmp
         render.MEMORY_CACHE.clear()
-        render.render_mix(state)  # warm: every stem cached
-        melody = state.stem("melody")
-
-        def swap(stem: Stem) -> State:
-            return State(state.meta, tuple(stem if s.stem_id == stem.stem_id else s for s in state.stems))
-
-        # "make the melody brighter": the notes keep their repeat; "change the last note": they lose it
-        sound_edits = [swap(melody.evolve(tone={"brightness": 0.5 + 0.05 * k})) for k in range(repeat + 1)]
-        note_edits = [swap(melody.evolve(notes=(*melody.notes[:-1], melody.notes[-1]._replace(
-            pitch=melody.notes[-1].pitch + k)))) for k in range(1, repeat + 2)]
-
-        def rerender(edits: list[State]) -> float:
-            times = []
-            for edited in edits:
-                t0 = time.perf_counter()
-                render.render_mix(edited)
-                times.append(time.perf_counter() - t0)
-            return float(np.median(times[1:]))
-
-        sound_rerender, note_rerender = rerender(sound_edits), rerender(note_edits)
-        edits = note_edits
-        stem_times = []
-        lead = state.stem("lead")
-        for k in range(len(edits)):  # the part that never repeats, with its effects, 8 bars, no cache
-            part = lead.evolve(notes=[n for n in lead.notes if n.start < 32], stem_id=f"lead{k}")
-            small = State(Meta(bpm=120, key="Am", genre="pop", bars=8, sample_rate=SR, seed=k), (part,))
-            t0 = time.perf_counter()
-            render.render_dry_stem(small, part, cache=False)
-            stem_times.append(time.perf_counter() - t0)
+        render.render_mix(state)  # warm: every stem cached, impulses and spectra made
+        fluid()
+        for k in range(repeat + 1):  # each round times everything once, so load drifts hit all alike
+            rows["full"].append(timed(lambda: render.render_mix(state, cache=False)))
+            rows["fluid"].append(timed(fluid))
+            render.render_mix(state)  # back to the unedited version, cached
+            rows["sound"].append(timed(lambda k=k: render.render_mix(sound_edits[k])))
+            rows["note"].append(timed(lambda k=k: render.render_mix(note_edits[k])))
+            rows["stem"].append(timed(lambda k=k: render.render_dry_stem(
+                State(eight_bars, (parts[k],)), parts[k], cache=False)))
+    synth.delete()
+    t = {k: np.array(v[1:]) for k, v in rows.items()}  # the first round warms up
+    med = {k: float(np.median(v)) for k, v in t.items()}
     seconds = state.meta.duration_s
     return [
-        [f"full render, {bars} bars x 6 stems with effects ({seconds:.0f} s)", full * 1000, t_fluid * 1000,
-         speedup, "FluidSynth / ours, >= 2"],
-        ["re-render after a sound edit to one stem (melody brighter)", sound_rerender * 1000, full * 1000,
-         sound_rerender / full, "share of full render, <= 0.35"],
-        ["re-render after a note edit to one stem (its repeat broken)", note_rerender * 1000, full * 1000,
-         note_rerender / full, "share of full render, <= 0.35"],
-        ["one 8-bar stem re-rendered (lead: synth, delay, eq; no cache)", float(np.median(stem_times)) * 1000,
-         "", "", "< 100 ms"],
+        [f"full render, {bars} bars x 6 stems with effects ({seconds:.0f} s)", med["full"] * 1000,
+         med["fluid"] * 1000, float(np.median(t["fluid"] / t["full"])), "FluidSynth / ours, >= 2"],
+        ["re-render after a sound edit to one stem (melody brighter)", med["sound"] * 1000, med["full"] * 1000,
+         float(np.median(t["sound"] / t["full"])), "share of full render, <= 0.35"],
+        ["re-render after a note edit to one stem (its repeat broken)", med["note"] * 1000, med["full"] * 1000,
+         float(np.median(t["note"] / t["full"])), "share of full render, <= 0.35"],
+        ["one 8-bar stem re-rendered (lead: synth, delay, eq; no cache)", med["stem"] * 1000, "", "", "< 100 ms"],
     ]
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 import scipy.signal as sig
+import torch
 from scipy.ndimage import maximum_filter1d, minimum_filter1d, uniform_filter1d
 
 from orchestria_lab.audio.dsp import as_audio, db_to_gain, gain_to_db
@@ -207,7 +208,8 @@ def _k_block_power(audio: np.ndarray, sr: int, block: int) -> np.ndarray:
             y, zi = sig.sosfilt(kw, channel[start:start + step], zi=zi)
             np.square(y, out=y)
             full, b0 = len(y) // block, start // block
-            power[b0:b0 + full] += y[: full * block].reshape(full, block).sum(axis=1, dtype=np.float64)
+            # torch sums along a short axis many times faster than numpy does
+            power[b0:b0 + full] += torch.from_numpy(y[: full * block]).reshape(full, block).sum(dim=1).numpy()
             if len(y) > full * block:
                 power[b0 + full] += float(y[full * block:].sum(dtype=np.float64))
     return power
