@@ -42,6 +42,17 @@ def as_audio(audio: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(a)
 
 
+def view_tensor(a: np.ndarray):
+    """A torch view of float32 ``a`` for reading (read-only cache entries included, without warnings)."""
+    import warnings
+
+    import torch
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        return torch.from_numpy(np.ascontiguousarray(a, np.float32))
+
+
 def biquad(kind: str, freq: float, sr: int, *, q: float = 0.7071, gain_db: float = 0.0) -> np.ndarray:
     """One RBJ biquad as a ``(1, 6)`` second-order section; ``freq`` is clamped below Nyquist."""
     if kind not in BIQUAD_KINDS:
@@ -105,10 +116,10 @@ def delayed(x: np.ndarray, delay: np.ndarray) -> np.ndarray:
     import torch
 
     n = len(delay)
-    d = torch.from_numpy(np.ascontiguousarray(delay, np.float32))
+    d = view_tensor(delay)
     whole = d.to(torch.int32)  # delays are never negative: truncation is the floor
     frac = d - whole
-    xt = torch.from_numpy(np.ascontiguousarray(x, np.float32))
+    xt = view_tensor(x)
     at = torch.arange(n, dtype=torch.int32) - whole
     lead = min(n, int(whole.max()) + 2) if n else 0  # only the first samples can reach before x starts
     early = at[:lead].clone()

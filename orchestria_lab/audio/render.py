@@ -26,7 +26,6 @@ import hashlib
 import json
 import os
 import threading
-import warnings
 from collections import Counter, OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
@@ -34,7 +33,7 @@ from pathlib import Path
 
 import numpy as np
 
-from orchestria_lab.audio.dsp import db_to_gain
+from orchestria_lab.audio.dsp import db_to_gain, view_tensor
 from orchestria_lab.audio.dynamics import master
 from orchestria_lab.audio.effects import apply_chain
 from orchestria_lab.audio.engines import render_instrument
@@ -280,9 +279,7 @@ def mix_stems(audios: list[np.ndarray] | np.ndarray, stems: list[Stem], *, lengt
             gl, gr = _gains(stem, channels)
             weights[0, i * channels] += gl
             weights[1, i * channels + channels - 1] += gr
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", UserWarning)
-            bank = torch.from_numpy(np.ascontiguousarray(audios, np.float32).reshape(count * channels, total))
+        bank = view_tensor(audios.reshape(count * channels, total))
         mixed = (torch.from_numpy(weights) @ bank).numpy()
         if out is None:
             return mixed
@@ -293,10 +290,7 @@ def mix_stems(audios: list[np.ndarray] | np.ndarray, stems: list[Stem], *, lengt
         out = np.zeros((2, total), np.float32)
     total = out.shape[1]
     mix = torch.from_numpy(out)
-    with warnings.catch_warnings():  # cached stems are read-only; they are only read here
-        warnings.simplefilter("ignore", UserWarning)
-        sources = [(torch.from_numpy(np.ascontiguousarray(a, np.float32)), *_gains(s, a.shape[0]))
-                   for a, s in zip(audios, stems, strict=True)]
+    sources = [(view_tensor(a), *_gains(s, a.shape[0])) for a, s in zip(audios, stems, strict=True)]
     for start in range(0, total, chunk):
         for src, gl, gr in sources:
             stop = min(start + chunk, total, src.shape[1])

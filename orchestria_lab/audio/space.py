@@ -26,6 +26,7 @@ from orchestria_lab.audio.dsp import (
     delayed,
     fft_convolve,
     one_pole_lowpass_coef,
+    view_tensor,
 )
 
 MAX_IR_SECONDS = 12.0
@@ -138,14 +139,18 @@ def chorus(audio: np.ndarray, sr: int, *, rate: float = 0.8, depth: float = 3.0,
     quadrature for width. Linear interpolation reads the fractional delays. ``start`` is
     the position of ``audio[0]`` in the whole piece, so pieces processed apart sweep as one.
     """
+    import torch
+
     x = _stereo(as_audio(audio))
     n = x.shape[1]
-    t = lfo_phase(start, n, rate, sr)
-    centre, swing = np.float32(delay * sr / 1000.0), np.float32(depth * sr / 1000.0)
-    wet = np.zeros_like(x)
+    t = torch.from_numpy(lfo_phase(start, n, rate, sr))
+    centre, swing = delay * sr / 1000.0, depth * sr / 1000.0
+    wet = torch.empty(2, n)
     for ch in range(2):
         for v in range(voices):
-            phase = np.float32(np.pi / 2 * ch + 2 * np.pi * v / voices)
-            wet[ch] += delayed(x[ch], centre + swing * np.sin(t + phase))
-    wet *= np.float32(1.0 / voices)
-    return (x * np.float32(1 - mix) + wet * np.float32(mix)).astype(np.float32, copy=False)
+            phase = np.pi / 2 * ch + 2 * np.pi * v / voices
+            voice = torch.from_numpy(delayed(x[ch], torch.sin(t + phase).mul_(swing).add_(centre).numpy()))
+            wet[ch] = voice if v == 0 else wet[ch] + voice
+    if voices > 1:
+        wet *= 1.0 / voices
+    return torch.lerp(view_tensor(x), wet, mix).numpy()
