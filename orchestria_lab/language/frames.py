@@ -26,7 +26,15 @@ WISHES = ("i want", "need", "we need", "i need", "get", "give", "gimme", "i'd li
 _BARE = ("loud", "quiet", "fast", "quick", "slow")
 _COPULA = ("is", "are", "was", "sounds", "sound", "seems", "feels", "getting", "kinda", "kind of")
 #: Verbs that with "back" mean less of it, not bringing it back ("pull the strings back").
-_PULL = ("pull", "dial", "ease", "knock", "push")
+_PULL = ("pull", "dial", "ease", "knock", "push", "sit")
+#: Verbs that said of a part after another verb describe how it should hit ("make the drums slap").
+_PREDICATE = ("slap", "knock", "bang", "hit", "thump", "punch", "smack")
+#: Nouns after "that <adjective>" that make "that" a determiner ("give the piano that lofi vibe").
+_QUALITY = ("vibe", "vibes", "sound", "feel", "feeling", "touch", "quality", "character", "tone", "flavor",
+            "flavour", "thing", "energy", "texture")
+#: Styles that name a drum part when they stand as the noun ("add a breakbeat", "some jazzy brushes").
+_DRUM_NOUNS = ("breakbeat", "breakbeats", "break", "breaks", "brushes", "backbeat", "amen", "boom bap", "boombap",
+               "boom-bap", "four on the floor", "4 on the floor", "four-on-the-floor", "one drop")
 #: Tokens that can stand for a stem in a noun phrase.
 _HEADS = ("role", "instrument", "family", "voice", "ref", "melstyle")
 _MODIFIERS = ("det", "adj", "style", "fresh", "amount")
@@ -212,6 +220,11 @@ def _frame(tokens: list[Token]) -> Frame:
     last_prep = None
     for i, t in enumerate(tokens):
         k = t.kind
+        if k == "verb" and t.text in _PREDICATE and frame.verbs:
+            t, k = Token("adj", "punchy", t.text, t.pos), "adj"  # "make the drums slap", "need to knock harder"
+        if k == "verb" and t.text in _BARE and pending.indefinite and i + 1 < len(tokens) and (
+                tokens[i + 1].kind in (*_HEADS, "adj", "style")):
+            continue  # "a slow jazzy melody": the word describes the part, it is not the action
         if k == "verb":
             frame.verbs.append(t.value)
             current, pending = None, Mention(-1)
@@ -252,6 +265,9 @@ def _frame(tokens: list[Token]) -> Frame:
             if k == "ref" and i + 1 < len(tokens) and tokens[i + 1].kind in ("role", "instrument", "family"):
                 pending.definite = True  # "this piano", "that bass"
                 continue
+            if k == "ref" and t.text in ("that", "this") and i + 2 < len(tokens) and tokens[i + 1].kind in (
+                    "adj", "style") and tokens[i + 2].text in _QUALITY:
+                continue  # "give the piano that lofi vibe"
             played_on = (k == "instrument" and last_prep in ("on", "with") and frame.mentions and frame.mentions[-1].is_stem
                          and frame.mentions[-1].role and not frame.mentions[-1].instrument
                          and (not frame.verbs or frame.verbs[0] in ("add", "make", "drench")))
@@ -282,6 +298,8 @@ def _frame(tokens: list[Token]) -> Frame:
             continue
         if k in ("number", "interval", "key", "timesig", "dir", "more", "less", "too", "neg"):
             current = None if k not in ("dir",) else current
+    if pending.styles and "add" in frame.verbs and tokens[-1].kind == "style" and tokens[-1].text in _DRUM_NOUNS:
+        pending.role, pending.pos = "drums", len(tokens) - 1  # "add a breakbeat": a drum part in that style
     if pending.adjectives or pending.styles or pending.fresh:
         frame.mentions.append(pending)
     return frame

@@ -16,9 +16,9 @@ from __future__ import annotations
 from functools import lru_cache
 
 _TABLE = """
-verb add: color | colour | add | adds | adding | added | give | put | throw | bring in | layer | insert | include | create | generate | write | compose | start with | need | lay down | drop in | sprinkle | slap | stick | toss | chuck | introduce | add in | build | get | gimme | let's have | lets have | i'd like | id like | i want | we need | i need | where's | wheres | want | wanna
+verb add: can we have | could we have | can i have | could i have | may i have | can i get | could i get | can we get | could we get | color | colour | add | adds | adding | added | give | put | throw | bring in | layer | insert | include | create | generate | write | compose | start with | need | lay down | drop in | sprinkle | slap | stick | toss | chuck | introduce | add in | build | get | gimme | let's have | lets have | i'd like | id like | i want | we need | i need | where's | wheres | want | wanna
 verb make: make | makes | making | sound | sounds
-verb turn: turn | bring | push | pull | knock | nudge | nudge it | dial | ease
+verb turn: turn | bring | push | pull | knock | nudge | nudge it | sit | dial | ease
 verb drench: drench | soak | drown | bathe | smother
 verb remove: has to go | have to go | needs to go | need to go | gotta go | can go | must go | got to go | removing | deleting | remove | removes | delete | lose | get rid of | take out | take off | ditch | scrap | trash | nuke | erase | clear | eliminate | no more | cut out | pull out | rip out | bin
 verb strip: strip | strip it back | strip back | strip down | strip it down | pare back
@@ -31,7 +31,7 @@ verb solo: soloing | solo | soloed | isolate
 verb listen: hear | listen | listen to | hear only | listen only
 verb unsolo: unsolo | un-solo | unsoloed
 verb louder: louder | can't hear | cant hear | cannot hear | hardly hear | can hardly hear | can barely hear | hear more | hear more of | hear it more | hear them more | hear it better | hear more of the | buried | drowned out | inaudible | hard to hear | barely hear | turn up | boost | crank | crank up | pump up | bring up | push up | amplify | raise the volume | more volume | turn it up | loud | loudest
-verb quieter: quieter | turn down | softer | bring down | pull back | pull down | back off | tame | duck | less volume | lower the volume | quiet | quietly | quieten | quieter please | soften
+verb quieter: tuck | tuck in | tuck it in | tuck away | tuck them in | overpowering | overpowers | overbearing | dominating | too dominant | too prominent | sticks out | sticking out | in your face | quieter | turn down | softer | bring down | pull back | pull down | back off | tame | duck | less volume | lower the volume | quiet | quietly | quieten | quieter please | soften
 verb pan: pan | panned | panning
 verb place: place | position | move | shift | put it
 verb replace: replace | play | played by | swap | swap out | switch | change | exchange | substitute | turn into | convert | use | play on | played on | instead | play it on
@@ -51,10 +51,11 @@ off off: off | out | away
 dry dry: dry | drier | dryer | dry it up | dry up | dry it out | less wet | bone dry | drier sound
 fxall all: effects | all effects | all the effects | effect chain | the effects | fx chain | plugins | processing | every effect
 melstyle hook: hook | hooks | catchy | earworm | catchy hook
-history undo: better before | it was better | was better | liked it better | the way it was | how it was | as it was | like it was before | undo | undo that | undo it | take that back | take it back | scratch that | revert that | undo the last | go back one | step back | oops | never mind | nevermind | go back | revert | undo last | back one | previous version | the previous version | the last version | last version | the version before | revert it | revert the last change | undo the last change | go back a step
+history undo: ctrl z | cmd z | command z | control z | better before | it was better | was better | liked it better | the way it was | how it was | as it was | like it was before | undo | undo that | undo it | take that back | take it back | scratch that | revert that | undo the last | go back one | step back | oops | never mind | nevermind | go back | revert | undo last | back one | previous version | the previous version | the last version | last version | the version before | revert it | revert the last change | undo the last change | go back a step
 history redo: redo | redo that | undo the undo | bring that back | put that back
 history goto: go back to | back to | revert to | roll back to | rollback to | return to | restore | jump to | load | reset to | revert back to | go to
-history start: the original | original | the original version | the first version | first version | the very first version | the very beginning | the beginning | beginning | the start | square one | start over | start again | start from scratch | from scratch | scratch that whole thing | the empty session | the blank session | blank slate | a blank slate | clean slate | a clean slate
+history before: before | before i added | before we added | before adding | before you added | prior to | from before
+history start: where we started | where we began | where it started | how it started | the original | original | the original version | the first version | first version | the very first version | the very beginning | the beginning | beginning | the start | square one | start over | start again | start from scratch | from scratch | scratch that whole thing | the empty session | the blank session | blank slate | a blank slate | clean slate | a clean slate
 meta tempo: tempo | bpm | speed | pace | beats per minute
 meta key: key | key signature | tonality | tonal center | tonic
 meta bars: bars | bar | measures | measure | loop length
@@ -122,10 +123,10 @@ adj bright+: brighten | brighten up | bright | brighter | brightness | brightest
 adj bright-: dull | duller | dulled | harsh | harsher | piercing | shrill | tinny
 adj dark+: darken | darken up | dark | darker | darkness | darkest | moody | moodier | murky
 adj soft+: soft | gentle | gentler | delicate
-adj punchy+: energetic | energy | more energy | hype | intense | driving | punchy | punchier | punch | punchiest | hard-hitting | hit harder | snappy | snappier | snap | knock | knocking | thump | thumping | slap harder
+adj punchy+: harder | hit hard | slap | slaps | bang | bangs | knock harder | thwack | energetic | energy | more energy | hype | intense | driving | punchy | punchier | punch | punchiest | hard-hitting | hit harder | snappy | snappier | snap | knock | knocking | thump | thumping | slap harder
 adj airy+: airy | airier | air | breathy | breathier | open | airiness
 adj lush+: thicken | thicken up | lush | lusher | rich | richer | full | fuller | thick | thicker | dreamy | dreamier | dreamy-er | lushness
-adj crisp+: clean up | clean it up | crisp | crisper | crispy | clear | clearer | clean | cleaner | defined | clarity | tighter highs
+adj crisp+: sharp | sharper | clean up | clean it up | crisp | crisper | crispy | clear | clearer | clean | cleaner | defined | clarity | tighter highs
 adj crisp-: muddy | muddier | mud | boxy
 adj deep+: fatten | fatten up | beef up | deep | deeper | depth | fat | fatter | phat | heavy | heavier | boomy | subby | weighty | bassy | beefy | beefier | chunky | chunkier
 adj deep-: thin | thinner | weak | weaker
@@ -164,8 +165,8 @@ voice ride: ride | ride cymbal
 voice crash: crash | crashes | crash cymbal
 voice toms: toms | tom | tom toms | tom fills
 voice cymbals: cymbals | cymbal
-dir up: up | higher | upward | upwards | raise | raised | above | sharper
-dir down: down | lower | downward | downwards | below | deeper pitch | flatter
+dir up: forward | more forward | to the front | up front | upfront | front and center | in front | up | higher | upward | upwards | raise | raised | above | sharper
+dir down: in the back | to the back | further back | in the background | into the background | back in the mix | down | lower | downward | downwards | below | deeper pitch | flatter
 dir left: left | leftward | left side
 dir right: right | rightward | right side
 dir center: recenter | re-center | center | centre | middle | centered | centred | mono center
@@ -174,7 +175,7 @@ amount large: a lot | lots | lots of | much | way | really | very | super | heav
 amount full: fully | completely | all the way | entirely | max | maximum | hard
 more more: more | extra | additional | increase | increased | further | even more | plus
 less less: less | fewer | reduce | reduced | decrease | decreased | not so much | minus | lower amount
-too too: too | overly | too much | excessively
+too too: too | overly | too much | excessively | a bit much | a little much | way too much
 back back: back | back in
 neg neg: no | not | without | don't | dont | do not | never | nothing | isn't | isnt | aren't | arent | doesn't | doesnt | wasn't | wasnt | ain't | aint | not quite
 enough enough: enough | enuf | nearly enough
@@ -185,7 +186,7 @@ except except: except | except for | but | apart from | other than | besides | a
 only only: only | just | solely | nothing but | exclusively | alone | on its own | by itself | by themselves
 density up: ghost notes | ghost note | ghosts | busier | busy | denser | dense | more notes | more complex | complex | fill it out | more active | livelier | lively | more going on | intricate | fuller pattern
 density down: simpler | simple | sparser | sparse | fewer notes | less busy | minimal | minimalist | thin out | calmer | less notes | stripped | cleaner pattern | simplify
-swing more: loosen | loosen up | loosen it up | humanize | humanise | humanized | more human | human | looser | loose | sloppier | swing | swung | shuffle | shuffled | groove more | swingier | swingy | more swing | lazier | lazy | drunk | drunken | behind the beat
+swing more: bounce | bouncy | bouncier | bouncing | loosen | loosen up | loosen it up | humanize | humanise | humanized | more human | human | looser | loose | sloppier | swing | swung | shuffle | shuffled | groove more | swingier | swingy | more swing | lazier | lazy | drunk | drunken | behind the beat
 swing straight: straight | straighten | quantize | quantise | quantized | rigid | robotic | on the grid | dead straight | unswung
 feel half: half time | half-time | halftime | half time feel | half-time feel
 feel double: double time | double-time | doubletime | double time feel | double-time feel | twice as busy
@@ -208,7 +209,7 @@ det indef: a | an | some | any | one more | a couple of | a couple
 fresh new: new | different | fresh | another | alternative | alternate | other | fresher
 prep with: with | w | featuring | plus some | along with | using | that has | having
 prep on: on | onto | to | for | in | into | over | at | across | under | through | from | of | by | as
-filler -: mind | playing | plays | doing | please | pls | plz | can | could | would | you | we | i | me | my | our | let's | lets | let | us | maybe | kind | sort | of | now | then | just a | like | really just | yo | hey | ok | okay | so | go | ahead | actually | also | thanks | thank | little | bit | more of | is | are | be | it's | its | its' | that's | there | here | should | will | want | wanna | gonna | try | something | stuff | sound | sounds | sounding | feel | feels | vibe | vibes | to be | get | got | have | has | or | ah | um | uh | hmm | alright | cool | nice | great | awesome | sweet | yeah | yes | please do | do | does | did | what | how | about | into it | song | track | loop | whole | some more | bits | tune it | a few | couple | section
+filler -: thing | things | think | thinking | quite | mind | playing | plays | doing | please | pls | plz | can | could | would | you | we | i | me | my | our | let's | lets | let | us | maybe | kind | sort | of | now | then | just a | like | really just | yo | hey | ok | okay | so | go | ahead | actually | also | thanks | thank | little | bit | more of | is | are | be | it's | its | its' | that's | there | here | should | will | want | wanna | gonna | try | something | stuff | sound | sounds | sounding | feel | feels | vibe | vibes | to be | get | got | have | has | or | ah | um | uh | hmm | alright | cool | nice | great | awesome | sweet | yeah | yes | please do | do | does | did | what | how | about | into it | song | track | loop | whole | some more | bits | tune it | a few | couple | section
 """.strip()
 
 #: Phrase (tuple of words) -> (kind, value)

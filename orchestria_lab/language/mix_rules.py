@@ -22,7 +22,8 @@ class MixRules:
     def remove(self, f: Frame) -> bool:
         keep_only = f.excepted or f.verb == "keep" or (f.has("only") and f.verb in _REMOVING) or (
             f.verb == "strip" and any(t.text == "to" for t in f.tokens))
-        negated = f.verb is None and f.tokens and f.tokens[0].kind == "neg" and f.stems  # "no drums"
+        negated = f.verb is None and f.tokens and f.tokens[0].kind == "neg" and f.stems and not (
+            slots.other_slots(f))  # "no drums", not "no swing on the drums"
         if f.verb not in _REMOVING and not negated and not (f.verb in ("kill", "drop", "cut") and f.has("voice")):
             return False
         if self._voices(f, include=False):
@@ -163,11 +164,16 @@ class MixRules:
         if f.has("meta", "volume") and not (up or down):
             up, down = f.has("more"), f.has("less")
         if not (up or down or number) and f.verb is None and f.stems and not slots.other_slots(f):
+            if f.has("too"):  # "the drums are a bit much"
+                return self._level(f, False, True, None)
             up, down = f.has("more"), f.has("less")  # "more bass", "less drums"
         if f.flipped:  # "too loud", "not so loud" (but "not loud enough")
             up, down = down, up
         if not (up or down or number):
             return False
+        return self._level(f, up, down, number)
+
+    def _level(self, f: Frame, up: bool, down: bool, number: tuple[float, str] | None) -> bool:
         targets = self.targets(f, default="all")
         if not targets:
             raise Unclear("I could not tell which stem to turn", ["make the bass louder"])

@@ -17,13 +17,16 @@ feel, fills, drum voices, style) and sound adjectives.
 
 from __future__ import annotations
 
+import re
+
 from orchestria_lab.agents.base import Action
 from orchestria_lab.errors import CommandNotUnderstood, InvalidValue
 from orchestria_lab.language.frames import Frame, frames
 from orchestria_lab.language.plan import PlanContext, validate_plan
 from orchestria_lab.language.rules import Planning
+from orchestria_lab.language.slots import label, matches
 from orchestria_lab.language.suggest import suggest
-from orchestria_lab.language.targets import Unclear
+from orchestria_lab.language.targets import INSTRUMENT_ROLE, Unclear
 from orchestria_lab.language.tokens import MAX_TEXT, tag
 
 
@@ -39,8 +42,15 @@ class RuleParser:
         if len(text) > MAX_TEXT:
             raise CommandNotUnderstood(text[:80] + "...", reason=f"a command is at most {MAX_TEXT} characters",
                                        suggestions=suggest(text[:200]))
+        if _is_question(text):
+            raise CommandNotUnderstood(text, reason="that reads as a question, and I carry out changes to the music",
+                                       suggestions=suggest(text))
         clauses = frames(text)
-        history = _history(clauses)
+        try:
+            history = _history(clauses, context)
+        except Unclear as exc:
+            raise CommandNotUnderstood(text, reason=exc.reason, understood=_understood(clauses),
+                                       suggestions=exc.suggestions) from None
         if history is not None:
             return [history]
         planning = Planning(context)
@@ -64,9 +74,15 @@ class RuleParser:
                                        suggestions=suggest(text)) from None
 
 
-def _history(clauses: list[Frame]) -> Action | None:
+def _history(clauses: list[Frame], context: PlanContext) -> Action | None:
     """undo / redo / go back to version N, when that is all the command says."""
     tokens = [t for f in clauses for t in f.tokens]
+    kinds = {t.value for t in tokens if t.kind == "history"}
+    going = "goto" in kinds or any(t.kind == "history" and t.text in ("undo", "go back", "revert") for t in tokens)
+    if "before" in kinds and going and (before := _before(clauses, context)):
+        return before  # "go back to before the drums"
+    if any(t.kind == "history" and t.text in _REGRETS for t in tokens) and not kinds & {"redo", "goto", "start"}:
+        return Action("history", "undo")  # "the bass was better before"
     if any(t.kind in ("role", "instrument", "effect", "voice") for t in tokens):
         return None
     versions = [t.value for t in tokens if t.kind == "version"]
@@ -81,16 +97,42 @@ def _history(clauses: list[Frame]) -> Action | None:
         number = versions[0] if versions else numbers[0]
         if float(number).is_integer() and number >= 0:
             return Action("history", "goto", params={"version": int(number)})
-    kinds = {t.value for t in tokens if t.kind == "history"}
     if "start" in kinds and not (kinds & {"undo", "redo"} and "goto" not in kinds):
         return Action("history", "goto", params={"version": 0})  # "go back to the original": where it began
     if any(t.kind == "verb" and t.text == "redo" for t in tokens):
         kinds.add("redo")  # "redo" with no part named: history, not "regenerate"
-    if "undo" in kinds and "redo" not in kinds:
-        return Action("history", "undo")
+    if ("undo" in kinds or ("before" in kinds and going)) and "redo" not in kinds:
+        return Action("history", "undo")  # "undo", "go back to before"
     if "redo" in kinds:
         return Action("history", "redo")
     return None
+
+
+#: Regrets about the last change, whatever part they name ("the bass was better before").
+_REGRETS = ("better before", "it was better", "was better", "liked it better")
+
+#: Words that open a question rather than a request ("what key is this in?", "how do I export?");
+#: "how about more reverb" and "what if we add strings" are requests.
+_QUESTION_WORDS = ("what", "whats", "what's", "how", "hows", "how's", "who", "whos", "who's", "when", "which", "whose")
+_OPENERS = ("hey", "ok", "okay", "so", "um", "uh", "hmm", "and", "but", "yo", "wait", "also")
+
+
+def _is_question(text: str) -> bool:
+    words = [w for w in re.findall(r"[a-z']+", text.lower()) if w not in _OPENERS]
+    return bool(words) and words[0] in _QUESTION_WORDS and (len(words) < 2 or words[1] not in ("about", "if", "bout"))
+
+
+def _before(clauses: list[Frame], context: PlanContext) -> Action | None:
+    """The version just before the one that brought in the part named, or ``None``."""
+    named = [m for f in clauses for m in f.stems if m.role or m.instrument]
+    if not named:
+        return None
+    version = context.find_added(lambda s, m=named[0]: matches(s, m) or (
+        bool(m.instrument) and not m.role and s.role == INSTRUMENT_ROLE.get(m.instrument)))
+    if version is None:
+        raise Unclear(f"no version in this session brought in the {label(named[0])}",
+                      ["undo", "go back to version 1"])
+    return Action("history", "goto", params={"version": version - 1})
 
 
 def _understood(clauses: list[Frame]) -> list[str]:

@@ -75,7 +75,8 @@ class PartRules:
         acts: list[Action] = []
         semis = slots.semitones(f, stem=True)
         regen = f.verb == "regenerate" or (any(m.fresh for m in f.stems) and f.verb in (None, "add", "make", "replace", "turn"))
-        regen |= f.verb == "replace" and named and not _settings(f)  # "change the drum pattern"
+        regen |= f.verb == "replace" and named and not _settings(f) and not any(
+            t.kind == "verb" and t.text.startswith(("play", "use")) for t in f.tokens)  # "change the drum pattern", not "play it"
         voiced = f.verb in ("add", "unmute", "remove", "kill", "mute", "drop", "cut") or f.has("neg") or (
             f.verb is None and all(t.kind in ("voice", "det", "filler", "amount", "more") for t in f.tokens))
         voiced &= not any(f.has(k) for k in ("density", "swing", "feel", "fill"))  # "ghost notes on the snare"

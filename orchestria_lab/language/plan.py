@@ -36,11 +36,12 @@ class PlanContext:
 
     def __init__(self, state: State, *, last_touched: Callable[[], tuple[str, ...]] | tuple[str, ...] = (),
                  find_removed: Callable[[Callable[[Stem], bool]], Stem | None] | None = None,
-                 version: int = 0) -> None:
+                 version: int = 0, find_added: Callable[[Callable[[Stem], bool]], int | None] | None = None) -> None:
         self.state = state
         self.version = version
         self._touched = last_touched
         self._find_removed = find_removed
+        self._find_added = find_added
 
     @property
     def last_touched(self) -> tuple[str, ...]:
@@ -52,6 +53,10 @@ class PlanContext:
     def find_removed(self, match: Callable[[Stem], bool]) -> Stem | None:
         """The latest stem from an earlier version that ``match`` accepts and is gone now."""
         return self._find_removed(match) if self._find_removed else None
+
+    def find_added(self, match: Callable[[Stem], bool]) -> int | None:
+        """The latest version that brought in a stem ``match`` accepts ("before the drums")."""
+        return self._find_added(match) if self._find_added else None
 
 
 @runtime_checkable

@@ -59,6 +59,8 @@ def tempo(f: Frame, *, stems_named: bool) -> dict | None:
             return {"change_bpm": sign * abs(number[0])}
         return {"bpm": number[0]}
     tempo_word = f.has("meta", "tempo")
+    if number and not number[1] and (speed or tempo_word) and before(f, "number") == "by" and 0 < number[0] <= 200:
+        return {"change_bpm": sign * number[0]}  # "raise the tempo by 15"
     if number and number[1] == "%" and (speed or tempo_word):
         return {"factor": 1 + sign * number[0] / 100}
     if number and number[1] == "x" and (speed or tempo_word):

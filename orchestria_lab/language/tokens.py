@@ -236,8 +236,8 @@ def _phrase(words: list[tuple[str, bool]], i: int, *, exact_only: bool = False) 
         hit = LEXICON.get(key)
         if hit and exact_only and n == 1 and not key[0][0].isdigit():
             break
-        if hit and exact_only and hit[0] in ("filler", "det", "prep", "dir"):
-            continue
+        if hit and exact_only and (hit[0] in ("filler", "det", "prep") or (hit[0] == "dir" and n < 3)):
+            continue  # short function phrases wait for numbers and keys; "back in the mix" does not
         if hit:
             return Token(hit[0], hit[1], " ".join(key), 0, ADJ_SIGN.get(key, 1), STYLE_DRUMS.get(key, "")), n
     if exact_only:
@@ -262,6 +262,9 @@ def _variants(w: str) -> tuple[str, ...]:
         out += [w[:-2], w[:-1]]
     if len(w) >= 5 and w.isalpha():
         out += difflib.get_close_matches(w, _single_words(), n=1, cutoff=0.84)
+    if len(w) >= 4 and w.isalpha():  # two letters swapped: "dealy", "remvoe"
+        known = set(_single_words())
+        out += [s for s in (w[:i] + w[i + 1] + w[i] + w[i + 2:] for i in range(len(w) - 1)) if s in known][:1]
     return tuple(out)
 
 

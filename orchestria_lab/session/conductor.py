@@ -122,7 +122,8 @@ def run_command(session: Session, text: str, *, dry_run: bool = False,
     session.refresh()
     state = session.state
     context = PlanContext(state, last_touched=lambda: last_touched(session),
-                          find_removed=lambda match: find_removed(session, match), version=session.version)
+                          find_removed=lambda match: find_removed(session, match), version=session.version,
+                          find_added=lambda match: find_added(session, match))
     try:
         plan = (planner or _default_planner()).plan(text, context)
         plan = validate_plan(plan, state)
@@ -269,6 +270,17 @@ def find_removed(session: Session, match: Callable[[Stem], bool]) -> Stem | None
         for stem in session.state_at(version).stems:
             if stem.stem_id not in present and match(stem):
                 return stem
+    return None
+
+
+def find_added(session: Session, match: Callable[[Stem], bool]) -> int | None:
+    """The latest version that brought in a stem ``match`` accepts (one its predecessor lacked)."""
+    later = {s.stem_id for s in session.state.stems if match(s)}
+    for version in range(session.version, max(0, session.version - RESTORE_LOOKBACK), -1):
+        earlier = {s.stem_id for s in session.state_at(version - 1).stems if match(s)}
+        if later - earlier:
+            return version
+        later = earlier
     return None
 
 

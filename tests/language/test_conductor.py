@@ -147,6 +147,15 @@ def test_go_back_to_the_original(band):
     assert len(band.stems) == 4
 
 
+def test_go_back_to_before_a_part_came_in(band):
+    band.command("make the bass louder")                   # v5
+    result = band.command("go back to before the drums")   # drums came in with v2
+    assert [a.describe() for a in result.plan] == ["history.goto(version=1)"]
+    assert list(band.stems["role"]) == ["chords"]
+    with pytest.raises(CommandNotUnderstood, match="no version in this session brought in the strings"):
+        band.command("revert to before the strings")
+
+
 def test_it_means_the_stem_last_touched(band):
     band.command("add some strings")
     result = band.command("make it quieter")

@@ -164,6 +164,19 @@ CASES = [
     ("add 4 more bars", ["arrange.bars(change_bars=4)"]),
     ("I want it to sound like techno", ["arrange.genre(genre=techno)"]),
     ("turn it into a jazz tune", ["arrange.genre(genre=jazz)"]),
+    # slang, typos, questions
+    ("make the drums slap", ["sound.shape(drums, adjective=punchy)"]),
+    ("sit the piano back in the mix", ["mix.gain(chords, change_db=-3)"]),
+    ("bring the keys forward", ["mix.gain(chords, change_db=3)"]),
+    ("give the piano that lofi vibe", ["sound.shape(chords, adjective=lo-fi)"]),
+    ("the bass is overpowering", ["mix.gain(bass, change_db=-3)"]),
+    ("the drums are a bit much", ["mix.gain(drums, change_db=-3)"]),
+    ("no swing on the drums", ["drums.change(drums, swing=0)"]),
+    ("raise the tempo by 15", ["arrange.tempo(change_bpm=15)"]),
+    ("add dealy to the keys", ["effects.add(chords, effect=delay)"]),
+    ("remvoe the drums", ["arrange.remove(drums)"]),
+    ("ctrl z", ["history.undo()"]),
+    ("the bass was better before", ["history.undo()"]),
 ]
 
 
@@ -210,6 +223,7 @@ def test_numbers_units_keys_and_intervals_are_read():
 
 
 @pytest.mark.parametrize("text", ["", "   ", "asdkjh qwe zzkx", "make me a sandwich", "hello", "what's the weather",
+                                  "what does the reverb do", "how loud is the bass?", "increase the thing", "play it",
                                   "mute the strings", "add reverb", "remove the chorus", "tell me a joke", "?"])
 def test_what_is_not_understood_says_what_to_try(state, text):
     target = state if text != "add reverb" else State(state.meta)
@@ -243,6 +257,13 @@ def test_a_part_clearly_meant_is_found_under_another_name(state):
     pad = apply(state, get_agent("sound")(state, Action("sound", "instrument", "chords", {"instrument": "strings"}),
                                          np.random.default_rng(0)))
     assert plan_of("make the pad darker", pad) == ["sound.shape(chords, adjective=dark)"]  # string chords
+
+
+def test_parts_named_by_their_style_or_with_a_describing_word_are_added(state):
+    empty = State(state.meta)
+    assert plan_of("add a breakbeat", empty) == ["drums.add(drums, role=drums, style=breakbeat)"]
+    assert plan_of("could we have a slow jazzy melody", empty) == ["melody.add(melody, role=melody)"]
+    assert plan_of("yo drop a sick trap beat", empty) == ["drums.add(drums, role=drums, style=trap)"]
 
 
 def test_unsolo_and_unmute_alone_release_what_is_held(state):
