@@ -66,6 +66,8 @@ class ArrangeAgent(Agent):
             raise InvalidValue("arrange.tempo", dict(p), "`bpm`, `change_bpm` or `factor`")
         new = round(float(np.clip(new, 20, 300)), 2)
         new = int(new) if new.is_integer() else new
+        if new == bpm:
+            return Edit(summary=f"the tempo is already {bpm:g} bpm")
         return Edit(meta={"bpm": new}, summary=f"tempo {bpm:g} → {new:g} bpm")
 
     def key(self, state: State, action: Action, rng: np.random.Generator) -> Edit:
@@ -89,7 +91,7 @@ class ArrangeAgent(Agent):
                      for s in state.stems]
             changed = _remake(State(meta, tuple(stems)))
         direction = f" ({'up' if delta > 0 else 'down'} {abs(delta)} semitone{'s' * (abs(delta) != 1)})" if delta else ""
-        return _as_edit(state, changed, f"key {old.name} → {new.name}{direction}")
+        return _as_edit(state, changed, f"key {old.name} → {new.name}{direction}", f"the key is already {old.name}")
 
     def bars(self, state: State, action: Action, rng: np.random.Generator) -> Edit:
         p, bars = action.params, state.meta.bars
@@ -106,7 +108,8 @@ class ArrangeAgent(Agent):
         meta = Meta(**{**state.meta.to_dict(), "bars": new})
         old_total, total = state.meta.total_beats, meta.total_beats
         stems = [s if s.agent in REMAKE_ORDER else s.evolve(notes=_loop(s.notes, old_total, total)) for s in state.stems]
-        return _as_edit(state, _remake(State(meta, tuple(stems))), f"length {bars} → {new} bars")
+        return _as_edit(state, _remake(State(meta, tuple(stems))), f"length {bars} → {new} bars",
+                        f"it is already {bars} bars long")
 
     def time_signature(self, state: State, action: Action, rng: np.random.Generator) -> Edit:
         text = action.params.get("time_signature")
@@ -115,7 +118,8 @@ class ArrangeAgent(Agent):
         total = meta.total_beats
         stems = [s if s.agent in REMAKE_ORDER else s.evolve(notes=_loop(s.notes, state.meta.total_beats, total))
                  for s in state.stems]
-        return _as_edit(state, _remake(State(meta, tuple(stems))), f"time signature {state.meta.time_signature} → {n}/{d}")
+        return _as_edit(state, _remake(State(meta, tuple(stems))), f"time signature {state.meta.time_signature} → {n}/{d}",
+                        f"the time signature is already {n}/{d}")
 
     def genre(self, state: State, action: Action, rng: np.random.Generator) -> Edit:
         name = action.params.get("genre")
@@ -130,7 +134,8 @@ class ArrangeAgent(Agent):
         meta = Meta(**{**state.meta.to_dict(), **changes})
         stems = [s.evolve(params=s.params.updated(style=None, swing=None)) if s.agent in REMAKE_ORDER else s
                  for s in state.stems]
-        return _as_edit(state, _remake(State(meta, tuple(stems))), f"genre {state.meta.genre} → {name}{note}")
+        return _as_edit(state, _remake(State(meta, tuple(stems))), f"genre {state.meta.genre} → {name}{note}",
+                        f"the genre is already {name}")
 
     def remove(self, state: State, action: Action, rng: np.random.Generator) -> Edit:
         if not action.target:
@@ -171,10 +176,11 @@ def _remake(state: State) -> State:
     return state
 
 
-def _as_edit(before: State, after: State, summary: str) -> Edit:
+def _as_edit(before: State, after: State, summary: str, unchanged: str = "") -> Edit:
+    """The edit from ``before`` to ``after``; ``unchanged`` is its summary when they are the same."""
     meta = {k: v for k, v in after.meta.to_dict().items() if before.meta.to_dict()[k] != v}
     updates = [s for s in after.stems if s.hash != before.stem(s.stem_id).hash]
-    return Edit(update=updates, meta=meta, summary=summary)
+    return Edit(update=updates, meta=meta, summary=summary if (updates or meta or not unchanged) else unchanged)
 
 
 def _shift(notes: tuple[Note, ...], delta: int) -> tuple[Note, ...]:

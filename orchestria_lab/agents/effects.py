@@ -129,17 +129,22 @@ class EffectsAgent(Agent):
         param, value = action.params.get("param"), action.params.get("value")
         if change is None and value is None:
             raise InvalidValue("effects.set", dict(action.params), "a relative `change` or a `param` and `value`")
-        if not any(e.type == kind for e in stem.effects):
+        inserted = not any(e.type == kind for e in stem.effects)
+        if inserted:
             if change is not None and change < 0 and param is None:
                 raise InvalidValue("effect", kind, f"an effect {stem.stem_id} has to turn down")
             stem = stem.evolve(effects=insert_effect(stem.effects, Effect(kind)))
-        return self._change(stem, kind, change or 0.0, param, value, "more" if (change or 0) > 0 else "less")
+        return self._change(stem, kind, change or 0.0, param, value, "more" if (change or 0) > 0 else "less",
+                            inserted=inserted)
 
     def clear(self, state: State, action: Action, rng: np.random.Generator) -> Edit:
         stem = state.stem(_target(action))
+        if not stem.effects:
+            return Edit(summary=f"{stem.stem_id} has no effects to clear")
         return Edit(update=[stem.evolve(effects=())], summary=f"{stem.stem_id}: effects cleared")
 
-    def _change(self, stem: Stem, kind: str, steps: float, param: str | None, value: float | None, word: str) -> Edit:
+    def _change(self, stem: Stem, kind: str, steps: float, param: str | None, value: float | None, word: str,
+                *, inserted: bool = False) -> Edit:
         chain = []
         for e in stem.effects:
             if e.type == kind:
@@ -150,6 +155,10 @@ class EffectsAgent(Agent):
                 e = Effect(kind, params)
             chain.append(e)
         new = stem.evolve(effects=tuple(chain))
+        if new.effects == stem.effects and not inserted:  # at the end of its range, or set to what it is
+            what = (f"the {kind} {param} is already {value:g}" if value is not None
+                    else f"the {kind} is already at its {'most' if steps > 0 else 'least'}")
+            return Edit(summary=f"{stem.stem_id}: {what}")
         what = f"{param} = {value:g}" if value is not None else f"{word} {kind}"
         return Edit(update=[new], summary=f"{stem.stem_id}: {what}")
 

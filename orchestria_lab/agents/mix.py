@@ -62,6 +62,8 @@ class MixAgent(Agent):
         else:
             raise InvalidValue("mix.gain", dict(p), "`db` (absolute) or `change_db` (relative)")
         new = stem.evolve(gain_db=round(new_db, 2))
+        if new.gain_db == stem.gain_db:
+            return Edit(summary=f"{stem.stem_id} is already at {stem.gain_db:+g} dB")
         return Edit(update=[new], summary=f"{stem.stem_id}: gain {stem.gain_db:+g} → {new.gain_db:+g} dB")
 
     def pan(self, state: State, action: Action, rng: np.random.Generator) -> Edit:
@@ -74,6 +76,8 @@ class MixAgent(Agent):
         else:
             raise InvalidValue("mix.pan", dict(p), "`pan` (absolute) or `change_pan` (relative)")
         new = stem.evolve(pan=round(value, 3))
+        if new.pan == stem.pan:
+            return Edit(summary=f"{stem.stem_id} is already panned {pan_label(stem.pan)}")
         return Edit(update=[new], summary=f"{stem.stem_id}: pan {stem.pan:g} → {new.pan:g} ({pan_label(new.pan)})")
 
     def mute(self, state: State, action: Action, rng: np.random.Generator) -> Edit:

@@ -69,6 +69,10 @@ class SoundAgent(Agent):
             if octaves:
                 notes = tuple(n._replace(pitch=int(np.clip(n.pitch + 12 * octaves, 0, 127))) for n in notes)
         new = stem.evolve(instrument=new_instrument, tone={}, notes=notes)
+        if new == stem:
+            return Edit(summary=f"{stem.stem_id} already plays {new_instrument.replace('_', ' ')}")
+        if new_instrument == stem.instrument:
+            return Edit(update=[new], summary=f"{stem.stem_id}: the plain {new_instrument.replace('_', ' ')} again")
         return Edit(update=[new], summary=f"{stem.stem_id}: {stem.instrument} → {new_instrument}")
 
     def shape(self, state: State, action: Action, rng: np.random.Generator) -> Edit:
@@ -89,11 +93,15 @@ class SoundAgent(Agent):
                 added.append(fx)
         new = stem.evolve(tone=tone, effects=effects)
         word = adjective if amount >= 0 else f"less {adjective}"
+        if new == stem:
+            return Edit(summary=f"{stem.stem_id} is already as {word} as it goes")
         extra = f" (+{', '.join(added)})" if added else ""
         return Edit(update=[new], summary=f"{stem.stem_id}: {word}{' a bit' if 0 < amount < 1 else ''}{extra}")
 
     def reset(self, state: State, action: Action, rng: np.random.Generator) -> Edit:
         stem = state.stem(_require(action.target, "reset"))
+        if not stem.tone:
+            return Edit(summary=f"{stem.stem_id} already has the plain {stem.instrument.replace('_', ' ')} patch")
         return Edit(update=[stem.evolve(tone={})], summary=f"{stem.stem_id}: tone reset to the {stem.instrument} patch")
 
     def examples(self, state: State) -> list[Action]:

@@ -20,6 +20,10 @@ class PartRules:
         if not (allowed or moved) or not any(m.instrument for m in f.stems):
             return False
         new = [m for m in f.stems if m.instrument and self._names_new_instrument(m)]
+        last = f.stems[-1]
+        lead = [t.kind for t in f.tokens[:last.pos] if t.kind not in ("det", "adj", "filler")][-1:]
+        if not new and len(f.stems) >= 2 and last.instrument and lead == ["prep"]:
+            new = [last]  # "play the melody on electric piano" when it does: the agent says it already does
         if not new:
             return False
         instrument = new[-1].instrument
@@ -37,9 +41,8 @@ class PartRules:
             if entry.role in ("drums", "percussion") and instrument != "drum_kit":
                 raise Unclear(f"{target} is a drum part; it plays the drum kit, not {instrument}",
                               [f"add {instrument.replace('_', ' ')} chords"])
-            if entry.instrument != instrument:
-                self.emit(Action("sound", "instrument", target, {"instrument": instrument}))
-                self.index.update(target, instrument=instrument)
+            self.emit(Action("sound", "instrument", target, {"instrument": instrument}))  # the same: "already plays"
+            self.index.update(target, instrument=instrument)
         return True
 
     def _played_on(self, f: Frame) -> Mention | None:

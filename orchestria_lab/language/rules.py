@@ -120,6 +120,8 @@ class Planning(EffectRules, MixRules, PartRules):
             self.emit(Action("arrange", "time_signature", params={"time_signature": f.first("timesig")}))
             done = True
         styles = [t.value for t in f.tokens if t.kind == "style"]
+        if not styles and f.has("meta", "genre") and f.has("adj", "lo-fi"):
+            styles = ["lo-fi"]  # "switch the genre to lo-fi": the word is a sound and a genre
         genre_words = f.has("meta", "genre") or f.verb in ("make", "set", "replace", "turn", None)
         wished = f.verb in _ADDING and any(t.kind == "verb" and t.text in WISHES for t in f.tokens) and (
             f.has("meta", "genre") or (f.stems and all(m.ref in ("it", "all") for m in f.stems)))

@@ -137,6 +137,11 @@ def test_a_command_that_would_change_nothing_is_refused_without_a_version(band):
         band.command("normal time drums")  # boom bap is in normal time already
     with pytest.raises(CommandNotUnderstood, match="Nothing to do"):
         band.command("unsolo the bass", dry_run=True)
+    for text, why in (("set the tempo to 90", "the tempo is already 90 bpm"), ("center the bass", "already panned center"),
+                      ("make it 4 bars long", "already 4 bars long"), ("reset the melody", "already has the plain"),
+                      ("change the key to C minor", "the key is already Cm"), ("play the melody on electric piano", "already plays electric piano")):
+        with pytest.raises(CommandNotUnderstood, match=why):
+            band.command(text)
     assert band.version == 5
 
 
