@@ -37,6 +37,7 @@ from orchestria_lab.audio.dsp import db_to_gain, view_tensor
 from orchestria_lab.audio.dynamics import master
 from orchestria_lab.audio.effects import apply_chain
 from orchestria_lab.audio.engines import render_instrument
+from orchestria_lab.paths import data_dir
 from orchestria_lab.state import State, Stem
 
 #: Bump when the sound of any stem changes, so caches made by older code are not reused.
@@ -84,8 +85,6 @@ MEMORY_CACHE = _MemoryCache(MEMORY_CACHE_BYTES)
 
 def cache_dir() -> Path:
     """Where rendered stems are kept between processes: ``data_dir()/cache/stems``."""
-    from orchestria_lab.session.store import data_dir  # a leaf helper: audio/ stays below session/
-
     return data_dir() / "cache" / "stems"
 
 

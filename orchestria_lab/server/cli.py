@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import argparse
 
-from orchestria_lab.session.store import default_db_path, default_store
+from orchestria_lab.paths import default_db_path
+from orchestria_lab.session.store import default_store
 
 
 def serve(args: argparse.Namespace) -> int:

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from orchestria_lab.errors import InvalidValue
-from orchestria_lab.session.store import data_dir
+from orchestria_lab.paths import data_dir
 
 
 @dataclass(frozen=True)

@@ -24,9 +24,12 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from orchestria_lab.errors import NotFound, StoreError, VersionConflict
+from orchestria_lab.paths import data_dir, default_db_path
 from orchestria_lab.state import Meta, State, Stem
 
 SCHEMA_VERSION = 1
+
+__all__ = ["SQLiteStore", "Store", "VersionRecord", "data_dir", "default_db_path", "default_store"]
 
 
 @dataclass(frozen=True)
@@ -256,16 +259,6 @@ def _pack(obj: Any) -> bytes:
 
 def _unpack(blob: bytes) -> Any:
     return json.loads(zlib.decompress(blob))
-
-
-def default_db_path() -> Path:
-    """``ORCHESTRIA_DB`` if set, else ``./orchestria.db``."""
-    return Path(os.environ.get("ORCHESTRIA_DB") or "orchestria.db")
-
-
-def data_dir() -> Path:
-    """Caches and exports: ``ORCHESTRIA_DATA_DIR`` if set, else ``./.orchestria/``."""
-    return Path(os.environ.get("ORCHESTRIA_DATA_DIR") or ".orchestria")
 
 
 _STORES: dict[Path, SQLiteStore] = {}
