@@ -55,6 +55,12 @@ class BassAgent(GeneratorAgent):
                          bars=meta.bars, chords=chords, kick_beats=kicks, low=low, high=high, rng=rng,
                          style=style, density=float(p.get("density", 0.5)), swing_amount=amount)
 
+    def defaults(self, state: State, stem: Stem) -> dict:
+        out = super().defaults(state, stem)
+        if model_function("bass", "bass", str(stem.params.get("backend", "baseline"))) is None:
+            out["style"] = "sustain" if stem.instrument == "sub_bass" else BASS_STYLE_FOR_GENRE.get(state.meta.genre, "kick")
+        return out
+
     def examples(self, state: State) -> list[Action]:
         out = [Action("bass", "add"), Action("bass", "add", params={"instrument": "sub_bass"})]
         for s in state.stems_with_role("bass"):

@@ -182,8 +182,8 @@ class GeneratorAgent(Agent, ABC):
         return {"density": 0.5, "swing": self.default_swing(state, stem.params), "octave": 0, "semitones": 0}
 
     def describe_change(self, key: str, before: Any, after: Any) -> str:
-        """One setting's change in words ("density 0.5 → 0.8")."""
-        return f"{key} {_fmt(before)} → {_fmt(after)}"
+        """One setting's change in words ("density 0.5 → 0.8", "voicing → open")."""
+        return f"{key} {_fmt(before)} → {_fmt(after)}" if before is not None else f"{key} → {_fmt(after)}"
 
     # helpers ----------------------------------------------------------------------------
     def _target(self, state: State, action: Action) -> Stem:

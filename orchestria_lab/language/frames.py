@@ -25,6 +25,8 @@ WISHES = ("i want", "need", "we need", "i need", "get", "give", "gimme", "i'd li
 #: Level and tempo words that said of a stem are complaints, and copulas that say them.
 _BARE = ("loud", "quiet", "fast", "quick", "slow")
 _COPULA = ("is", "are", "was", "sounds", "sound", "seems", "feels", "getting", "kinda", "kind of")
+#: Words that tie a part to the kick drum ("lock the bass to the kick").
+_LOCK = ("lock", "locked", "locks", "follow", "follows", "sync", "synced", "tie", "tied")
 #: Verbs that with "back" mean less of it, not bringing it back ("pull the strings back").
 _PULL = ("pull", "dial", "ease", "knock", "push", "sit")
 #: Verbs that said of a part after another verb describe how it should hit ("make the drums slap").
@@ -167,7 +169,11 @@ class Frame:
 def frames(text: str) -> list[Frame]:
     """The clauses of ``text`` as frames (see the module docstring)."""
     clauses: list[list[Token]] = [[]]
-    for t in tag(text):
+    tokens = list(tag(text))
+    for i, t in enumerate(tokens):  # "lock the bass to the kick": a bass pattern, not the kick drum
+        if t.kind == "voice" and t.value == "kick" and any(u.text in _LOCK for u in tokens[:i]):
+            tokens[i] = Token("pattern", "kick", t.text, t.pos)
+    for t in tokens:
         contrast = t.kind == "except" and t.text == "but" and not (
             clauses[-1] and clauses[-1][-1].kind in ("ref", "only"))  # "louder but the bass quieter"
         if t.kind == "sep" or contrast:
@@ -199,7 +205,7 @@ def frames(text: str) -> list[Frame]:
 
 
 def _has_content(frame: Frame) -> bool:
-    return any(frame.has(k) for k in ("effect", "adj", "meta", "swing", "density", "voice", "fxparam"))
+    return any(frame.has(k) for k in ("effect", "adj", "meta", "swing", "density", "voice", "fxparam", "pattern", "voicing"))
 
 
 def _only_stems(tokens: list[Token]) -> bool:
@@ -209,7 +215,8 @@ def _only_stems(tokens: list[Token]) -> bool:
 
 def _self_standing(frame: Frame) -> bool:
     """A verbless clause that says what to do by itself ("louder", "more reverb", "120 bpm")."""
-    return any(frame.has(k) for k in ("history", "speedup", "key", "timesig", "density", "swing", "feel", "too", "more", "less"))
+    return any(frame.has(k) for k in ("history", "speedup", "key", "timesig", "density", "swing", "feel", "too", "more", "less",
+                                      "pattern", "voicing"))
 
 
 def _frame(tokens: list[Token]) -> Frame:

@@ -192,6 +192,19 @@ feel half: half time | half-time | halftime | half time feel | half-time feel
 feel double: double time | double-time | doubletime | double time feel | double-time feel | twice as busy
 feel normal: normal time | full time | regular time | back to normal time
 fill on: fill | fills | drum fill | drum fills | fill in | fill-in | turnaround | build up
+pattern sustain: sustained | sustain | long notes | held notes | whole notes | held chords | hold the chords | long chords | legato | ringing out | ring out
+pattern stabs: stabby | staccato | short chords | short notes | choppy | chopped up | stabbier
+pattern halves: half notes | on the half notes
+pattern quarters: quarter notes | on every beat | every beat | on each beat | four to the bar
+pattern eighths: eighth notes | eighths | 8ths | driving eighths | pumping eighths | pumping
+pattern offbeat: offbeat | off-beat | offbeats | off-beats | on the offbeat | on the offbeats | off the beat | upbeats | on the upbeat | on the upbeats
+pattern skank: skank | skanking | upstrokes | upstroke
+pattern charleston: charleston | charleston rhythm
+pattern kick: lock to the kick | locked to the kick | locked with the kick | follow the kick | follows the kick | lock in with the kick | with the kick
+voicing open: open voicing | open voicings | spread voicing | spread voicings | spread out the chords | wide voicings | wider voicings | spread out
+voicing close: close voicing | close voicings | closed voicing | closed voicings | tight voicings | close harmony
+voicing shell: shell voicing | shell voicings | shells
+voicing power: power chord | power chords
 timesig 3/4: waltz | waltz time | three four | 3 4
 timesig 4/4: common time | four four | 4 4
 timesig 6/8: six eight | 6 8 | compound time

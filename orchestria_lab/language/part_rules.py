@@ -113,6 +113,12 @@ class PartRules:
             if any(t.kind == "density" and "ghost" in t.text for t in f.tokens):
                 targets = [i for i in targets if self.index.get(i).role == "drums"] or self.index.with_role("drums")
             acts += [Action(self.index.get(i).agent, "change", i, {"density_change": density * f.amount}) for i in targets]
+        if f.has("pattern") or f.has("voicing"):  # "sustained chords", "power chords", "an offbeat bass"
+            fitting = [i for i in (generated or self.index.ids()) if slots.pattern_params(self.index.get(i).agent, f)]
+            if not generated and len(fitting) > 1:
+                fitting = [i for i in self.touched[-1:] if i in fitting] or fitting[:1]
+            for i in fitting:
+                acts.append(Action(self.index.get(i).agent, "change", i, slots.pattern_params(self.index.get(i).agent, f)))
         if styled and generated and not acts:
             for i in generated:
                 agent = self.index.get(i).agent
@@ -142,7 +148,7 @@ class PartRules:
 
 #: Slots that make a clause ask for more than an instrument ("make the melody on piano brighter").
 _CONTENT = ("adj", "effect", "dir", "number", "swing", "density", "feel", "fill", "interval", "voice", "more",
-            "less", "style", "meta")
+            "less", "style", "meta", "pattern", "voicing")
 
 #: What a time feel asks of a drum part.
 _FEEL = {"half": {"half_time": True}, "double": {"double_time": True},
@@ -152,4 +158,4 @@ _FEEL = {"half": {"half_time": True}, "double": {"double_time": True},
 def _settings(f: Frame) -> bool:
     """Whether the clause asks for a particular change (a style, swing, an octave ...)."""
     return any(f.has(k) for k in ("style", "swing", "density", "feel", "fill", "interval", "number", "adj",
-                                  "effect", "voice", "instrument", "key", "timesig", "dir"))
+                                  "effect", "voice", "instrument", "key", "timesig", "dir", "pattern", "voicing"))

@@ -187,6 +187,7 @@ class Planning(EffectRules, MixRules, PartRules):
                 params["style"] = style
             if role == "melody" and f.has("melstyle"):
                 params["style"] = f.first("melstyle")
+            params.update(slots.pattern_params(agent, f))  # "add sustained chords", "an offbeat bass line"
             self.emit(Action(agent, "add", target, params))
             self.index.add(target, role, instrument or DEFAULT_INSTRUMENT[role], agent)
         for adjective, sign, amount in m.adjectives:

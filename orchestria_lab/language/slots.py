@@ -31,7 +31,8 @@ def matches(stem, m: Mention) -> bool:
 
 
 def other_slots(f: Frame) -> bool:
-    return any(f.has(k) for k in ("adj", "effect", "swing", "density", "voice", "feel", "fill", "interval", "style"))
+    return any(f.has(k) for k in ("adj", "effect", "swing", "density", "voice", "feel", "fill", "interval", "style",
+                                  "pattern", "voicing"))
 
 
 def before(f: Frame, kind: str) -> str:
@@ -155,6 +156,24 @@ def part_style(agent: str, styles: list[tuple[str, str]], f: Frame) -> str | Non
     if agent == "bass":
         return part if part in BASS_STYLES else BASS_STYLE_FOR_GENRE.get(genre)
     return None
+
+
+#: A rhythm pattern word, per generator: the setting it asks for ("sustained chords", "an offbeat bass").
+PATTERNS: dict[str, dict[str, tuple[str, str]]] = {
+    "harmony": {"sustain": ("comping", "sustain"), "stabs": ("comping", "stabs"), "halves": ("comping", "halves"),
+                "quarters": ("comping", "quarters"), "eighths": ("comping", "eighths"), "offbeat": ("comping", "skank"),
+                "skank": ("comping", "skank"), "charleston": ("comping", "charleston")},
+    "bass": {"sustain": ("style", "sustain"), "eighths": ("style", "eighths"), "offbeat": ("style", "offbeat"),
+             "skank": ("style", "offbeat"), "kick": ("style", "kick"), "halves": ("style", "sustain")},
+}
+
+
+def pattern_params(agent: str, f: Frame) -> dict:
+    """The settings of ``agent`` the clause's pattern and voicing words ask for ({} when none fit)."""
+    out = dict(PATTERNS.get(agent, {}).get(p) for p in f.values("pattern") if p in PATTERNS.get(agent, {}))
+    if agent == "harmony" and f.has("voicing"):
+        out["voicing"] = f.first("voicing")
+    return out
 
 
 def shape_params(adjective: str, amount: float) -> dict:

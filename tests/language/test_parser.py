@@ -177,6 +177,13 @@ CASES = [
     ("remvoe the drums", ["arrange.remove(drums)"]),
     ("ctrl z", ["history.undo()"]),
     ("the bass was better before", ["history.undo()"]),
+    # comping, voicings, bass patterns
+    ("use power chords", ["harmony.change(chords, voicing=power)"]),
+    ("make the chords stabby", ["harmony.change(chords, comping=stabs)"]),
+    ("open voicings on the piano", ["harmony.change(chords, voicing=open)"]),
+    ("put the bass on the offbeats", ["bass.change(bass, style=offbeat)"]),
+    ("lock the bass to the kick", ["bass.change(bass, style=kick)"]),
+    ("make the bass eighth notes", ["bass.change(bass, style=eighths)"]),
 ]
 
 
@@ -264,6 +271,8 @@ def test_parts_named_by_their_style_or_with_a_describing_word_are_added(state):
     assert plan_of("add a breakbeat", empty) == ["drums.add(drums, role=drums, style=breakbeat)"]
     assert plan_of("could we have a slow jazzy melody", empty) == ["melody.add(melody, role=melody)"]
     assert plan_of("yo drop a sick trap beat", empty) == ["drums.add(drums, role=drums, style=trap)"]
+    assert plan_of("add sustained piano chords", empty) == ["harmony.add(chords, comping=sustain, instrument=piano, role=chords)"]
+    assert plan_of("add an offbeat bass line", empty) == ["bass.add(bass, role=bass, style=offbeat)"]
 
 
 def test_unsolo_and_unmute_alone_release_what_is_held(state):
