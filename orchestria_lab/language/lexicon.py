@@ -20,7 +20,7 @@ verb add: can we have | could we have | can i have | could i have | may i have |
 verb make: make | makes | making | sound | sounds
 verb turn: turn | bring | push | pull | knock | nudge | nudge it | sit | dial | ease
 verb drench: drench | soak | drown | bathe | smother
-verb remove: has to go | have to go | needs to go | need to go | gotta go | can go | must go | got to go | removing | deleting | remove | removes | delete | lose | get rid of | take out | take off | ditch | scrap | trash | nuke | erase | clear | eliminate | no more | cut out | pull out | rip out | bin
+verb remove: wipe | wipe out | wipe it | clear out | has to go | have to go | needs to go | need to go | gotta go | can go | must go | got to go | removing | deleting | remove | removes | delete | lose | get rid of | take out | take off | ditch | scrap | trash | nuke | erase | clear | eliminate | no more | cut out | pull out | rip out | bin
 verb strip: strip | strip it back | strip back | strip down | strip it down | pare back
 verb kill: kill
 verb drop: drop
@@ -90,7 +90,7 @@ instrument bells: bells | bell | glockenspiel | glock | celesta | music box | ch
 instrument brass: brass | horns | horn | trumpet | trumpets | trombone | sax | saxophone | horn section | brass section
 instrument drum_kit: drum kit | acoustic kit | drum machine
 family keys: keys | keyboard | keyboards | ivories
-effect reverb: shimmer | shimmery | wash out | washed out | washy | wash | reverb | verb | reverberation | room | hall | plate | space | ambience | ambiance | spring reverb | plate reverb | hall reverb | room reverb | wet
+effect reverb: church | cathedral | in a church | in a cathedral | in a hall | big hall | concert hall | cave | stadium | arena | shimmer | shimmery | wash out | washed out | washy | wash | reverb | verb | reverberation | room | hall | plate | space | ambience | ambiance | spring reverb | plate reverb | hall reverb | room reverb | wet
 effect delay: delay | delays | echo | echoes | echos | ping pong | ping-pong | slapback | tape echo | ping pong delay
 effect chorus: chorus | chorused | ensemble | flanger | phaser | flange | modulation
 effect distortion: distortion | distort | distorted | overdrive | overdriven | drive | fuzz | saturation | saturate | saturated | crunch | clipping
@@ -180,7 +180,7 @@ back back: back | back in
 neg neg: no | not | without | don't | dont | do not | never | nothing | isn't | isnt | aren't | arent | doesn't | doesnt | wasn't | wasnt | ain't | aint | not quite
 enough enough: enough | enuf | nearly enough
 ref it: it | that | this | them | those | these | they | that one | this one | the same | the last one | what you just added | what you added
-ref all: everything | all | all of it | all stems | the whole thing | the mix | the track | the song | the beat and everything | every stem | all parts | everything else | every part | the whole track | the tune | all the stems | the full mix | the entire track | whole thing | tutti
+ref all: it all | them all | all of them | everything | all | all of it | all stems | the whole thing | the mix | the track | the song | the beat and everything | every stem | all parts | everything else | every part | the whole track | the tune | all the stems | the full mix | the entire track | whole thing | tutti
 ref rest: the rest | the others | others | other stems | rest | everything else | all the others | other parts | all other
 except except: except | except for | but | apart from | other than | besides | aside from | excluding | save for | minus the | not the
 only only: only | just | solely | nothing but | exclusively | alone | on its own | by itself | by themselves

@@ -45,7 +45,8 @@ class MixRules:
     def mute(self, f: Frame) -> bool:
         verb = f.verb
         intent = _MUTING.get(verb or "")
-        only = f.has("only") and verb is None and f.stems
+        only = f.has("only") and f.stems and (verb is None or (verb in ("add", "turn") and all(
+            self.index.resolve(m, touched=self.touched) for m in f.stems)))  # "bring in the bass only"
         if verb == "listen":  # "let me hear the bass", "I only want to hear the piano"
             if f.has("more") or f.has("dir", "up"):
                 return False  # "I want to hear the bass more": a level
@@ -56,6 +57,13 @@ class MixRules:
             intent = "unmute"  # "drums on"
         if intent is None or (verb in ("cut", "drop") and (slots.first_number(f) or f.has("interval"))):
             return False
+        if intent in ("solo", "unsolo") and not f.stems and any(m.voice for m in f.mentions):
+            targets = self.index.with_role("drums")  # "solo the kick": the kit it plays in
+            if not targets:
+                raise Unclear("there are no drums to solo", ["add a boom bap drum beat"])
+            for target in targets:
+                self.emit(Action("mix", intent, target))
+            return True
         if self._voices(f, include=intent == "unmute"):
             return True
         bare = all(t.kind in ("verb", "filler", "det", "back", "off", "amount") for t in f.tokens)

@@ -105,7 +105,7 @@ class PartRules:
                 if feel and self.index.get(i).role == "drums":
                     params.update(_FEEL[feel])
                 if fills and self.index.get(i).role == "drums":
-                    params["fills"] = not (f.has("neg") or f.verb in ("remove", "kill"))
+                    params["fills"] = not (f.has("neg") or f.has("off") or f.verb in ("remove", "kill", "mute", "strip", "drop", "cut"))
                 if params:
                     acts.append(Action(self.index.get(i).agent, "change", i, params))
         if density is not None:

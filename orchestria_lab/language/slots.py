@@ -67,12 +67,16 @@ def tempo(f: Frame, *, stems_named: bool) -> dict | None:
     if number and number[1] == "x" and (speed or tempo_word):
         return {"factor": number[0]}
     if (f.verb in ("double", "halve") or "double" in f.verbs or "halve" in f.verbs) and (tempo_word or speed):
-        return {"factor": 2.0 if "double" in f.verbs else 0.5}
+        faster = ("double" in f.verbs) == ("slowdown" not in f.verbs)  # "twice as slow" is half the tempo
+        return {"factor": 2.0 if faster else 0.5}
     if number and not number[1] and 20 <= number[0] <= 300 and not stems_named and not f.has("effect"):
         if tempo_word or speed or (f.verb in ("set", "make", "turn", None) and not f.has("meta") and not f.has("key")):
             if speed and before(f, "number") not in ("to", "at"):
                 return {"change_bpm": sign * number[0]} if number[0] < 60 else {"bpm": number[0]}
             return {"bpm": number[0]}
+    moved = speed or f.has("dir", "up") or f.has("dir", "down") or f.has("more") or f.has("less")
+    if number and not number[1] and 0 < number[0] < 20 and (speed or tempo_word) and moved and not stems_named:
+        return {"change_bpm": sign * number[0]}  # "tempo down 5"
     if speed and not stems_named:
         return {"change_bpm": sign * TEMPO_STEP * f.amount}
     if tempo_word and (f.has("dir") or f.has("more") or f.has("less")) and not stems_named:

@@ -183,6 +183,12 @@ CASES = [
     ("open voicings on the piano", ["harmony.change(chords, voicing=open)"]),
     ("put the bass on the offbeats", ["bass.change(bass, style=offbeat)"]),
     ("lock the bass to the kick", ["bass.change(bass, style=kick)"]),
+    ("solo the kick", ["mix.solo(drums)"]),
+    ("turn off the fills", ["drums.change(drums, fills=False)"]),
+    ("make it twice as slow", ["arrange.tempo(factor=0.5)"]),
+    ("tempo down 5", ["arrange.tempo(change_bpm=-5)"]),
+    ("bring in the bass only", ["mix.solo(bass)"]),
+    ("wipe it all", ["arrange.remove(chords)", "arrange.remove(drums)", "arrange.remove(bass)", "arrange.remove(melody)"]),
     ("make the bass eighth notes", ["bass.change(bass, style=eighths)"]),
 ]
 
