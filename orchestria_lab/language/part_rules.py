@@ -113,7 +113,7 @@ class PartRules:
             if any(t.kind == "density" and "ghost" in t.text for t in f.tokens):
                 targets = [i for i in targets if self.index.get(i).role == "drums"] or self.index.with_role("drums")
             acts += [Action(self.index.get(i).agent, "change", i, {"density_change": density * f.amount}) for i in targets]
-        if f.has("pattern") or f.has("voicing"):  # "sustained chords", "power chords", "an offbeat bass"
+        if slots.patterns(f) or f.has("voicing"):  # "sustained chords", "power chords", "an offbeat bass"
             fitting = [i for i in (generated or self.index.ids()) if slots.pattern_params(self.index.get(i).agent, f)]
             if not generated and len(fitting) > 1:
                 fitting = [i for i in self.touched[-1:] if i in fitting] or fitting[:1]

@@ -139,6 +139,7 @@ class Planning(EffectRules, MixRules, PartRules):
             return False
         new = [m for m in f.stems if (m.role or m.instrument or m.family) and not m.excepted and self._is_new(m, f)]
         if not new:
+            self._one_of_each(f)
             return False
         for m in new:
             self._add(m, f)
@@ -148,6 +149,18 @@ class Planning(EffectRules, MixRules, PartRules):
         for fx in loose:  # "warm piano chords drenched in reverb"
             self.emit(Action("effects", "add", self.touched[-1], {"effect": fx, **({"amount": 2.0} if f.has("verb", "drench") else {})}))
         return True
+
+    def _one_of_each(self, f: Frame) -> None:
+        """"add a bass line" when one plays: a session has one kit and one bass; say so."""
+        if any(f.has(k) for k in ("effect", "adj", "dir", "number", "pattern", "voicing", "swing", "density", "feel")):
+            return
+        for m in f.stems:
+            if not (m.definite or m.fresh) and m.role in ("drums", "bass") and not (m.styles or m.instrument) and (
+                    have := self.index.with_role(m.role)):
+                entry = self.index.get(have[0])
+                raise Unclear(f"there is already a {m.role.rstrip('s')} part ({entry.stem_id}, {entry.instrument.replace('_', ' ')}); "
+                              f"a session has one", [f"regenerate the {m.role}", f"remove the {m.role}",
+                                                     "add a walking bass" if m.role == "bass" else "add a trap beat"])
 
     def _is_new(self, m: Mention, f: Frame) -> bool:
         if m.fresh and not any(t.kind == "verb" and t.text in ("add", "layer", "include") for t in f.tokens):

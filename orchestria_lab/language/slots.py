@@ -172,9 +172,17 @@ PATTERNS: dict[str, dict[str, tuple[str, str]]] = {
 }
 
 
+def patterns(f: Frame) -> list[str]:
+    """The rhythm patterns a clause asks for; "make the 808 longer" asks for sustained notes."""
+    out = list(f.values("pattern"))
+    if not out and f.stems and not f.has("effect") and f.verb in ("extend", "shorten"):
+        out = ["sustain" if f.verb == "extend" else "stabs"]
+    return out
+
+
 def pattern_params(agent: str, f: Frame) -> dict:
     """The settings of ``agent`` the clause's pattern and voicing words ask for ({} when none fit)."""
-    out = dict(PATTERNS.get(agent, {}).get(p) for p in f.values("pattern") if p in PATTERNS.get(agent, {}))
+    out = dict(PATTERNS.get(agent, {}).get(p) for p in patterns(f) if p in PATTERNS.get(agent, {}))
     if agent == "harmony" and f.has("voicing"):
         out["voicing"] = f.first("voicing")
     return out

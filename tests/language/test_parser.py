@@ -184,6 +184,8 @@ CASES = [
     ("put the bass on the offbeats", ["bass.change(bass, style=offbeat)"]),
     ("lock the bass to the kick", ["bass.change(bass, style=kick)"]),
     ("solo the kick", ["mix.solo(drums)"]),
+    ("make the bass notes longer", ["bass.change(bass, style=sustain)"]),
+    ("make the chords shorter", ["harmony.change(chords, comping=stabs)"]),
     ("turn off the fills", ["drums.change(drums, fills=False)"]),
     ("make it twice as slow", ["arrange.tempo(factor=0.5)"]),
     ("tempo down 5", ["arrange.tempo(change_bpm=-5)"]),
@@ -279,6 +281,15 @@ def test_parts_named_by_their_style_or_with_a_describing_word_are_added(state):
     assert plan_of("yo drop a sick trap beat", empty) == ["drums.add(drums, role=drums, style=trap)"]
     assert plan_of("add sustained piano chords", empty) == ["harmony.add(chords, comping=sustain, instrument=piano, role=chords)"]
     assert plan_of("add an offbeat bass line", empty) == ["bass.add(bass, role=bass, style=offbeat)"]
+
+
+def test_a_second_kit_or_bass_is_refused_saying_why(state):
+    with pytest.raises(CommandNotUnderstood, match=r"already a bass part \(bass, synth bass\)") as info:
+        parse("add a bass line", state)
+    assert "regenerate the bass" in info.value.suggestions
+    with pytest.raises(CommandNotUnderstood, match="already a drum part"):
+        parse("add drums", state)
+    assert plan_of("give me a different beat", state) == ["drums.regenerate(drums)"]
 
 
 def test_unsolo_and_unmute_alone_release_what_is_held(state):
