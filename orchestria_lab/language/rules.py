@@ -158,7 +158,7 @@ class Planning(EffectRules, MixRules, PartRules):
             if not (m.definite or m.fresh) and m.role in ("drums", "bass") and not (m.styles or m.instrument) and (
                     have := self.index.with_role(m.role)):
                 entry = self.index.get(have[0])
-                raise Unclear(f"there is already a {m.role.rstrip('s')} part ({entry.stem_id}, {entry.instrument.replace('_', ' ')}); "
+                raise Unclear(f"there is already a {'drum' if m.role == 'drums' else m.role} part ({entry.stem_id}, {entry.instrument.replace('_', ' ')}); "
                               f"a session has one", [f"regenerate the {m.role}", f"remove the {m.role}",
                                                      "add a walking bass" if m.role == "bass" else "add a trap beat"])
 
