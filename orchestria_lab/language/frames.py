@@ -173,14 +173,20 @@ def frames(text: str) -> list[Frame]:
     for i, t in enumerate(tokens):  # "lock the bass to the kick": a bass pattern, not the kick drum
         if t.kind == "voice" and t.value == "kick" and any(u.text in _LOCK for u in tokens[:i]):
             tokens[i] = Token("pattern", "kick", t.text, t.pos)
+    joined_by: list[str] = [""]
     for t in tokens:
         contrast = t.kind == "except" and t.text == "but" and not (
             clauses[-1] and clauses[-1][-1].kind in ("ref", "only"))  # "louder but the bass quieter"
         if t.kind == "sep" or contrast:
             if clauses[-1]:
                 clauses.append([])
+                joined_by.append(t.text)
         else:
             clauses[-1].append(t)
+    for k in range(len(clauses) - 1, 0, -1):  # "make the drums and the piano louder": one clause, two parts
+        if joined_by[k] in ("and", "&") and _bare_action(clauses[k - 1]) and _parts_then_content(clauses[k]):
+            clauses[k - 1] += clauses.pop(k)
+            joined_by.pop(k)
     out: list[Frame] = []
     for tokens in (c for c in clauses if c):
         frame = _frame(tokens)
@@ -202,6 +208,24 @@ def frames(text: str) -> list[Frame]:
         if first.has("effect") and not first.stems and second.inherited and second.stems and second.has("effect"):
             first.mentions += second.stems  # "add reverb and delay to the chords"
     return out
+
+
+_CONTENT = ("verb", "dir", "adj", "effect", "number", "pattern", "voicing", "swing", "density", "more", "less",
+            "interval", "style", "feel")
+
+
+def _bare_action(tokens: list[Token]) -> bool:
+    """A verb and the parts it acts on, and nothing else ("make the drums")."""
+    return (bool(tokens) and tokens[0].kind == "verb" and sum(t.kind == "verb" for t in tokens) == 1
+            and any(t.kind in ("role", "instrument", "family", "voice") for t in tokens)
+            and all(t.kind in ("verb", "det", "role", "instrument", "family", "voice", "filler") for t in tokens))
+
+
+def _parts_then_content(tokens: list[Token]) -> bool:
+    """Parts first, then what should happen to them ("the piano louder", "bass to the center")."""
+    lead = [t for t in tokens if t.kind not in ("det", "filler")]
+    return bool(lead) and lead[0].kind in ("role", "instrument", "family", "voice") and any(
+        t.kind in _CONTENT for t in lead[1:])
 
 
 def _has_content(frame: Frame) -> bool:

@@ -16,7 +16,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 _TABLE = """
-verb add: can we have | could we have | can i have | could i have | may i have | can i get | could i get | can we get | could we get | color | colour | add | adds | adding | added | give | put | throw | bring in | layer | insert | include | create | generate | write | compose | start with | need | lay down | drop in | sprinkle | slap | stick | toss | chuck | introduce | add in | build | get | gimme | let's have | lets have | i'd like | id like | i want | we need | i need | where's | wheres | want | wanna
+verb add: set up | setup | can we have | could we have | can i have | could i have | may i have | can i get | could i get | can we get | could we get | color | colour | add | adds | adding | added | give | put | throw | bring in | layer | insert | include | create | generate | write | compose | start with | need | lay down | drop in | sprinkle | slap | stick | toss | chuck | introduce | add in | build | get | gimme | let's have | lets have | i'd like | id like | i want | we need | i need | where's | wheres | want | wanna
 verb make: make | makes | making | sound | sounds
 verb turn: turn | bring | push | pull | knock | nudge | nudge it | sit | dial | ease
 verb drench: drench | soak | drown | bathe | smother
@@ -166,7 +166,7 @@ voice crash: crash | crashes | crash cymbal
 voice toms: toms | tom | tom toms | tom fills
 voice cymbals: cymbals | cymbal
 dir up: forward | more forward | to the front | up front | upfront | front and center | in front | up | higher | upward | upwards | raise | raised | above | sharper
-dir down: in the back | to the back | further back | in the background | into the background | back in the mix | down | lower | downward | downwards | below | deeper pitch | flatter
+dir down: dwn | in the back | to the back | further back | in the background | into the background | back in the mix | down | lower | downward | downwards | below | deeper pitch | flatter
 dir left: left | leftward | left side
 dir right: right | rightward | right side
 dir center: recenter | re-center | center | centre | middle | centered | centred | mono center
@@ -222,7 +222,7 @@ det indef: a | an | some | any | one more | a couple of | a couple
 fresh new: new | different | fresh | another | alternative | alternate | other | fresher
 prep with: with | w | featuring | plus some | along with | using | that has | having
 prep on: on | onto | to | for | in | into | over | at | across | under | through | from | of | by | as
-filler -: thing | things | think | thinking | quite | mind | playing | plays | doing | please | pls | plz | can | could | would | you | we | i | me | my | our | let's | lets | let | us | maybe | kind | sort | of | now | then | just a | like | really just | yo | hey | ok | okay | so | go | ahead | actually | also | thanks | thank | little | bit | more of | is | are | be | it's | its | its' | that's | there | here | should | will | want | wanna | gonna | try | something | stuff | sound | sounds | sounding | feel | feels | vibe | vibes | to be | get | got | have | has | or | ah | um | uh | hmm | alright | cool | nice | great | awesome | sweet | yeah | yes | please do | do | does | did | what | how | about | into it | song | track | loop | whole | some more | bits | tune it | a few | couple | section
+filler -: u | ur | thx | ty | tbh | rly | abt | thing | things | think | thinking | quite | mind | playing | plays | doing | please | pls | plz | can | could | would | you | we | i | me | my | our | let's | lets | let | us | maybe | kind | sort | of | now | then | just a | like | really just | yo | hey | ok | okay | so | go | ahead | actually | also | thanks | thank | little | bit | more of | is | are | be | it's | its | its' | that's | there | here | should | will | want | wanna | gonna | try | something | stuff | sound | sounds | sounding | feel | feels | vibe | vibes | to be | get | got | have | has | or | ah | um | uh | hmm | alright | cool | nice | great | awesome | sweet | yeah | yes | please do | do | does | did | what | how | about | into it | song | track | loop | whole | some more | bits | tune it | a few | couple | section
 """.strip()
 
 #: Phrase (tuple of words) -> (kind, value)

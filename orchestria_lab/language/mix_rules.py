@@ -30,6 +30,7 @@ class MixRules:
             return True
         if keep_only:
             keep = {i for m in (f.excepted or f.stems) for i in self.index.resolve(m, touched=self.touched)}
+            self.named |= keep
             if not keep:
                 raise Unclear("I could not find the stems to keep", ["remove everything except the bass"])
             targets = [i for i in self.index.ids() if i not in keep]
@@ -175,7 +176,7 @@ class MixRules:
             if f.has("too"):  # "the drums are a bit much"
                 return self._level(f, False, True, None)
             up, down = f.has("more"), f.has("less")  # "more bass", "less drums"
-        if f.flipped:  # "too loud", "not so loud" (but "not loud enough")
+        if f.flipped or (f.has("less") and f.verb in ("louder", "quieter")):  # "too loud", "not so loud", "less loud"
             up, down = down, up
         if not (up or down or number):
             return False

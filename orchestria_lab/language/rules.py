@@ -36,6 +36,7 @@ class Planning(EffectRules, MixRules, PartRules):
         self.index = StemIndex(context.state)
         self.actions: list[Action] = []
         self._touched: list[str] | None = None
+        self.named: set[str] = set()  # stems named so far in this command ("keep the drums, remove the rest")
 
     # bookkeeping ------------------------------------------------------------------------
     @property
@@ -61,8 +62,9 @@ class Planning(EffectRules, MixRules, PartRules):
             if not found:
                 raise Unclear(self._missing(m), [_add_one(slots.label(m))] if m.role or m.instrument else None)
             ids += [i for i in found if i not in ids]
-        if any(m.ref == "rest" for m in named):
-            ids = [i for i in self.index.ids() if i not in ids]
+        if any(m.ref == "rest" for m in named):  # the stems this command has not named yet
+            ids = [i for i in self.index.ids() if i not in ids and i not in self.named]
+        self.named |= set(ids)
         if not named:
             if default == "touched":
                 ids = list(self.touched[-1:]) or (self.index.ids() if len(self.index.ids()) == 1 else [])
