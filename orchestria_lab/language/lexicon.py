@@ -90,7 +90,7 @@ instrument bells: bells | bell | glockenspiel | glock | celesta | music box | ch
 instrument brass: brass | horns | horn | trumpet | trumpets | trombone | sax | saxophone | horn section | brass section
 instrument drum_kit: drum kit | acoustic kit | drum machine
 family keys: keys | keyboard | keyboards | ivories
-effect reverb: church | cathedral | in a church | in a cathedral | in a hall | big hall | concert hall | cave | stadium | arena | shimmer | shimmery | wash out | washed out | washy | wash | reverb | verb | reverberation | room | hall | plate | space | ambience | ambiance | spring reverb | plate reverb | hall reverb | room reverb | wet
+effect reverb: wetter | wettest | church | cathedral | in a church | in a cathedral | in a hall | big hall | concert hall | cave | stadium | arena | shimmer | shimmery | wash out | washed out | washy | wash | reverb | verb | reverberation | room | hall | plate | space | ambience | ambiance | spring reverb | plate reverb | hall reverb | room reverb | wet
 effect delay: delay | delays | echo | echoes | echos | ping pong | ping-pong | slapback | tape echo | ping pong delay
 effect chorus: chorus | chorused | ensemble | flanger | phaser | flange | modulation
 effect distortion: distortion | distort | distorted | overdrive | overdriven | drive | fuzz | saturation | saturate | saturated | crunch | clipping
@@ -133,7 +133,7 @@ adj deep-: thin | thinner | weak | weaker
 adj dusty+: dusty | dustier | grimy | vintage | old | older | old school | worn | gritty old
 adj lo-fi+: lo-fi | lofi | lo fi | low-fi | low fi | lo-fi-er | degraded
 adj mellow+: mellow | mellower | smooth | smoother | chill | chiller | relaxed | laid back | laid-back | laidback | softer tone
-adj gritty+: gritty | grittier | grit | dirty | dirtier | rough | rougher | edgy | edgier | aggressive | raw | rawer | nasty | crunchy | crunchier
+adj gritty+: growl | growly | growling | snarl | snarly | gritty | grittier | grit | dirty | dirtier | rough | rougher | edgy | edgier | aggressive | raw | rawer | nasty | crunchy | crunchier
 adj wide+: wide | wider | width | stereo | spacious | big | bigger | huge | bigger sounding | broad
 adj wide-: narrow | narrower | mono
 adj tight+: tighten up | tighten it up | tight | tighter | tighten | controlled

@@ -6,7 +6,7 @@ import json
 
 from orchestria_lab.agents.base import Action
 from orchestria_lab.language import slots
-from orchestria_lab.language.frames import Frame, Mention
+from orchestria_lab.language.frames import WISHES, Frame, Mention
 from orchestria_lab.language.targets import StemIndex, Unclear
 
 _MUTING = {"mute": "mute", "kill": "mute", "drop": "mute", "cut": "mute", "unmute": "unmute",
@@ -172,7 +172,8 @@ class MixRules:
             down = True  # "cut the bass by 3 dB"
         if f.has("meta", "volume") and not (up or down):
             up, down = f.has("more"), f.has("less")
-        if not (up or down or number) and f.verb is None and f.stems and not slots.other_slots(f):
+        wish = f.verb is None or (f.verb == "add" and any(t.kind == "verb" and t.text in WISHES for t in f.tokens))
+        if not (up or down or number) and wish and f.stems and not slots.other_slots(f):
             if f.has("too"):  # "the drums are a bit much"
                 return self._level(f, False, True, None)
             up, down = f.has("more"), f.has("less")  # "more bass", "less drums"

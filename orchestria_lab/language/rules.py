@@ -154,7 +154,8 @@ class Planning(EffectRules, MixRules, PartRules):
 
     def _one_of_each(self, f: Frame) -> None:
         """"add a bass line" when one plays: a session has one kit and one bass; say so."""
-        if any(f.has(k) for k in ("effect", "adj", "dir", "number", "pattern", "voicing", "swing", "density", "feel")):
+        if any(f.has(k) for k in ("effect", "adj", "dir", "number", "pattern", "voicing", "swing", "density", "feel",
+                                  "more", "less")):
             return
         for m in f.stems:
             if not (m.definite or m.fresh) and m.role in ("drums", "bass") and not (m.styles or m.instrument) and (

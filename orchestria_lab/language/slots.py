@@ -92,6 +92,8 @@ def semitones(f: Frame, *, stem: bool = False) -> int | None:
         bare = next((v for v in f.values("number") if not v[1]), None)
         if bare is not None and (f.verb == "transpose" or f.has("meta", "key")) and abs(bare[0]) <= 24:
             number = (bare[0], "st")
+        elif f.has("meta", "key") and not stem and (f.has("dir", "up") or f.has("dir", "down")) and not f.has("key"):
+            number = (1.0, "st")  # "go up a key", "raise the key": a semitone
         else:
             return None
     if number is not None:
