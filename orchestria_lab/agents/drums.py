@@ -40,7 +40,7 @@ from orchestria_lab.state import Note, State, Stem
 _ROLES = ("drums", "percussion")
 _VOICES = tuple(VOICE_GROUPS)
 _ALL = ("role", "instrument", "style", "density", "swing", "backend", "fills", "half_time", "double_time",
-        "exclude", "layers")
+        "exclude", "include", "layers")
 _CHANGE = ("style", "density", "density_change", "swing", "swing_change", "backend", "fills",
            "half_time", "double_time", "exclude", "include", "layers")
 
@@ -94,12 +94,12 @@ class DrumsAgent(GeneratorAgent):
         excluded -= set(given.get("include", ()))
         out["exclude"] = tuple(sorted(excluded)) or None
         layers = set(current.get("layers", ())) | set(given.get("layers", ()))
-        restyled = bool(given.get("style")) and given.get("style") != current.get("style")
+        restyled = not current or (bool(given.get("style")) and given.get("style") != current.get("style"))
         has = _groove_voices(self.style_of(state, out)) if role == "drums" else set()
         for voice in given.get("include", ()):
             if voice in was_excluded:
                 continue  # "bring the hats back": the groove's own hats
-            if not (restyled and voice in has):  # "a four on the floor kick": the new groove has it
+            if not (restyled and voice in has):  # "a four on the floor kick", a new kit: the groove has it
                 layers.add(voice)
         layers -= excluded
         out["layers"] = tuple(sorted(layers)) or None

@@ -127,7 +127,10 @@ class MixRules:
         if not drums:
             if not include:
                 raise Unclear("there are no drums to change", ["add a boom bap drum beat"])
-            self._add(Mention(0, role="drums"), f)  # "let's get some hats going": a kit, hats and all
+            styles = [(t.value, t.extra) for t in f.tokens if t.kind == "style"]  # "add a four on the floor kick"
+            first = len(self.actions)
+            self._add(Mention(0, role="drums", styles=styles), f)  # "let's get some hats going": a kit, hats and all
+            self.actions[first] = self.actions[first].with_params(include=sorted(set(voices)))  # claps too
             return True
         key = "include" if include else "exclude"
         params: dict = {key: sorted(set(voices))}

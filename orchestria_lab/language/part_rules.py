@@ -73,6 +73,11 @@ class PartRules:
         return not found or all(self.index.get(i).instrument != m.instrument for i in found)
 
     def parts(self, f: Frame) -> bool:
+        voiced = f.verb in ("add", "unmute", "remove", "kill", "mute", "drop", "cut") or f.has("neg") or (
+            f.verb is None and all(t.kind in ("voice", "det", "filler", "amount", "more") for t in f.tokens))
+        voiced &= not any(f.has(k) for k in ("density", "swing", "feel", "fill"))  # "ghost notes on the snare"
+        if voiced and self._voices(f, include=f.verb in ("add", "unmute", None) and not f.has("neg")):
+            return True  # before the stems are looked up: "add some hats" with no kit yet makes one
         generated = [i for i in self.targets(f, default="none") if self.index.get(i).agent in GENERATOR_FOR_ROLE.values()]
         named = bool(f.stems)
         acts: list[Action] = []
@@ -80,11 +85,6 @@ class PartRules:
         regen = f.verb == "regenerate" or (any(m.fresh for m in f.stems) and f.verb in (None, "add", "make", "replace", "turn"))
         regen |= f.verb == "replace" and named and not _settings(f) and not any(
             t.kind == "verb" and t.text.startswith(("play", "use")) for t in f.tokens)  # "change the drum pattern", not "play it"
-        voiced = f.verb in ("add", "unmute", "remove", "kill", "mute", "drop", "cut") or f.has("neg") or (
-            f.verb is None and all(t.kind in ("voice", "det", "filler", "amount", "more") for t in f.tokens))
-        voiced &= not any(f.has(k) for k in ("density", "swing", "feel", "fill"))  # "ghost notes on the snare"
-        if voiced and self._voices(f, include=f.verb in ("add", "unmute", None) and not f.has("neg")):
-            return True
         if semis is not None and named:
             octaves, rest = divmod(abs(semis), 12)
             sign = 1 if semis > 0 else -1

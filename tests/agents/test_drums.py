@@ -74,3 +74,15 @@ def test_a_new_style_with_its_voice_is_the_new_groove_only(kit):
 def test_a_change_to_what_is_already_so_changes_nothing(kit):
     edit, _ = change(kit, half_time=False)
     assert not edit.update and edit.summary == "drums already plays that way"
+
+
+def test_a_new_kit_asked_for_with_a_voice_has_it():
+    state = State(Meta(bpm=90, key="Cm", genre="lo-fi", bars=8, seed=7))
+    agent = get_agent("drums")
+    clapped = apply(state, agent(state, Action("drums", "add", params={"style": "boom_bap", "include": ["clap"]}),
+                                 np.random.default_rng(0)))
+    hats = apply(state, agent(state, Action("drums", "add", params={"style": "boom_bap", "include": ["hats"]}),
+                              np.random.default_rng(0)))
+    plain = apply(state, agent(state, Action("drums", "add", params={"style": "boom_bap"}), np.random.default_rng(0)))
+    assert count(clapped)[CLAP] > 0 and count(plain)[CLAP] == 0
+    assert hats.stem("drums").notes == plain.stem("drums").notes  # a new kit's hats are the groove's own

@@ -289,6 +289,9 @@ def test_parts_named_by_their_style_or_with_a_describing_word_are_added(state):
     assert plan_of("yo drop a sick trap beat", empty) == ["drums.add(drums, role=drums, style=trap)"]
     assert plan_of("add sustained piano chords", empty) == ["harmony.add(chords, comping=sustain, instrument=piano, role=chords)"]
     assert plan_of("add an offbeat bass line", empty) == ["bass.add(bass, role=bass, style=offbeat)"]
+    assert plan_of("add a four on the floor kick", empty) == [
+        "drums.add(drums, include=('kick',), role=drums, style=four_on_the_floor)"]
+    assert plan_of("add claps", empty) == ["drums.add(drums, include=('clap',), role=drums)"]
 
 
 def test_a_second_kit_or_bass_is_refused_saying_why(state):
