@@ -19,6 +19,10 @@ Events: ``plan``, ``agent_started``, ``agent_finished`` (with what the agent did
 (1, ['plan', 'agent_started'], 'version_created')
 >>> run_command(s, "undo").version, len(s.stems)
 (2, 0)
+>>> run_command(s, "set the tempo to 90")
+Traceback (most recent call last):
+...
+orchestria_lab.session.conductor.NothingToChange: Nothing to do for 'set the tempo to 90': the tempo is already 90 bpm, so no version was made.
 """
 
 from __future__ import annotations
@@ -113,7 +117,9 @@ def run_command(session: Session, text: str, *, dry_run: bool = False,
 
     ``dry_run=True`` returns the plan and the diff it would make, and stores nothing.
     Raises :class:`CommandNotUnderstood` (and emits ``error``) when the text cannot be
-    planned or the plan does not fit the agents' specs; no version is made.
+    planned or the plan does not fit the agents' specs, and :class:`NothingToChange` (a
+    kind of it) when carrying the plan out would leave the session as it is ("unmute the
+    bass" when it plays); no version is made.
     """
     def emit(kind: str, **data: Any) -> None:
         if on_event is not None:
