@@ -38,6 +38,7 @@ import ipywidgets as w
 
 from orchestria_lab.agents.base import Action
 from orchestria_lab.errors import CommandNotUnderstood, OrchestriaError
+from orchestria_lab.session.conductor import NothingToChange
 from orchestria_lab.widgets import plots
 from orchestria_lab.widgets.display import (
     STUDIO_CSS,
@@ -186,6 +187,10 @@ class Studio(w.VBox):
         self._set_busy(True, text)
         try:
             result = self._call_command(text, dry_run=dry_run, actions=actions)
+        except NothingToChange as exc:  # understood, but already so: a note, not an error
+            self.last_error = exc
+            self.result.value = f'<div class="orchestria-message">{html.escape(exc.message)}</div>'
+            return None
         except CommandNotUnderstood as exc:
             self._show_not_understood(exc)
             return None

@@ -203,3 +203,10 @@ def test_the_studio_is_part_of_the_curated_surface():
     import orchestria_lab
 
     assert orchestria_lab.Studio is Studio
+
+
+def test_a_command_that_would_change_nothing_says_so_without_a_version(studio, small):
+    studio.run(DRUMS)
+    studio.run("unmute the drums")
+    assert small.version == 1
+    assert "Nothing to do" in studio.result.value and "Not understood" not in studio.result.value
