@@ -21,7 +21,7 @@ from orchestria_lab.language.tokens import Token, tag
 
 AMOUNTS = {"small": 0.5, "large": 2.0, "full": 2.0}
 #: Verbs that say what someone wants rather than what to do ("I want the drums quieter").
-WISHES = ("i want", "need", "we need", "i need", "get", "give", "gimme", "i'd like", "id like", "want",
+WISHES = ("i want", "need", "we need", "i need", "get", "give", "gimme", "i'd like", "id like", "want", "wanna",
           "can we have", "could we have", "can i have", "could i have", "may i have", "can i get", "could i get",
           "can we get", "could we get", "let's have", "lets have")
 #: Level and tempo words that said of a stem are complaints, and copulas that say them.

@@ -86,7 +86,7 @@ instrument guitar: guitar | guitars | acoustic guitar | electric guitar | gtr | 
 instrument synth_bass: synth bass | synth-bass | moog bass | reese | reese bass | analog bass
 instrument sub_bass: sub bass | sub-bass | 808 | 808s | sub | subs | eight oh eight | 808 bass
 instrument bass_guitar: bass guitar | electric bass | fingered bass | upright bass | double bass | slap bass | bass gtr
-instrument bells: bells | bell | glockenspiel | glock | celesta | music box | chimes | vibraphone | vibes | xylophone
+instrument bells: bells | bell | glockenspiel | glock | celesta | music box | chimes | vibraphone | xylophone
 instrument brass: brass | horns | horn | trumpet | trumpets | trombone | sax | saxophone | horn section | brass section
 instrument drum_kit: drum kit | acoustic kit | drum machine
 family keys: keys | keyboard | keyboards | ivories

@@ -56,7 +56,8 @@ def tempo(f: Frame, *, stems_named: bool) -> dict | None:
     if f.flipped and not number:
         sign = -sign  # "it's too slow", "not fast enough"
     if number and number[1] == "bpm":
-        if speed and before(f, "number") not in ("to", "at"):
+        relative = speed or f.has("more") or f.has("less") or f.has("dir", "up") or f.has("dir", "down")
+        if relative and before(f, "number") not in ("to", "at"):  # "reduce the tempo by 20 bpm"
             return {"change_bpm": sign * abs(number[0])}
         return {"bpm": number[0]}
     tempo_word = f.has("meta", "tempo")
