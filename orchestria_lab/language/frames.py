@@ -90,6 +90,8 @@ class Frame:
         if len(strong) > 1 and strong[0] == "add" and wishes:
             strong = strong[1:]  # "I want the drums quieter": the wish is not the action
         verb = strong[0] if strong else (self.verbs[0] if self.verbs else None)
+        if verb == "listen" and any(m.indefinite and m.is_stem for m in self.mentions):
+            return "add"  # "I wanna hear a pad under the chords"
         if verb == "drop" and any(m.indefinite and (m.role or m.instrument) for m in self.mentions) and not (
                 self.has("interval") or self.has("number")):
             return "add"  # "drop a trap beat", not "drop the drums"
@@ -312,7 +314,8 @@ def _frame(tokens: list[Token]) -> Frame:
             previous = next((j for j in range(i - 1, -1, -1) if tokens[j].kind != "filler"), -1)
             joinable = current is not None and current.is_stem and current.pos == previous and not current.ref and (
                 (k in ("role", "melstyle") and not current.role) or (k == "instrument" and not current.instrument)
-                or (k == "voice" and current.role in ("drums", None)))
+                or (k == "voice" and current.role in ("drums", None))
+                or (k == "role" and tokens[current.pos].kind == "melstyle"))  # "a catchy melody": one part
             if joinable:
                 m = current
             else:

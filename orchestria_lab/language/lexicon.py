@@ -50,7 +50,7 @@ verb take: take | taking | took
 off off: off | out | away
 dry dry: dry | drier | dryer | dry it up | dry up | dry it out | less wet | bone dry | drier sound
 fxall all: effects | all effects | all the effects | effect chain | the effects | fx chain | plugins | processing | every effect
-melstyle hook: hook | hooks | catchy | earworm | catchy hook
+melstyle hook: hook | hooks | catchy | catchier | more catchy | earworm | catchy hook | hookier | memorable | more memorable
 history undo: ctrl z | cmd z | command z | control z | better before | it was better | was better | liked it better | the way it was | how it was | as it was | like it was before | undo | undo that | undo it | take that back | take it back | scratch that | revert that | undo the last | go back one | step back | oops | never mind | nevermind | go back | revert | undo last | back one | previous version | the previous version | the last version | last version | the version before | revert it | revert the last change | undo the last change | go back a step
 history redo: redo | redo that | undo the undo | bring that back | put that back
 history goto: go back to | back to | revert to | roll back to | rollback to | return to | restore | jump to | load | reset to | revert back to | go to
@@ -63,7 +63,7 @@ meta length: length | long | duration
 meta timesig: time signature | time sig | meter | metre | signature | time feel
 meta genre: genre | style | vibe | flavor | flavour | type of music | sound like
 meta version: version | v | ver
-meta volume: volume | level | levels | gain | loudness | vol
+meta volume: in the mix | in the overall mix | within the mix | volume | level | levels | gain | loudness | vol
 meta sound: sound settings | timbre | patch | tone settings
 meta notes: notes | pattern | part | line | rhythm | groove pattern
 role drums: drums | drum | beat | beats | groove | drum beat | drum loop | drum track | drum pattern | drumbeat | drum part | rhythm section | kit | drum kit | drum groove | percussion track
@@ -165,8 +165,8 @@ voice ride: ride | ride cymbal
 voice crash: crash | crashes | crash cymbal
 voice toms: toms | tom | tom toms | tom fills
 voice cymbals: cymbals | cymbal
-dir up: forward | more forward | to the front | up front | upfront | front and center | in front | up | higher | upward | upwards | raise | raised | above | sharper
-dir down: dwn | in the back | to the back | further back | in the background | into the background | back in the mix | down | lower | downward | downwards | below | deeper pitch | flatter
+dir up: forward | more forward | to the front | up front | upfront | front and center | in front | up | higher | high | upward | upwards | raise | raised | above | sharper
+dir down: dwn | in the back | to the back | further back | in the background | into the background | back in the mix | down | lower | low | downward | downwards | below | deeper pitch | flatter
 dir left: left | leftward | left side
 dir right: right | rightward | right side
 dir center: recenter | re-center | center | centre | middle | centered | centred | mono center

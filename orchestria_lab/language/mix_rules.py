@@ -177,7 +177,7 @@ class MixRules:
             up, down = f.has("more"), f.has("less")
         wish = f.verb is None or (f.verb == "add" and any(t.kind == "verb" and t.text in WISHES for t in f.tokens))
         if not (up or down or number) and wish and f.stems and not slots.other_slots(f):
-            if f.has("too"):  # "the drums are a bit much"
+            if any(t.kind == "too" and "much" in t.text for t in f.tokens):  # "the drums are a bit much"
                 return self._level(f, False, True, None)
             up, down = f.has("more"), f.has("less")  # "more bass", "less drums"
         if f.flipped or (f.has("less") and f.verb in ("louder", "quieter")):  # "too loud", "not so loud", "less loud"

@@ -119,6 +119,9 @@ class PartRules:
                 fitting = [i for i in self.touched[-1:] if i in fitting] or fitting[:1]
             for i in fitting:
                 acts.append(Action(self.index.get(i).agent, "change", i, slots.pattern_params(self.index.get(i).agent, f)))
+        melodic = [i for i in generated if self.index.get(i).agent == "melody"]
+        if f.has("melstyle") and melodic and not acts:  # "make the melody catchier": a hook
+            acts += [Action("melody", "change", i, {"style": f.first("melstyle")}) for i in melodic]
         if styled and generated and not acts:
             for i in generated:
                 agent = self.index.get(i).agent

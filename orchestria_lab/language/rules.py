@@ -201,7 +201,7 @@ class Planning(EffectRules, MixRules, PartRules):
                 params["instrument"] = instrument
             if style:
                 params["style"] = style
-            if role == "melody" and f.has("melstyle"):
+            if role in ("melody", "lead") and f.has("melstyle"):
                 params["style"] = f.first("melstyle")
             params.update(slots.pattern_params(agent, f))  # "add sustained chords", "an offbeat bass line"
             self.emit(Action(agent, "add", target, params))

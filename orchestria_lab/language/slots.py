@@ -95,6 +95,8 @@ def semitones(f: Frame, *, stem: bool = False) -> int | None:
             number = (bare[0], "st")
         elif f.has("meta", "key") and not stem and (f.has("dir", "up") or f.has("dir", "down")) and not f.has("key"):
             number = (1.0, "st")  # "go up a key", "raise the key": a semitone
+        elif stem and (pitch := _pitch_word(f)):
+            return -12 * pitch if f.flipped else 12 * pitch  # "make the melody higher", "the bass is too low"
         else:
             return None
     if number is not None:
@@ -107,6 +109,19 @@ def semitones(f: Frame, *, stem: bool = False) -> int | None:
         return None
     semis = int(round(abs(semis)))
     return -semis if down else semis
+
+
+def _pitch_word(f: Frame) -> int:
+    """+1 or -1 for "higher" / "lower" said of a named part ("make the melody higher", "the
+    bass is too low"); 0 where the word moves a level ("lower the chords", "bring it up",
+    "too low in the mix")."""
+    heads = [i for i, t in enumerate(f.tokens) if t.kind in ("role", "instrument", "family")]
+    if not heads or f.has("meta", "volume") or f.has("ref", "all"):
+        return 0
+    for t in f.tokens[heads[0] + 1:]:
+        if t.kind == "dir" and t.text in ("higher", "high", "lower", "low"):
+            return 1 if t.value == "up" else -1
+    return 0
 
 
 def bars(f: Frame) -> dict | None:
@@ -147,7 +162,7 @@ def density(f: Frame) -> float | None:
     values = f.values("density")
     if not values:
         return None
-    sign = -1 if f.flipped or f.has("less") else 1  # "too busy", "less busy"
+    sign = -1 if f.flipped or f.has("less") or "halve" in f.verbs else 1  # "too busy", "less busy", "half as busy"
     return sign * (DENSITY_STEP if values[0] == "up" else -DENSITY_STEP)
 
 

@@ -195,6 +195,12 @@ CASES = [
     ("reduce the tempo by 20 bpm", ["arrange.tempo(change_bpm=-20)"]),
     ("increase tempo 10 bpm", ["arrange.tempo(change_bpm=10)"]),
     ("latin vibes please", ["arrange.genre(genre=latin)"]),
+    ("make the melody higher", ["melody.shift(melody, octaves=1)"]),
+    ("the bass is too low", ["bass.shift(bass, octaves=1)"]),
+    ("the bass is too low in the mix", ["mix.gain(bass, change_db=3)"]),
+    ("lower the chords", ["mix.gain(chords, change_db=-3)"]),
+    ("make the drums half as busy", ["drums.change(drums, density_change=-0.3)"]),
+    ("make the melody catchier", ["melody.change(melody, style=hook)"]),
     ("I only wanna hear drums and bass", ["mix.solo(drums)", "mix.solo(bass)"]),
     ("make the bass growl", ["sound.shape(bass, adjective=gritty)"]),
     ("make the chords shorter", ["harmony.change(chords, comping=stabs)"]),
@@ -296,6 +302,7 @@ def test_parts_named_by_their_style_or_with_a_describing_word_are_added(state):
     assert plan_of("add a four on the floor kick", empty) == [
         "drums.add(drums, include=('kick',), role=drums, style=four_on_the_floor)"]
     assert plan_of("add claps", empty) == ["drums.add(drums, include=('clap',), role=drums)"]
+    assert plan_of("add a catchy melody", empty) == ["melody.add(melody, role=melody, style=hook)"]
 
 
 def test_a_second_kit_or_bass_is_refused_saying_why(state):
