@@ -22,10 +22,11 @@ EXAMPLES: tuple[str, ...] = (
     "pan the bass hard right", "make the piano warmer", "make the drums punchier",
     "make the chords brighter", "replace the piano with an organ", "regenerate the chords",
     "put the melody up an octave", "swing the drums more", "kill the hats", "half time drums",
+    "double time drums", "add some claps", "use power chords", "put the bass on the offbeats",
     "set the tempo to 120 bpm", "make it faster", "slow it down to 80", "double the tempo",
     "change the key to D minor", "transpose up two semitones", "make it 16 bars long",
     "set the time signature to 3/4", "switch the genre to house", "undo", "redo",
-    "go back to version 2",
+    "go back to version 2", "go back to the original", "go back to before the drums",
 )
 
 

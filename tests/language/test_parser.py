@@ -368,3 +368,12 @@ def test_stems_can_be_named_by_id(state):
     assert plan_of("mute chords-2", two) == ["mix.mute(chords-2)"]
     assert plan_of("mute the organ", two) == ["mix.mute(chords-2)"]
     assert plan_of("mute the chords", two) == ["mix.mute(chords)", "mix.mute(chords-2)"]
+
+
+def test_every_suggestion_is_understood(state):
+    """What the parser suggests after a refusal is itself a command it understands."""
+    from orchestria_lab.language.suggest import EXAMPLES
+
+    for text in EXAMPLES:
+        if not text.startswith(("go back", "undo", "redo")):  # history needs a session (test_conductor)
+            assert parse(text, state), text
