@@ -5,8 +5,8 @@ tuples, times in quarter-note beats) and the musical context, and returns a floa
 
 >>> from orchestria_lab.music.theory import Chord, parse_key
 >>> line = [Note(60, 0, 1), Note(62, 1, 1), Note(64, 2, 1), Note(66, 3, 1)]
->>> in_scale_ratio(line, parse_key("C"))
-0.75
+>>> in_scale_ratio(line, parse_key("C")), in_scale_ratio(line, parse_key("Em"))   # F# is in E minor
+(0.75, 1.0)
 >>> chord_tone_ratio(line, [(0.0, 4.0, Chord(0, (0, 4, 7)))], time_signature="4/4")
 0.5
 >>> note_density(line, beats=4.0)
@@ -23,8 +23,11 @@ from orchestria_lab.music.theory import Chord, Key, beats_per_bar
 from orchestria_lab.state import Note
 
 Chords = Sequence[tuple[float, float, Chord]]
-#: Drum voices grouped for pattern features: kick, backbeat, time-keepers, the rest.
-DRUM_GROUPS = {36: 0, 35: 0, 38: 1, 40: 1, 39: 1, 37: 1, 42: 2, 44: 2, 46: 2, 51: 2, 70: 2, 54: 2}
+#: General MIDI drums grouped by role for pattern features: kick, snare, clap, rim, closed hat,
+#: open hat, ride, crash, toms; anything else (shakers, bells, congas ...) is percussion (9).
+DRUM_GROUPS = {35: 0, 36: 0, 38: 1, 40: 1, 39: 2, 37: 3, 42: 4, 44: 4, 46: 5, 51: 6, 53: 6, 59: 6,
+               49: 7, 52: 7, 55: 7, 57: 7, 41: 8, 43: 8, 45: 8, 47: 8, 48: 8, 50: 8}
+_N_GROUPS = 10
 
 
 def _notes(notes: Iterable) -> list[Note]:
@@ -47,12 +50,27 @@ def chord_at(chords: Chords, beat: float) -> Chord | None:
     return None
 
 
+def key_pitch_classes(key: Key) -> set[int]:
+    """The pitch classes that belong to ``key``: its scale, and in minor keys also the raised
+    sixth and seventh degrees of the melodic and harmonic minor (the leading tone).
+
+    >>> from orchestria_lab.music.theory import parse_key
+    >>> sorted(key_pitch_classes(parse_key("Am"))), sorted(key_pitch_classes(parse_key("C")))
+    ([0, 2, 4, 5, 6, 7, 8, 9, 11], [0, 2, 4, 5, 7, 9, 11])
+    """
+    pcs = set(key.scale)
+    if key.mode in ("minor", "harmonic minor"):
+        pcs |= {(key.tonic_pc + 9) % 12, (key.tonic_pc + 11) % 12}
+    return pcs
+
+
 def in_scale_ratio(notes: Iterable, key: Key) -> float:
-    """Fraction of notes whose pitch class is in ``key``'s scale (NaN without notes)."""
+    """Fraction of notes whose pitch class belongs to ``key`` (see :func:`key_pitch_classes`)."""
     notes = _notes(notes)
     if not notes:
         return float("nan")
-    return float(np.mean([key.contains(n.pitch) for n in notes]))
+    pcs = key_pitch_classes(key)
+    return float(np.mean([n.pitch % 12 in pcs for n in notes]))
 
 
 def pitch_class_histogram(notes: Iterable, *, tonic: int = 0) -> np.ndarray:
@@ -119,12 +137,12 @@ def _bar_contents(notes: Iterable, *, time_signature: str, bars: int) -> list[fr
     for n in _notes(notes):
         index = int(n.start // bar)
         if 0 <= index < bars:
-            contents[index].add((round(n.start - index * bar, 3), n.pitch))
+            contents[index].add((round((n.start - index * bar) * 4), n.pitch))  # on the 16th grid
     return [frozenset(c) for c in contents]
 
 
 def repetition_ratio(notes: Iterable, *, time_signature: str, bars: int) -> float:
-    """Fraction of bars after the first that repeat an earlier bar exactly (rhythm and pitches)."""
+    """Fraction of bars after the first that repeat an earlier bar (pitches and 16th-note onsets)."""
     contents = _bar_contents(notes, time_signature=time_signature, bars=bars)
     if bars < 2:
         return float("nan")
@@ -155,14 +173,14 @@ def groove_consistency(notes: Iterable, *, time_signature: str, bars: int) -> fl
 
 
 def drum_pattern_features(notes: Iterable, *, time_signature: str, bars: int) -> np.ndarray:
-    """Per voice group (kick, backbeat, time-keepers, other) and 16th of the bar: the share of
-    bars with an onset there; flattened to ``4 * steps`` numbers."""
+    """Per voice group (see ``DRUM_GROUPS``) and 16th of the bar: the share of bars with an
+    onset there; flattened to ``10 * steps`` numbers."""
     from orchestria_lab.models.tokens import steps_per_bar
 
     spb = steps_per_bar(time_signature)
-    hits = {(step // spb, DRUM_GROUPS.get(n.pitch, 3), step % spb)
+    hits = {(step // spb, DRUM_GROUPS.get(n.pitch, _N_GROUPS - 1), step % spb)
             for n in _notes(notes) if 0 <= (step := int(round(n.start * 4))) < bars * spb}
-    feats = np.zeros((4, spb))
+    feats = np.zeros((_N_GROUPS, spb))
     for _, group, step in hits:
         feats[group, step] += 1
     return (feats / bars).ravel()

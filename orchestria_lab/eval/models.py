@@ -55,7 +55,7 @@ DIRECTION = {
 }
 #: The metrics that matter for each part (see the module docstring).
 MATTERS = {
-    "harmony": ("pc_histogram_distance",),
+    "harmony": ("in_scale_ratio", "pc_histogram_distance"),
     "melody": ("in_scale_ratio", "chord_tone_ratio", "pc_histogram_distance"),
     "bass": ("in_scale_ratio", "root_agreement", "kick_lock"),
     "drums": ("genre_separability", "groove_consistency"),
@@ -164,11 +164,14 @@ def _histogram_distance(part: str, pieces: list[dict[str, Any]], reference: dict
 
 # --- the corpus's own figures ---------------------------------------------------------------
 def corpus_pieces(part: str, *, bars: int = BARS) -> list[dict[str, Any]]:
-    """Test-split corpus pieces of ``part`` cut into ``bars``-bar windows, as note dicts."""
+    """Corpus pieces of ``part`` cut into ``bars``-bar windows, as note dicts: the test split,
+    or for drums (too few held-out patterns for a reference) every pattern."""
     from orchestria_lab.models.generate import _notes_from_tokens
 
     out = []
-    for _, tokens, chords, extra, mode, meter, style in datasets.pieces_of(part, "test"):
+    splits = ("train", "valid", "test") if part == "drums" else ("test",)
+    rows = [row for split in splits for row in datasets.pieces_of(part, split)]
+    for _, tokens, chords, extra, mode, meter, style in rows:
         if part == "drums":
             out.append({"key": "C", "genre": list(GENRES)[extra], "time_signature": meter,
                         "bars": len(tokens) // steps_per_bar(meter), "drums": _drum_notes(tokens)})

@@ -3,7 +3,8 @@
 An :class:`Example` is a token sequence with one feature row per token. ``examples(part,
 split)`` without ``rng`` is deterministic (evaluation); with ``rng`` it augments: windows start
 at random bars, melodies and bass lines are transposed to a random key out of all twelve, the
-bass's kick channel is redrawn, and drum patterns are chained in pairs.
+bass's kick channel is redrawn, and drum patterns are chained in pairs and sometimes have one
+voice played by another (hats on the ride, a clap for the snare ...) or their genre withheld.
 
 The chorales have no drummer, so the bass's kick channel is a noisy copy of the bass's own
 attacks (70 % kept, and 6 % of the other on-grid eighths added): it teaches the model to
@@ -47,6 +48,8 @@ SOURCES = {
 #: Longest example, in tokens.
 MAX_TOKENS = {"harmony": 128, "melody": 256, "bass": 256, "drums": 192}
 KICK_KEEP, KICK_EXTRA = 0.7, 0.06
+#: Share of training drum examples whose genre is withheld (for classifier-free guidance).
+GENRE_DROPOUT = 0.2
 
 
 @dataclass(frozen=True)
@@ -161,14 +164,36 @@ def _pitched(part, name, window, chords, tonic, mode, meter, style, a, b, n_bars
     return Example(tokens, feats, name, spb)
 
 
+#: Voice swaps drummers and producers make without changing a groove's role (augmentation).
+SWAPS = (("closed_hat", "ride"), ("ride", "closed_hat"), ("closed_hat", "shaker"), ("snare", "clap"),
+         ("clap", "snare"), ("rim", "snare"), ("open_hat", "crash"))
+
+
+@lru_cache(maxsize=16)
+def _swap_table(a: str, b: str) -> np.ndarray:
+    """Token -> token with voice ``a`` played by ``b`` (unchanged where that combination is unknown)."""
+    labels = [str(x) for x in corpus.load("drums")["combos"]]
+    index = {label: i for i, label in enumerate(labels)}
+    table = np.arange(len(labels))
+    for i, label in enumerate(labels):
+        voices = label.split("+") if label else []
+        if a in voices and b not in voices:
+            swapped = "+".join(sorted(b if v == a else v for v in voices))
+            table[i] = index.get(swapped, i)
+    return table
+
+
 def _drum_examples(rows: tuple[tuple, ...], rng: np.random.Generator | None) -> list[Example]:
     out = []
     for name, tokens, _, genre, _, meter, _ in rows:
         if rng is not None and rng.random() < 0.5:
             partners = [r for r in rows if r[3] == genre and r[5] == meter]
             tokens = np.concatenate([tokens, partners[int(rng.integers(len(partners)))][1]])
+        if rng is not None and rng.random() < 0.3:
+            tokens = _swap_table(*SWAPS[int(rng.integers(len(SWAPS)))])[tokens]
         spb = steps_per_bar(meter)
-        feats = drum_features(genre=list(GENRES)[genre], meter=meter, n_bars=len(tokens) // spb)
+        withheld = rng is not None and rng.random() < GENRE_DROPOUT
+        feats = drum_features(genre=None if withheld else list(GENRES)[genre], meter=meter, n_bars=len(tokens) // spb)
         out.append(Example(tokens, feats, name, spb))
     return out
 

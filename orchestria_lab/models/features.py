@@ -37,8 +37,11 @@ FEATURES: dict[str, tuple[tuple[str, int], ...]] = {
                 ("phrase", PHRASE), ("to_end", TO_END)),
     "melody": _PITCHED,
     "bass": (*_PITCHED, ("kick", 2)),
-    "drums": (("genre", len(GENRES)), ("meter", len(METERS)), *_GRID),
+    "drums": (("genre", len(GENRES) + 1), ("meter", len(METERS)), *_GRID),
 }
+#: The drum model's "no genre" value: training withholds the genre now and then so that
+#: sampling can use classifier-free guidance (see ``sampling.Stepper.run``).
+NO_GENRE = len(GENRES)
 FEATURE_INDEX = {part: {name: i for i, (name, _) in enumerate(spec)} for part, spec in FEATURES.items()}
 NO_ROOT, NO_QUALITY = 12, len(QUALITIES)
 
@@ -125,8 +128,11 @@ def harmony_features(
     ], axis=1).astype(np.int64)
 
 
-def drum_features(*, genre: str, meter: str, n_bars: int, start_bar: int = 0, total_bars: int | None = None) -> np.ndarray:
-    """``(steps, 6)`` features of a drum part: genre, meter and the metric grid."""
+def drum_features(
+    *, genre: str | None, meter: str, n_bars: int, start_bar: int = 0, total_bars: int | None = None
+) -> np.ndarray:
+    """``(steps, 6)`` features of a drum part: genre (None: withheld), meter and the metric grid."""
     grid = grid_features(meter=meter, n_bars=n_bars, start_bar=start_bar, total_bars=total_bars)
-    const = np.tile(np.array([list(GENRES).index(normalize_genre(genre)), meter_id(meter)]), (len(grid), 1))
+    g = NO_GENRE if genre is None else list(GENRES).index(normalize_genre(genre))
+    const = np.tile(np.array([g, meter_id(meter)]), (len(grid), 1))
     return np.concatenate([const, grid], axis=1).astype(np.int64)

@@ -6,9 +6,10 @@ that agent and ``checkpoint_hash(name)`` identifies it; ``chords``, ``melody``, 
 the same rng state gives the same notes. Checkpoints are loaded lazily, once, from
 ``data/checkpoints/`` with ``torch.load(weights_only=True)``; nothing touches the network.
 
-Sampling is constrained where music requires it: chords are never "no chord" and their roots
-stay in the key unless they are major or dominant (borrowed chords, secondary dominants);
-melody and bass pitches stay in ``[low, high]`` and in the key's scale or the sounding chord;
+Sampling is constrained where music requires it: every chord is made of notes of the key's
+scale (in minor keys the dominant may be major, with the raised leading tone); melody and
+bass pitches stay in ``[low, high]`` and in the key's scale or the sounding chord; a bass
+attacks on every chord change, preferring the root, and prefers to attack with the kick;
 everything sits on the meter's 16th grid, bar by bar.
 
 >>> from orchestria_lab.music.theory import parse_key
@@ -41,7 +42,13 @@ CHECKPOINT_DIR = Path(__file__).resolve().parents[2] / "data" / "checkpoints"
 GENERATORS = ("harmony", "melody", "bass", "drums")
 #: Logit bonus for chord tones on the beat (melody) and the root on a chord change (bass).
 CHORD_TONE_BONUS = 1.0
-ROOT_BONUS = 2.0
+#: Logit bonus of every onset per unit of ``density`` above 0.5 (negative below: sparser).
+DENSITY_SCALE = 4.0
+#: Classifier-free guidance of the drum model's genre: how far the genre pushes the sampling.
+GENRE_GUIDANCE = 2.0
+ROOT_BONUS = 5.0
+#: Logit bonus of a bass attack where the kick plays.
+KICK_BONUS = 1.5
 
 
 def checkpoint_path(name: str) -> Path:
@@ -101,7 +108,6 @@ def chords(
     from orchestria_lab.models.sampling import sample
     from orchestria_lab.models.tokens import (
         CHORD_VOCAB,
-        NO_CHORD,
         QUALITIES,
         chord_of,
         chord_parts,
@@ -117,8 +123,8 @@ def chords(
     ok = np.zeros(CHORD_VOCAB, dtype=bool)
     for tok in range(1, CHORD_VOCAB):
         degree, q = chord_parts(tok)
-        ok[tok] = degree in scale or QUALITIES[q][0] in ("", "7")
-    ok[NO_CHORD] = False
+        diatonic = all((degree + i) % 12 in scale for i in QUALITIES[q][1])
+        ok[tok] = diatonic or (key.is_minor and degree == 7 and QUALITIES[q][0] in ("", "7"))
     tokens = sample(model("harmony"), feats, bar=slots, allowed=np.tile(ok, (len(feats), 1)), rng=rng,
                     temperature=temperature, top_p=top_p)
     span = beats_per_bar(time_signature) / slots
@@ -127,7 +133,7 @@ def chords(
 
 def _pitched(
     part: str, *, key: Key, genre: str, time_signature: str, bars: int, chords, low: int, high: int,
-    rng: np.random.Generator, kick: np.ndarray | None, temperature: float, top_p: float,
+    rng: np.random.Generator, kick: np.ndarray | None, temperature: float, top_p: float, density: float,
 ) -> list[Note]:
     from orchestria_lab.models.features import chord_steps, pitched_features
     from orchestria_lab.models.sampling import sample
@@ -159,15 +165,24 @@ def _pitched(
     allowed = in_range & (in_scale | in_chord)
     allowed[:, [REST, HOLD]] = True
     bias = np.zeros(allowed.shape, dtype=np.float32)
+    bias[:, TOKEN_PITCHES >= 0] += _density_bias(density)
     beat = np.tile(metric_levels(time_signature) <= 1, bars)
     if part == "melody":
         bias += CHORD_TONE_BONUS * (in_chord & beat[:, None])
     else:
-        is_root = pcs[None, :] == root[:, None]
-        bias += ROOT_BONUS * (is_root & (start[:, None] == 1))
+        change = start == 1
+        allowed[change, REST] = allowed[change, HOLD] = False
+        bias += ROOT_BONUS * ((pcs[None, :] == root[:, None]) & change[:, None])
+        bias[:, TOKEN_PITCHES >= 0] += KICK_BONUS * (np.asarray(kick)[:, None] == 1)
     tokens = sample(model(part), feats, bar=spb, allowed=allowed, bias=bias, rng=rng,
                     temperature=temperature, top_p=top_p, hold=HOLD, rest=REST)
     return _notes_from_tokens(tokens, time_signature, rng)
+
+
+def _density_bias(density: float) -> float:
+    if not (0.0 <= density <= 1.0):
+        raise InvalidValue("density", density, "a number from 0 (sparse) to 1 (busy)")
+    return DENSITY_SCALE * (density - 0.5)
 
 
 def _chord_pc_table(chords, n: int) -> np.ndarray:
@@ -202,18 +217,24 @@ def _notes_from_tokens(tokens: np.ndarray, time_signature: str, rng: np.random.G
 def melody(
     *, key: Key | str, genre: str, time_signature: str, bars: int, chords: list[tuple[float, float, Chord]],
     low: int, high: int, rng: np.random.Generator, temperature: float = 1.0, top_p: float = 0.95,
+    density: float = 0.5,
 ) -> list[Note]:
-    """A melody over ``chords``: pitches in ``[low, high]``, in the scale or the sounding chord."""
+    """A melody over ``chords``: pitches in ``[low, high]``, in the scale or the sounding chord.
+
+    ``temperature`` and ``top_p`` shape the sampling; ``density`` (0 sparse .. 1 busy) biases
+    how often a note starts, 0.5 leaving the model as trained.
+    """
     return _pitched("melody", key=key, genre=genre, time_signature=time_signature, bars=bars, chords=chords,
-                    low=low, high=high, rng=rng, kick=None, temperature=temperature, top_p=top_p)
+                    low=low, high=high, rng=rng, kick=None, temperature=temperature, top_p=top_p, density=density)
 
 
 def bass(
     *, key: Key | str, genre: str, time_signature: str, bars: int, chords: list[tuple[float, float, Chord]],
     kick_beats: list[float], low: int, high: int, rng: np.random.Generator,
-    temperature: float = 1.0, top_p: float = 0.95,
+    temperature: float = 1.0, top_p: float = 0.95, density: float = 0.5,
 ) -> list[Note]:
-    """A bass line on ``chords`` that attacks with the kick (``kick_beats``, in beats)."""
+    """A bass line on ``chords`` that attacks with the kick (``kick_beats``, in beats) and
+    plays the root where the chord changes (settings as for :func:`melody`)."""
     from orchestria_lab.models.tokens import steps_per_bar
 
     _check(time_signature, bars)
@@ -224,7 +245,24 @@ def bass(
         if 0 <= step < n:
             kick[step] = 1
     return _pitched("bass", key=key, genre=genre, time_signature=time_signature, bars=bars, chords=chords,
-                    low=low, high=high, rng=rng, kick=kick, temperature=temperature, top_p=top_p)
+                    low=low, high=high, rng=rng, kick=kick, temperature=temperature, top_p=top_p, density=density)
+
+
+def _drum_primer(genre: str, time_signature: str, labels: tuple[str, ...], rng: np.random.Generator) -> np.ndarray | None:
+    """The first bar of a written groove of ``genre`` in this meter (drawn with ``rng``), or None."""
+    from orchestria_lab.models.corpus import load, pieces
+    from orchestria_lab.models.drumset import GENRE_NAMES
+    from orchestria_lab.models.tokens import METERS, steps_per_bar
+    from orchestria_lab.music.genres import normalize_genre
+
+    arrays = load("drums")
+    if tuple(str(c) for c in arrays["combos"]) != labels:  # data and checkpoint disagree on tokens
+        return None
+    g, m = GENRE_NAMES.index(normalize_genre(genre)), METERS.index(time_signature) if time_signature in METERS else -1
+    grooves = [p for i, p in enumerate(pieces(arrays, "drums")) if arrays["genre"][i] == g and arrays["meter"][i] == m]
+    if not grooves:
+        return None
+    return grooves[int(rng.integers(len(grooves)))][:steps_per_bar(time_signature)]
 
 
 #: Velocity of each drum voice before accents (ghost snares are soft by definition).
@@ -234,9 +272,15 @@ _DRUM_VELOCITY = {"kick": 108, "snare": 104, "snare~": 42, "clap": 100, "rim": 8
 
 def drums(
     *, genre: str, time_signature: str, bars: int, rng: np.random.Generator,
-    temperature: float = 1.0, top_p: float = 0.95,
+    temperature: float = 1.0, top_p: float = 1.0, density: float = 0.5,
 ) -> list[Note]:
-    """A drum part for ``genre``: General MIDI drum notes, one 16th note long each."""
+    """A drum part for ``genre``: General MIDI drum notes, one 16th note long each.
+
+    The model starts from the first bar of a written groove of the genre in this meter (drawn
+    with ``rng``; a primer, as in Magenta's Drums RNN) where one exists, and plays on from
+    there with its variations and fills, its genre pushed by classifier-free guidance. Settings
+    as for :func:`melody`; ``density`` biases how often something is struck.
+    """
     from orchestria_lab.models.features import drum_features
     from orchestria_lab.models.sampling import sample
     from orchestria_lab.models.tokens import metric_levels, steps_per_bar
@@ -246,8 +290,11 @@ def drums(
     spb = steps_per_bar(time_signature)
     feats = drum_features(genre=genre, meter=time_signature, n_bars=bars)
     labels = stepper.model.config.labels
+    primer = _drum_primer(genre, time_signature, labels, rng)
+    bias = np.tile(np.where(np.array(labels) == "", 0.0, _density_bias(density)), (len(feats), 1))
     tokens = sample(stepper, feats, bar=spb, allowed=np.ones((len(feats), len(labels)), dtype=bool), rng=rng,
-                    temperature=temperature, top_p=top_p)
+                    bias=bias, temperature=temperature, top_p=top_p, guidance=GENRE_GUIDANCE,
+                    unconditioned=drum_features(genre=None, meter=time_signature, n_bars=bars), primer=primer)
     levels = np.tile(metric_levels(time_signature), bars)
     jitter = rng.integers(-5, 6, size=(len(tokens), 4))
     notes = []

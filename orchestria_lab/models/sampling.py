@@ -39,9 +39,10 @@ class Stepper:
 
     @staticmethod
     def _cell(gi: torch.Tensor, h: torch.Tensor, w_hh: torch.Tensor, b_hh: torch.Tensor) -> torch.Tensor:
-        gh = torch.addmv(b_hh, w_hh, h)
-        ir, iz, i_n = gi.chunk(3)
-        hr, hz, h_n = gh.chunk(3)
+        """One GRU step for a batch: ``gi`` ``(B, 3H)`` input gates, ``h`` ``(B, H)``."""
+        gh = torch.addmm(b_hh, h, w_hh.T)
+        ir, iz, i_n = gi.chunk(3, dim=1)
+        hr, hz, h_n = gh.chunk(3, dim=1)
         r = torch.sigmoid(ir + hr)
         z = torch.sigmoid(iz + hz)
         n = torch.tanh(i_n + r * h_n)
@@ -60,30 +61,41 @@ class Stepper:
         generator: torch.Generator,
         hold: int | None,
         rest: int | None,
+        guidance: float = 1.0,
+        unconditioned: np.ndarray | None = None,
+        primer: np.ndarray | None = None,
     ) -> np.ndarray:
+        """Sample ``len(features)`` tokens, the first ones given by ``primer`` if any. With
+        ``unconditioned`` features (the same steps with the style withheld) and ``guidance`` > 1,
+        the logits are pushed away from the unconditioned ones: ``u + guidance * (c - u)``
+        (classifier-free guidance)."""
+        primer = np.zeros(0, dtype=np.int64) if primer is None else np.asarray(primer, dtype=np.int64)
         steps = len(features)
+        rows = [features] if unconditioned is None or guidance == 1.0 else [features, unconditioned]
         w_ih0, _, b_ih0, _ = self.layers[0]
-        cond = self.model.condition(torch.as_tensor(features, dtype=torch.long))
-        cond_proj = torch.addmm(b_ih0, cond, w_ih0.T)
+        cond = self.model.condition(torch.as_tensor(np.stack(rows), dtype=torch.long))
+        cond_proj = torch.baddbmm(b_ih0, cond, w_ih0.T.expand(len(rows), -1, -1))
         penalty = np.where(allowed, 0.0, -np.inf)
         if bias is not None:
             penalty = penalty + bias
         uniform = torch.rand(steps, generator=generator, dtype=torch.float64).numpy()
-        h = [torch.zeros(self.hidden) for _ in self.layers]
+        h = [torch.zeros(len(rows), self.hidden) for _ in self.layers]
         previous = self.bos
         out = np.empty(steps, dtype=np.int64)
         for t in range(steps):
-            gi = self.token_table[previous] + cond_proj[t]
+            gi = self.token_table[previous] + cond_proj[:, t]
             for table, bars in zip(self.lookback_tables, self.lookback_bars, strict=True):
                 gi = gi + table[out[t - bars * bar] if t >= bars * bar else self.bos]
             h[0] = self._cell(gi, h[0], self.layers[0][1], self.layers[0][3])
             for i in range(1, len(self.layers)):
                 w_ih, w_hh, b_ih, b_hh = self.layers[i]
-                h[i] = self._cell(torch.addmv(b_ih, w_ih, h[i - 1]), h[i], w_hh, b_hh)
-            logits = torch.addmv(self.out_b, self.out_w, h[-1]).numpy().astype(np.float64) + penalty[t]
+                h[i] = self._cell(torch.addmm(b_ih, h[i - 1], w_ih.T), h[i], w_hh, b_hh)
+            both = torch.addmm(self.out_b, h[-1], self.out_w.T).numpy().astype(np.float64)
+            guided = both[0] if len(rows) == 1 else both[1] + guidance * (both[0] - both[1])
+            logits = guided + penalty[t]
             if hold is not None and previous in (rest, self.bos):
                 logits[hold] = -np.inf
-            previous = draw(logits, uniform[t], temperature=temperature, top_p=top_p)
+            previous = int(primer[t]) if t < len(primer) else draw(logits, uniform[t], temperature=temperature, top_p=top_p)
             out[t] = previous
         return out
 
@@ -117,6 +129,9 @@ def sample(
     top_p: float = 0.95,
     hold: int | None = None,
     rest: int | None = None,
+    guidance: float = 1.0,
+    unconditioned: np.ndarray | None = None,
+    primer: np.ndarray | None = None,
 ) -> np.ndarray:
     """Tokens for every row of ``features``, drawn under ``allowed`` (``(T, V)`` booleans).
 
@@ -131,4 +146,5 @@ def sample(
         raise InvalidValue("top_p", top_p, "a number in (0, 1]")
     generator = torch.Generator().manual_seed(int(rng.integers(0, 2**63 - 1)))
     return stepper.run(features, bar=bar, allowed=allowed, bias=bias, temperature=temperature, top_p=top_p,
-                       generator=generator, hold=hold, rest=rest)
+                       generator=generator, hold=hold, rest=rest, guidance=guidance, unconditioned=unconditioned,
+                       primer=primer)

@@ -33,8 +33,8 @@ SETTINGS: dict[str, dict[str, dict[str, Any]]] = {
     "debug": {p: {"epochs": 3, "batch": 16, "lr": 1e-2, "examples": 48} for p in datasets.PARTS},
     "full": {
         "harmony": {"epochs": 16, "batch": 32, "lr": 2e-3, "examples": None},
-        "melody": {"epochs": 3, "batch": 32, "lr": 2e-3, "examples": None},
-        "bass": {"epochs": 30, "batch": 16, "lr": 2e-3, "examples": None},
+        "melody": {"epochs": 2, "batch": 32, "lr": 2e-3, "examples": None},
+        "bass": {"epochs": 40, "batch": 16, "lr": 2e-3, "examples": None},
         "drums": {"epochs": 40, "batch": 8, "lr": 3e-3, "examples": None},
     },
 }
@@ -71,12 +71,32 @@ def lookback_tokens(tokens: np.ndarray, *, bar: int, lookback_bars: tuple[int, .
     return out
 
 
-def batches(examples: list[Example], size: int, *, config: ModelConfig, order: np.ndarray | None = None):
-    """Padded ``(previous, lookback, features, targets)`` tensors; padding targets are -100."""
-    index = np.arange(len(examples)) if order is None else order
+def bucketed(lengths: np.ndarray, size: int, rng: np.random.Generator) -> list[np.ndarray]:
+    """Batches of indices in random order, each of examples of similar length (less padding).
+
+    >>> groups = bucketed(np.array([5, 50, 6, 49, 7, 48]), 2, np.random.default_rng(0))
+    >>> sorted(sorted(int(i) for i in g) for g in groups)
+    [[0, 2], [1, 3], [4, 5]]
+    """
+    order = rng.permutation(len(lengths))
+    groups = []
+    for start in range(0, len(order), size * 32):
+        pool = order[start:start + size * 32]
+        pool = pool[np.argsort(lengths[pool], kind="stable")]
+        groups += [pool[i:i + size] for i in range(0, len(pool), size)]
+    return [groups[i] for i in rng.permutation(len(groups))]
+
+
+def batches(examples: list[Example], size: int, *, config: ModelConfig, groups: list[np.ndarray] | None = None):
+    """Padded ``(previous, lookback, features, targets)`` tensors; padding targets are -100.
+
+    ``groups`` lists the indices of each batch (default: consecutive runs of ``size``).
+    """
+    if groups is None:
+        groups = [np.arange(i, min(i + size, len(examples))) for i in range(0, len(examples), size)]
     bos, n_back = config.bos, len(config.lookback_bars)
-    for start in range(0, len(index), size):
-        chunk = [examples[i] for i in index[start:start + size]]
+    for group in groups:
+        chunk = [examples[i] for i in group]
         length = max(len(e.tokens) for e in chunk)
         prev = np.full((len(chunk), length), bos, dtype=np.int64)
         back = np.full((len(chunk), length, n_back), bos, dtype=np.int64)
@@ -148,12 +168,12 @@ def train(
     for epoch in range(settings["epochs"]):
         rng = np.random.default_rng([seed, epoch])
         train_set = datasets.examples(part, "train", rng=rng, limit=limit)
-        order = rng.permutation(len(train_set))
-        n_batches = math.ceil(len(train_set) / settings["batch"])
+        groups = bucketed(np.array([len(e.tokens) for e in train_set]), settings["batch"], rng)
+        n_batches = len(groups)
         total_steps = total_steps or n_batches * settings["epochs"]
         model.train()
         losses = []
-        bar = tqdm(batches(train_set, settings["batch"], config=model.config, order=order), total=n_batches,
+        bar = tqdm(batches(train_set, settings["batch"], config=model.config, groups=groups), total=n_batches,
                    desc=f"{part} {epoch + 1}/{settings['epochs']}", disable=not progress, leave=False)
         for prev, back, feats, target in bar:
             for group in optimizer.param_groups:

@@ -60,7 +60,7 @@ def test_genre_separability_uses_the_nearest_centroid():
     backbeat = [Note(38, b, 0.25) for b in range(1, 16, 2)]
     f4 = M.drum_pattern_features(four, time_signature="4/4", bars=4)
     fb = M.drum_pattern_features(backbeat, time_signature="4/4", bars=4)
-    assert f4.shape == (64,) and f4.max() == 1.0
+    assert f4.shape == (160,) and f4.max() == 1.0
     centroids = {"house": f4, "rock": fb}
     assert M.genre_separability({"house": [f4], "rock": [fb]}, centroids) == 1.0
     assert M.genre_separability({"house": [fb], "rock": [f4]}, centroids) == 0.0

@@ -101,3 +101,19 @@ def test_chord_labels_follow_the_notes():
     assert [roman(int(t)) for t in tokens] == ["I", "V7", "vi", "vi"]
     folk = label_chords(notes, n_slots=4, slot_steps=8, levels=metric_levels("4/4"), tonic=0, mode="major", folk=True)
     assert all(roman(int(t)) in ("I", "ii", "iii", "IV", "V", "V7", "vi") for t in folk)
+
+
+def test_music21_is_never_imported_by_the_package_and_generate_stays_light():
+    import subprocess
+    import sys
+
+    code = ("import sys, importlib\n"
+            "for m in ('corpus', 'datasets', 'drumset', 'analysis', 'train', 'generate', 'cli', 'readme'):\n"
+            "    importlib.import_module('orchestria_lab.models.' + m)\n"
+            "for m in ('metrics', 'models', 'cli', 'report'):\n"
+            "    importlib.import_module('orchestria_lab.eval.' + m)\n"
+            "print('music21' in sys.modules)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"
+    light = "import sys, orchestria_lab.models.generate as g; g.available('melody'); print('torch' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", light], capture_output=True, text=True, check=True).stdout.strip() == "False"

@@ -1,0 +1,60 @@
+"""The checkpoints that ship in data/checkpoints: small, traceable, and good enough to use."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+
+import numpy as np
+import pytest
+
+from orchestria_lab.models import corpus, datasets, generate
+from orchestria_lab.music.theory import parse_key
+
+SHIPPED = [n for n in generate.GENERATORS if generate.available(n)]
+pytestmark = pytest.mark.skipif(not SHIPPED, reason="no checkpoint ships yet (orchestria train all)")
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_checkpoints_are_small_and_match_their_cards(name):
+    path = generate.checkpoint_path(name)
+    card = json.loads(path.with_suffix(".json").read_text())
+    assert path.stat().st_size <= 10_000_000
+    assert card["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
+    assert generate.checkpoint_hash(name) == card["sha256"][:16]
+    assert card["data_hash"] == corpus.data_hash(*datasets.datasets_of(name))  # trained on the data that ships
+    assert card["preset"] == "full" and card["seconds"] <= 15 * 60
+    assert sum(p.numel() for p in generate.model(name).model.parameters()) <= 2_000_000
+
+
+@pytest.mark.skipif("melody" not in SHIPPED or "harmony" not in SHIPPED, reason="needs harmony and melody")
+def test_shipped_melodies_differ_by_seed_and_stay_in_key():
+    key = parse_key("Bb")
+    progression = generate.chords(key=key, genre="pop", time_signature="4/4", bars=8, rng=np.random.default_rng(0))
+    chord_pcs = {pc for _, _, c in progression for pc in c.pitch_classes}
+    lines = [generate.melody(key=key, genre="pop", time_signature="4/4", bars=8, chords=progression,
+                             low=60, high=84, rng=np.random.default_rng(seed)) for seed in range(4)]
+    assert len({tuple(line) for line in lines}) == 4
+    notes = [n for line in lines for n in line]
+    assert len(notes) >= 4 * 8  # at least a note a bar
+    assert np.mean([key.contains(n.pitch) for n in notes]) >= 0.95
+    assert all(n.pitch % 12 in set(key.scale) | chord_pcs and 60 <= n.pitch <= 84 for n in notes)
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_eight_bars_generate_quickly(name):
+    key = parse_key("C")
+    progression = [(2.0 * i, 2.0, key.chord(1 + i % 4)) for i in range(16)]
+    calls = {
+        "harmony": lambda rng: generate.chords(key=key, genre="rock", time_signature="4/4", bars=8, rng=rng),
+        "melody": lambda rng: generate.melody(key=key, genre="rock", time_signature="4/4", bars=8,
+                                              chords=progression, low=60, high=84, rng=rng),
+        "bass": lambda rng: generate.bass(key=key, genre="rock", time_signature="4/4", bars=8, chords=progression,
+                                          kick_beats=[0.0, 2.5], low=28, high=52, rng=rng),
+        "drums": lambda rng: generate.drums(genre="rock", time_signature="4/4", bars=8, rng=rng),
+    }
+    calls[name](np.random.default_rng(0))  # load once
+    start = time.perf_counter()
+    calls[name](np.random.default_rng(1))
+    assert time.perf_counter() - start < 0.5  # ~10-40 ms on an idle core; generous for loaded CI
