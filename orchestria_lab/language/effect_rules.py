@@ -33,6 +33,7 @@ class EffectRules:
         if not kinds and not clear:
             return False
         removing = f.verb in ("remove", "kill", "strip", "mute", "cut", "drop") or (f.has("neg") and not f.has("enough")) or (
+            any(t.kind == "off" and t.text == "off" for t in f.tokens) and f.verb in (None, "turn")) or (
             f.has("less") and f.has("fxall"))
         if clear:
             for target in self.targets(f, default="all"):
@@ -71,6 +72,10 @@ class EffectRules:
             mentions = f.stems + [m for m in f.mentions if m.voice and not m.is_stem]
             found = self.targets(f, mentions=mentions)
             having = [t for t in found if kind in self.index.get(t).effects]
+            if existing_only and found and not having and not f.has("fxparam") and not f.has("number"):
+                have = "; ".join(f"{t}: {', '.join(self.index.get(t).effects) or 'no effects'}" for t in found)
+                raise Unclear(f"there is no {kind} on {', '.join(found)} to take away ({have})",
+                              [f"add {kind} to the {self.index.get(found[0]).role}"])
             return having if existing_only and having else found  # "remove reverb from everything"
         having = [e.stem_id for e in self.index.entries if kind in e.effects]
         adjusting = f.has("fxparam") or f.has("more") or f.has("adj") or f.verb in ("set", "turn", "extend", "shorten")

@@ -125,6 +125,18 @@ class Frame:
         "not loud enough" is not flipped (it asks for louder)."""
         return self.has("too") or (self.has("neg") and not self.has("enough")) or self._complaint()
 
+    def said_of(self, kind: str) -> bool:
+        """Whether a word of ``kind`` is said of a part ("the drums feel stiff"), not asked for."""
+        asked = [t for t in self.tokens if t.kind == "verb" and t.text not in ("sound", "sounds")]
+        for i, t in enumerate(self.tokens):
+            if t.kind == kind and not asked:
+                j = i - 1
+                while j >= 0 and self.tokens[j].kind == "amount":
+                    j -= 1
+                if j >= 0 and (self.tokens[j].text in _COPULA or self.tokens[j].text in ("feel", "feels")):
+                    return True
+        return False
+
     def _complaint(self) -> bool:
         """"the piano is a bit loud", "it's slow": a bare level or tempo word said of a stem is
         a complaint about it (quieter, faster), where "make it loud" asks for it."""

@@ -179,15 +179,15 @@ too too: too | overly | too much | excessively | a bit much | a little much | wa
 back back: back | back in
 neg neg: no | not | without | don't | dont | do not | never | nothing | isn't | isnt | aren't | arent | doesn't | doesnt | wasn't | wasnt | ain't | aint | not quite
 enough enough: enough | enuf | nearly enough
-ref it: it | that | this | them | those | these | they | that one | this one | the same | the last one | what you just added | what you added
+ref it: it | that | this | them | those | these | they | that one | this one | the same | the last one | what you just added | what you added | the one we just added | the one you just added | the one i just added | what we just added | what i just added | the last thing i added | the last thing we added | the thing we just added | the thing you just made | the one you just made | the last part | the latest one
 ref all: it all | them all | all of them | everything | all | all of it | all stems | the whole thing | the mix | the track | the song | the beat and everything | every stem | all parts | everything else | every part | the whole track | the tune | all the stems | the full mix | the entire track | whole thing | tutti
 ref rest: the rest | the others | others | other stems | rest | everything else | all the others | other parts | all other
 except except: except | except for | but | apart from | other than | besides | aside from | excluding | save for | minus the | not the
 only only: only | just | solely | nothing but | exclusively | alone | on its own | by itself | by themselves
 density up: ghost notes | ghost note | ghosts | busier | busy | denser | dense | more notes | more complex | complex | fill it out | more active | livelier | lively | more going on | intricate | fuller pattern
 density down: simpler | simple | sparser | sparse | fewer notes | less busy | minimal | minimalist | thin out | calmer | less notes | stripped | cleaner pattern | simplify
-swing more: bounce | bouncy | bouncier | bouncing | loosen | loosen up | loosen it up | humanize | humanise | humanized | more human | human | looser | loose | sloppier | swing | swung | shuffle | shuffled | groove more | swingier | swingy | more swing | lazier | lazy | drunk | drunken | behind the beat
-swing straight: straight | straighten | quantize | quantise | quantized | rigid | robotic | on the grid | dead straight | unswung
+swing more: sloppy | bounce | bouncy | bouncier | bouncing | loosen | loosen up | loosen it up | humanize | humanise | humanized | more human | human | looser | loose | sloppier | swing | swung | shuffle | shuffled | groove more | swingier | swingy | more swing | lazier | lazy | drunk | drunken | behind the beat
+swing straight: stiff | stiffer | mechanical | stiff sounding | straight | straighten | quantize | quantise | quantized | rigid | robotic | on the grid | dead straight | unswung
 feel half: half time | half-time | halftime | half time feel | half-time feel
 feel double: double time | double-time | doubletime | double time feel | double-time feel | twice as busy
 feel normal: normal time | full time | regular time | back to normal time

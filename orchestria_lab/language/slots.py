@@ -51,6 +51,9 @@ def first_number(f: Frame, *, unit: str | None = None) -> tuple[float, str] | No
 
 def tempo(f: Frame, *, stems_named: bool) -> dict | None:
     number = first_number(f)
+    signed = next((t.value for t in f.tokens if t.kind == "number" and t.text[:1] in "+-" and not t.value[1]), None)
+    if signed and f.has("meta", "tempo") and not stems_named:
+        return {"change_bpm": signed[0]}  # "tempo +10", "bpm -10"
     speed = f.verb in ("speedup", "slowdown") or "speedup" in f.verbs or "slowdown" in f.verbs
     sign = -1 if ("slowdown" in f.verbs or f.has("dir", "down") or f.has("less")) else 1
     if f.flipped and not number:
@@ -148,7 +151,10 @@ def bars(f: Frame) -> dict | None:
 def swing(f: Frame) -> dict | None:
     if not f.has("swing"):
         return None
-    if "straight" in f.values("swing") or (f.has("neg") and not f.has("enough")):
+    straight = "straight" in f.values("swing")
+    if straight and (f.has("too") or f.said_of("swing")):  # "the drums are too robotic", "feel stiff": loosen
+        return {"swing_change": SWING_STEP * f.amount}
+    if straight or (f.has("neg") and not f.has("enough")):
         return {"swing": 0.0}
     number = first_number(f)
     if number and number[1] == "%":

@@ -207,6 +207,8 @@ def _key(words: list[tuple[str, bool]], i: int, prev: Token | None) -> tuple[Tok
         acc, j = ("#" if words[j][0] == "sharp" else "b"), j + 1
     mode = ""
     if j < len(words) and words[j][0] in _MODE_WORDS:
+        if j + 1 < len(words) and (words[j + 1][0],) in INTERVALS and w == "a":
+            return None, 0  # "up a minor third": an interval, not A minor
         mode, j = words[j][0], j + 1
         if mode == "harmonic" and j < len(words) and words[j][0] == "minor":
             mode, j = "harmonic minor", j + 1

@@ -201,6 +201,11 @@ CASES = [
     ("lower the chords", ["mix.gain(chords, change_db=-3)"]),
     ("make the drums half as busy", ["drums.change(drums, density_change=-0.3)"]),
     ("make the melody catchier", ["melody.change(melody, style=hook)"]),
+    ("the drums feel stiff", ["drums.change(drums, swing_change=0.15)"]),
+    ("the drums are too sloppy", ["drums.change(drums, swing_change=-0.15)"]),
+    ("make the drums stiff", ["drums.change(drums, swing=0)"]),
+    ("modulate up a minor third", ["arrange.key(semitones=3)"]),
+    ("tempo +10", ["arrange.tempo(change_bpm=10)"]),
     ("I only wanna hear drums and bass", ["mix.solo(drums)", "mix.solo(bass)"]),
     ("make the bass growl", ["sound.shape(bass, adjective=gritty)"]),
     ("make the chords shorter", ["harmony.change(chords, comping=stabs)"]),
@@ -230,8 +235,8 @@ def test_several_clauses_one_plan(state):
 @pytest.mark.parametrize("text, plan", [
     ("add reverb and delay to the chords", ["effects.add(chords, effect=reverb)", "effects.add(chords, effect=delay)"]),
     ("make the drums louder but the bass quieter", ["mix.gain(drums, change_db=3)", "mix.gain(bass, change_db=-3)"]),
-    ("more reverb on the chords but less on the melody",
-     ["effects.set(chords, change=1, effect=reverb)", "effects.set(melody, change=-1, effect=reverb)"]),
+    ("more reverb on the melody but less on the chords",
+     ["effects.set(melody, change=1, effect=reverb)", "effects.set(chords, change=-1, effect=reverb)"]),
     ("set the tempo to 100 and the key to E minor", ["arrange.tempo(bpm=100)", "arrange.key(key=Em)"]),
     ("pan the bass left and the keys right", ["mix.pan(bass, pan=-0.5)", "mix.pan(chords, pan=0.5)"]),
     ("remove everything but the bass", ["arrange.remove(chords)", "arrange.remove(drums)", "arrange.remove(melody)"]),
@@ -264,6 +269,12 @@ def test_what_is_not_understood_says_what_to_try(state, text):
         parse(text, target)
     assert info.value.suggestions and info.value.status == 422
     assert "I did not understand" in str(info.value)
+
+
+def test_taking_away_an_effect_a_part_lacks_says_what_it_has(state):
+    with pytest.raises(CommandNotUnderstood, match=r"there is no reverb on melody to take away \(melody: no effects\)"):
+        parse("less reverb on the melody", state)
+    assert plan_of("reverb off on the chords", state) == ["effects.remove(chords, effect=reverb)"]
 
 
 def test_missing_stems_are_named_with_what_exists(state):
