@@ -114,20 +114,26 @@ class DrumsAgent(GeneratorAgent):
             out.pop("double_time", None)
         return out
 
-    def describe_change(self, key: str, before: Any, after: Any) -> str:
+    def describe_change(self, key: str, before: Any, after: Any, *, stem: Stem, state: State) -> str:
         if key == "half_time":
             return "half-time feel" if after else "out of half time"
         if key == "double_time":
             return "double-time feel" if after else "out of double time"
-        if key in ("layers", "exclude"):
+        if key == "layers":  # "busier hats" where the groove has hats, "added clap" where it has none
+            has = _groove_voices(self.style_of(state, stem.params))
+            added = set(after or ()) - set(before or ())
+            out = [f"busier {_voices(added & has)}"] if added & has else []
+            out += [f"added {_voices(added - has)}"] if added - has else []
+            out += [f"no extra {_voices(set(before or ()) - set(after or ()))}"] if set(before or ()) - set(after or ()) else []
+            return "; ".join(out)
+        if key == "exclude":
             old, new = set(before or ()), set(after or ())
-            words = {"layers": ("added", "no extra"), "exclude": ("without", "brought back")}[key]
-            out = [f"{words[0]} {_voices(new - old)}"] if new - old else []
-            out += [f"{words[1]} {_voices(old - new)}"] if old - new else []
+            out = [f"without {_voices(new - old)}"] if new - old else []
+            out += [f"brought back {_voices(old - new)}"] if old - new else []
             return "; ".join(out)
         if key == "style":
             return f"groove {_fmt_style(before)} → {_fmt_style(after)}"
-        return super().describe_change(key, before, after)
+        return super().describe_change(key, before, after, stem=stem, state=state)
 
     def default_swing(self, state: State, settings: Mapping[str, Any]) -> float:
         return style_swing(self.style_of(state, settings), GENRES[state.meta.genre].swing)

@@ -125,7 +125,8 @@ class GeneratorAgent(Agent, ABC):
         base = self.defaults(state, stem)
         moved = [(k, stem.params.get(k, base.get(k)), new.params.get(k, base.get(k)))
                  for k in sorted(set(new.params) | set(stem.params)) if stem.params.get(k) != new.params.get(k)]
-        changed = ", ".join(d for d in (self.describe_change(k, a, b) for k, a, b in moved if a != b) if d)
+        changed = ", ".join(d for d in (self.describe_change(k, a, b, stem=stem, state=state)
+                                        for k, a, b in moved if a != b) if d)
         if not changed:  # only a default written out ("normal time" on a groove in normal time)
             return Edit(summary=f"{stem.stem_id} already plays that way")
         return Edit(update=[new], summary=f"{stem.stem_id}: {changed}")
@@ -181,8 +182,8 @@ class GeneratorAgent(Agent, ABC):
         """What each setting ``stem`` leaves unset amounts to (for saying what a change did)."""
         return {"density": 0.5, "swing": self.default_swing(state, stem.params), "octave": 0, "semitones": 0}
 
-    def describe_change(self, key: str, before: Any, after: Any) -> str:
-        """One setting's change in words ("density 0.5 → 0.8", "voicing → open")."""
+    def describe_change(self, key: str, before: Any, after: Any, *, stem: Stem, state: State) -> str:
+        """One setting's change of ``stem`` in words ("density 0.5 → 0.8", "voicing → open")."""
         return f"{key} {_fmt(before)} → {_fmt(after)}" if before is not None else f"{key} → {_fmt(after)}"
 
     # helpers ----------------------------------------------------------------------------

@@ -50,8 +50,8 @@ def test_a_voice_the_groove_lacks_is_laid_over_it(kit):
 
 
 def test_adding_a_voice_the_groove_has_plays_it_busier(kit):
-    _, busy = change(kit, include=["hats"])
-    assert count(busy)[HAT] > 1.8 * count(kit)[HAT]
+    edit, busy = change(kit, include=["hats"])
+    assert count(busy)[HAT] > 1.8 * count(kit)[HAT] and edit.summary == "drums: busier hats"
     edit, again = change(busy, include=["hats"])
     assert not edit.update and "already" in edit.summary  # nothing more to add
 
