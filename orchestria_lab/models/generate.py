@@ -34,6 +34,33 @@ from pathlib import Path
 import numpy as np
 
 from orchestria_lab.errors import InvalidValue, NotFound
+from orchestria_lab.models import corpus
+from orchestria_lab.models.drumset import GENRE_NAMES
+from orchestria_lab.models.features import (
+    chord_steps,
+    drum_features,
+    harmony_features,
+    pitched_features,
+)
+from orchestria_lab.models.tokens import (
+    CHORD_VOCAB,
+    HOLD,
+    METERS,
+    PITCH_HIGH,
+    PITCH_LOW,
+    PITCH_OFFSET,
+    QUALITIES,
+    REST,
+    TOKEN_PITCHES,
+    chord_of,
+    chord_parts,
+    chord_slots,
+    metric_levels,
+    steps_per_bar,
+    style_id,
+    token_pitch,
+)
+from orchestria_lab.music.genres import normalize_genre
 from orchestria_lab.music.theory import Chord, Key, beats_per_bar, parse_key
 from orchestria_lab.music.vocabulary import GM_DRUMS
 from orchestria_lab.state import Note
@@ -42,13 +69,13 @@ CHECKPOINT_DIR = Path(__file__).resolve().parents[2] / "data" / "checkpoints"
 GENERATORS = ("harmony", "melody", "bass", "drums")
 #: Logit bonus for chord tones on the beat (melody) and the root on a chord change (bass).
 CHORD_TONE_BONUS = 1.0
+ROOT_BONUS = 5.0
+#: Logit bonus of a bass attack where the kick plays.
+KICK_BONUS = 1.5
 #: Logit bonus of every onset per unit of ``density`` above 0.5 (negative below: sparser).
 DENSITY_SCALE = 4.0
 #: Classifier-free guidance of the drum model's genre: how far the genre pushes the sampling.
 GENRE_GUIDANCE = 2.0
-ROOT_BONUS = 5.0
-#: Logit bonus of a bass attack where the kick plays.
-KICK_BONUS = 1.5
 
 
 def checkpoint_path(name: str) -> Path:
@@ -104,16 +131,7 @@ def chords(
     temperature: float = 1.0, top_p: float = 0.95,
 ) -> list[tuple[float, float, Chord]]:
     """A progression as ``(start beat, duration, Chord)``: one chord per bar or half bar."""
-    from orchestria_lab.models.features import harmony_features
     from orchestria_lab.models.sampling import sample
-    from orchestria_lab.models.tokens import (
-        CHORD_VOCAB,
-        QUALITIES,
-        chord_of,
-        chord_parts,
-        chord_slots,
-        style_id,
-    )
 
     _check(time_signature, bars)
     key = _key(key)
@@ -135,18 +153,7 @@ def _pitched(
     part: str, *, key: Key, genre: str, time_signature: str, bars: int, chords, low: int, high: int,
     rng: np.random.Generator, kick: np.ndarray | None, temperature: float, top_p: float, density: float,
 ) -> list[Note]:
-    from orchestria_lab.models.features import chord_steps, pitched_features
     from orchestria_lab.models.sampling import sample
-    from orchestria_lab.models.tokens import (
-        HOLD,
-        PITCH_HIGH,
-        PITCH_LOW,
-        REST,
-        TOKEN_PITCHES,
-        metric_levels,
-        steps_per_bar,
-        style_id,
-    )
 
     _check(time_signature, bars)
     key = _key(key)
@@ -195,7 +202,6 @@ def _chord_pc_table(chords, n: int) -> np.ndarray:
 
 
 def _notes_from_tokens(tokens: np.ndarray, time_signature: str, rng: np.random.Generator) -> list[Note]:
-    from orchestria_lab.models.tokens import HOLD, PITCH_OFFSET, metric_levels, token_pitch
 
     levels = np.tile(metric_levels(time_signature), len(tokens) // len(metric_levels(time_signature)))
     jitter = rng.integers(-4, 5, size=len(tokens))
@@ -235,7 +241,6 @@ def bass(
 ) -> list[Note]:
     """A bass line on ``chords`` that attacks with the kick (``kick_beats``, in beats) and
     plays the root where the chord changes (settings as for :func:`melody`)."""
-    from orchestria_lab.models.tokens import steps_per_bar
 
     _check(time_signature, bars)
     n = bars * steps_per_bar(time_signature)
@@ -250,16 +255,11 @@ def bass(
 
 def _drum_primer(genre: str, time_signature: str, labels: tuple[str, ...], rng: np.random.Generator) -> np.ndarray | None:
     """The first bar of a written groove of ``genre`` in this meter (drawn with ``rng``), or None."""
-    from orchestria_lab.models.corpus import load, pieces
-    from orchestria_lab.models.drumset import GENRE_NAMES
-    from orchestria_lab.models.tokens import METERS, steps_per_bar
-    from orchestria_lab.music.genres import normalize_genre
-
-    arrays = load("drums")
+    arrays = corpus.load("drums")
     if tuple(str(c) for c in arrays["combos"]) != labels:  # data and checkpoint disagree on tokens
         return None
     g, m = GENRE_NAMES.index(normalize_genre(genre)), METERS.index(time_signature) if time_signature in METERS else -1
-    grooves = [p for i, p in enumerate(pieces(arrays, "drums")) if arrays["genre"][i] == g and arrays["meter"][i] == m]
+    grooves = [p for i, p in enumerate(corpus.pieces(arrays, "drums")) if arrays["genre"][i] == g and arrays["meter"][i] == m]
     if not grooves:
         return None
     return grooves[int(rng.integers(len(grooves)))][:steps_per_bar(time_signature)]
@@ -281,9 +281,7 @@ def drums(
     there with its variations and fills, its genre pushed by classifier-free guidance. Settings
     as for :func:`melody`; ``density`` biases how often something is struck.
     """
-    from orchestria_lab.models.features import drum_features
     from orchestria_lab.models.sampling import sample
-    from orchestria_lab.models.tokens import metric_levels, steps_per_bar
 
     _check(time_signature, bars)
     stepper = model("drums")
