@@ -114,13 +114,18 @@ def semitones(f: Frame, *, stem: bool = False) -> int | None:
     return -semis if down else semis
 
 
+#: Verbs that move a level whatever direction word follows ("turn the bass lower").
+_LEVEL_VERBS = ("turn", "bring", "push", "pull", "nudge", "knock", "dial", "ease")
+
+
 def _pitch_word(f: Frame) -> int:
     """+1 or -1 for "higher" / "lower" said of a named part ("make the melody higher", "the
     bass is too low"); 0 where the word moves a level ("lower the chords", "bring it up",
     "too low in the mix")."""
     heads = [i for i, t in enumerate(f.tokens) if t.kind in ("role", "instrument", "family")]
-    if not heads or f.has("meta", "volume") or f.has("ref", "all"):
-        return 0
+    levelled = any(t.kind == "verb" and t.text in _LEVEL_VERBS for t in f.tokens)
+    if not heads or f.has("meta", "volume") or f.has("ref", "all") or levelled or f.verb in ("louder", "quieter"):
+        return 0  # "turn the bass lower" is a level
     for t in f.tokens[heads[0] + 1:]:
         if t.kind == "dir" and t.text in ("higher", "high", "lower", "low"):
             return 1 if t.value == "up" else -1

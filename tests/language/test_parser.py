@@ -199,6 +199,7 @@ CASES = [
     ("the bass is too low", ["bass.shift(bass, octaves=1)"]),
     ("the bass is too low in the mix", ["mix.gain(bass, change_db=3)"]),
     ("lower the chords", ["mix.gain(chords, change_db=-3)"]),
+    ("turn the bass lower", ["mix.gain(bass, change_db=-3)"]),
     ("make the drums half as busy", ["drums.change(drums, density_change=-0.3)"]),
     ("make the melody catchier", ["melody.change(melody, style=hook)"]),
     ("the drums feel stiff", ["drums.change(drums, swing_change=0.15)"]),
