@@ -316,7 +316,7 @@ class RemoteSession:
                 if kind == "error":  # the stream's last event: the error the JSON answer would be
                     error = dict(payload.get("data", {}))
                     raise error_from_body(int(error.pop("status", 500)), error)
-                on_event(RemoteEvent(kind, payload))
+                on_event(RemoteEvent(kind, payload.get("data", payload)))  # the event's own data, as locally
         raise ApiError(502, "stream_cut", "The event stream ended before the command's result.")
 
     def rollback(self, version: int) -> VersionRecord:
@@ -370,6 +370,12 @@ class RemoteSession:
     def render_stem(self, stem_id: str, *, version: int | None = None) -> np.ndarray:
         """One stem's audio, shape ``(channels, samples)``."""
         return self._audio(f"/stems/{quote(stem_id, safe='')}/audio", version)
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
+        """Displays like a local session in Jupyter (summary, stems table, player)."""
+        from orchestria_lab.widgets.display import mimebundle
+
+        return mimebundle(self)
 
     def __repr__(self) -> str:
         return (f"<RemoteSession {self.id} v{self.version} at {self.client.base_url}: {self.bpm} bpm, "

@@ -49,6 +49,9 @@ def test_events_reach_on_event_and_dry_runs_change_nothing(remote):
     result = session.command(UNDERSTOOD, on_event=events.append)
     assert result.version == 1 and events[0].type == "plan"
     assert "version_created" in [e.type for e in events]
+    started = [e for e in events if e.type == "agent_started"]
+    assert started and all("agent" in e.data for e in started)  # the event's own data, as locally
+    assert [e.data["version"] for e in events if e.type == "version_created"] == [1]
     plan = session.command(UNDERSTOOD, dry_run=True)
     assert plan.plan and session.refresh().version == 1
 
