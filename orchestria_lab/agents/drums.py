@@ -153,10 +153,13 @@ class DrumsAgent(GeneratorAgent):
         double = bool(p.get("double_time"))
         bars = meta.bars * 2 if double else meta.bars  # double time: two bars of the groove in each
         model = model_function("drums", "drums", str(p.get("backend", "baseline")))
-        if model is not None and "style" not in p:
-            notes = list(model(genre=meta.genre, time_signature=meta.time_signature, bars=bars, rng=rng))
+        if model is not None and not {"style", "fills", "half_time"} & set(p):
+            notes = list(model(genre=meta.genre, time_signature=meta.time_signature, bars=bars, rng=rng,
+                               density=density))
             dropped = set().union(*(VOICE_GROUPS[v] for v in p.get("exclude", ()) or ()))
-            notes = [n for n in notes if n.pitch not in dropped]
+            # The model plays on the straight 16th grid; the groove's swing is laid on after.
+            notes = [n._replace(start=swing(n.start, amount, subdivision=0.25)) for n in notes
+                     if n.pitch not in dropped]
         else:
             notes = groove(style=self.style_of(state, p), time_signature=meta.time_signature, bars=bars,
                            rng=rng, swing_amount=amount, density=density, fills=bool(p.get("fills", True)),

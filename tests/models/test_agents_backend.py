@@ -25,12 +25,26 @@ def test_agents_report_the_baseline_without_checkpoints(debug_models, tmp_path, 
 
 
 def test_the_drums_agent_plays_what_the_model_makes(debug_models):
-    state = State(Meta(bpm=124, key="C", genre="house", seed=3))
+    state = State(Meta(bpm=124, key="C", genre="techno", seed=3))  # a straight genre: no swing laid on
     stem = apply(state, get_agent("drums")(state, Action("drums", "add"), np.random.default_rng(0))).stem("drums")
     assert stem.params["backend"] == "model"
-    direct = debug_models.drums(genre="house", time_signature="4/4", bars=8,
+    direct = debug_models.drums(genre="techno", time_signature="4/4", bars=8,
                                 rng=np.random.default_rng([int(stem.params["seed"]), 2]))
     assert list(stem.notes) == sorted(direct, key=lambda n: (n.start, n.pitch, n.duration, n.velocity))
+
+
+def test_swing_asked_of_model_drums_moves_their_offbeat_sixteenths(debug_models):
+    state = State(Meta(bpm=124, key="C", genre="techno", seed=3))
+    drums = get_agent("drums")
+    state = apply(state, drums(state, Action("drums", "add"), np.random.default_rng(0)))
+    straight = state.stem("drums")
+    swung = apply(state, drums(state, Action("drums", "change", "drums", {"swing": 0.6}),
+                               np.random.default_rng(1))).stem("drums")
+    assert swung.params["backend"] == "model"
+    offbeats = [n for n in straight.notes if abs(n.start % 0.5 - 0.25) < 1e-6]
+    assert offbeats  # the model plays some off-beat 16ths
+    moved = {round(n.start % 0.5, 4) for n in swung.notes} - {0.0}
+    assert moved == {round(0.25 + 0.6 * 0.5 / 6, 4)}  # every off-beat 16th lands late, by the swing
 
 
 @pytest.mark.parametrize("backend", ["model", "baseline"])
