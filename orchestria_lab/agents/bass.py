@@ -48,7 +48,8 @@ class BassAgent(GeneratorAgent):
         model = model_function("bass", "bass", str(p.get("backend", "baseline")))
         if model is not None and "style" not in p:
             return list(model(key=meta.key, genre=meta.genre, time_signature=meta.time_signature,
-                              bars=meta.bars, chords=chords, kick_beats=kicks, low=low, high=high, rng=rng))
+                              bars=meta.bars, chords=chords, kick_beats=kicks, low=low, high=high, rng=rng,
+                              density=float(p.get("density", 0.5))))
         style = p.get("style") or ("sustain" if stem.instrument == "sub_bass" else BASS_STYLE_FOR_GENRE.get(meta.genre))
         amount = float(p.get("swing", self.default_swing(state, p)))
         return bass_line(key=meta.key, genre=meta.genre, time_signature=meta.time_signature,

@@ -61,7 +61,8 @@ class MelodyAgent(GeneratorAgent):
         model = model_function("melody", "melody", str(p.get("backend", "baseline")))
         if model is not None and style in ("melody", "lead"):
             return list(model(key=meta.key, genre=meta.genre, time_signature=meta.time_signature,
-                              bars=meta.bars, chords=chords, low=low, high=high, rng=rng))
+                              bars=meta.bars, chords=chords, low=low, high=high, rng=rng,
+                              density=float(p.get("density", 0.5))))
         amount = float(p.get("swing", self.default_swing(state, p)))
         return melody_line(key=meta.key, genre=meta.genre, time_signature=meta.time_signature,
                            bars=meta.bars, chords=chords, low=low, high=high, rng=rng, style=style,

@@ -200,3 +200,20 @@ def test_the_model_backend_keeps_the_same_musical_contract():
     drums = state.stem("drums")
     swing_amount = get_agent("drums").default_swing(state, drums.params)  # lo-fi: swung 16ths
     assert grid_fit(drums.notes, swing_amount=swing_amount, subdivision=0.25) == 1.0
+
+
+@pytest.mark.skipif(not all(available(n) for n in ("harmony", "melody", "bass")),
+                    reason="no trained checkpoints ship in data/checkpoints: the model backend is not in use")
+@pytest.mark.parametrize("role", ["melody", "bass"])
+def test_density_asked_of_a_model_part_makes_it_busier(role):
+    from orchestria_lab.state import Meta, State, apply
+
+    state = State(Meta(bpm=90, key="Cm", genre="lo-fi", seed=3))
+    state = apply(state, get_agent("harmony")(state, Action("harmony", "add"), np.random.default_rng(0)))
+    counts = []
+    for density in (0.1, 0.9):
+        made = apply(state, get_agent(role)(state, Action(role, "add", params={"density": density}),
+                                            np.random.default_rng(1))).stem(role)
+        assert made.params["backend"] == "model"
+        counts.append(len(made.notes))
+    assert counts[1] > 1.4 * counts[0]
