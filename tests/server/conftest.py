@@ -7,7 +7,6 @@ fresh SQLite file and data dir; ``spawn_server`` runs ``orchestria serve`` in a 
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -18,11 +17,11 @@ from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 
 from orchestria_lab.server.app import create_app
 from orchestria_lab.server.keys import create_key
 from orchestria_lab.server.settings import Settings
+from orchestria_lab.server.testing import ThreadedServer, loopback_socket, serve_in_thread
 from orchestria_lab.session.session import Session
 from orchestria_lab.session.store import SQLiteStore
 from orchestria_lab.state import Edit, Note, Stem
@@ -44,40 +43,22 @@ class LiveServer:
         return httpx.Client(base_url=self.url, headers=headers, timeout=30, **kw)
 
 
-def _loopback_socket() -> socket.socket:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    return sock
-
-
 @pytest.fixture(scope="session")
 def live_server_factory(tmp_path_factory) -> Iterator:
-    running: list[tuple[uvicorn.Server, threading.Thread]] = []
+    running: list[ThreadedServer] = []
 
     def start(**limits) -> LiveServer:
         root = tmp_path_factory.mktemp("server")
         store = SQLiteStore(root / "orchestria.db")
         settings = replace(Settings(data_dir=root / "data", requests_per_minute=100_000,
                                     max_open_sessions=1000, exports_per_day=1000), **limits)
-        sock = _loopback_socket()
-        server = uvicorn.Server(uvicorn.Config(create_app(store=store, settings=settings),
-                                               log_level="warning", lifespan="off"))
-        thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-        thread.start()
-        deadline = time.monotonic() + 20
-        while not server.started:
-            assert time.monotonic() < deadline and thread.is_alive(), "the test server did not start"
-            time.sleep(0.02)
-        running.append((server, thread))
-        host, port = sock.getsockname()
-        return LiveServer(f"http://{host}:{port}", store, settings)
+        live = serve_in_thread(create_app(store=store, settings=settings))
+        running.append(live)
+        return LiveServer(live.url, store, settings)
 
     yield start
-    for server, _ in running:
-        server.should_exit = True
-    for _, thread in running:
-        thread.join(10)
+    for live in running:
+        live.stop()
 
 
 @pytest.fixture(scope="session")
@@ -93,7 +74,7 @@ def alice(server) -> httpx.Client:
 
 
 def free_port() -> int:
-    with _loopback_socket() as sock:
+    with loopback_socket() as sock:
         return sock.getsockname()[1]
 
 

@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
-
 import pytest
-import uvicorn
 
 from orchestria_lab.client import Client
 from orchestria_lab.server.app import create_app
 from orchestria_lab.server.keys import create_key
 from orchestria_lab.server.settings import Settings
+from orchestria_lab.server.testing import serve_in_thread
 from orchestria_lab.session.store import SQLiteStore
 from orchestria_lab.widgets import Studio
 
@@ -21,24 +17,13 @@ from orchestria_lab.widgets import Studio
 def remote(tmp_path):
     store = SQLiteStore(tmp_path / "server.db")
     settings = Settings(data_dir=tmp_path / "server-data", requests_per_minute=10_000)
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(create_app(store=store, settings=settings), log_level="warning",
-                                           lifespan="off"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline and thread.is_alive(), "the server did not start"
-        time.sleep(0.02)
-    host, port = sock.getsockname()
-    client = Client(f"http://{host}:{port}", create_key(store, "studio").key)
+    live = serve_in_thread(create_app(store=store, settings=settings))
+    client = Client(live.url, create_key(store, "studio").key)
     try:
         yield client.create(bpm=90, key="Cm", genre="lo-fi", bars=2, sample_rate=22050, seed=7)
     finally:
         client.close()
-        server.should_exit = True
-        thread.join(10)
+        live.stop()
 
 
 def test_the_studio_drives_a_remote_session(remote, tmp_path):
