@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import numpy as np
 import scipy.signal as sig
-import torch
 from scipy.ndimage import maximum_filter1d, minimum_filter1d, uniform_filter1d
 
 from orchestria_lab.audio.dsp import as_audio, db_to_gain, gain_to_db
@@ -46,24 +45,24 @@ def _release(reduction_db: np.ndarray, db_per_block: float) -> np.ndarray:
     return np.maximum.accumulate(reduction_db + ramp) - ramp
 
 
-def _to_samples(gain_blocks: np.ndarray, n: int, block: int, *, first: int = 0) -> np.ndarray:
-    """Block-rate gains (one per block, at its centre) linearly interpolated to ``n`` samples
-    starting at block ``first``.
+def _apply_gains(x: np.ndarray, gains: np.ndarray, block: int, *, ceiling_db: float | None = None,
+                 out: np.ndarray | None = None) -> np.ndarray:
+    """``x`` times block-rate ``gains`` (one per block, at its centre, interpolated linearly
+    between centres), clipped at ``ceiling_db`` dBFS if given; into ``out`` (may be ``x``).
 
-    Each block's first half ramps from the previous centre, its second half towards the
-    next: two broadcast multiply-adds, no per-sample index arithmetic.
+    >>> _apply_gains(np.ones((1, 8), np.float32), np.array([1.0, 0.5]), 4)[0].astype(float).round(3).tolist()
+    [1.0, 1.0, 0.938, 0.812, 0.688, 0.562, 0.5, 0.5]
     """
-    count = -(-n // block)
-    g = gain_blocks.astype(np.float32)
-    here = g[first:first + count]
-    prev = g[max(first - 1, 0):first + count - 1]
-    prev = np.concatenate([here[:1], prev]) if first == 0 else prev
-    nxt = np.concatenate([g[first + 1:first + count + 1], g[-1:]])[:count]
-    half = block // 2
-    pos = (np.arange(block, dtype=np.float32) + 0.5) / block  # within the block, 0-1
-    start = prev[:, None] + (here - prev)[:, None] * (pos[:half] + 0.5)[None, :]
-    end = here[:, None] + (nxt - here)[:, None] * (pos[half:] - 0.5)[None, :]
-    return np.concatenate([start, end], axis=1).reshape(-1)[:n]
+    from orchestria_lab.audio.kernels import kernel
+
+    out = np.empty_like(x) if out is None else out
+    if ceiling_db is None:
+        limit = np.inf
+    else:  # the largest float32 at or under the ceiling, so rounding never lands above it
+        limit = np.float32(db_to_gain(ceiling_db))
+        limit = float(limit if limit <= db_to_gain(ceiling_db) else np.nextafter(limit, np.float32(0)))
+    kernel("block_gain")(x, out, np.ascontiguousarray(gains, dtype=np.float64), block, limit)
+    return out
 
 
 def compressor(audio: np.ndarray, sr: int, *, threshold: float = -18.0, ratio: float = 4.0,
@@ -99,8 +98,7 @@ def compressor(audio: np.ndarray, sr: int, *, threshold: float = -18.0, ratio: f
     ahead = min(int(round(lookahead / 1000 * sr / block)), len(held) - 1)
     if ahead > 0:
         held = np.concatenate([held[ahead:], np.full(ahead, held[-1])])
-    gain = db_to_gain(makeup - held)
-    return x * _to_samples(gain, x.shape[1], block)
+    return _apply_gains(x, db_to_gain(makeup - held), block)
 
 
 def _limiter_gains(peak_db: np.ndarray, sr: int, block: int, *, ceiling: float, release: float,
@@ -138,19 +136,17 @@ def limiter(audio: np.ndarray, sr: int, *, ceiling: float = -1.0, gain: float = 
         return x
     g = _limiter_gains(_block_peak(x, BLOCK) + gain, sr, BLOCK, ceiling=ceiling, release=release,
                        lookahead=lookahead) * db_to_gain(gain)
-    out = x * _to_samples(g, n, BLOCK)
-    limit = np.float32(db_to_gain(ceiling))
-    return np.clip(out, -limit, limit, out=out)
+    return _apply_gains(x, g, BLOCK, ceiling_db=ceiling)
 
 
 def master(mix: np.ndarray, sr: int, *, loop: bool, target_lufs: float = -14.0, ceiling: float = -1.0,
            release: float = 60.0, lookahead: float = 3.0) -> np.ndarray:
     """The master bus: DC removed, ``target_lufs`` integrated loudness, peaks at most ``ceiling`` dBFS.
 
-    One K-weighted pass measures the loudness per block; the limiter's gain is worked out
-    per block too, so the loudness after limiting is known without filtering again and a
-    second push into the limiter (when limiting cost loudness) costs almost nothing. The
-    audio is touched by a handful of passes. ``loop`` wraps the limiter's release round.
+    One compiled pass measures the K-weighted loudness and the peak of every block; the
+    limiter's gain is worked out per block too, so the loudness after limiting is known
+    without filtering again and a second push into the limiter (when limiting cost
+    loudness) costs almost nothing. The audio is read three times (DC, measure, gain). ``loop`` wraps the limiter's release round.
     ``mix`` is consumed (its DC is removed in place).
 
     >>> rng = np.random.default_rng(0)
@@ -165,11 +161,11 @@ def master(mix: np.ndarray, sr: int, *, loop: bool, target_lufs: float = -14.0, 
     if n == 0:
         return x
     block = loudness_block(sr)
-    power = _k_block_power(x, sr, block)
+    power, peak = _block_stats(x, sr, block)
     loudness = _gated_loudness(power, block, sr)
     if not np.isfinite(loudness):
         return np.clip(x, -limit, limit, out=x)
-    peak_db = _block_peak(x, block)
+    peak_db = gain_to_db(peak, floor=1e-9)
 
     def gains(gain_db: float) -> np.ndarray:
         return _limiter_gains(peak_db + gain_db, sr, block, ceiling=ceiling, release=release,
@@ -180,12 +176,7 @@ def master(mix: np.ndarray, sr: int, *, loop: bool, target_lufs: float = -14.0, 
     short = target_lufs - _gated_loudness(power * g**2, block, sr)
     if short > 0.3:  # the limiter took some loudness away: push once more into it
         g = gains(gain + short)
-    step = block * 8192  # in place, a stretch at a time: no full-length temporaries
-    for start in range(0, n, step):
-        part = x[:, start:start + step]
-        part *= _to_samples(g, part.shape[1], block, first=start // block)
-        np.clip(part, -limit, limit, out=part)
-    return x
+    return _apply_gains(x, g, block, ceiling_db=ceiling, out=x)
 
 
 def loudness_block(sr: int) -> int:
@@ -195,24 +186,12 @@ def loudness_block(sr: int) -> int:
     return min(divisors, key=lambda b: abs(b - 32)) if divisors else BLOCK
 
 
-def _k_block_power(audio: np.ndarray, sr: int, block: int) -> np.ndarray:
-    """Sum over channels of the K-weighted energy in each block of ``block`` samples (float64)."""
-    c, n = audio.shape
-    nb = -(-n // block)
-    kw = k_weighting(sr).astype(np.float32)
-    power = np.zeros(nb)
-    step = block * 32768  # a stretch at a time, the filter state carried across
-    for channel in audio:
-        zi = np.zeros((kw.shape[0], 2), np.float32)
-        for start in range(0, n, step):
-            y, zi = sig.sosfilt(kw, channel[start:start + step], zi=zi)
-            np.square(y, out=y)
-            full, b0 = len(y) // block, start // block
-            # torch sums along a short axis many times faster than numpy does
-            power[b0:b0 + full] += torch.from_numpy(y[: full * block]).reshape(full, block).sum(dim=1).numpy()
-            if len(y) > full * block:
-                power[b0 + full] += float(y[full * block:].sum(dtype=np.float64))
-    return power
+def _block_stats(audio: np.ndarray, sr: int, block: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per block of ``block`` samples: the K-weighted energy summed over channels, and the
+    linked peak (float64). One compiled pass; the K-weighted signal is never stored."""
+    from orchestria_lab.audio.kernels import kernel
+
+    return kernel("block_stats")(k_weighting(sr), np.ascontiguousarray(audio, dtype=np.float32), block)
 
 
 def _gated_loudness(block_power: np.ndarray, block: int, sr: int) -> float:
@@ -265,4 +244,4 @@ def integrated_loudness(audio: np.ndarray, sr: int) -> float:
     x = as_audio(audio)
     block = loudness_block(sr)
     usable = x.shape[1] // int(0.1 * sr) * int(0.1 * sr)
-    return _gated_loudness(_k_block_power(x[:, :usable], sr, block), block, sr)
+    return _gated_loudness(_block_stats(x[:, :usable], sr, block)[0], block, sr)

@@ -273,7 +273,8 @@ def effect_spec(name: str) -> EffectSpec:
 _CIRCULAR = {"reverb"}
 #: Effects whose noise and LFOs take ``start``: their position in the whole piece.
 _POSITIONED = {"chorus", "tape", "vinyl"}
-#: Samples processed at a time: long sessions stay within a few hundred megabytes.
+#: Samples processed at a time: long sessions stay within a few hundred megabytes. Audio
+#: up to twice as long goes in one piece (a warm-up per chunk costs more than it saves).
 CHUNK = 1 << 20
 ALIGN = 64
 AHEAD = 2048
@@ -296,7 +297,7 @@ def run_chunked(fn: Callable[..., np.ndarray], audio: np.ndarray, *, tail: int, 
     c, n = x.shape
     if n == 0:
         return x
-    chunk = chunk or CHUNK
+    chunk = chunk or (n if n <= 2 * CHUNK else CHUNK)
     tail = -(-tail // ALIGN) * ALIGN  # chunk edges on every block grid the dynamics use
     total = n if loop else n + tail
     if loop:

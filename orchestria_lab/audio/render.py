@@ -41,7 +41,7 @@ from orchestria_lab.paths import data_dir
 from orchestria_lab.state import State, Stem
 
 #: Bump when the sound of any stem changes, so caches made by older code are not reused.
-ENGINE_VERSION = 2
+ENGINE_VERSION = 3
 TARGET_LUFS = -14.0
 CEILING_DB = -1.0
 MEMORY_CACHE_BYTES = 256 << 20
@@ -151,7 +151,15 @@ def flush_cache() -> None:
 
 def render_dry_stem(state: State, stem: Stem, *, cache: bool = True, loop: bool = True) -> np.ndarray:
     """A stem through its instrument and effects, before gain and pan: float32 ``(channels, samples)``."""
+    audio, repeats = _dry_period(state, stem, cache=cache, loop=loop)
+    return audio if repeats == 1 else np.tile(audio, (1, repeats))
+
+
+def _dry_period(state: State, stem: Stem, *, cache: bool, loop: bool) -> tuple[np.ndarray, int]:
+    """The dry stem as one period of its pattern (see :func:`pattern_period`) and how many
+    times the period repeats: what is rendered, cached and mixed, never tiled out."""
     key = stem_cache_key(state, stem, loop=loop)
+    n = loop_samples(state)
     if cache:
         hit = MEMORY_CACHE.get(key)
         if hit is None:
@@ -159,13 +167,13 @@ def render_dry_stem(state: State, stem: Stem, *, cache: bool = True, loop: bool 
             if hit is not None:
                 MEMORY_CACHE.put(key, hit)
         if hit is not None:
-            return hit
+            return hit, (n // hit.shape[1] if loop and hit.shape[1] else 1)
     m = state.meta
     period = pattern_period(state, stem) if loop else m.bars
-    if period < m.bars:  # a repeating part: render one period as a loop of its own and repeat it
+    if period < m.bars:  # a repeating part: render one period as a loop of its own
         part = State(replace(m, bars=period), (stem.evolve(
             notes=[n for n in stem.notes if n.start < period * m.beats_per_bar]),))
-        audio = np.tile(_render_fresh(part, part.stems[0], loop=True), (1, m.bars // period))
+        audio = _render_fresh(part, part.stems[0], loop=True)
     else:
         audio = _render_fresh(state, stem, loop=loop)
     audio = np.ascontiguousarray(audio, dtype=np.float32)
@@ -173,7 +181,7 @@ def render_dry_stem(state: State, stem: Stem, *, cache: bool = True, loop: bool 
         audio.setflags(write=False)  # shared from now on: with the cache and its writer
         _save(cache_dir() / f"{key}.npy", audio)
         MEMORY_CACHE.put(key, audio)
-    return audio
+    return audio, m.bars // period
 
 
 def _render_fresh(state: State, stem: Stem, *, loop: bool) -> np.ndarray:
@@ -255,19 +263,23 @@ def audible_stems(state: State) -> list[Stem]:
 
 
 def mix_stems(audios: list[np.ndarray] | np.ndarray, stems: list[Stem], *, length: int | None = None,
-              out: np.ndarray | None = None, chunk: int = 1 << 16) -> np.ndarray:
+              out: np.ndarray | None = None, repeats: list[int] | None = None,
+              chunk: int = 1 << 16) -> np.ndarray:
     """Sum stems with their gain and pan into a stereo ``(2, length)`` mix (or into ``out``).
 
     ``audios`` is a list of ``(channels, samples)`` arrays, or a stem bank: one
     ``(stems, channels, samples)`` array, as kept for remixing while gains and pans change.
     A bank is mixed by one matrix product (every stem read once, the mix written once: the
     memory bandwidth is the limit); a list in cache-sized chunks with a fused multiply-add
-    per stem and channel.
+    per stem and channel. ``repeats[i]`` plays list entry ``i`` that many times in a row
+    (one period of a repeating part), without tiling it out.
 
     >>> a = np.ones((1, 4), np.float32)
     >>> mix_stems([a, a], [Stem("x", role="pad", instrument="pad"), Stem("y", role="pad", instrument="pad", pan=1.0)])
     array([[0.70710677, 0.70710677, 0.70710677, 0.70710677],
            [1.7071068 , 1.7071068 , 1.7071068 , 1.7071068 ]], dtype=float32)
+    >>> mix_stems([np.arange(2, dtype=np.float32)[None]], [Stem("x", role="pad", instrument="pad")], repeats=[3])[0]
+    array([0.        , 0.70710677, 0.        , 0.70710677, 0.        , 0.70710677], dtype=float32)
     """
     import torch
 
@@ -284,18 +296,25 @@ def mix_stems(audios: list[np.ndarray] | np.ndarray, stems: list[Stem], *, lengt
             return mixed
         out[:, :total] += mixed
         return out
+    repeats = [1] * len(audios) if repeats is None else repeats
     if out is None:
-        total = max((a.shape[1] for a in audios), default=0) if length is None else length
+        total = max((a.shape[1] * r for a, r in zip(audios, repeats, strict=True)), default=0) \
+            if length is None else length
         out = np.zeros((2, total), np.float32)
     total = out.shape[1]
     mix = torch.from_numpy(out)
-    sources = [(view_tensor(a), *_gains(s, a.shape[0])) for a, s in zip(audios, stems, strict=True)]
+    sources = [(view_tensor(a), *_gains(s, a.shape[0]), r)
+               for a, s, r in zip(audios, stems, repeats, strict=True)]
     for start in range(0, total, chunk):
-        for src, gl, gr in sources:
-            stop = min(start + chunk, total, src.shape[1])
-            if stop > start:
-                mix[0, start:stop].add_(src[0, start:stop], alpha=gl)
-                mix[1, start:stop].add_(src[-1, start:stop], alpha=gr)
+        for src, gl, gr, r in sources:
+            period = src.shape[1]
+            at, stop = start, min(start + chunk, total, period * r)
+            while at < stop:  # a chunk may straddle the end of one repeat and the start of the next
+                offset = at % period
+                k = min(stop - at, period - offset)
+                mix[0, at:at + k].add_(src[0, offset:offset + k], alpha=gl)
+                mix[1, at:at + k].add_(src[-1, offset:offset + k], alpha=gr)
+                at += k
     return out
 
 
@@ -305,17 +324,40 @@ def render_mix(state: State, *, cache: bool = True, loop: bool = True, target_lu
     sr = state.meta.sample_rate
     n = loop_samples(state)
     stems = audible_stems(state)
-    # Short sessions mix all stems in one cache-friendly pass; long ones hold one stem at a time.
-    if n * 8 * len(stems) <= MEMORY_CACHE_BYTES:
-        audios = [render_dry_stem(state, stem, cache=cache, loop=loop) for stem in stems]
-        length = n if loop else max([n, *(a.shape[1] for a in audios)])
-        mix = mix_stems(audios, stems, length=length)
+    if n * 8 * len(stems) <= MEMORY_CACHE_BYTES:  # short: all stems at once, one cache-friendly pass
+        parts = [_dry_period(state, stem, cache=cache, loop=loop) for stem in stems]
+        length = n if loop else max([n, *(a.shape[1] for a, _ in parts)])
+        mix = mix_stems([a for a, _ in parts], stems, length=length, repeats=[r for _, r in parts])
     else:
-        mix = np.zeros((2, n), np.float32)
-        for stem in stems:
-            audio = render_dry_stem(state, stem, cache=cache, loop=loop)
-            if audio.shape[1] > mix.shape[1]:
-                mix = np.pad(mix, ((0, 0), (0, audio.shape[1] - mix.shape[1])))
-            _place(audio, stem, mix)
-            del audio  # before the next stem renders, not after
+        mix = _mix_long(state, stems, cache=cache, loop=loop)
     return master(mix, sr, loop=loop, target_lufs=target_lufs, ceiling=ceiling)
+
+
+def _mix_long(state: State, stems: list[Stem], *, cache: bool, loop: bool) -> np.ndarray:
+    """Mix a long session holding one stem at a time beside the mix.
+
+    Stems that never repeat go first, and the first of them, when it is stereo and ours
+    alone (not shared with the cache), becomes the mix itself; repeating stems are added
+    a period at a time. So a long session with one through-composed part needs memory for
+    about one full-length stereo stem, not two.
+    """
+    n = loop_samples(state)
+    bars = state.meta.bars
+    if loop:
+        stems = sorted(stems, key=lambda s: pattern_period(state, s) < bars)  # stable: ties keep their order
+    mix = None
+    for stem in stems:
+        audio, repeats = _dry_period(state, stem, cache=cache, loop=loop)
+        if mix is None and repeats == 1 and audio.shape[0] == 2 and audio.flags.writeable and not cache:
+            gl, gr = _gains(stem, 2)
+            audio[0] *= np.float32(gl)
+            audio[1] *= np.float32(gr)
+            mix = audio
+            continue
+        if mix is None:
+            mix = np.zeros((2, n), np.float32)
+        if audio.shape[1] * repeats > mix.shape[1]:
+            mix = np.pad(mix, ((0, 0), (0, audio.shape[1] * repeats - mix.shape[1])))
+        mix_stems([audio], [stem], out=mix, repeats=[repeats])
+        del audio  # before the next stem renders, not after
+    return np.zeros((2, n), np.float32) if mix is None else mix

@@ -110,25 +110,17 @@ def delay(audio: np.ndarray, sr: int, *, bpm: float, time: float = 0.75, feedbac
     """Tempo-synced feedback delay: echoes every ``time`` beats, each ``feedback`` times the last.
 
     ``damping`` (0-1) darkens each repeat with a lowpass in the feedback path; with
-    ``ping_pong`` the echoes alternate left and right. The recursion runs one delay period
-    at a time, so its cost is a single filter pass whatever the feedback.
+    ``ping_pong`` the echoes alternate left and right. The recursion is one compiled pass,
+    whatever the feedback.
     """
+    from orchestria_lab.audio.kernels import kernel
+
     x = _stereo(as_audio(audio))
     n = x.shape[1]
     d = max(1, int(round(time * 60.0 / bpm * sr)))
-    a = one_pole_lowpass_coef(20000.0 * (1 - damping) ** 2 + 500.0, sr) if damping > 0 else 0.0
-    b_lp, a_lp = np.array([1 - a], np.float32), np.array([1.0, -a], np.float32)
-    feed = x if not ping_pong else np.stack([np.zeros(n, np.float32), x.mean(axis=0)])
-    wet = np.zeros_like(x)
-    zi = np.zeros((2, 1), np.float32)
-    fb = np.float32(feedback)
-    for start in range(d, n, d):
-        length = min(d, n - start)
-        past = slice(start - d, start - d + length)
-        echo, zi = sig.lfilter(b_lp, a_lp, feed[:, past] + fb * wet[:, past], axis=-1, zi=zi)
-        wet[:, start:start + length] = echo[::-1] if ping_pong else echo
+    pole = one_pole_lowpass_coef(20000.0 * (1 - damping) ** 2 + 500.0, sr) if damping > 0 else 0.0
     dry_g, wet_g = (1.0, mix) if mix <= 0.5 else (2.0 * (1.0 - mix), 0.5 + 0.5 * mix)
-    return (x * np.float32(dry_g) + wet * np.float32(wet_g)).astype(np.float32, copy=False)
+    return kernel("feedback_delay")(x, d, float(feedback), pole, bool(ping_pong), dry_g, wet_g)
 
 
 def chorus(audio: np.ndarray, sr: int, *, rate: float = 0.8, depth: float = 3.0, delay: float = 12.0,

@@ -21,6 +21,7 @@ import math
 
 import numpy as np
 import torch
+from scipy.fft import next_fast_len
 
 TABLE_SIZE = 2048
 HARMONICS = TABLE_SIZE // 2 - 1
@@ -180,11 +181,20 @@ def noise(n: int, *, seed: int) -> torch.Tensor:
 
 
 def _delay_phasors(delay: torch.Tensor, nfft: int) -> torch.Tensor:
-    """``exp(-i w delay)`` on the ``nfft`` rfft grid, one row per delay: a running product of
-    one rotation per bin (exact to ~1e-12 here, and far cheaper than a sine and cosine per bin)."""
-    step = torch.polar(torch.ones_like(delay), -2 * math.pi * delay / nfft)
-    rotations = torch.cat([torch.ones_like(step), step.expand(-1, nfft // 2)], dim=1)
-    return torch.cumprod(rotations, dim=1)
+    """``exp(-i w delay)`` (complex64) on the ``nfft`` rfft grid, one row per delay.
+
+    Bin ``k = a * B + b`` is the product of a coarse and a fine phasor from two short
+    tables whose angles are worked out in double precision: exact to single precision, for
+    one complex multiply per bin (rather than a sine and a cosine, or a running product).
+    """
+    bins = nfft // 2 + 1
+    width = math.isqrt(bins - 1) + 1
+    rows = -(-bins // width)
+    w = (-2 * math.pi / nfft) * delay.to(torch.float64)[:, None]
+    one = torch.ones((), dtype=torch.float64)
+    fine = torch.polar(one, w * torch.arange(width, dtype=torch.float64)).to(torch.complex64)
+    coarse = torch.polar(one, w * (width * torch.arange(rows, dtype=torch.float64))).to(torch.complex64)
+    return (coarse[:, :, None] * fine[:, None, :]).reshape(len(delay), rows * width)[:, :bins]
 
 
 def karplus_strong(freq: torch.Tensor, length: int, sr: int, *, decay: torch.Tensor,
@@ -198,7 +208,7 @@ def karplus_strong(freq: torch.Tensor, length: int, sr: int, *, decay: torch.Ten
     how slowly the treble dies (the loop filter), ``pick`` the plucking point along the
     string (a comb that shapes the excitation).
     """
-    nfft = 1 << max(10, math.ceil(math.log2(length * 4)))
+    nfft = next_fast_len(max(1024, 4 * length), real=True)  # 2, 3 and 5 only: a fast size
     # A transform of nfft samples wraps the string's ringing past nfft back onto its start.
     # Solving for y[n] rho^n instead (z -> z / rho everywhere) shrinks what wraps by
     # rho^nfft = 1e-7; dividing rho^n out afterwards gives the string's true output.
@@ -210,18 +220,18 @@ def karplus_strong(freq: torch.Tensor, length: int, sr: int, *, decay: torch.Ten
     loop_filter = ((1 - s) + s * rho * torch.exp(-1j * w)).to(torch.complex64)
     g = torch.pow(torch.tensor(1e-3, dtype=torch.float64), period / (sr * decay.to(torch.float64)))[:, None]
     # Phases are built in double precision; the rest is well conditioned in single.
-    loop = _delay_phasors(d, nfft).to(torch.complex64) * (g * rho**d).to(torch.float32) * loop_filter
+    loop = _delay_phasors(d[:, 0], nfft) * ((g * rho**d).to(torch.float32) * loop_filter)
     burst_len = int(period.max().item()) + 1
     burst = torch.stack([noise(burst_len, seed=seed * 7919 + i) for i in range(len(freq))])
     mask = torch.arange(burst_len)[None, :] < period[:, None]
     burst = (burst * mask).to(torch.float64)
     burst = burst - burst.sum(dim=1, keepdim=True) / period[:, None] * mask  # no DC in the loop
     x = torch.fft.rfft((burst * rho ** torch.arange(burst_len, dtype=torch.float64)).to(torch.float32), nfft)
-    lag = (pick * period)[:, None]
-    comb = 1.0 - _delay_phasors(lag, nfft).to(torch.complex64) * (rho**lag).to(torch.float32)
-    y = torch.fft.irfft(x * comb / (1.0 - loop), nfft)[:, :length].to(torch.float64)
-    y = y * rho ** -torch.arange(length, dtype=torch.float64)
-    return (y / y.abs().amax(dim=1, keepdim=True).clamp(min=1e-9)).to(torch.float32)
+    lag = pick * period
+    comb = 1.0 - _delay_phasors(lag, nfft) * (rho**lag).to(torch.float32)[:, None]
+    y = torch.fft.irfft(x * comb / (1.0 - loop), nfft)[:, :length]
+    y = y * (-math.log(rho) * torch.arange(length, dtype=torch.float64)).exp().to(torch.float32)
+    return y / y.abs().amax(dim=1, keepdim=True).clamp(min=1e-9)
 
 
 def overlap_add(out: np.ndarray, audio: np.ndarray, offsets: np.ndarray, lengths: np.ndarray,

@@ -138,3 +138,26 @@ def test_a_stem_bank_mixes_like_separate_stems():
     bank = np.random.default_rng(0).standard_normal((3, 2, 5000)).astype(np.float32)
     stems = [Stem(f"s{i}", role="pad", instrument="pad", gain_db=-3.0 * i, pan=(i - 1) * 0.7) for i in range(3)]
     np.testing.assert_allclose(render.mix_stems(bank, stems), render.mix_stems(list(bank), stems), atol=1e-5)
+
+
+def test_repeats_mix_like_tiled_stems_across_chunk_edges():
+    rng = np.random.default_rng(1)
+    period = rng.standard_normal((2, 700)).astype(np.float32)
+    whole = rng.standard_normal((1, 2100)).astype(np.float32)
+    stems = [Stem("a", role="pad", instrument="pad", pan=0.4), Stem("b", role="bass", instrument="sub_bass")]
+    tiled = render.mix_stems([np.tile(period, (1, 3)), whole], stems, chunk=256)
+    repeated = render.mix_stems([period, whole], stems, repeats=[3, 1], chunk=256)
+    assert np.array_equal(repeated, tiled)
+
+
+def test_a_long_session_mixed_one_stem_at_a_time_sounds_like_a_short_one(monkeypatch):
+    state = band_state()
+    lead = Stem("lead", role="melody", instrument="synth_lead", pan=-0.3,  # stereo, never repeats
+                notes=[Note(60 + 2 * b, b, 0.9, 100) for b in range(8)], effects=[Effect("delay")])
+    state = State(state.meta, (*state.stems, lead))
+    short = render.render_mix(state, cache=False)
+    monkeypatch.setattr(render, "MEMORY_CACHE_BYTES", 0)  # every session counts as long
+    for cache in (False, True):
+        render.MEMORY_CACHE.clear()
+        long = render.render_mix(state, cache=cache)
+        np.testing.assert_allclose(long, short, atol=1e-6)

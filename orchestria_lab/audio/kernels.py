@@ -1,0 +1,153 @@
+"""Compiled inner loops for the recursions that no array operation can express.
+
+A recursive filter's output depends on its own previous output, sample by sample, so it
+cannot be written as whole-array numpy or torch operations; SciPy's ``sosfilt`` runs such
+loops in C but one channel and one section at a time, with its state in memory. These
+kernels are compiled by numba (on first use, cached on disk next to this file or in
+``NUMBA_CACHE_DIR``) and run the two channels of a stereo signal side by side in one loop,
+so each channel's dependency chain hides the other's latency; state and arithmetic are
+float64, the audio float32. They release the GIL.
+
+Every function here is plain Python with a compiled twin: ``kernel("biquads")`` compiles
+and returns the twin, and the Python bodies document exactly what the twins compute.
+
+>>> import numpy as np
+>>> x = np.zeros((2, 6), np.float32); x[:, 0] = 1.0
+>>> sos = np.array([[0.5, 0.0, 0.0, 1.0, -0.5, 0.0]])     # y[n] = 0.5 x[n] + 0.5 y[n-1]
+>>> kernel("biquads")(sos, x, np.zeros((2, 1, 2)))[0].tolist()
+[0.5, 0.25, 0.125, 0.0625, 0.03125, 0.015625]
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+
+import numpy as np
+
+
+def biquads(sos: np.ndarray, x: np.ndarray, zi: np.ndarray) -> np.ndarray:
+    """``x`` float32 ``(channels, samples)`` through the cascade ``sos`` ``(sections, 6)``
+    (normalised: ``a0 == 1``), transposed direct form II; ``zi`` float64
+    ``(channels, sections, 2)`` is the state, read and updated in place."""
+    channels, n = x.shape
+    y = np.empty_like(x)
+    for k in range(sos.shape[0]):
+        b0, b1, b2, a1, a2 = sos[k, 0], sos[k, 1], sos[k, 2], sos[k, 4], sos[k, 5]
+        src = x if k == 0 else y
+        for c in range(0, channels, 2):  # two channels at a time: independent chains interleave
+            d = min(c + 1, channels - 1)  # an odd last channel runs as its own pair
+            p1, p2, q1, q2 = zi[c, k, 0], zi[c, k, 1], zi[d, k, 0], zi[d, k, 1]
+            for i in range(n):
+                u, v = src[c, i], src[d, i]
+                yu, yv = b0 * u + p1, b0 * v + q1
+                p1, q1 = b1 * u - a1 * yu + p2, b1 * v - a1 * yv + q2
+                p2, q2 = b2 * u - a2 * yu, b2 * v - a2 * yv
+                y[c, i], y[d, i] = yu, yv
+            zi[c, k, 0], zi[c, k, 1], zi[d, k, 0], zi[d, k, 1] = p1, p2, q1, q2
+    return y
+
+
+def block_stats(sos: np.ndarray, x: np.ndarray, block: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per block of ``block`` samples (the last one partial), float64: the energy of ``x``
+    filtered by the two-section cascade ``sos`` ``(2, 6)``, summed over channels, and the
+    peak of ``|x|`` over all channels. One pass; the filtered signal is never stored, so a
+    ten-minute mix costs no extra memory."""
+    channels, n = x.shape
+    blocks = (n + block - 1) // block
+    energy = np.zeros(blocks)
+    peak = np.zeros(blocks)
+    b00, b01, b02, a01, a02 = sos[0, 0], sos[0, 1], sos[0, 2], sos[0, 4], sos[0, 5]
+    b10, b11, b12, a11, a12 = sos[1, 0], sos[1, 1], sos[1, 2], sos[1, 4], sos[1, 5]
+    for c in range(0, channels, 2):
+        d = min(c + 1, channels - 1)
+        second = 1.0 if d != c else 0.0
+        p1 = p2 = q1 = q2 = r1 = r2 = s1 = s2 = 0.0
+        for b in range(blocks):
+            e = m = 0.0  # in registers: a block's sums touch memory once
+            for i in range(b * block, min(n, (b + 1) * block)):
+                u, v = np.float64(x[c, i]), np.float64(x[d, i])
+                uu, vv = b00 * u + p1, b00 * v + r1
+                p1, r1 = b01 * u - a01 * uu + p2, b01 * v - a01 * vv + r2
+                p2, r2 = b02 * u - a02 * uu, b02 * v - a02 * vv
+                ww, zz = b10 * uu + q1, b10 * vv + s1
+                q1, s1 = b11 * uu - a11 * ww + q2, b11 * vv - a11 * zz + s2
+                q2, s2 = b12 * uu - a12 * ww, b12 * vv - a12 * zz
+                e += ww * ww + second * zz * zz
+                m = max(m, abs(u), abs(v))
+            energy[b] += e
+            peak[b] = max(peak[b], m)
+    return energy, peak
+
+
+def block_gain(x: np.ndarray, out: np.ndarray, gains: np.ndarray, block: int, limit: float) -> None:
+    """``out = clip(x * g, -limit, limit)`` (``out`` may be ``x``), where ``g`` interpolates
+    ``gains`` (one per block of ``block`` samples, at its centre) linearly between centres
+    and holds it flat before the first centre and after the last."""
+    channels, n = x.shape
+    blocks = len(gains)
+    half = block // 2
+    step = 1.0 / block
+    for b in range((n + block - 1) // block):
+        here = gains[b]
+        before = gains[b - 1] if b > 0 else here
+        after = gains[b + 1] if b + 1 < blocks else gains[blocks - 1]
+        start = b * block
+        stop = min(n, start + block)
+        # g is a straight line on each half block: from the last centre, then towards the next
+        rise, fall = (here - before) * step, (after - here) * step
+        first, second = before + rise * (0.5 + 0.5 * block), here + fall * (0.5 - 0.5 * block)
+        for c in range(channels):
+            for i in range(start, min(stop, start + half)):
+                out[c, i] = min(max(x[c, i] * (first + rise * (i - start)), -limit), limit)
+            for i in range(start + half, stop):
+                out[c, i] = min(max(x[c, i] * (second + fall * (i - start)), -limit), limit)
+
+
+def feedback_delay(x: np.ndarray, period: int, feedback: float, pole: float, ping_pong: bool,
+                   dry: float, wet: float) -> np.ndarray:
+    """A stereo feedback delay: ``dry * x + wet * e`` where the echoes
+    ``e[t] = L(f + feedback * e)[t - period]``, ``L`` the one-pole lowpass
+    ``v = (1 - pole) s + pole v`` and ``f`` the input; with ``ping_pong`` the mono sum of
+    the input echoes first on the left, and each echo after lands on the other channel."""
+    n = x.shape[1]
+    e = np.zeros((2, n), np.float32)
+    g = 1.0 - pole
+    vl = vr = 0.0
+    for t in range(period, n):
+        j = t - period
+        fl, fr = np.float64(x[0, j]), np.float64(x[1, j])
+        if ping_pong:
+            vl = g * feedback * e[0, j] + pole * vl
+            vr = g * (0.5 * (fl + fr) + feedback * e[1, j]) + pole * vr
+            e[0, t], e[1, t] = vr, vl
+        else:
+            vl = g * (fl + feedback * e[0, j]) + pole * vl
+            vr = g * (fr + feedback * e[1, j]) + pole * vr
+            e[0, t], e[1, t] = vl, vr
+    out = np.empty_like(x)
+    for c in range(2):
+        for t in range(n):
+            out[c, t] = dry * x[c, t] + wet * e[c, t]
+    return out
+
+
+_PYTHON: dict[str, Callable] = {
+    "biquads": biquads, "block_stats": block_stats, "block_gain": block_gain, "feedback_delay": feedback_delay,
+}
+_COMPILED: dict[str, Callable] = {}
+_LOCK = threading.Lock()
+
+
+def kernel(name: str) -> Callable:
+    """The compiled twin of the function ``name`` in this module (compiled once per process,
+    or loaded from numba's on-disk cache)."""
+    fn = _COMPILED.get(name)
+    if fn is None:
+        with _LOCK:
+            fn = _COMPILED.get(name)
+            if fn is None:
+                import numba
+
+                fn = _COMPILED[name] = numba.njit(cache=True, nogil=True)(_PYTHON[name])
+    return fn
