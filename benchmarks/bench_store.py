@@ -43,7 +43,7 @@ def main() -> None:
     ours = os.path.getsize(folder / "bench.db") + _wal(folder / "bench.db")
     theirs = os.path.getsize(folder / "naive.db")
     t0 = time.perf_counter()
-    Session.open(s.id, store=SQLiteStore(folder / "bench.db")).at(VERSIONS // 2).notes
+    _ = Session.open(s.id, store=SQLiteStore(folder / "bench.db")).at(VERSIONS // 2).notes
     load = time.perf_counter() - t0
     print(table(
         ["measure", "value"],

@@ -116,7 +116,6 @@ def delay(audio: np.ndarray, sr: int, *, bpm: float, time: float = 0.75, feedbac
     from orchestria_lab.audio.kernels import kernel
 
     x = _stereo(as_audio(audio))
-    n = x.shape[1]
     d = max(1, int(round(time * 60.0 / bpm * sr)))
     pole = one_pole_lowpass_coef(20000.0 * (1 - damping) ** 2 + 500.0, sr) if damping > 0 else 0.0
     dry_g, wet_g = (1.0, mix) if mix <= 0.5 else (2.0 * (1.0 - mix), 0.5 + 0.5 * mix)
