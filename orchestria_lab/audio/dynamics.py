@@ -46,9 +46,10 @@ def _release(reduction_db: np.ndarray, db_per_block: float) -> np.ndarray:
 
 
 def _apply_gains(x: np.ndarray, gains: np.ndarray, block: int, *, ceiling_db: float | None = None,
-                 out: np.ndarray | None = None) -> np.ndarray:
-    """``x`` times block-rate ``gains`` (one per block, at its centre, interpolated linearly
-    between centres), clipped at ``ceiling_db`` dBFS if given; into ``out`` (may be ``x``).
+                 out: np.ndarray | None = None, dc: np.ndarray | None = None) -> np.ndarray:
+    """``x`` (less ``dc``, one value per channel) times block-rate ``gains`` (one per block,
+    at its centre, interpolated linearly between centres), clipped at ``ceiling_db`` dBFS if
+    given; into ``out`` (may be ``x``).
 
     >>> _apply_gains(np.ones((1, 8), np.float32), np.array([1.0, 0.5]), 4)[0].astype(float).round(3).tolist()
     [1.0, 1.0, 0.938, 0.812, 0.688, 0.562, 0.5, 0.5]
@@ -61,7 +62,10 @@ def _apply_gains(x: np.ndarray, gains: np.ndarray, block: int, *, ceiling_db: fl
     else:  # the largest float32 at or under the ceiling, so rounding never lands above it
         limit = np.float32(db_to_gain(ceiling_db))
         limit = float(limit if limit <= db_to_gain(ceiling_db) else np.nextafter(limit, np.float32(0)))
-    kernel("block_gain")(x, out, np.ascontiguousarray(gains, dtype=np.float64), block, limit)
+    if len(gains) != -(-x.shape[1] // block):  # the kernel trusts this: it reads one gain per block
+        raise ValueError(f"{len(gains)} gains for {-(-x.shape[1] // block)} blocks of {block} samples")
+    dc = np.zeros(x.shape[0]) if dc is None else dc
+    kernel("block_gain")(x, out, dc, np.ascontiguousarray(gains, dtype=np.float64), block, limit)
     return out
 
 
@@ -146,7 +150,8 @@ def master(mix: np.ndarray, sr: int, *, loop: bool, target_lufs: float = -14.0, 
     One compiled pass measures the K-weighted loudness and the peak of every block; the
     limiter's gain is worked out per block too, so the loudness after limiting is known
     without filtering again and a second push into the limiter (when limiting cost
-    loudness) costs almost nothing. The audio is read three times (DC, measure, gain). ``loop`` wraps the limiter's release round.
+    loudness) costs almost nothing. The audio is read three times (DC, measure, gain), and
+    written once. ``loop`` wraps the limiter's release round.
     ``mix`` is consumed (its DC is removed in place).
 
     >>> rng = np.random.default_rng(0)
@@ -156,15 +161,14 @@ def master(mix: np.ndarray, sr: int, *, loop: bool, target_lufs: float = -14.0, 
     """
     x = as_audio(mix)
     n = x.shape[1]
-    x -= x.mean(axis=1, keepdims=True)
-    limit = np.float32(db_to_gain(ceiling))
     if n == 0:
         return x
+    dc = x.mean(axis=1, dtype=np.float64)  # taken away by the passes below, not by one of its own
     block = loudness_block(sr)
-    power, peak = _block_stats(x, sr, block)
+    power, peak = _block_stats(x, sr, block, dc=dc)
     loudness = _gated_loudness(power, block, sr)
     if not np.isfinite(loudness):
-        return np.clip(x, -limit, limit, out=x)
+        return _apply_gains(x, np.ones(-(-n // block)), block, ceiling_db=ceiling, out=x, dc=dc)
     peak_db = gain_to_db(peak, floor=1e-9)
 
     def gains(gain_db: float) -> np.ndarray:
@@ -176,7 +180,7 @@ def master(mix: np.ndarray, sr: int, *, loop: bool, target_lufs: float = -14.0, 
     short = target_lufs - _gated_loudness(power * g**2, block, sr)
     if short > 0.3:  # the limiter took some loudness away: push once more into it
         g = gains(gain + short)
-    return _apply_gains(x, g, block, ceiling_db=ceiling, out=x)
+    return _apply_gains(x, g, block, ceiling_db=ceiling, out=x, dc=dc)
 
 
 def loudness_block(sr: int) -> int:
@@ -186,12 +190,16 @@ def loudness_block(sr: int) -> int:
     return min(divisors, key=lambda b: abs(b - 32)) if divisors else BLOCK
 
 
-def _block_stats(audio: np.ndarray, sr: int, block: int) -> tuple[np.ndarray, np.ndarray]:
-    """Per block of ``block`` samples: the K-weighted energy summed over channels, and the
-    linked peak (float64). One compiled pass; the K-weighted signal is never stored."""
+def _block_stats(audio: np.ndarray, sr: int, block: int, *,
+                 dc: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Per block of ``block`` samples of ``audio`` less ``dc`` (one value per channel): the
+    K-weighted energy summed over channels, and the linked peak (float64). One compiled
+    pass; the K-weighted signal is never stored."""
     from orchestria_lab.audio.kernels import kernel
 
-    return kernel("block_stats")(k_weighting(sr), np.ascontiguousarray(audio, dtype=np.float32), block)
+    x = np.ascontiguousarray(audio, dtype=np.float32)
+    dc = np.zeros(x.shape[0]) if dc is None else dc
+    return kernel("block_stats")(k_weighting(sr), x, dc, block)
 
 
 def _gated_loudness(block_power: np.ndarray, block: int, sr: int) -> float:

@@ -48,11 +48,12 @@ def biquads(sos: np.ndarray, x: np.ndarray, zi: np.ndarray) -> np.ndarray:
     return y
 
 
-def block_stats(sos: np.ndarray, x: np.ndarray, block: int) -> tuple[np.ndarray, np.ndarray]:
-    """Per block of ``block`` samples (the last one partial), float64: the energy of ``x``
-    filtered by the two-section cascade ``sos`` ``(2, 6)``, summed over channels, and the
-    peak of ``|x|`` over all channels. One pass; the filtered signal is never stored, so a
-    ten-minute mix costs no extra memory."""
+def block_stats(sos: np.ndarray, x: np.ndarray, offset: np.ndarray, block: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per block of ``block`` samples (the last one partial), float64, of ``x - offset``
+    (``offset`` one value per channel, a DC to take away): the energy filtered by the
+    two-section cascade ``sos`` ``(2, 6)``, summed over channels, and the peak magnitude
+    over all channels. One pass; the filtered signal is never stored, so a ten-minute mix
+    costs no extra memory."""
     channels, n = x.shape
     blocks = (n + block - 1) // block
     energy = np.zeros(blocks)
@@ -66,7 +67,7 @@ def block_stats(sos: np.ndarray, x: np.ndarray, block: int) -> tuple[np.ndarray,
         for b in range(blocks):
             e = m = 0.0  # in registers: a block's sums touch memory once
             for i in range(b * block, min(n, (b + 1) * block)):
-                u, v = np.float64(x[c, i]), np.float64(x[d, i])
+                u, v = np.float64(x[c, i]) - offset[c], np.float64(x[d, i]) - offset[d]
                 uu, vv = b00 * u + p1, b00 * v + r1
                 p1, r1 = b01 * u - a01 * uu + p2, b01 * v - a01 * vv + r2
                 p2, r2 = b02 * u - a02 * uu, b02 * v - a02 * vv
@@ -80,8 +81,10 @@ def block_stats(sos: np.ndarray, x: np.ndarray, block: int) -> tuple[np.ndarray,
     return energy, peak
 
 
-def block_gain(x: np.ndarray, out: np.ndarray, gains: np.ndarray, block: int, limit: float) -> None:
-    """``out = clip(x * g, -limit, limit)`` (``out`` may be ``x``), where ``g`` interpolates
+def block_gain(x: np.ndarray, out: np.ndarray, offset: np.ndarray, gains: np.ndarray, block: int,
+               limit: float) -> None:
+    """``out = clip((x - offset) * g, -limit, limit)`` (``out`` may be ``x``; ``offset`` one
+    value per channel), where ``g`` interpolates
     ``gains`` (one per block of ``block`` samples, at its centre) linearly between centres
     and holds it flat before the first centre and after the last."""
     channels, n = x.shape
@@ -98,10 +101,11 @@ def block_gain(x: np.ndarray, out: np.ndarray, gains: np.ndarray, block: int, li
         rise, fall = (here - before) * step, (after - here) * step
         first, second = before + rise * (0.5 + 0.5 * block), here + fall * (0.5 - 0.5 * block)
         for c in range(channels):
+            dc = offset[c]
             for i in range(start, min(stop, start + half)):
-                out[c, i] = min(max(x[c, i] * (first + rise * (i - start)), -limit), limit)
+                out[c, i] = min(max((x[c, i] - dc) * (first + rise * (i - start)), -limit), limit)
             for i in range(start + half, stop):
-                out[c, i] = min(max(x[c, i] * (second + fall * (i - start)), -limit), limit)
+                out[c, i] = min(max((x[c, i] - dc) * (second + fall * (i - start)), -limit), limit)
 
 
 def feedback_delay(x: np.ndarray, period: int, feedback: float, pole: float, ping_pong: bool,

@@ -41,7 +41,7 @@ def test_biquad_state_carries_across_calls():
 def test_block_stats_are_the_k_weighted_energy_and_the_linked_peak():
     x = noise(2, 10007)  # a partial last block
     x[1, 5000] = 2.5
-    energy, peak = kernels.kernel("block_stats")(k_weighting(SR), x, 64)
+    energy, peak = kernels.kernel("block_stats")(k_weighting(SR), x, np.zeros(2), 64)
     filtered = sig.sosfilt(k_weighting(SR), x.astype(np.float64), axis=-1) ** 2
     padded = np.pad(filtered.sum(axis=0), (0, -x.shape[1] % 64))
     np.testing.assert_allclose(energy, padded.reshape(-1, 64).sum(axis=1), rtol=1e-9)
@@ -54,7 +54,7 @@ def test_block_gain_interpolates_between_block_centres_and_clips():
     block, gains = 8, np.array([1.0, 0.25, 2.0, 2.0, 0.5])
     x = np.full((2, 37), 0.8, np.float32)
     out = np.empty_like(x)
-    kernels.kernel("block_gain")(x, out, gains, block, 1.0)
+    kernels.kernel("block_gain")(x, out, np.zeros(2), gains, block, 1.0)
     centres = np.arange(len(gains)) * block + (block - 1) / 2
     expected = np.clip(0.8 * np.interp(np.arange(37), centres, gains), -1.0, 1.0)  # flat beyond the ends
     np.testing.assert_allclose(out, np.broadcast_to(expected, x.shape), rtol=1e-6)
