@@ -14,7 +14,7 @@ import numpy as np
 
 from orchestria_lab.agents.base import Action, AgentSpec
 from orchestria_lab.agents.context import current_chords, current_kicks, model_function, stem_range
-from orchestria_lab.agents.generator import GeneratorAgent, common_params
+from orchestria_lab.agents.generator import GeneratorAgent, common_params, swung
 from orchestria_lab.music.lines import BASS_STYLE_FOR_GENRE, bass_line
 from orchestria_lab.state import Note, State, Stem
 
@@ -46,12 +46,13 @@ class BassAgent(GeneratorAgent):
         low, high = stem_range("bass", stem.instrument)
         rng = np.random.default_rng([int(p["seed"]), 2])
         model = model_function("bass", "bass", str(p.get("backend", "baseline")))
-        if model is not None and "style" not in p:
-            return list(model(key=meta.key, genre=meta.genre, time_signature=meta.time_signature,
-                              bars=meta.bars, chords=chords, kick_beats=kicks, low=low, high=high, rng=rng,
-                              density=float(p.get("density", 0.5))))
-        style = p.get("style") or ("sustain" if stem.instrument == "sub_bass" else BASS_STYLE_FOR_GENRE.get(meta.genre))
         amount = float(p.get("swing", self.default_swing(state, p)))
+        if model is not None and "style" not in p:
+            notes = model(key=meta.key, genre=meta.genre, time_signature=meta.time_signature,
+                          bars=meta.bars, chords=chords, kick_beats=kicks, low=low, high=high, rng=rng,
+                          density=float(p.get("density", 0.5)))
+            return swung(notes, amount)  # the model writes straight; the feel is laid on after
+        style = p.get("style") or ("sustain" if stem.instrument == "sub_bass" else BASS_STYLE_FOR_GENRE.get(meta.genre))
         return bass_line(key=meta.key, genre=meta.genre, time_signature=meta.time_signature,
                          bars=meta.bars, chords=chords, kick_beats=kicks, low=low, high=high, rng=rng,
                          style=style, density=float(p.get("density", 0.5)), swing_amount=amount)

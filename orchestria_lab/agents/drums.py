@@ -23,7 +23,7 @@ import numpy as np
 
 from orchestria_lab.agents.base import Action, AgentSpec, Param
 from orchestria_lab.agents.context import model_function
-from orchestria_lab.agents.generator import GeneratorAgent, common_params
+from orchestria_lab.agents.generator import GeneratorAgent, common_params, swung
 from orchestria_lab.music.genres import GENRES
 from orchestria_lab.music.grooves import (
     GROOVES,
@@ -158,8 +158,7 @@ class DrumsAgent(GeneratorAgent):
                                density=density))
             dropped = set().union(*(VOICE_GROUPS[v] for v in p.get("exclude", ()) or ()))
             # The model plays on the straight 16th grid; the groove's swing is laid on after.
-            notes = [n._replace(start=swing(n.start, amount, subdivision=0.25)) for n in notes
-                     if n.pitch not in dropped]
+            notes = swung([n for n in notes if n.pitch not in dropped], amount, subdivision=0.25)
         else:
             notes = groove(style=self.style_of(state, p), time_signature=meta.time_signature, bars=bars,
                            rng=rng, swing_amount=amount, density=density, fills=bool(p.get("fills", True)),

@@ -18,6 +18,7 @@ import numpy as np
 
 from orchestria_lab.agents.base import Action, Agent, AgentSpec, Param
 from orchestria_lab.errors import InvalidValue
+from orchestria_lab.music.rhythm import swing_span
 from orchestria_lab.music.vocabulary import DEFAULT_INSTRUMENT, INSTRUMENTS
 from orchestria_lab.state import Edit, Note, State, Stem
 
@@ -228,3 +229,17 @@ def _fmt(v: Any) -> str:
     if v is None:
         return "default"
     return f"{v:g}" if isinstance(v, float) else str(v)
+
+
+def swung(notes, amount: float, *, subdivision: float = 0.5) -> list[Note]:
+    """``notes`` written straight, played with ``amount`` of swing on the ``subdivision``
+    grid (eighths by default): what the learned models write, given the genre's feel.
+
+    >>> swung([Note(60, 0.5, 0.5, 90)], 1.0)
+    [Note(pitch=60, start=0.6667, duration=0.3333, velocity=90)]
+    """
+    out = []
+    for n in notes:
+        start, duration = swing_span(n.start, n.duration, amount, subdivision=subdivision)
+        out.append(n._replace(start=start, duration=duration))
+    return out

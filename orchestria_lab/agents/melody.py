@@ -19,7 +19,7 @@ import numpy as np
 
 from orchestria_lab.agents.base import Action, AgentSpec
 from orchestria_lab.agents.context import current_chords, model_function, stem_range
-from orchestria_lab.agents.generator import GeneratorAgent, common_params
+from orchestria_lab.agents.generator import GeneratorAgent, common_params, swung
 from orchestria_lab.music.lines import melody_line
 from orchestria_lab.state import Note, State, Stem
 
@@ -59,11 +59,12 @@ class MelodyAgent(GeneratorAgent):
         rng = np.random.default_rng([int(p["seed"]), 2])
         style = str(p.get("style", _STYLE_FOR_ROLE[stem.role]))
         model = model_function("melody", "melody", str(p.get("backend", "baseline")))
-        if model is not None and style in ("melody", "lead"):
-            return list(model(key=meta.key, genre=meta.genre, time_signature=meta.time_signature,
-                              bars=meta.bars, chords=chords, low=low, high=high, rng=rng,
-                              density=float(p.get("density", 0.5))))
         amount = float(p.get("swing", self.default_swing(state, p)))
+        if model is not None and style in ("melody", "lead"):
+            notes = model(key=meta.key, genre=meta.genre, time_signature=meta.time_signature,
+                          bars=meta.bars, chords=chords, low=low, high=high, rng=rng,
+                          density=float(p.get("density", 0.5)))
+            return swung(notes, amount)  # the model writes straight; the feel is laid on after
         return melody_line(key=meta.key, genre=meta.genre, time_signature=meta.time_signature,
                            bars=meta.bars, chords=chords, low=low, high=high, rng=rng, style=style,
                            density=float(p.get("density", 0.5)), swing_amount=amount)

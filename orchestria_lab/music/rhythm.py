@@ -105,6 +105,19 @@ def swing(position: float, amount: float, *, subdivision: float = 0.5) -> float:
     return round(position, 4)
 
 
+def swing_span(start: float, duration: float, amount: float, *,
+               subdivision: float = 0.5) -> tuple[float, float]:
+    """A note's onset and length after :func:`swing`: both of its ends move with the grid,
+    so a note that lasted up to the next off-beat still does.
+
+    >>> swing_span(0.0, 0.5, 1.0), swing_span(0.5, 0.5, 1.0)
+    ((0.0, 0.6667), (0.6667, 0.3333))
+    """
+    on = swing(start, amount, subdivision=subdivision)
+    off = swing(start + duration, amount, subdivision=subdivision)
+    return on, round(max(off - on, min(duration, GRID) / 2), 4)
+
+
 def unswing(position: float, amount: float, *, subdivision: float = 0.5) -> float:
     """The grid position a swung ``position`` came from (the inverse of :func:`swing`).
 

@@ -51,6 +51,11 @@ def test_the_model_backend_through_the_agents(models, time_signature):
     assert swing_amount > 0
     assert grid_fit(drums.notes, swing_amount=swing_amount, subdivision=0.25) == 1.0
     assert grid_fit(drums.notes) < 1.0  # and they are not left straight
+    for role in ("melody", "bass"):  # swung eighths: no off-beat eighth left straight
+        stem = state.stem(role)
+        amount = get_agent(role).default_swing(state, stem.params)
+        assert grid_fit(stem.notes, swing_amount=amount) == 1.0, role
+        assert not [n for n in stem.notes if n.start % 1.0 == 0.5], role
     remade = apply(state, get_agent("arrange")(state, Action("arrange", "time_signature", params={"time_signature": "6/8"}),
                                                np.random.default_rng(0)))
     assert all(n.start < remade.meta.total_beats for s in remade.stems for n in s.notes)
