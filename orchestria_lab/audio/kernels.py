@@ -91,48 +91,64 @@ def block_gain(x: np.ndarray, out: np.ndarray, offset: np.ndarray, gains: np.nda
     blocks = len(gains)
     half = block // 2
     step = 1.0 / block
-    for b in range((n + block - 1) // block):
-        here = gains[b]
-        before = gains[b - 1] if b > 0 else here
-        after = gains[b + 1] if b + 1 < blocks else gains[blocks - 1]
-        start = b * block
-        stop = min(n, start + block)
-        # g is a straight line on each half block: from the last centre, then towards the next
-        rise, fall = (here - before) * step, (after - here) * step
-        first, second = before + rise * (0.5 + 0.5 * block), here + fall * (0.5 - 0.5 * block)
+    stretch = block * 2048
+    g = np.empty(stretch)  # the gain curve of one stretch, shared by the channels
+    for s0 in range(0, n, stretch):
+        s1 = min(n, s0 + stretch)
+        for b in range(s0 // block, (s1 + block - 1) // block):
+            here = gains[b]
+            before = gains[b - 1] if b > 0 else here
+            after = gains[b + 1] if b + 1 < blocks else gains[blocks - 1]
+            start = b * block
+            stop = min(n, start + block)
+            # a straight line on each half block: from the last centre, then towards the next
+            rise, fall = (here - before) * step, (after - here) * step
+            first, second = before + rise * (0.5 + 0.5 * block), here + fall * (0.5 - 0.5 * block)
+            for i in range(start, min(stop, start + half)):
+                g[i - s0] = first + rise * (i - start)
+            for i in range(start + half, stop):
+                g[i - s0] = second + fall * (i - start)
         for c in range(channels):
             dc = offset[c]
-            for i in range(start, min(stop, start + half)):
-                out[c, i] = min(max((x[c, i] - dc) * (first + rise * (i - start)), -limit), limit)
-            for i in range(start + half, stop):
-                out[c, i] = min(max((x[c, i] - dc) * (second + fall * (i - start)), -limit), limit)
+            for i in range(s0, s1):
+                out[c, i] = min(max((x[c, i] - dc) * g[i - s0], -limit), limit)
 
 
 def feedback_delay(x: np.ndarray, period: int, feedback: float, pole: float, ping_pong: bool,
                    dry: float, wet: float) -> np.ndarray:
-    """A stereo feedback delay: ``dry * x + wet * e`` where the echoes
-    ``e[t] = L(f + feedback * e)[t - period]``, ``L`` the one-pole lowpass
+    """A feedback delay, mono or stereo in, stereo out: ``dry * x + wet * e`` where the
+    echoes ``e[t] = L(f + feedback * e)[t - period]``, ``L`` the one-pole lowpass
     ``v = (1 - pole) s + pole v`` and ``f`` the input; with ``ping_pong`` the mono sum of
-    the input echoes first on the left, and each echo after lands on the other channel."""
+    the input echoes first on the left, and each echo after lands on the other channel.
+    A mono input without ping-pong echoes alike on both sides: one recursion serves both."""
     n = x.shape[1]
-    e = np.zeros((2, n), np.float32)
+    left, right = x[0], x[x.shape[0] - 1]
+    mono = x.shape[0] == 1 and not ping_pong
+    e0 = np.zeros(n, np.float32)
+    e1 = e0 if mono else np.zeros(n, np.float32)
     g = 1.0 - pole
     vl = vr = 0.0
-    for t in range(period, n):
-        j = t - period
-        fl, fr = np.float64(x[0, j]), np.float64(x[1, j])
-        if ping_pong:
-            vl = g * feedback * e[0, j] + pole * vl
-            vr = g * (0.5 * (fl + fr) + feedback * e[1, j]) + pole * vr
-            e[0, t], e[1, t] = vr, vl
-        else:
-            vl = g * (fl + feedback * e[0, j]) + pole * vl
-            vr = g * (fr + feedback * e[1, j]) + pole * vr
-            e[0, t], e[1, t] = vl, vr
-    out = np.empty_like(x)
-    for c in range(2):
-        for t in range(n):
-            out[c, t] = dry * x[c, t] + wet * e[c, t]
+    if ping_pong:
+        for t in range(period, n):
+            j = t - period
+            vl = g * feedback * e0[j] + pole * vl
+            vr = g * (0.5 * (np.float64(left[j]) + np.float64(right[j])) + feedback * e1[j]) + pole * vr
+            e0[t], e1[t] = vr, vl
+    elif mono:
+        for t in range(period, n):
+            vl = g * (np.float64(left[t - period]) + feedback * e0[t - period]) + pole * vl
+            e0[t] = vl
+    else:
+        for t in range(period, n):
+            j = t - period
+            vl = g * (np.float64(left[j]) + feedback * e0[j]) + pole * vl
+            vr = g * (np.float64(right[j]) + feedback * e1[j]) + pole * vr
+            e0[t], e1[t] = vl, vr
+    out = np.empty((2, n), np.float32)
+    for t in range(n):
+        out[0, t] = dry * left[t] + wet * e0[t]
+    for t in range(n):
+        out[1, t] = dry * right[t] + wet * e1[t]
     return out
 
 

@@ -28,6 +28,7 @@ from orchestria_lab.audio.dsp import (
     one_pole_lowpass_coef,
     view_tensor,
 )
+from orchestria_lab.errors import InvalidValue
 
 MAX_IR_SECONDS = 12.0
 
@@ -115,7 +116,9 @@ def delay(audio: np.ndarray, sr: int, *, bpm: float, time: float = 0.75, feedbac
     """
     from orchestria_lab.audio.kernels import kernel
 
-    x = _stereo(as_audio(audio))
+    x = as_audio(audio)
+    if x.shape[0] > 2:
+        raise InvalidValue("delay input channels", x.shape[0], "1 (mono) or 2 (stereo)")
     d = max(1, int(round(time * 60.0 / bpm * sr)))
     pole = one_pole_lowpass_coef(20000.0 * (1 - damping) ** 2 + 500.0, sr) if damping > 0 else 0.0
     dry_g, wet_g = (1.0, mix) if mix <= 0.5 else (2.0 * (1.0 - mix), 0.5 + 0.5 * mix)

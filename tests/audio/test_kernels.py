@@ -64,6 +64,9 @@ def test_block_gain_interpolates_between_block_centres_and_clips():
 def test_feedback_delay_compiled_matches_its_python_body(ping_pong):
     x = noise(2, 3000, seed=2)
     args = (x, 257, 0.6, 0.3, ping_pong, 0.8, 0.5)
+    mono = (x[:1], 257, 0.6, 0.3, ping_pong, 0.8, 0.5)
+    np.testing.assert_allclose(kernels.kernel("feedback_delay")(*mono), kernels.feedback_delay(*mono), atol=1e-6)
+    np.testing.assert_allclose(kernels.kernel("feedback_delay")(*mono), kernels.kernel("feedback_delay")(np.repeat(x[:1], 2, 0), *mono[1:]), atol=1e-6)
     np.testing.assert_allclose(kernels.kernel("feedback_delay")(*args), kernels.feedback_delay(*args), atol=1e-6)
 
 
