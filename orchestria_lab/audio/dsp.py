@@ -118,7 +118,7 @@ def sosfilt(sos: np.ndarray, audio: np.ndarray) -> np.ndarray:
     x = np.ascontiguousarray(audio, dtype=np.float32)
     flat = x.ndim == 1
     x2 = x[None, :] if flat else x.reshape(-1, x.shape[-1])
-    y = kernel("biquads")(np.ascontiguousarray(sos), x2, np.zeros((x2.shape[0], sos.shape[0], 2)))
+    y = kernel("biquads")(np.ascontiguousarray(sos), x2, np.zeros((x2.shape[0], sos.shape[0], 4)))
     return y[0] if flat else y.reshape(x.shape)
 
 

@@ -10,11 +10,13 @@ float64, the audio float32. They release the GIL.
 
 Every function here is plain Python with a compiled twin: ``kernel("biquads")`` compiles
 and returns the twin, and the Python bodies document exactly what the twins compute.
+Compiled code does not check its indices, so each kernel checks the shapes it is given
+before it touches them.
 
 >>> import numpy as np
 >>> x = np.zeros((2, 6), np.float32); x[:, 0] = 1.0
 >>> sos = np.array([[0.5, 0.0, 0.0, 1.0, -0.5, 0.0]])     # y[n] = 0.5 x[n] + 0.5 y[n-1]
->>> kernel("biquads")(sos, x, np.zeros((2, 1, 2)))[0].tolist()
+>>> kernel("biquads")(sos, x, np.zeros((2, 1, 4)))[0].tolist()
 [0.5, 0.25, 0.125, 0.0625, 0.03125, 0.015625]
 """
 
@@ -28,23 +30,30 @@ import numpy as np
 
 def biquads(sos: np.ndarray, x: np.ndarray, zi: np.ndarray) -> np.ndarray:
     """``x`` float32 ``(channels, samples)`` through the cascade ``sos`` ``(sections, 6)``
-    (normalised: ``a0 == 1``), transposed direct form II; ``zi`` float64
-    ``(channels, sections, 2)`` is the state, read and updated in place."""
+    (normalised: ``a0 == 1``), direct form I in double precision; ``zi`` float64
+    ``(channels, sections, 4)`` is each section's last two inputs and outputs, read and
+    updated in place."""
     channels, n = x.shape
+    if sos.shape[1] != 6 or zi.shape[0] != channels or zi.shape[1] != sos.shape[0] or zi.shape[2] != 4:
+        raise ValueError("biquads: sos must be (sections, 6) and zi (channels, sections, 4)")
     y = np.empty_like(x)
     for k in range(sos.shape[0]):
         b0, b1, b2, a1, a2 = sos[k, 0], sos[k, 1], sos[k, 2], sos[k, 4], sos[k, 5]
-        src = x if k == 0 else y
         for c in range(0, channels, 2):  # two channels at a time: independent chains interleave
             d = min(c + 1, channels - 1)  # an odd last channel runs as its own pair
-            p1, p2, q1, q2 = zi[c, k, 0], zi[c, k, 1], zi[d, k, 0], zi[d, k, 1]
+            su, sv = (x[c], x[d]) if k == 0 else (y[c], y[d])
+            yu, yv = y[c], y[d]
+            u1, u2, w1, w2 = zi[c, k, 0], zi[c, k, 1], zi[c, k, 2], zi[c, k, 3]
+            v1, v2, z1, z2 = zi[d, k, 0], zi[d, k, 1], zi[d, k, 2], zi[d, k, 3]
             for i in range(n):
-                u, v = src[c, i], src[d, i]
-                yu, yv = b0 * u + p1, b0 * v + q1
-                p1, q1 = b1 * u - a1 * yu + p2, b1 * v - a1 * yv + q2
-                p2, q2 = b2 * u - a2 * yu, b2 * v - a2 * yv
-                y[c, i], y[d, i] = yu, yv
-            zi[c, k, 0], zi[c, k, 1], zi[d, k, 0], zi[d, k, 1] = p1, p2, q1, q2
+                u, v = np.float64(su[i]), np.float64(sv[i])
+                w = b0 * u + b1 * u1 + b2 * u2 - a1 * w1 - a2 * w2
+                z = b0 * v + b1 * v1 + b2 * v2 - a1 * z1 - a2 * z2
+                u2, u1, w2, w1 = u1, u, w1, w
+                v2, v1, z2, z1 = v1, v, z1, z
+                yu[i], yv[i] = w, z
+            zi[c, k, 0], zi[c, k, 1], zi[c, k, 2], zi[c, k, 3] = u1, u2, w1, w2
+            zi[d, k, 0], zi[d, k, 1], zi[d, k, 2], zi[d, k, 3] = v1, v2, z1, z2
     return y
 
 
@@ -55,6 +64,8 @@ def block_stats(sos: np.ndarray, x: np.ndarray, offset: np.ndarray, block: int) 
     over all channels. One pass; the filtered signal is never stored, so a ten-minute mix
     costs no extra memory."""
     channels, n = x.shape
+    if sos.shape[0] != 2 or sos.shape[1] != 6 or offset.shape[0] != channels or block < 1:
+        raise ValueError("block_stats: sos must be (2, 6), offset one value per channel, block >= 1")
     blocks = (n + block - 1) // block
     energy = np.zeros(blocks)
     peak = np.zeros(blocks)
@@ -89,6 +100,8 @@ def block_gain(x: np.ndarray, out: np.ndarray, offset: np.ndarray, gains: np.nda
     and holds it flat before the first centre and after the last."""
     channels, n = x.shape
     blocks = len(gains)
+    if out.shape != x.shape or offset.shape[0] != channels or block < 1 or blocks != (n + block - 1) // block:
+        raise ValueError("block_gain: out shaped as x, offset one value per channel, one gain per block")
     half = block // 2
     step = 1.0 / block
     stretch = block * 2048
@@ -122,6 +135,8 @@ def feedback_delay(x: np.ndarray, period: int, feedback: float, pole: float, pin
     the input echoes first on the left, and each echo after lands on the other channel.
     A mono input without ping-pong echoes alike on both sides: one recursion serves both."""
     n = x.shape[1]
+    if x.shape[0] not in (1, 2) or period < 1:
+        raise ValueError("feedback_delay: one or two channels, and a period of at least one sample")
     left, right = x[0], x[x.shape[0] - 1]
     mono = x.shape[0] == 1 and not ping_pong
     e0 = np.zeros(n, np.float32)

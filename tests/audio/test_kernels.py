@@ -32,8 +32,8 @@ def test_biquad_state_carries_across_calls():
     sos = biquad("lowpass", 300, SR, q=8.0)  # rings for a long time
     x = noise(2, 8000)
     fn = kernels.kernel("biquads")
-    whole = fn(sos, x, np.zeros((2, 1, 2)))
-    zi = np.zeros((2, 1, 2))
+    whole = fn(sos, x, np.zeros((2, 1, 4)))
+    zi = np.zeros((2, 1, 4))
     halves = np.concatenate([fn(sos, x[:, :3000], zi), fn(sos, x[:, 3000:], zi)], axis=1)
     assert np.array_equal(halves, whole)
 
@@ -77,3 +77,13 @@ def test_ping_pong_echoes_alternate_sides():
     assert out[0, 100] == pytest.approx(1.0) and out[1, 100] == 0  # the mono sum, first on the left
     assert out[1, 200] == pytest.approx(0.5) and out[0, 200] == 0
     assert out[0, 300] == pytest.approx(0.25)
+
+
+def test_kernels_refuse_shapes_that_would_read_or_write_out_of_bounds():
+    x = noise(2, 100)
+    with pytest.raises(ValueError, match="zi"):
+        kernels.kernel("biquads")(biquad("lowpass", 1000, SR), x, np.zeros((2, 1, 2)))
+    with pytest.raises(ValueError, match="one gain per block"):
+        kernels.kernel("block_gain")(x, np.empty_like(x), np.zeros(2), np.ones(3), 32, 1.0)
+    with pytest.raises(ValueError, match="channels"):
+        kernels.kernel("feedback_delay")(noise(3, 100), 10, 0.5, 0.0, False, 1.0, 0.5)
