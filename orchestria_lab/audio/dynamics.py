@@ -60,8 +60,9 @@ def _apply_gains(x: np.ndarray, gains: np.ndarray, block: int, *, ceiling_db: fl
     if ceiling_db is None:
         limit = np.inf
     else:  # the largest float32 at or under the ceiling, so rounding never lands above it
-        limit = np.float32(db_to_gain(ceiling_db))
-        limit = float(limit if limit <= db_to_gain(ceiling_db) else np.nextafter(limit, np.float32(0)))
+        exact = float(db_to_gain(ceiling_db))
+        nearest = np.float32(exact)
+        limit = float(nearest if float(nearest) <= exact else np.nextafter(nearest, np.float32(0)))
     dc = np.zeros(x.shape[0]) if dc is None else dc
     kernel("block_gain")(x, out, dc, np.ascontiguousarray(gains, dtype=np.float64), block, limit)
     return out

@@ -36,6 +36,8 @@ def biquads(sos: np.ndarray, x: np.ndarray, zi: np.ndarray) -> np.ndarray:
     channels, n = x.shape
     if sos.shape[1] != 6 or zi.shape[0] != channels or zi.shape[1] != sos.shape[0] or zi.shape[2] != 4:
         raise ValueError("biquads: sos must be (sections, 6) and zi (channels, sections, 4)")
+    if sos.shape[0] == 0:
+        return x.copy()
     y = np.empty_like(x)
     for k in range(sos.shape[0]):
         b0, b1, b2, a1, a2 = sos[k, 0], sos[k, 1], sos[k, 2], sos[k, 4], sos[k, 5]
@@ -105,7 +107,7 @@ def block_gain(x: np.ndarray, out: np.ndarray, offset: np.ndarray, gains: np.nda
     half = block // 2
     step = 1.0 / block
     stretch = block * 2048
-    g = np.empty(stretch)  # the gain curve of one stretch, shared by the channels
+    g = np.empty(min(stretch, n + block))  # the gain curve of one stretch, shared by the channels
     for s0 in range(0, n, stretch):
         s1 = min(n, s0 + stretch)
         for b in range(s0 // block, (s1 + block - 1) // block):
@@ -184,5 +186,9 @@ def kernel(name: str) -> Callable:
             if fn is None:
                 import numba
 
-                fn = _COMPILED[name] = numba.njit(cache=True, nogil=True)(_PYTHON[name])
+                try:
+                    fn = numba.njit(cache=True, nogil=True)(_PYTHON[name])
+                except RuntimeError:  # nowhere to keep compiled code: compile it in every process
+                    fn = numba.njit(nogil=True)(_PYTHON[name])
+                _COMPILED[name] = fn
     return fn

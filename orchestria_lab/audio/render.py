@@ -172,12 +172,14 @@ def _dry_period(state: State, stem: Stem, *, cache: bool, loop: bool) -> tuple[n
     period = pattern_period(state, stem) if loop else m.bars
     if period < m.bars:  # a repeating part: render one period as a loop of its own
         part = State(replace(m, bars=period), (stem.evolve(
-            notes=[n for n in stem.notes if n.start < period * m.beats_per_bar]),))
+            notes=[note for note in stem.notes if note.start < period * m.beats_per_bar]),))
         audio = _render_fresh(part, part.stems[0], loop=True)
     else:
         audio = _render_fresh(state, stem, loop=loop)
     audio = np.ascontiguousarray(audio, dtype=np.float32)
-    if cache:
+    if cache and audio.nbytes > MEMORY_CACHE.limit // 4:
+        _write(cache_dir() / f"{key}.npy", audio)  # at once: a long stem is not held for a writer
+    elif cache:
         audio.setflags(write=False)  # shared from now on: with the cache and its writer
         _save(cache_dir() / f"{key}.npy", audio)
         MEMORY_CACHE.put(key, audio)
@@ -337,7 +339,7 @@ def _mix_long(state: State, stems: list[Stem], *, cache: bool, loop: bool) -> np
     """Mix a long session holding one stem at a time beside the mix.
 
     Stems that never repeat go first, and the first of them, when it is stereo and ours
-    alone (not shared with the cache), becomes the mix itself; repeating stems are added
+    alone (writeable: arrays the cache shares are read-only), becomes the mix itself; repeating stems are added
     a period at a time. So a long session with one through-composed part needs memory for
     about one full-length stereo stem, not two.
     """
@@ -348,7 +350,7 @@ def _mix_long(state: State, stems: list[Stem], *, cache: bool, loop: bool) -> np
     mix = None
     for stem in stems:
         audio, repeats = _dry_period(state, stem, cache=cache, loop=loop)
-        if mix is None and repeats == 1 and audio.shape[0] == 2 and audio.flags.writeable and not cache:
+        if mix is None and repeats == 1 and audio.shape[0] == 2 and audio.flags.writeable:
             gl, gr = _gains(stem, 2)
             audio[0] *= np.float32(gl)
             audio[1] *= np.float32(gr)

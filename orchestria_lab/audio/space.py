@@ -122,7 +122,8 @@ def delay(audio: np.ndarray, sr: int, *, bpm: float, time: float = 0.75, feedbac
     d = max(1, int(round(time * 60.0 / bpm * sr)))
     pole = one_pole_lowpass_coef(20000.0 * (1 - damping) ** 2 + 500.0, sr) if damping > 0 else 0.0
     dry_g, wet_g = (1.0, mix) if mix <= 0.5 else (2.0 * (1.0 - mix), 0.5 + 0.5 * mix)
-    return kernel("feedback_delay")(x, d, float(feedback), pole, bool(ping_pong), dry_g, wet_g)
+    return kernel("feedback_delay")(x, d, float(feedback), float(pole), bool(ping_pong),
+                                    float(dry_g), float(wet_g))
 
 
 def chorus(audio: np.ndarray, sr: int, *, rate: float = 0.8, depth: float = 3.0, delay: float = 12.0,

@@ -87,3 +87,20 @@ def test_kernels_refuse_shapes_that_would_read_or_write_out_of_bounds():
         kernels.kernel("block_gain")(x, np.empty_like(x), np.zeros(2), np.ones(3), 32, 1.0)
     with pytest.raises(ValueError, match="channels"):
         kernels.kernel("feedback_delay")(noise(3, 100), 10, 0.5, 0.0, False, 1.0, 0.5)
+
+
+def test_kernels_still_compile_where_numba_cannot_keep_a_cache(monkeypatch):
+    import numba
+
+    real = numba.njit
+
+    def no_cache_dir(*args, **kw):
+        if kw.get("cache"):
+            raise RuntimeError("cannot cache function: no locator available")
+        return real(*args, **kw)
+
+    monkeypatch.setattr(numba, "njit", no_cache_dir)
+    monkeypatch.setattr(kernels, "_COMPILED", {})
+    out = np.empty((1, 64), np.float32)
+    kernels.kernel("block_gain")(np.ones((1, 64), np.float32), out, np.zeros(1), np.full(2, 0.5), 32, 1.0)
+    assert np.allclose(out, 0.5)

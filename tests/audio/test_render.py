@@ -161,3 +161,29 @@ def test_a_long_session_mixed_one_stem_at_a_time_sounds_like_a_short_one(monkeyp
         render.MEMORY_CACHE.clear()
         long = render.render_mix(state, cache=cache)
         np.testing.assert_allclose(long, short, atol=1e-6)
+
+
+def test_stems_too_big_for_memory_are_written_at_once_and_read_back_from_disk(monkeypatch):
+    state = band_state(seed=12)
+    lead = Stem("lead", role="melody", instrument="synth_lead",  # stereo and never repeats: becomes the mix
+                notes=[Note(60 + 2 * b, b, 0.9, 100) for b in range(8)], effects=[Effect("delay")])
+    state = State(state.meta, (*state.stems, lead))
+    expected = render.render_mix(state, cache=False)
+    monkeypatch.setattr(render, "MEMORY_CACHE_BYTES", 0)  # the long path, one stem at a time
+    monkeypatch.setattr(render.MEMORY_CACHE, "limit", 0)  # and no stem kept in memory
+    render.MEMORY_CACHE.clear()
+    first = render.render_mix(state)
+    assert len(list(render.cache_dir().glob("*.npy"))) == 4  # written before the mix reused one of them
+    calls = []
+    monkeypatch.setattr(render, "render_instrument", lambda *a, **k: calls.append(a[0]))
+    again = render.render_mix(state)
+    assert calls == [] and np.array_equal(again, first)
+    np.testing.assert_allclose(first, expected, atol=1e-6)
+
+
+def test_the_limiter_never_lets_a_sample_above_any_ceiling():
+    from orchestria_lab.audio.dynamics import limiter
+
+    loud = (np.random.default_rng(3).standard_normal((2, 4000)) * 2.0).astype(np.float32)
+    for ceiling in np.linspace(-12.0, 0.0, 97):
+        assert np.abs(limiter(loud, SR, ceiling=float(ceiling))).max() <= 10 ** (ceiling / 20), ceiling
