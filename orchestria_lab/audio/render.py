@@ -37,6 +37,7 @@ from orchestria_lab.audio.dsp import db_to_gain, view_tensor
 from orchestria_lab.audio.dynamics import master
 from orchestria_lab.audio.effects import apply_chain
 from orchestria_lab.audio.engines import render_instrument
+from orchestria_lab.errors import InvalidValue
 from orchestria_lab.paths import data_dir
 from orchestria_lab.state import State, Stem
 
@@ -111,8 +112,52 @@ def stem_cache_key(state: State, stem: Stem, *, loop: bool) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()[:32]
 
 
+#: The disk cache holds at most this many bytes of stems, least recently used out first;
+#: ``ORCHESTRIA_STEM_CACHE_MB`` overrides it.
+DISK_CACHE_BYTES = 2 << 30
+
 _PENDING: dict[Path, np.ndarray] = {}
 _WRITER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="orchestria-stem-cache")
+_WRITTEN = [1 << 62]  # bytes written since the last prune: the first write of a process prunes
+
+
+def disk_cache_limit() -> int:
+    """Bytes the stem cache on disk may hold (``ORCHESTRIA_STEM_CACHE_MB``, else 2 GiB)."""
+    value = os.environ.get("ORCHESTRIA_STEM_CACHE_MB")
+    try:
+        return DISK_CACHE_BYTES if value is None else max(0, int(float(value) * (1 << 20)))
+    except ValueError:
+        raise InvalidValue("ORCHESTRIA_STEM_CACHE_MB", value, "a number of megabytes, such as 2048") from None
+
+
+def prune_cache(limit: int | None = None) -> int:
+    """Delete the least recently used stems on disk until at most ``limit`` bytes remain
+    (default :func:`disk_cache_limit`); returns the bytes freed. Reading a stem counts as
+    using it. Safe beside other processes: a stem deleted under a reader is rendered again.
+    """
+    limit = disk_cache_limit() if limit is None else limit
+    entries = []
+    try:
+        with os.scandir(cache_dir()) as found:
+            for entry in found:
+                if entry.name.endswith(".npy"):
+                    try:
+                        info = entry.stat()
+                    except OSError:
+                        continue
+                    entries.append((info.st_mtime, info.st_size, entry.path))
+    except OSError:
+        return 0
+    total, freed = sum(size for _, size, _ in entries), 0
+    for _, size, path in sorted(entries):
+        if total <= limit:
+            break
+        try:
+            os.remove(path)
+        except OSError:
+            continue
+        total, freed = total - size, freed + size
+    return freed
 
 
 def _load(path: Path) -> np.ndarray | None:
@@ -120,9 +165,14 @@ def _load(path: Path) -> np.ndarray | None:
     if pending is not None:
         return pending
     try:
-        return np.load(path, allow_pickle=False)
+        audio = np.load(path, allow_pickle=False)
     except (OSError, ValueError):
         return None
+    try:
+        os.utime(path)  # used now: the last to be pruned
+    except OSError:
+        pass
+    return audio
 
 
 def _write(path: Path, audio: np.ndarray) -> None:
@@ -132,6 +182,11 @@ def _write(path: Path, audio: np.ndarray) -> None:
         with open(tmp, "wb") as f:
             np.save(f, audio, allow_pickle=False)
         os.replace(tmp, path)
+        _WRITTEN[0] += audio.nbytes
+        limit = disk_cache_limit()
+        if _WRITTEN[0] > limit // 16:  # now and then, not at every write: a prune reads the folder
+            _WRITTEN[0] = 0
+            prune_cache(limit)
     except OSError:
         pass  # a cache that cannot be written is only slower, never wrong
     finally:

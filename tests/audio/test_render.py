@@ -187,3 +187,33 @@ def test_the_limiter_never_lets_a_sample_above_any_ceiling():
     loud = (np.random.default_rng(3).standard_normal((2, 4000)) * 2.0).astype(np.float32)
     for ceiling in np.linspace(-12.0, 0.0, 97):
         assert np.abs(limiter(loud, SR, ceiling=float(ceiling))).max() <= 10 ** (ceiling / 20), ceiling
+
+
+def test_the_disk_cache_stays_under_its_limit_keeping_what_was_used_last(monkeypatch):
+    import os
+    import time
+
+    monkeypatch.setenv("ORCHESTRIA_STEM_CACHE_MB", "100000")
+    render.MEMORY_CACHE.clear()
+    kept, other = band_state(seed=21), band_state(seed=22)
+    for state in (kept, other):
+        render.render_mix(state)
+    render.flush_cache()
+    files = list(render.cache_dir().glob("*.npy"))
+    old = time.time() - 60
+    for p in files:
+        os.utime(p, (old, old))
+    render.MEMORY_CACHE.clear()
+    render.render_mix(kept)  # read back from disk: used now
+    ours = {render.stem_cache_key(kept, s, loop=True) for s in kept.stems}
+    size = sum(p.stat().st_size for p in files if p.stem in ours)
+    assert render.prune_cache(size) > 0
+    left = list(render.cache_dir().glob("*.npy"))
+    assert {p.stem for p in left} == ours  # what was used last stays; the rest went
+    monkeypatch.setenv("ORCHESTRIA_STEM_CACHE_MB", str(size / (1 << 20)))
+    render.render_mix(band_state(seed=23))  # writing prunes now and then: the first write in a while does
+    render.flush_cache()
+    assert sum(p.stat().st_size for p in render.cache_dir().glob("*.npy")) <= size
+    monkeypatch.setenv("ORCHESTRIA_STEM_CACHE_MB", "lots")
+    with pytest.raises(Exception, match="megabytes"):
+        render.disk_cache_limit()
