@@ -192,3 +192,15 @@ def kernel(name: str) -> Callable:
                     fn = numba.njit(nogil=True)(_PYTHON[name])
                 _COMPILED[name] = fn
     return fn
+
+
+def warm() -> None:
+    """Compile, or load from the cache, every kernel for the types rendering uses, so the
+    first render of a process does not wait for it (about a second; ``orchestria serve``
+    does this while it starts)."""
+    x = np.zeros((2, 64), np.float32)
+    kernel("biquads")(np.array([[1.0, 0, 0, 1.0, 0, 0]]), x, np.zeros((2, 1, 4)))
+    kernel("block_stats")(np.array([[1.0, 0, 0, 1.0, 0, 0]] * 2), x, np.zeros(2), 32)
+    kernel("block_gain")(x, np.empty_like(x), np.zeros(2), np.ones(2), 32, 1.0)
+    kernel("feedback_delay")(x, 16, 0.5, 0.0, False, 1.0, 0.5)
+

@@ -11,6 +11,10 @@ middleware, routers. Serve it with ``orchestria serve`` or
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from anyio import to_thread
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
@@ -36,7 +40,8 @@ def create_app(*, store: SQLiteStore | None = None, settings: Settings | None = 
     settings = settings or Settings.from_env()
     store = store or default_store()
     ensure_tables(store)
-    app = FastAPI(title="Orchestria Lab API (preview)", version=__version__, description=DESCRIPTION)
+    app = FastAPI(title="Orchestria Lab API (preview)", version=__version__, description=DESCRIPTION,
+                  lifespan=_warm_up)
     app.state.store, app.state.settings = store, settings
     app.state.signer = Signer.for_store(store, secret=settings.secret, ttl_s=settings.signed_url_ttl_s)
     install_error_handlers(app)
@@ -50,3 +55,13 @@ def create_app(*, store: SQLiteStore | None = None, settings: Settings | None = 
     for module in (sessions, commands, exports, downloads, agents):
         app.include_router(module.router)
     return app
+
+
+@asynccontextmanager
+async def _warm_up(app: FastAPI) -> AsyncIterator[None]:
+    """Load the compiled audio kernels while the server starts, not on its first render."""
+    from orchestria_lab.audio.kernels import warm
+
+    await to_thread.run_sync(warm)
+    yield
+

@@ -104,3 +104,8 @@ def test_kernels_still_compile_where_numba_cannot_keep_a_cache(monkeypatch):
     out = np.empty((1, 64), np.float32)
     kernels.kernel("block_gain")(np.ones((1, 64), np.float32), out, np.zeros(1), np.full(2, 0.5), 32, 1.0)
     assert np.allclose(out, 0.5)
+
+
+def test_warm_compiles_every_kernel_for_the_types_rendering_uses():
+    kernels.warm()
+    assert all(kernels.kernel(name).signatures for name in kernels._PYTHON)
