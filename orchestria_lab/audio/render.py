@@ -299,18 +299,11 @@ def _gains(stem: Stem, channels: int) -> tuple[float, float]:
     return g * gl, g * gr
 
 
-def _place(audio: np.ndarray, stem: Stem, out: np.ndarray) -> None:
-    """Add ``audio`` with the stem's gain and pan into the stereo ``out`` (in place)."""
-    mix_stems([audio], [stem], out=out)
-
-
 def render_stem(state: State, stem_id: str, *, cache: bool = True, loop: bool = True) -> np.ndarray:
     """One stem with its gain and pan, before the master: float32 ``(2, samples)``."""
     stem = state.stem(stem_id)
-    dry = render_dry_stem(state, stem, cache=cache, loop=loop)
-    out = np.zeros((2, dry.shape[1]), np.float32)
-    _place(dry, stem, out)
-    return out
+    audio, repeats = _dry_period(state, stem, cache=cache, loop=loop)
+    return mix_stems([audio], [stem], repeats=[repeats])
 
 
 def audible_stems(state: State) -> list[Stem]:
@@ -394,9 +387,9 @@ def _mix_long(state: State, stems: list[Stem], *, cache: bool, loop: bool) -> np
     """Mix a long session holding one stem at a time beside the mix.
 
     Stems that never repeat go first, and the first of them, when it is stereo and ours
-    alone (writeable: arrays the cache shares are read-only), becomes the mix itself; repeating stems are added
-    a period at a time. So a long session with one through-composed part needs memory for
-    about one full-length stereo stem, not two.
+    alone (writeable: arrays the cache shares are read-only), becomes the mix itself;
+    repeating stems are added a period at a time. So a long session with one
+    through-composed part needs memory for about one full-length stereo stem, not two.
     """
     n = loop_samples(state)
     bars = state.meta.bars
