@@ -23,6 +23,8 @@ from __future__ import annotations
 
 import io
 import json
+import random
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -34,11 +36,19 @@ import numpy as np
 import pandas as pd
 
 from orchestria_lab import __version__
-from orchestria_lab.errors import CommandNotUnderstood, InvalidValue, OrchestriaError
+from orchestria_lab.errors import (
+    CommandNotUnderstood,
+    InvalidValue,
+    OrchestriaError,
+    VersionConflict,
+)
 from orchestria_lab.server import errors as server_errors  # its classes join the lookup by code
 from orchestria_lab.session.history import DIFF_COLUMNS
 from orchestria_lab.session.store import VersionRecord
 from orchestria_lab.state import NOTE_COLUMNS, STEM_COLUMNS
+
+#: How often a call that met a version conflict (nothing written) is sent again.
+CONFLICT_RETRIES = 3
 
 __all__ = ["ApiError", "Client", "RemoteCommandResult", "RemoteEvent", "RemoteSession", "error_from_body"]
 
@@ -88,6 +98,16 @@ def error_from_body(status: int, body: dict[str, Any]) -> OrchestriaError:
     if isinstance(err, server_errors.RateLimited):
         err.retry_after = int(details.get("retry_after", 1))
     return err
+
+
+def _retryable_conflict(response: httpx.Response) -> bool:
+    if response.status_code != 409:
+        return False
+    try:
+        body = response.json()["error"]
+    except (ValueError, KeyError, TypeError):
+        return False
+    return body.get("code") == VersionConflict.code and body.get("retryable", True) is not False
 
 
 def _raise_for_error(response: httpx.Response) -> None:
@@ -177,8 +197,19 @@ class Client:
 
     # plumbing -----------------------------------------------------------------------------
     def request(self, method: str, path: str, **kw: Any) -> httpx.Response:
-        """One API call; an error answer raises its typed exception."""
-        response = self._http.request(method, path, **kw)
+        """One API call; an error answer raises its typed exception.
+
+        A ``409 version_conflict`` means another writer got there first and nothing was
+        written, so the call is retried a few times, with a little jitter, before the
+        conflict is raised; a conflict the server marks ``retryable: false`` (an undo whose
+        head moved) is raised at once.
+        """
+        for attempt in range(CONFLICT_RETRIES + 1):
+            response = self._http.request(method, path, **kw)
+            if attempt < CONFLICT_RETRIES and _retryable_conflict(response):
+                time.sleep(random.uniform(0, 0.05 * (attempt + 1)))
+                continue
+            break
         _raise_for_error(response)
         return response
 

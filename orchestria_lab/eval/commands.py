@@ -217,7 +217,7 @@ class SetupCache:
         session_id = "ses_" + secrets.token_hex(8)
         store.create_session(session_id, state, first)
         for record, state in rest:
-            store.append_version(session_id, record, state)
+            store.append_version(session_id, record, state, base=record.version - 1)
         return Session.open(session_id, store)
 
 

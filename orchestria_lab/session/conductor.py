@@ -37,10 +37,15 @@ import pandas as pd
 
 from orchestria_lab.agents.base import Action
 from orchestria_lab.agents.registry import get_agent, is_working, registered, working
-from orchestria_lab.errors import CommandNotUnderstood, InvalidValue, OrchestriaError
+from orchestria_lab.errors import (
+    CommandNotUnderstood,
+    InvalidValue,
+    OrchestriaError,
+    VersionConflict,
+)
 from orchestria_lab.language.plan import PlanContext, Planner, validate_plan
 from orchestria_lab.session.history import diff_states
-from orchestria_lab.session.session import version_seed
+from orchestria_lab.session.session import Restore, version_seed
 from orchestria_lab.state import Edit, State, Stem, apply
 
 if TYPE_CHECKING:
@@ -51,6 +56,8 @@ HISTORY = ("history",)
 #: How far back "bring back the drums" looks for a removed stem.
 RESTORE_LOOKBACK = 50
 _UNDID = re.compile(r"^undo: .*\(undid v(\d+)\)")
+#: History intents whose meaning depends on which version is the head (goto names its target).
+_RELATIVE_TO_HEAD = frozenset({"undo", "redo"})
 #: How a "go back to version N" version is summarised; "undo" after one undoes the jump.
 _WENT_BACK = "back to the content of v"
 
@@ -120,41 +127,77 @@ def run_command(session: Session, text: str, *, dry_run: bool = False,
     planned or the plan does not fit the agents' specs, and :class:`NothingToChange` (a
     kind of it) when carrying the plan out would leave the session as it is ("unmute the
     bass" when it plays); no version is made.
+
+    The plan is made for the version the commit builds on. If another writer appends while
+    this command runs, the text is planned again on the new head; when it no longer fits
+    there ("the chords" were just removed), :class:`VersionConflict` (409) says so, and a
+    retry gets the honest answer on the new head.
     """
     def emit(kind: str, **data: Any) -> None:
         if on_event is not None:
             on_event(Event(kind, {"session_id": session.id, **data}))
 
+    planner = planner or _default_planner()
     session.refresh()
-    state = session.state
-    context = PlanContext(state, last_touched=lambda: last_touched(session),
-                          find_removed=lambda match: find_removed(session, match), version=session.version,
-                          find_added=lambda match: find_added(session, match))
     try:
-        plan = (planner or _default_planner()).plan(text, context)
-        plan = validate_plan(plan, state)
+        plan = _plan(session, text, planner)
     except CommandNotUnderstood as exc:
         emit("error", code=exc.code, message=exc.message, suggestions=exc.suggestions)
         raise
-    except OrchestriaError as exc:  # a planner's plan the specs reject
-        error = CommandNotUnderstood(str(text)[:200], reason=f"the plan does not fit the agents: {exc.message}")
-        emit("error", code=error.code, message=error.message)
-        raise error from exc
     emit("plan", text=text, plan=[a.to_dict() for a in plan], dry_run=dry_run)
+    planned = {"version": session.version, "plan": plan}
+
+    def plan_on_base() -> list[Action]:
+        """The plan for the version ``session`` now stands on (the commit's base)."""
+        if session.version != planned["version"]:
+            if plan[0].agent == "history" and plan[0].intent in _RELATIVE_TO_HEAD:
+                raise VersionConflict(
+                    f"Another writer made version {session.version} while {text!r} ran, so it would "
+                    f"no longer undo or redo the change you saw. Nothing was changed; reload the "
+                    f"session and try again.", head=session.version, retryable=False)
+            try:
+                again = _plan(session, text, planner)
+            except CommandNotUnderstood as exc:
+                raise VersionConflict(
+                    f"Another writer made version {session.version} while {text!r} ran, and on it "
+                    f"the command no longer fits: {exc.reason}. Nothing was changed; reload the "
+                    f"session and try again.", head=session.version) from exc
+            if (again[0].agent == "history") != (plan[0].agent == "history"):
+                raise VersionConflict(f"Another writer made version {session.version} while {text!r} "
+                                      f"ran; nothing was changed. Try again.", head=session.version)
+            planned.update(version=session.version, plan=again)
+        return planned["plan"]
+
     try:
         if plan[0].agent == "history":
-            return _history(session, plan[0], text, dry_run=dry_run, emit=emit)
-        return _perform(session, plan, text, dry_run=dry_run, emit=emit)
+            return _history(session, plan_on_base, text, dry_run=dry_run, emit=emit)
+        return _perform(session, plan_on_base, text, dry_run=dry_run, emit=emit)
     except OrchestriaError as exc:
         emit("error", code=exc.code, message=exc.message)
         raise
 
 
-def _perform(session: Session, plan: list[Action], text: str, *, dry_run: bool,
+def _plan(session: Session, text: str, planner: Planner) -> list[Action]:
+    """The validated plan for ``text`` on the session's current version."""
+    state = session.state
+    context = PlanContext(state, last_touched=lambda: last_touched(session),
+                          find_removed=lambda match: find_removed(session, match), version=session.version,
+                          find_added=lambda match: find_added(session, match))
+    plan = planner.plan(text, context)
+    try:
+        return validate_plan(plan, state)
+    except CommandNotUnderstood:
+        raise
+    except OrchestriaError as exc:  # a planner's plan the specs reject
+        raise CommandNotUnderstood(str(text)[:200], reason=f"the plan does not fit the agents: {exc.message}") from exc
+
+
+def _perform(session: Session, plan_for: Callable[[], list[Action]], text: str, *, dry_run: bool,
              emit: Callable[..., None]) -> CommandResult:
-    seen: dict[str, State] = {}
+    seen: dict[str, Any] = {}
 
     def build(state: State, rng: np.random.Generator) -> Edit:
+        plan = seen["plan"] = plan_for()
         seen["before"] = state
         seeds = rng.integers(0, 2**63 - 1, size=len(plan))
         summaries, removed = [], set()
@@ -179,15 +222,15 @@ def _perform(session: Session, plan: list[Action], text: str, *, dry_run: bool,
             raise NothingToChange(text, edit.summary)  # a version identical to the last is no version
         return edit
 
-    agents = tuple(dict.fromkeys(a.agent for a in plan))
     if dry_run:
         head = session.state
         edit = build(head, np.random.default_rng(version_seed(head.meta.seed, session.version + 1)))
-        return CommandResult(session.version, f"dry run: {edit.summary}", plan,
+        return CommandResult(session.version, f"dry run: {edit.summary}", seen["plan"],
                              diff_states(head, seen["after"]), dry_run=True)
+    agents = tuple(dict.fromkeys(a.agent for a in plan_for()))
     record = session.commit(build, command=text, agents=agents)
     emit("version_created", version=record.version, summary=record.summary, agents=list(agents))
-    return CommandResult(record.version, record.summary, plan, diff_states(seen["before"], session.state))
+    return CommandResult(record.version, record.summary, seen["plan"], diff_states(seen["before"], session.state))
 
 
 def _net_edit(before: State, after: State, removed: set[str], summary: str) -> Edit:
@@ -202,40 +245,53 @@ def _net_edit(before: State, after: State, removed: set[str], summary: str) -> E
 
 
 # history ------------------------------------------------------------------------------
-def _history(session: Session, action: Action, text: str, *, dry_run: bool,
+def _history(session: Session, plan_for: Callable[[], list[Action]], text: str, *, dry_run: bool,
              emit: Callable[..., None]) -> CommandResult:
-    records = session.records
+    seen: dict[str, Any] = {}
+
+    def build(state: State, _rng: np.random.Generator) -> Restore:
+        """Undo and redo are relative to the head, so their target is found on the version
+        the commit builds on, never on an older read of the history."""
+        action = seen["action"] = plan_for()[0]
+        target, summary = _history_target(session.records, action, text)
+        seen["before"], seen["goal"] = state, session.state_at(target)
+        return Restore(seen["goal"], target, summary)
+
+    if dry_run:
+        restore = build(session.state, np.random.default_rng(0))
+        return CommandResult(session.version, f"dry run: {restore.summary}", [seen["action"]],
+                             diff_states(seen["before"], restore.state), dry_run=True)
+    record = session.commit(build, command=text, agents=HISTORY)
+    emit("version_created", version=record.version, summary=record.summary, agents=list(HISTORY))
+    return CommandResult(record.version, record.summary, [seen["action"]], diff_states(seen["before"], seen["goal"]))
+
+
+def _history_target(records: list, action: Action, text: str) -> tuple[int, str]:
+    """The version whose content ``action`` (undo, redo, goto) restores, and its summary."""
     head = records[-1]
     if action.intent == "goto":
         target = int(action.params["version"])
-        session.record(target)  # raises InvalidValue naming the versions there are
-        summary = f"{_WENT_BACK}{target}"
-    elif action.intent == "undo":
+        if not 0 <= target <= head.version:
+            raise InvalidValue("version", target, f"a whole number from 0 to {head.version}")
+        return target, f"{_WENT_BACK}{target}"
+    if action.intent == "undo":
         source = _content_source(records, head.version)
-        target: int | None = source
+        found: int | None = source
         steps = int(action.params.get("steps", 1))
         if head.agents == HISTORY and head.summary.startswith(_WENT_BACK) and head.version > 0:
-            source, target, steps = head.version, head.version - 1, steps - 1  # undo the jump itself
+            source, found, steps = head.version, head.version - 1, steps - 1  # undo the jump itself
         for _ in range(steps):
-            target = records[_content_source(records, target)].parent if target is not None else None
-        if target is None:
+            found = records[_content_source(records, found)].parent if found is not None else None
+        if found is None:
             raise CommandNotUnderstood(text, reason=f"there is nothing to undo: version {source} is where the session starts"
                                        if records[source].parent is None else "there are not that many changes to undo",
                                        suggestions=["undo", "go back to version 0"])
-        summary = f"undo: back to v{target} (undid v{source})"
-    else:
-        target = _redo_target(records)
-        if target is None:
-            raise CommandNotUnderstood(text, reason="there is nothing to redo: no undo since the last change",
-                                       suggestions=["undo"])
-        summary = f"redo: v{target} again"
-    before = session.state
-    goal = session.state_at(target)
-    if dry_run:
-        return CommandResult(session.version, f"dry run: {summary}", [action], diff_states(before, goal), dry_run=True)
-    record = session.commit(lambda _s, _r: goal, command=text, agents=HISTORY, parent=target, summary=summary)
-    emit("version_created", version=record.version, summary=record.summary, agents=list(HISTORY))
-    return CommandResult(record.version, summary, [action], diff_states(before, goal))
+        return found, f"undo: back to v{found} (undid v{source})"
+    found = _redo_target(records)
+    if found is None:
+        raise CommandNotUnderstood(text, reason="there is nothing to redo: no undo since the last change",
+                                   suggestions=["undo"])
+    return found, f"redo: v{found} again"
 
 
 def _content_source(records: list, version: int) -> int:

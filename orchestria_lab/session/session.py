@@ -22,6 +22,7 @@ import secrets
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -38,10 +39,25 @@ if TYPE_CHECKING:
     from orchestria_lab.session.conductor import CommandResult
 
 SESSION_ID_RE = re.compile(r"^ses_[0-9a-f]{16}$")
-MAX_COMMIT_RETRIES = 20
+#: How long a writer keeps rebuilding on a moving head before it gives up (seconds).
+COMMIT_PATIENCE_S = 60.0
 
-#: What builds the next version from the head: an Edit, or a whole State (rollback).
-Build = Callable[[State, np.random.Generator], "Edit | State"]
+
+
+@dataclass(frozen=True)
+class Restore:
+    """What a history build returns: the content of ``version`` again, with its summary.
+
+    ``version`` becomes the new record's parent, so the history says where content came from.
+    """
+
+    state: State
+    version: int
+    summary: str
+
+
+#: What builds the next version from the head: an Edit, a whole State, or a Restore.
+Build = Callable[[State, np.random.Generator], "Edit | State | Restore"]
 
 
 _WRITER_LOCKS: dict[tuple[object, str], threading.Lock] = {}
@@ -173,15 +189,19 @@ class Session(_StateView):
         """Reopen a stored session at its latest version (in this or any later process)."""
         store = store or default_store()
         check_session_id(session_id)
-        records = store.records(session_id)
-        return cls(session_id, store, store.load_state(session_id, records[-1].version), records)
+        records, state = store.snapshot(session_id)
+        assert state is not None  # a stored session has version 0 at least
+        return cls(session_id, store, state, records)
 
     def refresh(self) -> Session:
-        """Catch up with versions other writers appended since this object last looked."""
-        head = self.store.head(self.id)
-        if head != self.version:
-            self._records = self.store.records(self.id)
-            self._state = self.store.load_state(self.id, head)
+        """Catch up with versions other writers appended since this object last looked.
+
+        The new records and the head's state are read together, so ``version`` and
+        ``state`` always describe the same version.
+        """
+        records, state = self.store.snapshot(self.id, after=self.version)
+        if state is not None:
+            self._records, self._state = [*self._records, *records], state
         return self
 
     # history ----------------------------------------------------------------------------
@@ -230,39 +250,49 @@ class Session(_StateView):
                parent: int | None = None, summary: str | None = None) -> VersionRecord:
         """Append one version made by ``build`` from the latest version; return its record.
 
-        ``build(state, rng)`` returns an :class:`Edit` or a whole :class:`State`. If another
-        writer appends first, the head is reloaded and ``build`` runs again on it, so each
-        command lands whole, on top of whatever came before, with contiguous numbers.
+        ``build(state, rng)`` returns an :class:`Edit` or a whole :class:`State`. While it
+        runs, ``self.version`` and ``self.records`` describe the version it builds on. The
+        store takes the result only if that version is still the head; if another writer
+        appended first, the head is reloaded and ``build`` runs again on it. So each command
+        lands whole, on top of whatever came before, with contiguous numbers, and no
+        acknowledged version is ever silently undone by a later one.
         """
         with _writer_lock(self.store, self.id):
             return self._commit(build, command=command, agents=agents, parent=parent, summary=summary)
 
     def _commit(self, build: Build | Edit | State, *, command: str, agents: tuple[str, ...],
                 parent: int | None, summary: str | None) -> VersionRecord:
-        for attempt in range(MAX_COMMIT_RETRIES):
+        deadline, attempt = time.monotonic() + COMMIT_PATIENCE_S, 0
+        while True:
+            attempt += 1
             self.refresh()
-            number = self.version + 1
+            base = self.version
+            number = base + 1
             seed = version_seed(self._state.meta.seed, number)
-            if callable(build):
-                made = build(self._state, np.random.default_rng(seed))
-            else:
-                made = build
+            made = build(self._state, np.random.default_rng(seed)) if callable(build) else build
+            came_from, said = parent, summary
+            if isinstance(made, Restore):
+                made, came_from, said = made.state, made.version, summary or made.summary
             new_state = made if isinstance(made, State) else apply(self._state, made)
-            text = summary or (made.summary if isinstance(made, Edit) and made.summary else
+            text = said or (made.summary if isinstance(made, Edit) and made.summary else
                                summarize(diff_states(self._state, new_state)))
-            record = VersionRecord(number, self.version if parent is None else parent,
+            record = VersionRecord(number, base if came_from is None else came_from,
                                    command, tuple(agents), text, now_iso(), seed)
             try:
-                self.store.append_version(self.id, record, new_state)
+                self.store.append_version(self.id, record, new_state, base=base)
             except VersionConflict:
-                # Another process won the race: back off a little (with jitter) and rebuild.
-                time.sleep(random.uniform(0, 0.005 * (attempt + 1)))
+                # Another process won the race. Rebuild on its version, after a short random
+                # pause (capped, so a busy session does not starve the writer that lost).
+                if time.monotonic() > deadline:
+                    break
+                time.sleep(random.uniform(0, min(0.02, 0.002 * attempt)))
                 continue
             self._records.append(record)
             self._state = new_state
             return record
-        raise VersionConflict(f"Session {self.id} kept changing under this writer; "
-                              f"{MAX_COMMIT_RETRIES} attempts failed. Try the command again.")
+        raise VersionConflict(f"Session {self.id} kept changing under this writer: {attempt} attempts "
+                              f"in {COMMIT_PATIENCE_S:g} s were each overtaken. Try the command again.",
+                              head=self.version)
 
     def rollback(self, version: int, *, command: str | None = None) -> VersionRecord:
         """Append a new version whose content equals ``version``'s. History keeps everything."""

@@ -2,9 +2,13 @@
 
 Stems are content-addressed: a version row lists ``(stem_id, hash)`` pairs and each stem
 payload is stored once under its hash, however many versions share it. Each version is
-written in one ``BEGIN IMMEDIATE`` transaction, so a crash leaves no half version, and the
-``(session_id, version)`` primary key turns a race between two writers into a
-:class:`~orchestria_lab.errors.VersionConflict` instead of a duplicate.
+written in one ``BEGIN IMMEDIATE`` transaction, so a crash leaves no half version.
+
+Writers never lose each other's work. A writer reads the head's records and state together
+(:meth:`Store.snapshot`, one read transaction), builds on them, and commits saying which
+version it built on (``base``); the store refuses the commit with a
+:class:`~orchestria_lab.errors.VersionConflict` unless that base is still the head, and the
+writer rebuilds on the new head. The ``(session_id, version)`` primary key backs this up.
 
 A server database can replace SQLite by implementing :class:`Store`; ``session/`` only
 talks to that interface.
@@ -51,11 +55,18 @@ class VersionRecord:
 
 
 class Store(Protocol):
-    """The persistence interface ``session/`` depends on."""
+    """The persistence interface ``session/`` depends on.
+
+    ``snapshot`` and ``append_version`` are the pair that makes concurrent writers safe:
+    the records and the state a writer builds on come from one read, and the commit names
+    that base, so it lands only on top of exactly what was built on.
+    """
 
     def create_session(self, session_id: str, state: State, record: VersionRecord, *,
                        owner: str | None = None) -> None: ...
-    def append_version(self, session_id: str, record: VersionRecord, state: State) -> None: ...
+    def append_version(self, session_id: str, record: VersionRecord, state: State, *,
+                       base: int) -> None: ...
+    def snapshot(self, session_id: str, *, after: int = -1) -> tuple[list[VersionRecord], State | None]: ...
     def head(self, session_id: str) -> int: ...
     def load_state(self, session_id: str, version: int) -> State: ...
     def records(self, session_id: str) -> list[VersionRecord]: ...
@@ -162,14 +173,19 @@ class SQLiteStore:
                 raise VersionConflict(f"Session {session_id!r} already exists.") from exc
             self._write_version(db, session_id, record, state)
 
-    def append_version(self, session_id: str, record: VersionRecord, state: State) -> None:
+    def append_version(self, session_id: str, record: VersionRecord, state: State, *,
+                       base: int) -> None:
+        """Write ``record`` and ``state`` as the version after ``base``, the version they were
+        built on. Raises VersionConflict, writing nothing, unless ``base`` is still the head."""
+        if record.version != base + 1:
+            raise ValueError(f"version {record.version} cannot follow base {base}: versions go up by one")
         with self.transaction() as db:
             head = self._head(db, session_id)
-            if record.version != head + 1:
+            if head != base:
                 raise VersionConflict(
-                    f"Session {session_id!r} is at version {head}; version {record.version} "
-                    f"cannot follow it. Reload the session and run the command again.",
-                    head=head,
+                    f"Session {session_id!r} is at version {head}; this change was built on "
+                    f"version {base}. Reload the session and run the command again.",
+                    head=head, base=base,
                 )
             self._write_version(db, session_id, record, state)
 
@@ -193,6 +209,29 @@ class SQLiteStore:
                        (closed_at, session_id))
 
     # reads -----------------------------------------------------------------------------
+    @contextmanager
+    def _read(self) -> Iterator[sqlite3.Connection]:
+        """One read transaction: every statement inside sees the same committed database."""
+        db = self.connection()
+        db.execute("BEGIN")
+        try:
+            yield db
+        finally:
+            db.execute("COMMIT")
+
+    def snapshot(self, session_id: str, *, after: int = -1) -> tuple[list[VersionRecord], State | None]:
+        """The records of the versions after ``after`` and the head's state, read together.
+
+        ``([], None)`` when nothing came after ``after``. Records and state always belong to
+        the same head, however many writers append meanwhile.
+        """
+        with self._read() as db:
+            records = self._records(db, session_id, after)
+            if not records:
+                self._head(db, session_id)  # NotFound for an unknown session
+                return [], None
+            return records, self._load_state(db, session_id, records[-1].version)
+
     def head(self, session_id: str) -> int:
         return self._head(self.connection(), session_id)
 
@@ -207,7 +246,10 @@ class SQLiteStore:
             raise NotFound("session", session_id)
 
     def load_state(self, session_id: str, version: int) -> State:
-        db = self.connection()
+        with self._read() as db:
+            return self._load_state(db, session_id, version)
+
+    def _load_state(self, db: sqlite3.Connection, session_id: str, version: int) -> State:
         row = db.execute("SELECT meta, stems FROM versions WHERE session_id = ? AND version = ?",
                          (session_id, int(version))).fetchone()
         if row is None:
@@ -224,11 +266,15 @@ class SQLiteStore:
         return State(Meta(**json.loads(row[0])), stems)
 
     def records(self, session_id: str) -> list[VersionRecord]:
-        rows = self.connection().execute(
-            "SELECT version, parent, command, agents, summary, created_at, seed FROM versions "
-            "WHERE session_id = ? ORDER BY version", (session_id,)).fetchall()
-        if not rows:
+        records = self._records(self.connection(), session_id, -1)
+        if not records:
             raise NotFound("session", session_id)
+        return records
+
+    def _records(self, db: sqlite3.Connection, session_id: str, after: int) -> list[VersionRecord]:
+        rows = db.execute(
+            "SELECT version, parent, command, agents, summary, created_at, seed FROM versions "
+            "WHERE session_id = ? AND version > ? ORDER BY version", (session_id, int(after))).fetchall()
         return [VersionRecord(v, p, c, tuple(json.loads(a)), s, t, seed) for v, p, c, a, s, t, seed in rows]
 
     def session_info(self, session_id: str) -> dict[str, Any]:

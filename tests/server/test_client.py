@@ -99,3 +99,39 @@ def test_the_agents_table_is_the_local_one(remote):
     import orchestria_lab
 
     pd.testing.assert_frame_equal(remote.agents(), orchestria_lab.agents())
+
+
+def _conflicts_then_ok(conflicts: int, *, retryable: bool = True):
+    """A transport that answers ``conflicts`` version conflicts, then 200; counts the calls."""
+    import httpx
+
+    calls = []
+
+    def handle(request):
+        calls.append(request)
+        if len(calls) <= conflicts:
+            return httpx.Response(409, json={"error": {"code": "version_conflict", "message": "moved",
+                                                       "retryable": retryable}})
+        return httpx.Response(200, json={"ok": True})
+    return httpx.MockTransport(handle), calls
+
+
+def test_a_version_conflict_is_retried_because_nothing_was_written():
+    transport, calls = _conflicts_then_ok(2)
+    with Client("http://test", "k", transport=transport) as client:
+        assert client.json("POST", "/v1/sessions/x/rollback", json={"version": 1}) == {"ok": True}
+    assert len(calls) == 3
+
+
+def test_a_conflict_marked_not_retryable_or_lasting_is_raised():
+    from orchestria_lab.client import CONFLICT_RETRIES
+    from orchestria_lab.errors import VersionConflict
+
+    transport, calls = _conflicts_then_ok(1, retryable=False)
+    with Client("http://test", "k", transport=transport) as client, pytest.raises(VersionConflict):
+        client.json("POST", "/v1/sessions/x/command", json={"text": "undo"})
+    assert len(calls) == 1
+    transport, calls = _conflicts_then_ok(99)
+    with Client("http://test", "k", transport=transport) as client, pytest.raises(VersionConflict):
+        client.json("POST", "/v1/sessions/x/rollback", json={"version": 1})
+    assert len(calls) == CONFLICT_RETRIES + 1
