@@ -47,6 +47,8 @@ from orchestria_lab.session.store import SQLiteStore
 FORMATS = {"wav": "wav", "flac": "flac", "mp3": "mp3", "midi": "mid"}
 EXPORT_ID_RE = re.compile(r"^exp_[0-9a-f]{16}$")
 SIGNING_PARAMS = ("expires", "key", "sig")
+#: How far apart two server processes' clocks may be when one checks another's URL (seconds).
+CLOCK_SKEW_S = 60
 
 
 class Signer:
@@ -89,9 +91,13 @@ class Signer:
         if not hmac.compare_digest(expected.encode(), sig.encode()):
             raise Forbidden("This URL's signature does not match it: it was changed or cut. "
                             "Ask the API for a fresh URL.")
-        if int(expires) < (time.time() if now is None else now):  # signed by us, so a number
+        now = time.time() if now is None else now
+        if int(expires) < now:  # signed by us, so a number
             raise Unauthorized("This signed URL has expired. Ask the API again (GET .../stems or "
                                "the export) for fresh URLs, or send the bearer key.", expired_at=int(expires))
+        if int(expires) > now + self.ttl_s + CLOCK_SKEW_S:  # minted with a longer life than we give
+            raise Forbidden(f"This URL claims to stay valid past the server's {self.ttl_s} s lifetime "
+                            f"for signed URLs, so it was not made by this server. Ask the API for a fresh URL.")
         return key_id
 
 

@@ -27,7 +27,10 @@ StemId = Annotated[str, Field(min_length=1, max_length=64)]
 
 
 class _Body(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    """Request bodies are strict: unknown fields are refused, and so are a bool where a number
+    belongs (``{"version": false}``) and a number where a bool belongs (``"dry_run": 0``)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
 
 
 class SessionCreate(_Body):

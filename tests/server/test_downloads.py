@@ -131,3 +131,16 @@ def test_exports_download_with_bearer_or_signature_and_count_against_the_quota(s
     with server.client(server.key("outsider")) as outsider:
         assert outsider.get(export["files"][0]["url"]).status_code == 404
         assert outsider.get(f"/v1/exports/{export['id']}").status_code == 404
+
+
+def test_a_url_claiming_a_longer_life_than_the_ttl_is_refused():
+    from orchestria_lab.server.errors import Forbidden
+
+    long_lived = Signer(b"k" * 32, ttl_s=10**9)  # one who read the secret, minting a URL for years
+    url = urlsplit(long_lived.sign("/v1/sessions/ses_0123456789abcdef/audio", {}, "key_abc", now=1000))
+    params = dict(p.split("=", 1) for p in url.query.split("&"))
+    server = Signer(b"k" * 32, ttl_s=3600)
+    with pytest.raises(Forbidden, match="3600 s lifetime"):
+        server.verify(url.path, params, now=1000)
+    fresh = urlsplit(server.sign("/v1/sessions/ses_0123456789abcdef/audio", {}, "key_abc", now=1000))
+    assert server.verify(fresh.path, dict(p.split("=", 1) for p in fresh.query.split("&")), now=1000) == "key_abc"

@@ -86,6 +86,19 @@ def test_invalid_settings_are_422_and_say_what_is_valid(alice, body, field):
     assert error["code"] in ("invalid_request", "invalid_value") and field in error["message"]
 
 
+def test_bools_and_numbers_do_not_stand_in_for_each_other(server, alice):
+    sid = alice.post("/v1/sessions", json=NEW_SESSION).json()["id"]
+    add_stem(server.store, sid)
+    for path, body, field in [("/rollback", {"version": False}, "version"),
+                              ("/command", {"text": "mute the chords", "dry_run": 0}, "dry_run"),
+                              ("/export", {"format": "midi", "version": True}, "version")]:
+        response = alice.post(f"/v1/sessions/{sid}{path}", json=body)
+        assert response.status_code == 422 and field in response.json()["error"]["message"], body
+    created = alice.post("/v1/sessions", json={**NEW_SESSION, "seed": False})
+    assert created.status_code == 422 and "seed" in created.json()["error"]["message"]
+    assert [v["version"] for v in alice.get(f"/v1/sessions/{sid}/versions").json()] == [0, 1]
+
+
 def test_bodies_over_the_limit_are_413_and_long_commands_422(server, alice):
     sid = alice.post("/v1/sessions", json=NEW_SESSION).json()["id"]
     big = {"text": "add chords " * 10_000}
