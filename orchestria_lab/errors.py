@@ -64,6 +64,20 @@ class NotFound(OrchestriaError, LookupError):
         super().__init__(f"No {kind} {name!r}.{hint}", kind=kind, name=name, available=shown)
 
 
+class LimitExceeded(OrchestriaError):
+    """Work larger than a configured bound (duration, stems, actions, render size): refused
+    when it is asked for, before any of it is done. Says the limit, the value and the setting."""
+
+    code = "limit_exceeded"
+    status = 413
+
+    def __init__(self, limit: str, value: float, maximum: float, *, setting: str, hint: str = "") -> None:
+        super().__init__(
+            f"{limit} would be {value:g}, over the limit of {maximum:g} (set by {setting}).{' ' + hint if hint else ''}",
+            limit=limit, value=value, maximum=maximum, setting=setting,
+        )
+
+
 class VersionConflict(OrchestriaError):
     """Another writer made the version this writer meant to make; reload and retry."""
 

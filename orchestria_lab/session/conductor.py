@@ -44,6 +44,7 @@ from orchestria_lab.errors import (
     VersionConflict,
 )
 from orchestria_lab.language.plan import PlanContext, Planner, validate_plan
+from orchestria_lab.session.bounds import Bounds
 from orchestria_lab.session.history import diff_states
 from orchestria_lab.session.session import Restore, version_seed
 from orchestria_lab.state import Edit, State, Stem, apply
@@ -141,8 +142,8 @@ def run_command(session: Session, text: str, *, dry_run: bool = False,
     session.refresh()
     try:
         plan = _plan(session, text, planner)
-    except CommandNotUnderstood as exc:
-        emit("error", code=exc.code, message=exc.message, suggestions=exc.suggestions)
+    except OrchestriaError as exc:
+        emit("error", code=exc.code, message=exc.message, suggestions=getattr(exc, "suggestions", []))
         raise
     emit("plan", text=text, plan=[a.to_dict() for a in plan], dry_run=dry_run)
     planned = {"version": session.version, "plan": plan}
@@ -184,6 +185,7 @@ def _plan(session: Session, text: str, planner: Planner) -> list[Action]:
                           find_removed=lambda match: find_removed(session, match), version=session.version,
                           find_added=lambda match: find_added(session, match))
     plan = planner.plan(text, context)
+    Bounds.from_env().check_plan(plan)
     try:
         return validate_plan(plan, state)
     except CommandNotUnderstood:

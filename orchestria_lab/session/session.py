@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from orchestria_lab.errors import InvalidValue, NotFound, VersionConflict
+from orchestria_lab.session.bounds import Bounds
 from orchestria_lab.session.history import diff_states, summarize
 from orchestria_lab.session.store import Store, VersionRecord, default_store
 from orchestria_lab.state import Edit, Meta, State, apply
@@ -179,6 +180,7 @@ class Session(_StateView):
         store = store or default_store()
         session_id = "ses_" + secrets.token_hex(8)
         state = State(meta)
+        Bounds.from_env().check_state(state)
         record = VersionRecord(0, None, "create session", (), "new session", now_iso(),
                                version_seed(seed, 0))
         store.create_session(session_id, state, record, owner=owner)
@@ -274,6 +276,7 @@ class Session(_StateView):
             if isinstance(made, Restore):
                 made, came_from, said = made.state, made.version, summary or made.summary
             new_state = made if isinstance(made, State) else apply(self._state, made)
+            Bounds.from_env().check_state(new_state)  # before anything is stored
             text = said or (made.summary if isinstance(made, Edit) and made.summary else
                                summarize(diff_states(self._state, new_state)))
             record = VersionRecord(number, base if came_from is None else came_from,

@@ -99,6 +99,18 @@ def test_bools_and_numbers_do_not_stand_in_for_each_other(server, alice):
     assert [v["version"] for v in alice.get(f"/v1/sessions/{sid}/versions").json()] == [0, 1]
 
 
+def test_work_over_a_bound_is_413_naming_the_limit_and_makes_nothing(alice):
+    huge = alice.post("/v1/sessions", json={"bpm": 20, "key": "Cm", "genre": "lo-fi",
+                                            "time_signature": "32/1", "bars": 256, "sample_rate": 96000})
+    error = huge.json()["error"]
+    assert huge.status_code == 413 and error["code"] == "limit_exceeded"
+    assert error["setting"] == "ORCHESTRIA_MAX_DURATION_S" and error["value"] == 98304
+    sid = alice.post("/v1/sessions", json=NEW_SESSION).json()["id"]
+    many = alice.post(f"/v1/sessions/{sid}/command", json={"text": " and ".join(["add piano"] * 40)})
+    assert many.status_code == 413 and many.json()["error"]["setting"] == "ORCHESTRIA_MAX_ACTIONS"
+    assert [v["version"] for v in alice.get(f"/v1/sessions/{sid}/versions").json()] == [0]
+
+
 def test_bodies_over_the_limit_are_413_and_long_commands_422(server, alice):
     sid = alice.post("/v1/sessions", json=NEW_SESSION).json()["id"]
     big = {"text": "add chords " * 10_000}
