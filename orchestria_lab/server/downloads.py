@@ -182,12 +182,14 @@ def create_export(store: SQLiteStore, session: Session, account: str, *, fmt: st
 
 
 def load_export(store: SQLiteStore, export_id: str, account: str) -> ExportRecord:
-    """The export ``export_id`` if ``account`` made it; else :class:`NotFound` (never 403)."""
+    """The export ``export_id`` if ``account`` made it and its session is still open; else
+    :class:`NotFound` (never 403: a deleted session's exports are gone with it)."""
     row = None
     if isinstance(export_id, str) and EXPORT_ID_RE.match(export_id):
         row = store.connection().execute(
-            "SELECT id, account, session_id, version, format, created_at, files FROM exports "
-            "WHERE id = ? AND account = ?", (export_id, account)).fetchone()
+            "SELECT e.id, e.account, e.session_id, e.version, e.format, e.created_at, e.files "
+            "FROM exports e JOIN sessions s ON s.id = e.session_id "
+            "WHERE e.id = ? AND e.account = ? AND s.closed_at IS NULL", (export_id, account)).fetchone()
     if row is None:
         raise NotFound("export", export_id)
     files = tuple((name, size) for name, size in json.loads(row[6]))

@@ -144,3 +144,18 @@ def test_a_url_claiming_a_longer_life_than_the_ttl_is_refused():
         server.verify(url.path, params, now=1000)
     fresh = urlsplit(server.sign("/v1/sessions/ses_0123456789abcdef/audio", {}, "key_abc", now=1000))
     assert server.verify(fresh.path, dict(p.split("=", 1) for p in fresh.query.split("&")), now=1000) == "key_abc"
+
+
+def test_a_deleted_sessions_exports_are_gone(live_server_factory):
+    server = live_server_factory()
+    key = server.key("leaver")
+    with server.client(key) as client:
+        sid = client.post("/v1/sessions", json=NEW_SESSION).json()["id"]
+        add_stem(server.store, sid)
+        export = client.post(f"/v1/sessions/{sid}/export", json={"format": "midi"}).json()
+        url, signed = export["files"][0]["url"], export["files"][0]["signed_url"]
+        assert client.get(url).status_code == 200 and httpx.get(signed).status_code == 200
+        assert client.delete(f"/v1/sessions/{sid}").status_code == 204
+        assert client.get(url).status_code == 404
+        assert client.get(f"/v1/exports/{export['id']}").status_code == 404
+    assert httpx.get(signed).status_code == 404
