@@ -163,7 +163,7 @@ def run_command(session: Session, text: str, *, dry_run: bool = False,
                     f"Another writer made version {session.version} while {text!r} ran, and on it "
                     f"the command no longer fits: {exc.reason}. Nothing was changed; reload the "
                     f"session and try again.", head=session.version) from exc
-            if (again[0].agent == "history") != (plan[0].agent == "history"):
+            if _agents(again) != _agents(plan):  # the record names the agents of the first plan
                 raise VersionConflict(f"Another writer made version {session.version} while {text!r} "
                                       f"ran; nothing was changed. Try again.", head=session.version)
             planned.update(version=session.version, plan=again)
@@ -176,6 +176,11 @@ def run_command(session: Session, text: str, *, dry_run: bool = False,
     except OrchestriaError as exc:
         emit("error", code=exc.code, message=exc.message)
         raise
+
+
+def _agents(plan: list[Action]) -> tuple[str, ...]:
+    """The agents a plan runs, in order, each once (what its version record lists)."""
+    return tuple(dict.fromkeys(a.agent for a in plan))
 
 
 def _plan(session: Session, text: str, planner: Planner) -> list[Action]:
@@ -229,7 +234,7 @@ def _perform(session: Session, plan_for: Callable[[], list[Action]], text: str, 
         edit = build(head, np.random.default_rng(version_seed(head.meta.seed, session.version + 1)))
         return CommandResult(session.version, f"dry run: {edit.summary}", seen["plan"],
                              diff_states(head, seen["after"]), dry_run=True)
-    agents = tuple(dict.fromkeys(a.agent for a in plan_for()))
+    agents = _agents(plan_for())
     record = session.commit(build, command=text, agents=agents)
     emit("version_created", version=record.version, summary=record.summary, agents=list(agents))
     return CommandResult(record.version, record.summary, seen["plan"], diff_states(seen["before"], session.state))
