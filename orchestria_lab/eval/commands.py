@@ -30,10 +30,12 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from orchestria_lab.errors import InvalidValue, OrchestriaError
-from orchestria_lab.music.theory import same_key
+from orchestria_lab.eval.sound import MEASURES, moved
+from orchestria_lab.music.theory import beats_per_bar, same_key
 from orchestria_lab.session import Session, Store, VersionRecord
 from orchestria_lab.state import State
 
@@ -47,8 +49,28 @@ Snapshot = dict[str, Any]
 
 
 def snapshot(session: Session) -> Snapshot:
-    """The session as the predicates see it: ``{"version", "meta", "stems"}``, stems as records."""
-    return {"version": session.version, "meta": session.meta, "stems": session.stems.to_dict("records")}
+    """The session as the predicates see it: ``{"version", "meta", "stems", "notes", "audio"}``.
+
+    Stems are records (the columns of ``session.stems``), ``notes`` maps each stem id to its
+    notes as ``(pitch, start, duration, velocity)`` tuples, and ``audio(stem_id)`` renders that
+    stem as it sounds at this version (only predicates about sound call it).
+    """
+    state = session.state
+    return {"version": session.version, "meta": session.meta, "stems": session.stems.to_dict("records"),
+            "notes": {s.stem_id: [tuple(n) for n in s.notes] for s in state.stems},
+            "audio": Listener(state)}
+
+
+@dataclass(frozen=True)
+class Listener:
+    """``listener(stem_id)``: that stem of ``state`` rendered (its gain, pan and effects applied)."""
+
+    state: State
+
+    def __call__(self, stem_id: str) -> np.ndarray:
+        from orchestria_lab.audio.render import render_stem
+
+        return render_stem(self.state, stem_id)
 
 
 # predicates -------------------------------------------------------------------------------------
@@ -123,7 +145,101 @@ def _notes_changed(arg: str, before: Snapshot, after: Snapshot) -> bool:
     return bool(a and b) and a[0]["notes_hash"] != b[0]["notes_hash"]
 
 
-#: Every predicate but ``rejected`` (which :func:`check` answers itself): name -> holds(arg, before, after).
+def _common(arg: dict[str, Any], before: Snapshot, after: Snapshot) -> list[tuple[dict, dict]]:
+    """Pairs (before, after) of the stems with ``arg["role"]`` that are in both snapshots."""
+    now = {s["stem_id"]: s for s in after["stems"]}
+    return [(s, now[s["stem_id"]]) for s in _with_role(before, arg["role"]) if s["stem_id"] in now]
+
+
+def _sound(arg: dict[str, Any], before: Snapshot, after: Snapshot) -> bool:
+    """The first stem of the role that is in both: its rendered ``measure`` moved ``direction``."""
+    pairs = _common(arg, before, after)
+    if not pairs or arg["measure"] not in MEASURES:
+        return False
+    (a, b), = pairs[:1]
+    measure, sr = MEASURES[arg["measure"]][0], int(after["meta"]["sample_rate"])
+    then, now = measure(before["audio"](a["stem_id"]), sr), measure(after["audio"](b["stem_id"]), sr)
+    return moved(arg["measure"], then, now, arg["direction"])
+
+
+def _kept(arg: str | list[str], before: Snapshot, after: Snapshot) -> bool:
+    """Every stem of these roles is still there, exactly as it was (``hash`` unchanged)."""
+    now = {s["stem_id"]: s["hash"] for s in after["stems"]}
+    return all(now.get(s["stem_id"]) == s["hash"] for s in _with_role(before, arg))
+
+
+def _unchanged_meta(arg: str | list[str], before: Snapshot, after: Snapshot) -> bool:
+    return all(before["meta"][f] == after["meta"][f] for f in _listed(arg))
+
+
+def _stem_count(arg: dict[str, Any], before: Snapshot, after: Snapshot) -> bool:
+    return len(_with_role(after, arg["role"])) == arg["n"]
+
+
+#: Note measures for ``changed_notes``: name -> value of a list of (pitch, start, duration, velocity).
+_NOTE_MEASURES: dict[str, Callable[[list], float]] = {
+    "mean_pitch": lambda notes: float(np.mean([n[0] for n in notes])) if notes else float("nan"),
+    "count": lambda notes: float(len(notes)),
+    "velocity": lambda notes: float(np.mean([n[3] for n in notes])) if notes else float("nan"),
+}
+
+
+def _changed_notes(arg: dict[str, Any], before: Snapshot, after: Snapshot) -> bool:
+    pairs = _common(arg, before, after)
+    measure = _NOTE_MEASURES.get(arg["measure"])
+    if not pairs or measure is None:
+        return False
+    (a, b), = pairs[:1]
+    return _went(arg["direction"], measure(before["notes"][a["stem_id"]]), measure(after["notes"][b["stem_id"]]))
+
+
+def _effect_value(stem: dict[str, Any], effect: str, param: str) -> float | None:
+    """The stem's setting of ``param`` on its ``effect`` (the effect's default where unset), or None."""
+    from orchestria_lab.audio.effects import effect_spec
+
+    for e in stem["effects"]:
+        if e["type"] == effect:
+            return float(effect_spec(effect).validate(e.get("params", {}))[param])
+    return None
+
+
+def _effect_param(arg: dict[str, Any], before: Snapshot, after: Snapshot) -> bool:
+    """``param`` of the stem's ``effect`` went ``direction``; an effect added counts from its default
+    (up from the dry side for ``mix``), and an effect removed as the mix going to 0."""
+    from orchestria_lab.audio.effects import effect_spec
+
+    pairs = _common(arg, before, after)
+    if not pairs:
+        return False
+    (a, b), = pairs[:1]
+    then, now = (_effect_value(s, arg["effect"], arg["param"]) for s in (a, b))
+    if then is None and now is None:
+        return False
+    if arg["param"] == "mix":
+        then, now = then or 0.0, now or 0.0
+    else:
+        default = float(effect_spec(arg["effect"]).defaults[arg["param"]])
+        then, now = default if then is None else then, default if now is None else now
+    return _went(arg["direction"], then, now)
+
+
+def _notes_kept_outside(arg: dict[str, Any], before: Snapshot, after: Snapshot) -> bool:
+    """Every note of the role's stems that starts outside bars ``[first, last]`` (counted from 1,
+    inclusive) is still there, unchanged, and no note was added outside them."""
+    first, last = arg["bars"]
+    beats = beats_per_bar(before["meta"]["time_signature"])
+    low, high = (first - 1) * beats, last * beats
+
+    def outside(notes: list) -> list:
+        return sorted(n for n in notes if not low <= n[1] < high)
+
+    pairs = _common(arg, before, after)
+    return bool(pairs) and all(outside(before["notes"][a["stem_id"]]) == outside(after["notes"][b["stem_id"]])
+                               for a, b in pairs)
+
+
+#: Every predicate but ``rejected``, ``either`` and ``message`` (which :func:`check` answers itself):
+#: name -> holds(arg, before, after).
 PREDICATES: dict[str, Callable[[Any, Snapshot, Snapshot], bool]] = {
     "stem": _stem,
     "no_stem": lambda arg, before, after: not _with_role(after, arg["role"]),
@@ -138,29 +254,53 @@ PREDICATES: dict[str, Callable[[Any, Snapshot, Snapshot], bool]] = {
     "only_changed": _only_changed,
     "notes_changed": _notes_changed,
     "version_delta": lambda arg, before, after: after["version"] - before["version"] == arg,
+    "sound": _sound,
+    "kept": _kept,
+    "unchanged_meta": _unchanged_meta,
+    "stem_count": _stem_count,
+    "changed_notes": _changed_notes,
+    "effect_param": _effect_param,
+    "notes_kept_outside": _notes_kept_outside,
 }
-_NAMES = ", ".join(sorted(["rejected", *PREDICATES]))
+#: Predicates that also hold when the command was refused (a refusal changes nothing).
+HOLD_WHEN_REFUSED = frozenset({"kept", "unchanged_meta"})
+_NAMES = ", ".join(sorted(["rejected", "either", "message", *PREDICATES]))
 
 
 def _predicate(predicate: Any) -> tuple[str, Any]:
     """``(name, argument)`` of a one-key predicate dict; anything else raises InvalidValue."""
     if isinstance(predicate, dict) and len(predicate) == 1:
         (name, arg), = predicate.items()
-        if name == "rejected" or name in PREDICATES:
+        if name in ("rejected", "message") or name in PREDICATES:
+            return name, arg
+        if name == "either" and isinstance(arg, list) and arg:
+            for inner in arg:
+                _predicate(inner)
             return name, arg
     raise InvalidValue("predicate", predicate, f"a dict with one key, one of {_NAMES}")
 
 
-def check(predicate: dict[str, Any], before: Snapshot, after: Snapshot, *, rejected: bool) -> bool:
+def check(predicate: dict[str, Any], before: Snapshot, after: Snapshot, *, rejected: bool,
+          message: str = "") -> bool:
     """Whether ``predicate`` holds between two :func:`snapshot` s of a command's session.
 
-    ``rejected`` says whether the command was refused: then only ``{"rejected": true}`` can
-    hold, and only if no version was made.
+    ``rejected`` says whether the command was refused: then only ``{"rejected": true}``, the
+    predicates of :data:`HOLD_WHEN_REFUSED` and ``message`` can hold, and only if no version was
+    made. ``{"message": [words]}`` holds when the answer (``message``) contains every one, in any
+    case; ``{"either": [p, ...]}`` when one of its predicates holds.
     """
     name, arg = _predicate(predicate)
+    if name == "either":
+        return any(check(p, before, after, rejected=rejected, message=message) for p in arg)
+    if name == "message":
+        return all(word.lower() in message.lower() for word in _listed(arg))
+    if rejected and before["version"] != after["version"]:
+        return False
     if name == "rejected":
-        return rejected == arg and before["version"] == after["version"]
-    return not rejected and PREDICATES[name](arg, before, after)
+        return rejected == arg
+    if rejected:
+        return name in HOLD_WHEN_REFUSED
+    return PREDICATES[name](arg, before, after)
 
 
 # cases and suites -------------------------------------------------------------------------------
@@ -269,7 +409,8 @@ def run_case(case: dict[str, Any], *, store: Store, cache: SetupCache | None = N
     except OrchestriaError as exc:
         rejected, message = True, str(exc)
     after = snapshot(session)
-    failed = [p for p in case["expect"] if not check(p, before, after, rejected=rejected)]
+    answer = message.replace(case["text"], "")  # a "message" predicate judges the answer, not its echo
+    failed = [p for p in case["expect"] if not check(p, before, after, rejected=rejected, message=answer)]
     return CaseResult(**common, passed=not failed, rejected=rejected, agents=agents, message=message,
                       failed=failed)
 

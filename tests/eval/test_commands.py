@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from orchestria_lab.errors import InvalidValue
+from orchestria_lab.errors import InvalidValue, OrchestriaError
 from orchestria_lab.eval.commands import (
     SetupCache,
     check,
@@ -104,3 +104,51 @@ def test_a_cached_setup_makes_the_same_session(store):
     replayed = new_session(setup, store=store, cache=cache)
     assert len(cache) == 1 and replayed.id != made.id
     assert snapshot(replayed) == snapshot(made) and replayed.records == made.records
+
+
+def _pair(store, setup, text):
+    """Snapshots before and after ``text`` on a new session with ``setup``, and whether it was refused."""
+    session = new_session(setup, store=store)
+    before = snapshot(session)
+    try:
+        message, rejected = session.command(text).message, False
+    except OrchestriaError as exc:
+        message, rejected = str(exc), True
+    return before, snapshot(session), rejected, message
+
+
+def test_sound_predicates_measure_the_rendered_stem(store):
+    before, after, rejected, _ = _pair(store, ["add piano chords"], "make the chords darker")
+    assert not rejected
+    assert check({"sound": {"role": "chords", "measure": "centroid", "direction": "down"}}, before, after,
+                 rejected=False)
+    assert not check({"sound": {"role": "chords", "measure": "centroid", "direction": "up"}}, before, after,
+                     rejected=False)
+    before, after, _, _ = _pair(store, ["add piano chords"], "turn the chords down 6 dB")
+    assert check({"sound": {"role": "chords", "measure": "level", "direction": "down"}}, before, after,
+                 rejected=False)
+    assert not check({"sound": {"role": "bass", "measure": "level", "direction": "down"}}, before, after,
+                     rejected=False)  # no such stem: nothing was heard to move
+
+
+def test_safe_predicates_hold_on_a_refusal_and_either_and_message_combine(store):
+    before, after, rejected, message = _pair(store, ["add piano chords"], "mute the drums")
+    assert rejected
+    for holds in ({"kept": ["chords"]}, {"unchanged_meta": ["bars", "bpm", "key"]}, {"rejected": True},
+                  {"either": [{"muted": {"role": "drums", "value": True}}, {"rejected": True}]}):
+        assert check(holds, before, after, rejected=True, message=message), holds
+    assert not check({"stem": {"role": ["chords"]}}, before, after, rejected=True, message=message)
+    assert check({"message": ["chords"]}, before, after, rejected=True, message=message)
+    assert not check({"message": ["chords", "zebra"]}, before, after, rejected=True, message=message)
+
+
+def test_note_and_effect_predicates(store):
+    before, after, _, _ = _pair(store, ["add piano chords"], "put the chords up an octave")
+    assert check({"changed_notes": {"role": "chords", "measure": "mean_pitch", "direction": "up"}}, before, after,
+                 rejected=False)
+    assert not check({"notes_kept_outside": {"role": "chords", "bars": [1, 4]}}, before, after, rejected=False)
+    assert check({"notes_kept_outside": {"role": "chords", "bars": [1, 8]}}, before, after, rejected=False)
+    before, after, _, _ = _pair(store, ["add piano chords with reverb"], "more reverb on the chords")
+    assert check({"effect_param": {"role": "chords", "effect": "reverb", "param": "mix", "direction": "up"}},
+                 before, after, rejected=False)
+    assert not check({"kept": ["chords"]}, before, after, rejected=False)
