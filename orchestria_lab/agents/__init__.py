@@ -11,11 +11,11 @@
 import sys
 import types
 
-from orchestria_lab.agents.base import Action, Agent, AgentSpec, Param
+from orchestria_lab.agents.base import Action, Agent, AgentSpec, Param, Target
 from orchestria_lab.agents.contract import check_agent
 from orchestria_lab.agents.registry import agents_table, get_agent, register, registered, unregister
 
-__all__ = ["Action", "Agent", "AgentSpec", "Param", "agents_table", "check_agent", "get_agent",
+__all__ = ["Action", "Agent", "AgentSpec", "Param", "Target", "agents_table", "check_agent", "get_agent",
            "register", "registered", "unregister"]
 
 

@@ -20,7 +20,7 @@ import json
 
 import numpy as np
 
-from orchestria_lab.agents.base import Action, Agent, AgentSpec, Param
+from orchestria_lab.agents.base import Action, Agent, AgentSpec, Param, Target
 from orchestria_lab.agents.context import REMAKE_ORDER
 from orchestria_lab.errors import InvalidValue
 from orchestria_lab.music.genres import GENRES
@@ -52,6 +52,8 @@ class ArrangeAgent(Agent):
         intent_params={"tempo": ("bpm", "change_bpm", "factor"), "key": ("key", "semitones"),
                        "bars": ("bars", "change_bars", "factor"), "time_signature": ("time_signature",),
                        "genre": ("genre", "keep_tempo"), "remove": (), "restore": ("stem",)},
+        targets={**dict.fromkeys(("tempo", "key", "bars", "time_signature", "genre"), Target.SESSION),
+                 "remove": Target.REMOVE, "restore": Target.NEW},
     )
 
     def tempo(self, state: State, action: Action, rng: np.random.Generator) -> Edit:

@@ -21,6 +21,7 @@ orchestria_lab.errors.InvalidValue: times=9 is not valid: expected a whole numbe
 
 from __future__ import annotations
 
+import enum
 import math
 import re
 from collections.abc import Mapping
@@ -30,6 +31,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from orchestria_lab.errors import InvalidValue
+from orchestria_lab.music.scope import Scope
 from orchestria_lab.state import Edit, FrozenParams, State
 
 STATUSES = ("ready", "untrained", "busy", "error")
@@ -116,9 +118,29 @@ def _num(x: float) -> str:
     return f"{x:g}"
 
 
+class Target(enum.Enum):
+    """What an intent acts on, as its agent declares it (``AgentSpec.targets``).
+
+    :func:`~orchestria_lab.language.plan.validate_plan` reads these, so a plan is checked
+    against what each agent says it accepts, built-in or plugin alike.
+    """
+
+    NEW = "new stem"                #: makes a stem: the target is a free stem id (or None: the agent names it)
+    STEM = "stem"                   #: an existing stem, named
+    OWN = "own stem"                #: an existing stem of the agent's parts, or None when there is one
+    REMOVE = "stem it removes"      #: an existing stem, which the action takes out of the session
+    SESSION = "session"             #: the song as a whole: no target
+
+
 @dataclass(frozen=True)
 class AgentSpec:
-    """What an agent is and does. Checked on registration (:meth:`check`)."""
+    """What an agent is and does. Checked on registration (:meth:`check`).
+
+    ``targets`` says, per intent, what it acts on (a :class:`Target`; :attr:`Target.STEM` where
+    an intent is not listed). ``scoped`` lists the intents that can act on part of the song
+    (a :class:`~orchestria_lab.music.scope.Scope`); an action with a scope on any other intent
+    is refused, never applied to the whole song.
+    """
 
     name: str
     description: str
@@ -127,6 +149,12 @@ class AgentSpec:
     status: str = "ready"
     backend: str = "rules"
     intent_params: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    targets: Mapping[str, Target] = field(default_factory=dict)
+    scoped: tuple[str, ...] = ()
+
+    def target(self, intent: str) -> Target:
+        """What ``intent`` acts on."""
+        return self.targets.get(intent, Target.STEM)
 
     def check(self) -> AgentSpec:
         """Raise :class:`InvalidValue` naming the first thing wrong with this spec."""
@@ -152,6 +180,12 @@ class AgentSpec:
             if intent not in caps or not set(allowed) <= set(names):
                 raise InvalidValue(f"{self.name}.intent_params[{intent!r}]", allowed,
                                    "a declared intent mapped to declared parameters")
+        for intent, target in self.targets.items():
+            if intent not in caps or not isinstance(target, Target):
+                raise InvalidValue(f"{self.name}.targets[{intent!r}]", target,
+                                   "a declared intent mapped to a Target (" + ", ".join(t.name for t in Target) + ")")
+        if not isinstance(self.scoped, tuple) or not set(self.scoped) <= set(caps):
+            raise InvalidValue(f"{self.name}.scoped", self.scoped, "a tuple of declared intents")
         return self
 
     def param(self, name: str) -> Param:
@@ -178,32 +212,43 @@ class AgentSpec:
         return {"name": self.name, "description": self.description,
                 "capabilities": list(self.capabilities),
                 "parameters": [p.to_dict() for p in self.parameters],
-                "status": self.status, "backend": self.backend}
+                "status": self.status, "backend": self.backend,
+                "targets": {i: self.target(i).name.lower() for i in self.capabilities},
+                "scoped": list(self.scoped)}
 
 
 @dataclass(frozen=True)
 class Action:
-    """One step of a plan: which agent, which intent, which stem, with which parameters."""
+    """One step of a plan: which agent, which intent, which stem, with which parameters, and
+    where in the song (``scope``; ``None`` for all of it).
+
+    >>> Action("melody", "regenerate", "melody", scope=Scope(first_bar=5, last_bar=8)).describe()
+    'melody.regenerate(melody) @ bars 5-8'
+    """
 
     agent: str
     intent: str
     target: str | None = None
     params: FrozenParams = field(default_factory=FrozenParams)
+    scope: Scope | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.params, FrozenParams):
             object.__setattr__(self, "params", FrozenParams(self.params))
+        if isinstance(self.scope, Mapping):
+            object.__setattr__(self, "scope", Scope(**self.scope))
 
     def with_params(self, **changes: Any) -> Action:
         return replace(self, params=self.params.updated(**changes))
 
     def describe(self) -> str:
         args = ([self.target] if self.target else []) + [f"{k}={_show(v)}" for k, v in self.params.items()]
-        return f"{self.agent}.{self.intent}({', '.join(args)})"
+        where = f" @ {self.scope.describe()}" if self.scope else ""
+        return f"{self.agent}.{self.intent}({', '.join(args)}){where}"
 
     def to_dict(self) -> dict[str, Any]:
         return {"agent": self.agent, "intent": self.intent, "target": self.target,
-                "params": self.params.to_dict()}
+                "params": self.params.to_dict(), "scope": self.scope.to_dict() if self.scope else None}
 
 
 def _show(v: Any) -> str:

@@ -14,7 +14,7 @@ import numpy as np
 
 from orchestria_lab.agents.base import Action, AgentSpec
 from orchestria_lab.agents.context import current_chords, current_kicks, model_function, stem_range
-from orchestria_lab.agents.generator import GeneratorAgent, common_params, swung
+from orchestria_lab.agents.generator import GeneratorAgent, common_params, swung, targets
 from orchestria_lab.music.lines import BASS_STYLE_FOR_GENRE, bass_line
 from orchestria_lab.state import Note, State, Stem
 
@@ -37,6 +37,7 @@ class BassAgent(GeneratorAgent):
         backend="baseline",
         intent_params={"add": _ALL, "regenerate": _CHANGE, "change": _CHANGE,
                        "shift": ("octaves", "semitones")},
+        targets=targets(("add", "regenerate", "change", "shift")),
     )
 
     def make_notes(self, state: State, stem: Stem) -> list[Note]:

@@ -16,7 +16,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from orchestria_lab.agents.base import Action, Agent, AgentSpec, Param
+from orchestria_lab.agents.base import Action, Agent, AgentSpec, Param, Target
 from orchestria_lab.errors import InvalidValue
 from orchestria_lab.music.rhythm import swing_span
 from orchestria_lab.music.vocabulary import DEFAULT_INSTRUMENT, INSTRUMENTS
@@ -43,6 +43,14 @@ def common_params(roles: tuple[str, ...], styles: tuple[str, ...]) -> tuple[Para
 
 
 _SHAPE = ("style", "density", "density_change", "swing", "swing_change", "backend")
+#: What each generator intent acts on: ``add`` makes a part; the others change one of the agent's own.
+TARGETS: dict[str, Target] = {"add": Target.NEW, "regenerate": Target.OWN, "change": Target.OWN,
+                              "shift": Target.OWN}
+
+
+def targets(capabilities: tuple[str, ...]) -> dict[str, Target]:
+    """:data:`TARGETS` for the intents a generator has."""
+    return {intent: TARGETS[intent] for intent in capabilities}
 
 
 class GeneratorAgent(Agent, ABC):

@@ -18,7 +18,7 @@ import numpy as np
 
 from orchestria_lab.agents.base import Action, AgentSpec, Param
 from orchestria_lab.agents.context import harmony_chords, progression_source, stem_range
-from orchestria_lab.agents.generator import GeneratorAgent, common_params
+from orchestria_lab.agents.generator import GeneratorAgent, common_params, targets
 from orchestria_lab.music.genres import GENRES
 from orchestria_lab.music.progressions import (
     COMPING,
@@ -53,6 +53,7 @@ class HarmonyAgent(GeneratorAgent):
         backend="baseline",
         intent_params={"add": _ALL, "regenerate": _CHANGE, "change": _CHANGE,
                        "shift": ("octaves", "semitones")},
+        targets=targets(("add", "regenerate", "change", "shift")),
     )
 
     def initial_settings(self, state: State, role: str, settings: Mapping[str, Any]) -> dict[str, Any]:

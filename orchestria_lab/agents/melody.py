@@ -19,7 +19,7 @@ import numpy as np
 
 from orchestria_lab.agents.base import Action, AgentSpec
 from orchestria_lab.agents.context import current_chords, model_function, stem_range
-from orchestria_lab.agents.generator import GeneratorAgent, common_params, swung
+from orchestria_lab.agents.generator import GeneratorAgent, common_params, swung, targets
 from orchestria_lab.music.lines import melody_line
 from orchestria_lab.state import Note, State, Stem
 
@@ -44,6 +44,7 @@ class MelodyAgent(GeneratorAgent):
         backend="baseline",
         intent_params={"add": _ALL, "regenerate": _CHANGE, "change": _CHANGE,
                        "shift": ("octaves", "semitones")},
+        targets=targets(("add", "regenerate", "change", "shift")),
     )
 
     def initial_settings(self, state: State, role: str, settings: Mapping[str, Any]) -> dict[str, Any]:

@@ -19,16 +19,12 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Protocol, runtime_checkable
 
-from orchestria_lab.agents.base import Action
+from orchestria_lab.agents.base import Action, AgentSpec, Target
 from orchestria_lab.errors import InvalidValue
 from orchestria_lab.state import State, Stem
 
 #: The conductor's own intents: they move through history instead of calling an agent.
 HISTORY_INTENTS = ("undo", "redo", "goto")
-#: Intents that make a stem: their target must be free.
-CREATING = {("harmony", "add"), ("melody", "add"), ("bass", "add"), ("drums", "add"), ("arrange", "restore")}
-#: Intents that take no stem.
-SESSION_WIDE = {"tempo", "key", "bars", "time_signature", "genre"}
 
 
 class PlanContext:
@@ -93,22 +89,33 @@ def validate_plan(plan: Sequence[Action], state: State) -> list[Action]:
             raise InvalidValue("plan step", action, "an Action(agent, intent, target, params)")
         spec = get_agent(action.agent).spec
         params = spec.validate_params(action.intent, action.params)
-        creating = (action.agent, action.intent) in CREATING
-        if creating:
+        where, kind = f"{action.agent}.{action.intent}", spec.target(action.intent)
+        if kind is Target.NEW:
             if action.target is not None and action.target in stems:
-                raise InvalidValue(f"{action.agent}.{action.intent} target", action.target, "a stem id not in use")
-        elif action.intent not in SESSION_WIDE and action.target not in stems and not (
-            action.agent in ("harmony", "melody", "bass", "drums") and action.target is None
-        ):
-            raise InvalidValue(f"{action.agent}.{action.intent} target", action.target,
+                raise InvalidValue(f"{where} target", action.target, "a stem id not in use")
+            stems |= {action.target} - {None}
+        elif kind is Target.SESSION:
+            if action.target is not None:
+                raise InvalidValue(f"{where} target", action.target, "no stem: it changes the whole song")
+        elif not (kind is Target.OWN and action.target is None) and action.target not in stems:
+            raise InvalidValue(f"{where} target", action.target,
                                "one of the stems (" + (", ".join(sorted(stems)) or "none yet") + ")")
-        if creating and action.target:
-            stems.add(action.target)
-        if action.agent == "arrange" and action.intent == "remove":
+        if kind is Target.REMOVE:
             stems.discard(action.target)
-        out.append(Action(action.agent, action.intent, action.target, params))
+        if action.scope is not None:
+            _check_scope(action, spec, state)
+        out.append(Action(action.agent, action.intent, action.target, params, action.scope))
     return out
 
 
-def plan_to_dicts(plan: Sequence[Action]) -> list[dict]:
-    return [a.to_dict() for a in plan]
+def _check_scope(action: Action, spec: AgentSpec, state: State) -> None:
+    """A scoped action is one its agent can limit to those bars, inside the song; else refused."""
+    where, scope = f"{action.agent}.{action.intent}", action.scope
+    if action.intent not in spec.scoped:
+        can = [f"{spec.name}.{i}" for i in spec.scoped]
+        raise InvalidValue(f"{where} scope", scope.describe(),
+                           f"no time scope: {where} changes the whole song and cannot be limited to "
+                           f"{scope.describe()} yet" + (f" ({', '.join(can)} can)" if can else ""))
+    if scope.section is not None:
+        raise InvalidValue("section", scope.section, "a section of this song (it has none yet)")
+    scope.check(total=state.meta.bars)

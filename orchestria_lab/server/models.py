@@ -158,12 +158,19 @@ class NoteOut(BaseModel):
     velocity: int
 
 
+class ScopeOut(BaseModel):
+    first_bar: int | None = Field(None, description="counted from 1")
+    last_bar: int | None = Field(None, description="inclusive; null: to the end")
+    section: str | None = None
+
+
 class PlanStep(BaseModel):
     model_config = ConfigDict(extra="allow")
     agent: str
     intent: str
     target: str | None = None
     params: dict[str, Any] = {}
+    scope: ScopeOut | None = Field(None, description="where in the song; null: all of it")
 
 
 class CommandResultOut(BaseModel):
@@ -206,4 +213,9 @@ class AgentOut(BaseModel):
     parameters: list[ParameterOut]
     status: str = Field(description="ready, untrained, busy or error")
     backend: str = Field(description="rules, baseline or model")
+    targets: dict[str, str] = Field(default_factory=dict, description=(
+        "per intent, what it acts on: new (makes a stem), stem, own (one of the agent's stems, or "
+        "none when there is one), remove (a stem it takes out) or session (the whole song)"))
+    scoped: list[str] = Field(default_factory=list, description=(
+        "the intents that can act on part of the song (a bar range or a section)"))
     state: str = Field(description="idle or working, right now")

@@ -14,6 +14,7 @@ from orchestria_lab.agents import (
     Agent,
     AgentSpec,
     Param,
+    Target,
     check_agent,
     get_agent,
     register,
@@ -22,7 +23,9 @@ from orchestria_lab.agents import (
 )
 from orchestria_lab.agents.contract import contract_state
 from orchestria_lab.errors import InvalidValue, NotFound
-from orchestria_lab.state import Edit, State
+from orchestria_lab.language.plan import validate_plan
+from orchestria_lab.music.scope import Scope
+from orchestria_lab.state import Edit, Meta, Note, State, Stem
 
 EIGHT = ("harmony", "melody", "bass", "drums", "sound", "effects", "mix", "arrange")
 
@@ -144,3 +147,66 @@ def test_generators_report_their_backend():
     baseline = get_agent("melody")(contract_state(), Action("melody", "add", params={"backend": "baseline"}),
                                    np.random.default_rng(0))
     assert baseline.add[0].params["backend"] == "baseline"
+
+
+class Theremin(Agent):
+    """A plugin that makes its own stems: what it accepts is declared in its spec, nowhere else."""
+
+    spec = AgentSpec("theremin", "Adds a theremin line; wobbles the one there is.", ("add", "wobble", "tune"),
+                     targets={"add": Target.NEW, "wobble": Target.STEM, "tune": Target.SESSION},
+                     scoped=("wobble",))
+
+    def add(self, state, action, rng):
+        stem = Stem(action.target or state.new_stem_id("lead"), role="lead", instrument="synth_lead",
+                    agent="theremin", notes=[Note(72, 0.0, 4.0, 90)])
+        return Edit(add=[stem], summary=f"added {stem.stem_id}")
+
+    def wobble(self, state, action, rng):
+        return Edit(summary="wobbled")
+
+    def tune(self, state, action, rng):
+        return Edit(summary="tuned")
+
+
+def test_a_plugin_that_makes_stems_passes_validate_plan_by_its_spec(monkeypatch):
+    ep = EntryPoint("theremin", f"{__name__}:Theremin", registry.ENTRY_POINT_GROUP)
+    monkeypatch.setattr(registry, "entry_points", lambda group: [ep] if group == registry.ENTRY_POINT_GROUP else [])
+    monkeypatch.setattr(registry, "_loaded", False)
+    state = State(Meta(bpm=90, key="Cm", genre="lo-fi"))
+    try:
+        plan = validate_plan([Action("theremin", "add", "theremin"), Action("theremin", "wobble", "theremin"),
+                              Action("theremin", "wobble", "theremin", scope=Scope(first_bar=5, last_bar=8)),
+                              Action("theremin", "tune")], state)
+        assert [a.target for a in plan] == ["theremin", "theremin", "theremin", None]
+        with pytest.raises(InvalidValue, match="a stem id not in use"):
+            validate_plan([Action("theremin", "add", "t"), Action("theremin", "add", "t")], state)
+        with pytest.raises(InvalidValue, match="none yet"):
+            validate_plan([Action("theremin", "wobble", "theremin")], state)
+        with pytest.raises(InvalidValue, match="changes the whole song"):
+            validate_plan([Action("theremin", "tune", "theremin")], state)
+        with pytest.raises(InvalidValue, match="within the song"):  # an 8-bar song has no bar 9
+            validate_plan([Action("theremin", "add", "t"),
+                           Action("theremin", "wobble", "t", scope=Scope(first_bar=9))], state)
+        with pytest.raises(InvalidValue, match="has none yet"):  # sections come with song form
+            validate_plan([Action("theremin", "add", "t"),
+                           Action("theremin", "wobble", "t", scope=Scope(section="chorus"))], state)
+        assert registered()["theremin"].spec.to_dict()["targets"] == {"add": "new", "wobble": "stem",
+                                                                      "tune": "session"}
+    finally:
+        registry.unregister("theremin")
+
+
+def test_a_scope_on_an_intent_that_takes_none_is_refused_never_applied_to_the_whole_song():
+    state = State(Meta(bpm=90, key="Cm", genre="lo-fi", bars=16))
+    with pytest.raises(InvalidValue) as caught:
+        validate_plan([Action("arrange", "tempo", params={"bpm": 70}, scope=Scope.last(4, of=16))], state)
+    assert "cannot be limited to bars 13-16" in str(caught.value) and "whole song" in str(caught.value)
+    with pytest.raises(InvalidValue, match="cannot be limited to the chorus"):
+        validate_plan([Action("arrange", "tempo", params={"bpm": 70}, scope=Scope(section="chorus"))], state)
+
+
+def test_specs_refuse_targets_and_scopes_for_intents_they_do_not_have():
+    with pytest.raises(InvalidValue, match="targets"):
+        AgentSpec("x", "X.", ("go",), targets={"come": Target.NEW}).check()
+    with pytest.raises(InvalidValue, match="scoped"):
+        AgentSpec("x", "X.", ("go",), scoped=("come",)).check()
