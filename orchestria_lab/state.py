@@ -23,12 +23,13 @@ import math
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, fields, replace
 from functools import cached_property
-from typing import Any, NamedTuple
+from typing import Any
 
 import pandas as pd
 
 from orchestria_lab.errors import EditError, InvalidValue, NotFound
 from orchestria_lab.music.genres import normalize_genre
+from orchestria_lab.music.notes import Note, check_notes
 from orchestria_lab.music.theory import beats_per_bar, parse_key, parse_time_signature
 from orchestria_lab.music.vocabulary import DRUM_ROLES, EFFECT_TYPES, INSTRUMENTS, ROLES
 
@@ -101,33 +102,6 @@ def _is_scalar(value: Any) -> bool:
     return value is None or isinstance(value, str | int | float | bool)
 
 
-class Note(NamedTuple):
-    """One note: MIDI pitch (or GM drum number), start and duration in beats, velocity 1-127."""
-
-    pitch: int
-    start: float
-    duration: float
-    velocity: int = 100
-
-
-def _check_notes(notes: Iterable[Any]) -> tuple[Note, ...]:
-    out = []
-    for n in notes:
-        note = n if isinstance(n, Note) else Note(*n) if not isinstance(n, Mapping) else Note(**n)
-        pitch, start, duration, velocity = note
-        if not (isinstance(pitch, int | float) and float(pitch).is_integer() and 0 <= pitch <= 127):
-            raise InvalidValue("pitch", pitch, "a whole number from 0 to 127")
-        if not (isinstance(start, int | float) and math.isfinite(start) and start >= 0):
-            raise InvalidValue("start", start, "a finite number of beats >= 0")
-        if not (isinstance(duration, int | float) and math.isfinite(duration) and duration > 0):
-            raise InvalidValue("duration", duration, "a finite number of beats > 0")
-        if not (isinstance(velocity, int | float) and 1 <= velocity <= 127):
-            raise InvalidValue("velocity", velocity, "a number from 1 to 127")
-        out.append(Note(int(pitch), float(start), float(duration), int(round(velocity))))
-    out.sort(key=lambda n: (n.start, n.pitch, n.duration, n.velocity))
-    return tuple(out)
-
-
 @dataclass(frozen=True)
 class Effect:
     """One effect in a stem's chain: its type and parameter overrides (defaults live in audio/).
@@ -188,7 +162,7 @@ class Stem:
             raise InvalidValue("pan", self.pan, "a number from -1 (left) to 1 (right)")
         set_ = object.__setattr__
         set_(self, "name", self.name or self.stem_id)
-        set_(self, "notes", _check_notes(self.notes))
+        set_(self, "notes", check_notes(self.notes))
         set_(self, "effects", tuple(e if isinstance(e, Effect) else Effect(**e) for e in self.effects))
         set_(self, "gain_db", float(self.gain_db) + 0.0)  # + 0.0 folds -0.0 into 0.0
         set_(self, "pan", float(self.pan) + 0.0)

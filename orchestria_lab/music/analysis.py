@@ -4,7 +4,7 @@ The generators are tested with these (and the eval issue can reuse them): every 
 note is in the key's scale or a tone of the chord sounding, chromatic approach notes are
 counted, the bass plays the chord root on the downbeats, drums sit on the swung grid.
 
->>> from orchestria_lab.state import Note
+>>> from orchestria_lab.music.notes import Note
 >>> from orchestria_lab.music.theory import Chord
 >>> chords = [(0.0, 4.0, Chord(0, (0, 3, 7)))]
 >>> report = harmonic_fit([Note(60, 0, 1), Note(63, 1, 1), Note(61, 2, 1)], chords, key="Cm")
@@ -19,10 +19,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from orchestria_lab.music.notes import Note
 from orchestria_lab.music.progressions import TimedChord, chord_at, make_chord
 from orchestria_lab.music.rhythm import GRID, Meter, swing
 from orchestria_lab.music.theory import Chord, Key, parse_key
-from orchestria_lab.state import Note
 
 
 @dataclass(frozen=True)

@@ -19,9 +19,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from orchestria_lab.music.notes import Note
 from orchestria_lab.music.rhythm import Meter, swing
 from orchestria_lab.music.vocabulary import GM_DRUMS
-from orchestria_lab.state import Note
 
 KICKS = frozenset({35, 36})
 SNARES = frozenset({37, 38, 39, 40})

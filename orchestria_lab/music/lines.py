@@ -22,10 +22,10 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from orchestria_lab.music.notes import Note
 from orchestria_lab.music.progressions import TimedChord, chord_at
 from orchestria_lab.music.rhythm import Meter, swing
 from orchestria_lab.music.theory import Chord, Key, parse_key
-from orchestria_lab.state import Note
 
 #: Rhythm cells for one pulse group, by group length in beats: (onset, duration) in beats.
 _CELLS: dict[float, tuple[tuple[tuple[float, float], ...], ...]] = {
