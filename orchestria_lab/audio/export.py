@@ -3,8 +3,8 @@
 The format comes from the file's suffix or from ``format``. PCM is quantised here, by
 rounding without dither, so the same version always writes the same bytes. Every export
 writes a JSON manifest beside it (session id, version, the commands, agents and seeds that
-made it, package and engine versions, checkpoint hashes and the full state) from which
-:func:`reproduce_export` writes the same files again, bit for bit.
+made it, package and engine versions, checkpoint hashes and the full state), written by
+:mod:`orchestria_lab.session.export`, from which it writes the same files again, bit for bit.
 
 >>> import tempfile, soundfile as sf
 >>> from orchestria_lab.state import Meta, Note, State, Stem
@@ -17,14 +17,11 @@ made it, package and engine versions, checkpoint hashes and the full state) from
 
 from __future__ import annotations
 
-import hashlib
 import io
-import json
 import os
 import re
 import zipfile
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -37,14 +34,13 @@ from orchestria_lab.audio.dynamics import integrated_loudness
 from orchestria_lab.audio.mp3 import encode_mp3
 from orchestria_lab.audio.render import (
     CEILING_DB,
-    ENGINE_VERSION,
     TARGET_LUFS,
     audible_stems,
     render_mix,
     render_stem,
 )
 from orchestria_lab.errors import InvalidValue, NotFound
-from orchestria_lab.state import State, state_from_dict
+from orchestria_lab.state import State
 
 FORMATS = {"wav": ".wav", "flac": ".flac", "mp3": ".mp3", "midi": ".mid"}
 _ALIASES = {"wave": "wav", "mid": "midi", "smf": "midi", "fla": "flac"}
@@ -100,7 +96,7 @@ def _safe_name(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-.") or "stem"
 
 
-def _stems_target(path: Path, format: str | None) -> tuple[Path, str]:
+def stems_target(path: Path, format: str | None) -> tuple[Path, str]:
     """Where stems go and in what format: ``stems.flac`` is the folder ``stems`` of FLAC files."""
     suffix = path.suffix.lower()
     if suffix and suffix != ".zip":
@@ -169,7 +165,7 @@ def export_state(state: State, path: str | os.PathLike[str], *, stems: bool | Se
     """
     path = Path(path)
     if stems is not False:
-        path, fmt = _stems_target(path, format)
+        path, fmt = stems_target(path, format)
     else:
         fmt = resolve_format(path, format)
         if not path.suffix:
@@ -200,92 +196,3 @@ def export_state(state: State, path: str | os.PathLike[str], *, stems: bool | Se
     return [path / name for name, _ in files]
 
 
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def manifest_path(path: str | os.PathLike[str], *, stems: bool | Sequence[str] = False) -> Path:
-    """Where the manifest of an export at ``path`` goes: inside a stems folder, else beside the file."""
-    path = Path(path)
-    if stems is not False and path.suffix.lower() != ".zip":
-        return path / "manifest.json"
-    return path.with_name(path.name + MANIFEST_SUFFIX)
-
-
-def _checkpoints(agents: set[str]) -> dict[str, str]:
-    try:
-        from orchestria_lab.models import generate
-    except ImportError:
-        return {}
-    checkpoint_hash = getattr(generate, "checkpoint_hash", None)
-    available = getattr(generate, "available", None)
-    if checkpoint_hash is None:
-        return {}
-    out = {}
-    for name in sorted(agents):
-        if available is not None and not available(name):
-            continue
-        try:
-            digest = checkpoint_hash(name)
-        except Exception:  # noqa: BLE001 - a missing or unreadable checkpoint is recorded as absent
-            continue
-        if digest:
-            out[name] = str(digest)
-    return out
-
-
-def export_session(session: Any, path: str | os.PathLike[str], *, stems: bool | Sequence[str] = False,
-                   version: int | None = None, format: str | None = None, loop: bool = True,
-                   bit_depth: int | str = 24, bitrate: int = 192, cache: bool = True) -> list[Path]:
-    """Export ``version`` (default: current) of ``session``; see :func:`export_state`.
-
-    Returns the files written, the manifest last.
-    """
-    import orchestria_lab
-
-    number = session.version if version is None else int(version)
-    state = session.state_at(number)
-    written = export_state(state, path, stems=stems, format=format, loop=loop, bit_depth=bit_depth,
-                           bitrate=bitrate, cache=cache)
-    records = [r for r in session.records if r.version <= number]
-    agents = {a for r in records for a in r.agents}
-    if stems is False:
-        fmt, target = resolve_format(written[0], format), manifest_path(written[0])
-    else:
-        folder, fmt = _stems_target(Path(path), format)
-        target = manifest_path(folder, stems=stems)
-    import torch
-
-    manifest = {
-        "orchestria_export": 1,
-        "session_id": session.id,
-        "version": number,
-        "created_at": datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
-        "format": fmt,
-        "options": {"stems": stems if isinstance(stems, bool) else list(stems), "loop": loop,
-                    "bit_depth": bit_depth, "bitrate": bitrate, "sample_rate": state.meta.sample_rate,
-                    "target_lufs": TARGET_LUFS, "ceiling_db": CEILING_DB},
-        "files": [{"name": p.name, "bytes": p.stat().st_size, "sha256": _sha256(p)} for p in written],
-        "commands": [{"version": r.version, "parent": r.parent, "command": r.command,
-                      "agents": list(r.agents), "seed": r.seed} for r in records],
-        "seeds": {"session": state.meta.seed, "versions": {str(r.version): r.seed for r in records}},
-        "package": {"name": "orchestria-lab", "version": orchestria_lab.__version__,
-                    "audio_engine": ENGINE_VERSION, "numpy": np.__version__, "torch": torch.__version__},
-        "agents": sorted(agents),
-        "checkpoints": _checkpoints(agents),
-        "state_hash": hashlib.sha256(json.dumps(state.to_dict(), sort_keys=True).encode()).hexdigest(),
-        "state": state.to_dict(),
-    }
-    target.write_text(json.dumps(manifest, indent=1, sort_keys=True))
-    return [*written, target]
-
-
-def reproduce_export(manifest: str | os.PathLike[str], path: str | os.PathLike[str]) -> list[Path]:
-    """Write again, at ``path``, the export a manifest describes (with caching off).
-
-    Compare the files' sha256 with the manifest's to check a bit-for-bit reproduction.
-    """
-    m = json.loads(Path(manifest).read_text())
-    opts = m["options"]
-    return export_state(state_from_dict(m["state"]), path, stems=opts["stems"], format=m["format"],
-                        loop=opts["loop"], bit_depth=opts["bit_depth"], bitrate=opts["bitrate"], cache=False)

@@ -332,7 +332,7 @@ class Session(_StateView):
     def export(self, path: str | Path, *, stems: bool | list[str] = False, version: int | None = None,
                format: str | None = None, **kw: Any) -> list[Path]:
         """Write the mix (or stems) of ``version`` as WAV, FLAC, MP3 or MIDI, with a manifest."""
-        from orchestria_lab.audio.export import export_session
+        from orchestria_lab.session.export import export_session
 
         return export_session(self, path, stems=stems, version=version, format=format, **kw)
 

@@ -12,10 +12,11 @@ import pytest
 import soundfile as sf
 
 from orchestria_lab.audio import render
-from orchestria_lab.audio.export import export_state, quantise, reproduce_export, resolve_format
+from orchestria_lab.audio.export import export_state, quantise, resolve_format
 from orchestria_lab.errors import InvalidValue, NotFound
 from orchestria_lab.music.midi import read_midi, song_to_stems, write_midi
 from orchestria_lab.music.vocabulary import GM_PROGRAMS
+from orchestria_lab.session.export import reproduce_export
 from orchestria_lab.state import Edit, Effect, Meta, Note, State, Stem
 
 SR = 16000
