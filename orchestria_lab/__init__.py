@@ -16,10 +16,10 @@ if TYPE_CHECKING:
 
 from orchestria_lab.session import Session
 
-__all__ = ["Session", "__version__", "agents"]
+__all__ = ["Session", "__version__", "list_agents"]
 
 
-def agents() -> pd.DataFrame:
+def list_agents() -> pd.DataFrame:
     """The registered agents as a table: name, description, capabilities, parameters, status, backend."""
     from orchestria_lab.agents.registry import agents_table
 

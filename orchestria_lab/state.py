@@ -354,14 +354,6 @@ class Edit:
     def is_empty(self) -> bool:
         return not (self.add or self.remove or self.update or self.meta)
 
-    def then(self, other: Edit) -> Edit:
-        """Compose two edits made against successive states into one (for one-version plans)."""
-        return Edit(
-            add=self.add + other.add, remove=self.remove + other.remove,
-            update=self.update + other.update, meta=self.meta.updated(**dict(other.meta)),
-            summary="; ".join(s for s in (self.summary, other.summary) if s),
-        )
-
 
 def apply(state: State, edit: Edit) -> State:
     """Apply ``edit`` to ``state`` and return the new State. Pure: ``state`` is untouched.

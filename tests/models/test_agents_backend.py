@@ -13,14 +13,14 @@ GENERATORS = ("harmony", "melody", "bass", "drums")
 
 
 def test_agents_report_the_model_backend_when_checkpoints_are_present(debug_models):
-    table = orchestria_lab.agents().set_index("name")
+    table = orchestria_lab.list_agents().set_index("name")
     for name in GENERATORS:
         assert table.loc[name, "backend"] == "model" and table.loc[name, "status"] == "ready"
 
 
 def test_agents_report_the_baseline_without_checkpoints(debug_models, tmp_path, monkeypatch):
     monkeypatch.setattr(debug_models, "CHECKPOINT_DIR", tmp_path)
-    table = orchestria_lab.agents().set_index("name")
+    table = orchestria_lab.list_agents().set_index("name")
     assert all(table.loc[name, "backend"] == "baseline" for name in GENERATORS)
 
 

@@ -98,7 +98,7 @@ def test_render_and_export_download_the_servers_audio(server, remote, tmp_path):
 def test_the_agents_table_is_the_local_one(remote):
     import orchestria_lab
 
-    pd.testing.assert_frame_equal(remote.agents(), orchestria_lab.agents())
+    pd.testing.assert_frame_equal(remote.agents(), orchestria_lab.list_agents())
 
 
 def _conflicts_then_ok(conflicts: int, *, retryable: bool = True):
