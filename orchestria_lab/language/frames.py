@@ -84,6 +84,11 @@ class Frame:
     attached: int = 0                  # effects bound to a new stem ("chords with reverb")
 
     @property
+    def scopes(self) -> list[int]:
+        """Indexes of the time scopes the clause names (see :mod:`~orchestria_lab.language.scopes`)."""
+        return [t.value for t in self.tokens if t.kind == "scope"]
+
+    @property
     def verb(self) -> str | None:
         strong = [v for v in self.verbs if v in _STRONG]
         wishes = [t for t in self.tokens if t.kind == "verb" and t.text in WISHES]
@@ -173,7 +178,7 @@ class Frame:
         """What was understood, in words (for CommandNotUnderstood)."""
         seen = []
         for t in self.tokens:
-            if t.kind in ("word", "filler", "det", "prep", "sep"):
+            if t.kind in ("word", "filler", "det", "prep", "sep", "scope"):
                 continue
             label = {"verb": "the action", "role": "a part", "instrument": "an instrument",
                      "effect": "an effect", "adj": "a sound", "number": "a number", "key": "a key",
@@ -203,6 +208,7 @@ def frames(text: str) -> list[Frame]:
         if joined_by[k] in ("and", "&") and _bare_action(clauses[k - 1]) and _parts_then_content(clauses[k]):
             clauses[k - 1] += clauses.pop(k)
             joined_by.pop(k)
+    clauses = _scopes_join(clauses)
     out: list[Frame] = []
     for tokens in (c for c in clauses if c):
         frame = _frame(tokens)
@@ -223,6 +229,25 @@ def frames(text: str) -> list[Frame]:
     for first, second in zip(out, out[1:], strict=False):
         if first.has("effect") and not first.stems and second.inherited and second.stems and second.has("effect"):
             first.mentions += second.stems  # "add reverb and delay to the chords"
+    return out
+
+
+def _scopes_join(clauses: list[list[Token]]) -> list[list[Token]]:
+    """A clause that only says when ("in the second verse, mute the bass") belongs to the next
+    clause, or to the one before when it comes last ("mute the bass, just for bar 9")."""
+    out: list[list[Token]] = []
+    carry: list[Token] = []
+    for tokens in (c for c in clauses if c):
+        if any(t.kind == "scope" for t in tokens) and all(t.kind in ("scope", "prep", "filler", "det") for t in tokens):
+            carry += tokens
+            continue
+        out.append(carry + tokens)
+        carry = []
+    if carry:
+        if out:
+            out[-1] += carry
+        else:
+            out.append(carry)
     return out
 
 

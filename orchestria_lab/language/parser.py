@@ -21,6 +21,7 @@ import re
 
 from orchestria_lab.agents.base import Action
 from orchestria_lab.errors import CommandNotUnderstood, InvalidValue
+from orchestria_lab.language import scopes
 from orchestria_lab.language.frames import Frame, frames
 from orchestria_lab.language.plan import PlanContext, validate_plan
 from orchestria_lab.language.rules import Planning
@@ -28,6 +29,7 @@ from orchestria_lab.language.slots import label, matches
 from orchestria_lab.language.suggest import suggest
 from orchestria_lab.language.targets import INSTRUMENT_ROLE, Unclear
 from orchestria_lab.language.tokens import MAX_TEXT, tag
+from orchestria_lab.music.scope import Scope
 
 
 class RuleParser:
@@ -45,7 +47,9 @@ class RuleParser:
         if _is_question(text):
             raise CommandNotUnderstood(text, reason="that reads as a question, and I carry out changes to the music",
                                        suggestions=suggest(text))
-        clauses = frames(text)
+        scoped, refs = scopes.find(text)
+        clauses = frames(scoped)
+        where = _scopes(text, refs, clauses, context)
         try:
             history = _history(clauses, context)
         except Unclear as exc:
@@ -53,7 +57,7 @@ class RuleParser:
                                        suggestions=exc.suggestions) from None
         if history is not None:
             return [history]
-        planning = Planning(context)
+        planning = Planning(context, scopes=where)
         unclear: list[str] = []
         for frame in clauses:
             try:
@@ -67,10 +71,17 @@ class RuleParser:
             raise CommandNotUnderstood(text, reason=reason, understood=_understood(clauses), suggestions=suggest(text))
         if unclear and any(u.startswith("I don't know") for u in unclear):
             raise CommandNotUnderstood(text, reason=unclear[0], understood=_understood(clauses), suggestions=suggest(text))
+        if where and not any(a.scope for a in planning.actions):
+            raise CommandNotUnderstood(text, reason=f"I could not tell what should happen in {where[0].describe()}",
+                                       understood=_understood(clauses), suggestions=suggest(text))
         try:  # a value out of range ("3 bpm") is understood, and refused with its valid range
             return validate_plan(planning.actions, context.state)
         except InvalidValue as exc:
-            raise CommandNotUnderstood(text, reason=exc.message, understood=_understood(clauses),
+            scoped_action = next((a for a in planning.actions if a.scope and str(exc.details.get("field", "")).endswith("scope")), None)
+            reason = exc.message if scoped_action is None else (
+                f"{scoped_action.describe()} cannot be limited to {scoped_action.scope.describe()} yet, and I will not "
+                "change the whole song instead; leave out the bars to change all of it")
+            raise CommandNotUnderstood(text, reason=reason, understood=_understood(clauses),
                                        suggestions=suggest(text)) from None
 
 
@@ -133,6 +144,28 @@ def _before(clauses: list[Frame], context: PlanContext) -> Action | None:
         raise Unclear(f"no version in this session brought in the {label(named[0])}",
                       ["undo", "go back to version 1"])
     return Action("history", "goto", params={"version": version - 1})
+
+
+def _scopes(text: str, refs: list[scopes.TimeRef], clauses: list[Frame], context: PlanContext) -> list[Scope]:
+    """The command's time scopes made absolute; naming sections, or bars outside the song, is refused."""
+    defined = [r.defines for r in refs if r.defines]
+    if defined:
+        raise CommandNotUnderstood(
+            text, reason=f"naming parts of the song ({', '.join(dict.fromkeys(defined))}) needs song form, which "
+                         "this version does not have yet; nothing was changed", understood=_understood(clauses),
+            suggestions=["regenerate the chords", "make it 16 bars long"])
+    sections = [r for r in refs if r.kind == "section"]
+    if sections:  # song form (named sections) is not here yet: no song has any
+        named = sections[0].resolve(bars=context.state.meta.bars).describe()
+        raise CommandNotUnderstood(
+            text, reason=f"this song has no sections yet, so there is no {named.removeprefix('the ')} to change; "
+                         "say which bars instead (\"in bars 9 to 16\")", understood=_understood(clauses),
+            suggestions=suggest(text))
+    try:
+        return [r.resolve(bars=context.state.meta.bars).check(total=context.state.meta.bars) for r in refs]
+    except InvalidValue as exc:
+        raise CommandNotUnderstood(text, reason=exc.message, understood=_understood(clauses),
+                                   suggestions=suggest(text)) from None
 
 
 def _understood(clauses: list[Frame]) -> list[str]:

@@ -8,6 +8,9 @@ touches become "it" for the next clause.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import replace
+
 from orchestria_lab.agents.base import Action
 from orchestria_lab.agents.context import GENERATOR_FOR_ROLE
 from orchestria_lab.language import slots
@@ -17,6 +20,7 @@ from orchestria_lab.language.mix_rules import MixRules
 from orchestria_lab.language.part_rules import PartRules
 from orchestria_lab.language.plan import PlanContext
 from orchestria_lab.language.targets import INSTRUMENT_ROLE, StemIndex, Unclear
+from orchestria_lab.music.scope import Scope
 from orchestria_lab.music.theory import parse_key
 from orchestria_lab.music.vocabulary import DEFAULT_INSTRUMENT
 
@@ -31,8 +35,10 @@ _NOUN_PHRASE = ("det", "adj", "style", "role", "instrument", "family", "melstyle
 class Planning(EffectRules, MixRules, PartRules):
     """A plan being made, clause by clause."""
 
-    def __init__(self, context: PlanContext) -> None:
+    def __init__(self, context: PlanContext, *, scopes: Sequence[Scope] = ()) -> None:
         self.ctx = context
+        self.scopes = list(scopes)       # the command's time scopes, by index (scopes.find)
+        self.scope: Scope | None = None  # the clause's: every action it makes carries it
         self.index = StemIndex(context.state)
         self.actions: list[Action] = []
         self._touched: list[str] | None = None
@@ -46,6 +52,8 @@ class Planning(EffectRules, MixRules, PartRules):
         return tuple(self._touched)
 
     def emit(self, action: Action) -> None:
+        if self.scope is not None and action.scope is None:
+            action = replace(action, scope=self.scope)
         self.actions.append(action)
         if action.target:
             self._touched = [t for t in self.touched if t != action.target] + [action.target]
@@ -83,6 +91,7 @@ class Planning(EffectRules, MixRules, PartRules):
     # the rules --------------------------------------------------------------------------
     def clause(self, f: Frame) -> bool:
         before = len(self.actions)
+        self.scope = self.scopes[f.scopes[0]] if f.scopes else None
         if self.session_wide(f):
             self.add_parts(f)  # "write a chord progression in D minor": the key, and the chords
             return True
