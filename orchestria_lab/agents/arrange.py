@@ -110,7 +110,9 @@ class ArrangeAgent(Agent):
         meta = Meta(**{**state.meta.to_dict(), "bars": new})
         old_total, total = state.meta.total_beats, meta.total_beats
         stems = [s if s.agent in REMAKE_ORDER else s.evolve(notes=_loop(s.notes, old_total, total)) for s in state.stems]
-        return _as_edit(state, _remake(State(meta, tuple(stems))), f"length {bars} → {new} bars",
+        seconds = round(meta.duration_s)
+        return _as_edit(state, _remake(State(meta, tuple(stems))),
+                        f"length {bars} → {new} bars ({seconds // 60}:{seconds % 60:02d} at {meta.bpm:g} bpm)",
                         f"it is already {bars} bars long")
 
     def time_signature(self, state: State, action: Action, rng: np.random.Generator) -> Edit:

@@ -283,6 +283,7 @@ UNITS: dict[str, str] = {
     "semis": "st", "semi": "st", "halfstep": "st", "halfsteps": "st", "octave": "oct", "octaves": "oct",
     "oct": "oct", "bar": "bars", "bars": "bars", "measure": "bars", "measures": "bars",
     "beat": "beats", "beats": "beats", "second": "s", "seconds": "s", "s": "s", "sec": "s", "secs": "s",
+    "minute": "min", "minutes": "min", "min": "min", "mins": "min",
     "ms": "ms", "millisecond": "ms", "milliseconds": "ms", "hz": "hz", "hertz": "hz", "khz": "khz",
     "k": "khz", "x": "x", "times": "x",
 }

@@ -23,6 +23,7 @@ from orchestria_lab.language.targets import INSTRUMENT_ROLE, StemIndex, Unclear
 from orchestria_lab.music.scope import Scope
 from orchestria_lab.music.theory import parse_key
 from orchestria_lab.music.vocabulary import DEFAULT_INSTRUMENT
+from orchestria_lab.state import Meta
 
 _ADDING = ("add", "drench")
 #: Words for a whole piece that the lexicon also reads as a part ("a jazz tune").
@@ -124,6 +125,8 @@ class Planning(EffectRules, MixRules, PartRules):
             self.emit(Action("arrange", "key", params={"semitones": semis}))
             done = True
         bars = slots.bars(f)
+        if bars and "seconds" in bars:
+            bars = {"bars": phrases(bars["seconds"], self.ctx.state.meta)}
         if bars and not f.has("effect"):
             self.emit(Action("arrange", "bars", params=bars))
             done = True
@@ -221,6 +224,21 @@ class Planning(EffectRules, MixRules, PartRules):
             self.emit(Action("effects", "add", target, {"effect": fx}))
 
     # effects ----------------------------------------------------------------------------
+
+
+#: Lengths given in time are whole phrases of this many bars.
+PHRASE_BARS = 4
+
+
+def phrases(seconds: float, meta: Meta) -> int:
+    """The number of bars nearest ``seconds`` that is a whole number of 4-bar phrases at the
+    session's tempo and meter (at least one phrase, at most 256 bars).
+
+    >>> phrases(180, Meta(bpm=90, key="Cm", genre="lo-fi"))
+    68
+    """
+    bar_s = meta.beats_per_bar * 60.0 / meta.bpm
+    return int(min(256, max(PHRASE_BARS, PHRASE_BARS * round(seconds / bar_s / PHRASE_BARS))))
 
 
 def _add_one(name: str) -> str:

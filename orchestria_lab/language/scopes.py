@@ -160,7 +160,7 @@ def _is_section_word(ref: TimeRef, match: re.Match, text: str) -> bool:
 def find(text: str) -> tuple[str, list[TimeRef]]:
     """``text`` with each scope replaced by ``@k``, and the scopes found, in order."""
     refs: list[TimeRef] = []
-    out = text
+    out = text.replace("@", " ")  # "@" marks the scopes found: none may come from the text itself
     for pattern, build in _COMPILED:
         while True:
             match = next((m for m in pattern.finditer(out) if _is_section_word(build(m), m, out)), None)

@@ -132,7 +132,17 @@ def _pitch_word(f: Frame) -> int:
     return 0
 
 
+#: Units of time that a length may be given in, in seconds.
+_SECONDS = {"min": 60.0, "s": 1.0}
+
+
 def bars(f: Frame) -> dict | None:
+    """A length: in bars ("16 bars", "4 more bars"), or in time ({"seconds": 180} for "3 minutes long",
+    made bars against the tempo by the rule); a number in another unit is never a length."""
+    timed = next((v for v in f.values("number") if v[1] in _SECONDS), None)
+    if timed and (f.has("meta", "length") or f.verb in ("make", "set", "cut", "shorten", "extend", None)
+                  or any(t.text in ("to", "be") for t in f.tokens)):
+        return {"seconds": timed[0] * _SECONDS[timed[1]]}
     number = first_number(f, unit="bars")
     length_word = f.has("meta", "length") or f.has("meta", "bars")
     if number:

@@ -36,6 +36,7 @@ _NUM_RE = re.compile(r"^([+-]?\d+(?:\.\d+)?)([a-z%]*)$")
 _KEY_TOKEN = re.compile(r"^([a-g])(#|b|♯|♭)?(m|min|maj)?$")
 _KEY_CONTEXT = {"key", "in", "to", "into", "of", "from"}
 _MORE = ("more", "extra", "additional")
+_TIME_UNITS = ("min", "s")
 _MODE_WORDS = {"major", "minor", "maj", "min", "dorian", "phrygian", "lydian", "mixolydian", "mixo",
                "locrian", "aeolian", "ionian"}
 
@@ -167,7 +168,12 @@ def _number(words: list[tuple[str, bool]], i: int) -> tuple[tuple[float, str] | 
         if unit and unit not in UNITS:
             return None, 0
         return (float(m.group(1)), UNITS.get(unit, "")), 1
-    if w not in NUMBER_WORDS and not (w == "a" and i + 1 < len(words) and words[i + 1][0] == "hundred"):
+    nxt = words[i + 1][0] if i + 1 < len(words) else ""
+    if w in ("a", "an", "half") and UNITS.get(nxt) in _TIME_UNITS:  # "about a minute", "half a minute"
+        return (0.5 if w == "half" else 1.0, ""), 1
+    if w == "half" and nxt == "a" and i + 2 < len(words) and UNITS.get(words[i + 2][0]) in _TIME_UNITS:
+        return (0.5, ""), 2
+    if w not in NUMBER_WORDS and not (w == "a" and nxt == "hundred"):
         return None, 0
     total, j = 0.0, i
     if w == "a":
@@ -193,6 +199,8 @@ def _number(words: list[tuple[str, bool]], i: int) -> tuple[tuple[float, str] | 
             current = value
         j += 1
     total = current
+    if [x for x, _ in words[j:j + 3]] == ["and", "a", "half"]:  # "two and a half minutes"
+        total, j = total + 0.5, j + 3
     if w in ("couple", "few", "pair") and j < len(words) and words[j][0] == "of":
         j += 1
     return (total, ""), j - i
