@@ -10,7 +10,7 @@ The words and what each does to a patch live in :mod:`orchestria_lab.audio.instr
 >>> edit = AGENT(state, Action("sound", "shape", "chords", {"adjective": "warm"}), np.random.default_rng(0))
 >>> new = edit.update[0]
 >>> new.tone != state.stem("chords").tone, [e.type for e in new.effects]
-(True, ['tape'])
+(True, ['eq', 'tape'])
 """
 
 from __future__ import annotations
@@ -20,17 +20,13 @@ import numpy as np
 from orchestria_lab.agents.base import Action, Agent, AgentSpec, Param
 from orchestria_lab.agents.context import stem_range
 from orchestria_lab.agents.effects import insert_effect
-from orchestria_lab.audio.instruments import ADJECTIVE_EFFECTS, ADJECTIVES, apply_adjective
+from orchestria_lab.audio.instruments import ADJECTIVE_EFFECTS, ADJECTIVES, apply_adjective, tone_eq
 from orchestria_lab.errors import InvalidValue
 from orchestria_lab.music.vocabulary import INSTRUMENTS
 from orchestria_lab.state import Edit, Effect, State
 
-#: Effect settings that make an adjective's effect do something (an EQ at 0 dB would not).
-_EFFECT_SETTINGS = {
-    ("bright", "eq"): {"high_gain": 3.0}, ("crisp", "eq"): {"high_gain": 2.0, "mid_gain": 1.0},
-    ("deep", "eq"): {"low_gain": 3.0}, ("dark", "lowpass"): {"cutoff": 3000.0},
-    ("mellow", "lowpass"): {"cutoff": 4000.0},
-}
+#: Effect settings that make an adjective's effect do something.
+_EFFECT_SETTINGS = {("dark", "lowpass"): {"cutoff": 3000.0}, ("mellow", "lowpass"): {"cutoff": 4000.0}}
 _PITCHED = tuple(i for i in INSTRUMENTS if i != "drum_kit")
 
 
@@ -84,9 +80,16 @@ class SoundAgent(Agent):
         tone = apply_adjective(stem.instrument, stem.tone, adjective, amount=amount)
         effects = stem.effects
         added = []
+        if action.params.get("effects", True):  # the tone EQ tilts either way ("less bright" too)
+            eq = next((e for e in effects if e.type == "eq"), None)
+            tilted = tone_eq(eq.params if eq else {}, adjective, amount=amount)
+            if tilted is not None:
+                effects = tuple(Effect("eq", tilted) if e is eq else e for e in effects) if eq else insert_effect(
+                    effects, Effect("eq", tilted))
+                added += [] if eq else ["eq"]
         if action.params.get("effects", True) and amount >= 1.0:
             present = {e.type for e in effects}
-            implied = ADJECTIVE_EFFECTS.get(adjective, ())
+            implied = [fx for fx in ADJECTIVE_EFFECTS.get(adjective, ()) if fx != "eq"]
             if implied and not present & set(implied):
                 fx = implied[0]
                 effects = insert_effect(effects, Effect(fx, _EFFECT_SETTINGS.get((adjective, fx), {})))

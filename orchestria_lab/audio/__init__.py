@@ -19,7 +19,8 @@ _EXPORTS = {
     "orchestria_lab.audio.effects": ("EFFECT_SPECS", "apply_chain", "apply_effect"),
     "orchestria_lab.audio.spec": ("EffectSpec", "ParamSpec"),
     "orchestria_lab.audio.instruments": (
-        "ADJECTIVE_EFFECTS", "ADJECTIVES", "PATCHES", "TONE_PARAMS", "Patch", "apply_adjective", "describe_tone",
+        "ADJECTIVE_EFFECTS", "ADJECTIVES", "PATCHES", "TONE_EQ", "TONE_PARAMS", "Patch", "apply_adjective",
+        "describe_tone", "tone_eq",
     ),
     "orchestria_lab.audio.render": ("render_mix", "render_stem"),
 }

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from orchestria_lab.language import polarity
 from orchestria_lab.language.tokens import Token, tag
 
 AMOUNTS = {"small": 0.5, "large": 2.0, "full": 2.0}
@@ -24,8 +25,7 @@ AMOUNTS = {"small": 0.5, "large": 2.0, "full": 2.0}
 WISHES = ("i want", "need", "we need", "i need", "get", "give", "gimme", "i'd like", "id like", "want", "wanna",
           "can we have", "could we have", "can i have", "could i have", "may i have", "can i get", "could i get",
           "can we get", "could we get", "let's have", "lets have")
-#: Level and tempo words that said of a stem are complaints, and copulas that say them.
-_BARE = ("loud", "quiet", "fast", "quick", "slow")
+_BARE = polarity.BARE_VERBS
 _COPULA = ("is", "are", "was", "sounds", "sound", "seems", "feels", "getting", "kinda", "kind of")
 #: Words that tie a part to the kick drum ("lock the bass to the kick").
 _LOCK = ("lock", "locked", "locks", "follow", "follows", "sync", "synced", "tie", "tied")
@@ -126,9 +126,9 @@ class Frame:
 
     @property
     def flipped(self) -> bool:
-        """Whether the clause asks for the opposite of its words: "too loud", "not so fast";
-        "not loud enough" is not flipped (it asks for louder)."""
-        return self.has("too") or (self.has("neg") and not self.has("enough")) or self._complaint()
+        """Whether the clause asks for less of what its words name: "too loud", "not so fast", "the
+        chords sound dull" (:func:`~orchestria_lab.language.polarity.away`, the one rule)."""
+        return polarity.away(self)
 
     def said_of(self, kind: str) -> bool:
         """Whether a word of ``kind`` is said of a part ("the drums feel stiff"), not asked for."""
@@ -141,17 +141,6 @@ class Frame:
                 if j >= 0 and (self.tokens[j].text in _COPULA or self.tokens[j].text in ("feel", "feels")):
                     return True
         return False
-
-    def _complaint(self) -> bool:
-        """"the piano is a bit loud", "it's slow": a bare level or tempo word said of a stem is
-        a complaint about it (quieter, faster), where "make it loud" asks for it."""
-        verbs = [i for i, t in enumerate(self.tokens) if t.kind == "verb"]
-        if len(verbs) != 1 or self.tokens[verbs[0]].text not in _BARE:
-            return False
-        j = verbs[0] - 1
-        while j >= 0 and self.tokens[j].kind == "amount":
-            j -= 1
-        return j >= 0 and (self.tokens[j].text in _COPULA or self.tokens[j].kind in _HEADS)
 
     @property
     def amount(self) -> float:
@@ -190,7 +179,7 @@ class Frame:
 def frames(text: str) -> list[Frame]:
     """The clauses of ``text`` as frames (see the module docstring)."""
     clauses: list[list[Token]] = [[]]
-    tokens = list(tag(text))
+    tokens = polarity.taking_away(_low_end(list(tag(text))))
     for i, t in enumerate(tokens):  # "lock the bass to the kick": a bass pattern, not the kick drum
         if t.kind == "voice" and t.value == "kick" and any(u.text in _LOCK for u in tokens[:i]):
             tokens[i] = Token("pattern", "kick", t.text, t.pos)
@@ -230,6 +219,20 @@ def frames(text: str) -> list[Frame]:
         if first.has("effect") and not first.stems and second.inherited and second.stems and second.has("effect"):
             first.mentions += second.stems  # "add reverb and delay to the chords"
     return out
+
+
+#: Phrases for the bass part that, said of another part, mean its low frequencies.
+_LOW_END = ("low end", "bottom end", "the low end", "low-end")
+
+
+def _low_end(tokens: list[Token]) -> list[Token]:
+    """ "less low end on the drums": the drums' low end (a sound), not the bass part; "turn the
+    low end up" alone is the bass."""
+    other = any(t.kind in ("role", "instrument", "family", "voice") and t.text not in _LOW_END and not (
+        t.kind == "role" and t.value == "bass") for t in tokens)
+    if not other:
+        return tokens
+    return [Token("adj", "deep", t.text, t.pos) if t.kind == "role" and t.text in _LOW_END else t for t in tokens]
 
 
 def _scopes_join(clauses: list[list[Token]]) -> list[list[Token]]:
@@ -337,6 +340,8 @@ def _frame(tokens: list[Token]) -> Frame:
             if k == "ref" and i + 1 < len(tokens) and tokens[i + 1].kind in ("role", "instrument", "family"):
                 pending.definite = True  # "this piano", "that bass"
                 continue
+            if k == "ref" and t.text in ("that", "this") and i + 1 < len(tokens) and tokens[i + 1].text in _QUALITY:
+                continue  # "not dark enough for this vibe": the song's feel, not a stem
             if k == "ref" and t.text in ("that", "this") and i + 2 < len(tokens) and tokens[i + 1].kind in (
                     "adj", "style") and tokens[i + 2].text in _QUALITY:
                 continue  # "give the piano that lofi vibe"

@@ -20,7 +20,7 @@ verb add: set up | setup | can we have | could we have | can i have | could i ha
 verb make: make | makes | making | sound | sounds
 verb turn: turn | bring | push | pull | knock | nudge | nudge it | sit | dial | ease
 verb drench: drench | soak | drown | bathe | smother
-verb remove: wipe | wipe out | wipe it | clear out | has to go | have to go | needs to go | need to go | gotta go | can go | must go | got to go | removing | deleting | remove | removes | delete | lose | get rid of | take out | take off | ditch | scrap | trash | nuke | erase | clear | eliminate | no more | cut out | pull out | rip out | bin
+verb remove: roll off | roll back | shave off | scoop out | notch out | wipe | wipe out | wipe it | clear out | has to go | have to go | needs to go | need to go | gotta go | can go | must go | got to go | removing | deleting | remove | removes | delete | lose | get rid of | take out | take off | ditch | scrap | trash | nuke | erase | clear | eliminate | no more | cut out | pull out | rip out | bin
 verb strip: strip | strip it back | strip back | strip down | strip it down | pare back
 verb kill: kill
 verb drop: drop
@@ -119,8 +119,8 @@ fxparam release: release
 fxparam bits: bits | bit depth
 fxparam ceiling: ceiling
 adj warm+: warm up | warm it up | warm | warmer | warmth | warmest | cozy | cosy | analog | analogue | vintage warmth
-adj bright+: brighten | brighten up | bright | brighter | brightness | brightest | sparkly | shiny | shinier | sparkle | present | presence
-adj bright-: dull | duller | dulled | harsh | harsher | piercing | shrill | tinny
+adj bright+: brighten | brighten up | bright | brighter | brightness | brightest | sparkly | shiny | shinier | sparkle | present | presence | harsh | harsher | harshness | piercing | shrill | shrillness | tinny | brittle | fizzy | sizzle | sizzly | top end | the top end | treble | highs | the highs | high end | the high end | edge | bite | icy
+adj bright-: dull | duller | dulled | dullness | muffled | muffly | closed off | lifeless | flat sounding | veiled | blanketed
 adj dark+: darken | darken up | dark | darker | darkness | darkest | moody | moodier | murky
 adj soft+: soft | gentle | gentler | delicate
 adj punchy+: harder | hit hard | slap | slaps | bang | bangs | knock harder | thwack | energetic | energy | more energy | hype | intense | driving | punchy | punchier | punch | punchiest | hard-hitting | hit harder | snappy | snappier | snap | knock | knocking | thump | thumping | slap harder
@@ -128,8 +128,8 @@ adj airy+: airy | airier | air | breathy | breathier | open | airiness
 adj lush+: thicken | thicken up | lush | lusher | rich | richer | full | fuller | thick | thicker | dreamy | dreamier | dreamy-er | lushness
 adj crisp+: sharp | sharper | clean up | clean it up | crisp | crisper | crispy | clear | clearer | clean | cleaner | defined | clarity | tighter highs
 adj crisp-: muddy | muddier | mud | boxy
-adj deep+: fatten | fatten up | beef up | deep | deeper | depth | fat | fatter | phat | heavy | heavier | boomy | subby | weighty | bassy | beefy | beefier | chunky | chunkier
-adj deep-: thin | thinner | weak | weaker
+adj deep+: fatten | fatten up | beef up | deep | deeper | depth | fat | fatter | phat | heavy | heavier | boomy | boominess | boom | subby | weighty | weight | bassy | beefy | beefier | chunky | chunkier | body | bottom | bottom end | the bottom end | lows | low-end | woolly | wooly | tubby | rumble | rumbly
+adj deep-: thin | thinner | thin sounding | weak | weaker | anemic | anaemic | hollow
 adj dusty+: dusty | dustier | grimy | vintage | old | older | old school | worn | gritty old
 adj lo-fi+: lo-fi | lofi | lo fi | low-fi | low fi | lo-fi-er | degraded
 adj mellow+: mellow | mellower | smooth | smoother | chill | chiller | relaxed | laid back | laid-back | laidback | softer tone
