@@ -16,6 +16,9 @@ from __future__ import annotations
 from functools import lru_cache
 
 _TABLE = """
+cannot vocals: vocal | vocals | vox | voices | voice | singer | singers | singing | sing | sings | sung | lyrics | lyric | rap | raps | rapping | rapper | vocal chops | vocal chop | vocal harmony | vocal harmonies | vocalist | a cappella | acapella | topline vocal | spoken word
+cannot sidechain: sidechain | side chain | side-chain | sidechained | sidechaining | side chained | duck under | ducked under | ducking under | pump with the kick | pumping with the kick
+cannot samples: sample | sampled | sampling | samples from | flip a sample | chop a sample
 verb add: set up | setup | can we have | could we have | can i have | could i have | may i have | can i get | could i get | can we get | could we get | color | colour | add | adds | adding | added | give | put | throw | bring in | layer | insert | include | create | generate | write | compose | start with | need | lay down | drop in | sprinkle | slap | stick | toss | chuck | introduce | add in | build | get | gimme | let's have | lets have | i'd like | id like | i want | we need | i need | where's | wheres | want | wanna
 verb make: make | makes | making | sound | sounds
 verb turn: turn | bring | push | pull | knock | nudge | nudge it | sit | dial | ease
@@ -79,7 +82,7 @@ instrument piano: piano | pianos | acoustic piano | grand piano | grand | uprigh
 instrument electric_piano: electric piano | e-piano | e piano | ep | rhodes | fender rhodes | wurlitzer | wurli | epiano | electric keys
 instrument organ: organ | organs | hammond | b3 | church organ | hammond organ
 instrument strings: strings | string | violin | violins | viola | cello | cellos | string section | orchestra | orchestral strings | fiddle | string ensemble
-instrument pad: synth pad | analog pad | choir | choirs | vocals | vocal pad | voices | vox | oohs | aahs
+instrument pad: synth pad | analog pad | choir pad | choir | choirs | vocal pad | oohs | aahs | ooh pad
 instrument synth_lead: synth lead | lead synth | synth | synths | saw lead | synthesizer | synthesiser | lead sound | flute | whistle
 instrument pluck: pluck | plucks | plucky | pluck synth | harp | kalimba | marimba | plucked
 instrument guitar: guitar | guitars | acoustic guitar | electric guitar | gtr | nylon guitar | acoustic
@@ -94,7 +97,7 @@ effect reverb: wetter | wettest | church | cathedral | in a church | in a cathed
 effect delay: delay | delays | echo | echoes | echos | ping pong | ping-pong | slapback | tape echo | ping pong delay
 effect chorus: chorus | chorused | ensemble | flanger | phaser | flange | modulation
 effect distortion: distortion | distort | distorted | overdrive | overdriven | drive | fuzz | saturation | saturate | saturated | crunch | clipping
-effect compressor: compressor | compression | compress | compressed | comp | glue | squash | squashed | sidechain | side chain | side-chain | dynamics
+effect compressor: compressor | compression | compress | compressed | comp | glue | squash | squashed | dynamics
 effect eq: eq | equalizer | equaliser | equalization | equalisation | eq'd
 effect lowpass: filter sweep | filter sweeps | roll off the top end | roll off the top | cut the top end | tame the highs | tame the top end | less top end | lowpass | low pass | low-pass | lpf | lp filter | filter | filtered | muffle | muffled | high cut | cut the highs | roll off the highs | low pass filter | lowpass filter | underwater
 effect highpass: highpass | high pass | high-pass | hpf | hp filter | low cut | cut the lows | roll off the lows | roll off the low end | high pass filter | highpass filter | cut the low end
@@ -266,6 +269,14 @@ def lookup(words: tuple[str, ...]) -> tuple[str, str] | None:
     """The ``(kind, value)`` of a phrase, or ``None``."""
     return LEXICON.get(words)
 
+
+#: What the orchestra cannot make yet, by the "cannot" values of the table: refused by name,
+#: never replaced by something it can make.
+CANNOT: dict[str, str] = {
+    "vocals": "vocals (singing, rap, lyrics) are not something these agents can make yet",
+    "sidechain": "sidechain ducking (one part pumping with another) is not here yet; it comes with automation",
+    "samples": "samples of recordings are not something these agents use; every part is written and synthesised",
+}
 
 #: Number words, for "sixteen bars", "one twenty", "a couple of dB".
 NUMBER_WORDS: dict[str, float] = {

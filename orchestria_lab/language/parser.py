@@ -23,6 +23,7 @@ from orchestria_lab.agents.base import Action
 from orchestria_lab.errors import CommandNotUnderstood, InvalidValue
 from orchestria_lab.language import scopes
 from orchestria_lab.language.frames import Frame, frames
+from orchestria_lab.language.lexicon import CANNOT
 from orchestria_lab.language.plan import PlanContext, validate_plan
 from orchestria_lab.language.rules import Planning
 from orchestria_lab.language.slots import label, matches
@@ -49,6 +50,9 @@ class RuleParser:
                                        suggestions=suggest(text))
         scoped, refs = scopes.find(text)
         clauses = frames(scoped)
+        if cannot := next((t for f in clauses for t in f.tokens if t.kind == "cannot"), None):
+            raise CommandNotUnderstood(text, reason=f"{CANNOT[cannot.value]} ('{cannot.text}')",
+                                       understood=_understood(clauses), suggestions=suggest(text))
         where = _scopes(text, refs, clauses, context)
         try:
             history = _history(clauses, context)

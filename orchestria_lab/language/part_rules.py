@@ -19,6 +19,8 @@ class PartRules:
         moved = self._played_on(f)  # "put the melody on bells", "try the melody on a synth"
         if not (allowed or moved) or not any(m.instrument for m in f.stems):
             return False
+        if f.verb in ("make", "set", "turn") and not moved and any(f.has(k) for k in _CONTENT):
+            return False  # "make the guitar brighter" asks the guitar for a sound; it never makes one
         new = [m for m in f.stems if m.instrument and self._names_new_instrument(m)]
         last = f.stems[-1]
         lead = [t.kind for t in f.tokens[:last.pos] if t.kind not in ("det", "adj", "filler")][-1:]
