@@ -23,7 +23,7 @@ import numpy as np
 from orchestria_lab.agents.base import Action, Agent, AgentSpec, Param, Target
 from orchestria_lab.agents.context import REMAKE_ORDER
 from orchestria_lab.errors import InvalidValue
-from orchestria_lab.music.genres import GENRES
+from orchestria_lab.music.genres import GENRES, match_genre
 from orchestria_lab.music.theory import Key, parse_key, parse_time_signature
 from orchestria_lab.state import Edit, Meta, Note, State, Stem, apply
 
@@ -45,7 +45,7 @@ class ArrangeAgent(Agent):
             Param("bars", "int", None, low=1, high=256, unit="bars", description="absolute length"),
             Param("change_bars", "int", None, low=-255, high=255, unit="bars", description="length change"),
             Param("time_signature", "str", None, description="e.g. 3/4, 6/8, 7/8"),
-            Param("genre", "str", None, choices=tuple(GENRES), description="the new genre"),
+            Param("genre", "str", None, description="the new genre: " + ", ".join(GENRES) + "; any other style maps to the nearest"),
             Param("keep_tempo", "bool", False, description="keep the tempo when the genre changes"),
             Param("stem", "str", None, description="a stem as JSON (Stem.to_dict), to restore"),
         ),
@@ -126,15 +126,17 @@ class ArrangeAgent(Agent):
                         f"the time signature is already {n}/{d}")
 
     def genre(self, state: State, action: Action, rng: np.random.Generator) -> Edit:
-        name = action.params.get("genre")
-        if name is None:
+        asked = action.params.get("genre")
+        if asked is None:
             raise InvalidValue("genre", None, "one of " + ", ".join(GENRES))
+        match = match_genre(asked)
+        name = match.genre
         changes = {"genre": name}
         lo, hi = GENRES[name].bpm
-        note = ""
+        note = f" ({match.note})" if match.note else ""
         if not action.params.get("keep_tempo") and not lo <= state.meta.bpm <= hi:
             changes["bpm"] = lo if state.meta.bpm < lo else hi
-            note = f", tempo {state.meta.bpm:g} → {changes['bpm']} bpm"
+            note += f", tempo {state.meta.bpm:g} → {changes['bpm']} bpm"
         meta = Meta(**{**state.meta.to_dict(), **changes})
         stems = [s.evolve(params=s.params.updated(style=None, swing=None)) if s.agent in REMAKE_ORDER else s
                  for s in state.stems]

@@ -20,7 +20,13 @@ import numpy as np
 from orchestria_lab.agents.base import Action, Agent, AgentSpec, Param
 from orchestria_lab.agents.context import stem_range
 from orchestria_lab.agents.effects import insert_effect
-from orchestria_lab.audio.instruments import ADJECTIVE_EFFECTS, ADJECTIVES, apply_adjective, tone_eq
+from orchestria_lab.audio.instruments import (
+    ADJECTIVE_EFFECTS,
+    ADJECTIVES,
+    apply_adjective,
+    tone_eq,
+    tone_shelf_hz,
+)
 from orchestria_lab.errors import InvalidValue
 from orchestria_lab.music.vocabulary import INSTRUMENTS
 from orchestria_lab.state import Edit, Effect, State
@@ -82,7 +88,8 @@ class SoundAgent(Agent):
         added = []
         if action.params.get("effects", True):  # the tone EQ tilts either way ("less bright" too)
             eq = next((e for e in effects if e.type == "eq"), None)
-            tilted = tone_eq(eq.params if eq else {}, adjective, amount=amount)
+            shelf = tone_shelf_hz([] if stem.is_drums else [n.pitch for n in stem.notes])
+            tilted = tone_eq(eq.params if eq else {}, adjective, amount=amount, high_hz=shelf)
             if tilted is not None:
                 effects = tuple(Effect("eq", tilted) if e is eq else e for e in effects) if eq else insert_effect(
                     effects, Effect("eq", tilted))

@@ -222,7 +222,7 @@ EFFECT_SPECS: dict[str, EffectSpec] = {spec.name: spec for spec in (
         _p("mid_freq", "float", 1000.0, 100.0, 10000.0, "Hz", "mid bell centre"),
         _p("mid_q", "float", 1.0, 0.1, 10.0, "", "mid bell sharpness"),
         _p("high_gain", "float", 0.0, -24.0, 24.0, "dB", "high shelf boost or cut"),
-        _p("high_freq", "float", 8000.0, 1000.0, 20000.0, "Hz", "high shelf corner"))),
+        _p("high_freq", "float", 8000.0, 200.0, 20000.0, "Hz", "high shelf corner (low for a tilt)"))),
     EffectSpec("lowpass", "Removes what is above the cutoff: darker, further away.",
                _filter_params(2000.0), tail=_filter_tail),
     EffectSpec("highpass", "Removes what is below the cutoff: thinner, clears mud.",

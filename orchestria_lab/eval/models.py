@@ -35,7 +35,7 @@ from orchestria_lab.models.tokens import (
     chord_slots,
     steps_per_bar,
 )
-from orchestria_lab.music.genres import GENRES
+from orchestria_lab.music.genres import GENRES, MODEL_GENRES
 from orchestria_lab.music.theory import Chord, Key, beats_per_bar
 from orchestria_lab.music.vocabulary import GM_DRUMS
 
@@ -173,7 +173,7 @@ def corpus_pieces(part: str, *, bars: int = BARS) -> list[dict[str, Any]]:
     rows = [row for split in splits for row in datasets.pieces_of(part, split)]
     for _, tokens, chords, extra, mode, meter, style in rows:
         if part == "drums":
-            out.append({"key": "C", "genre": list(GENRES)[extra], "time_signature": meter,
+            out.append({"key": "C", "genre": MODEL_GENRES[extra], "time_signature": meter,
                         "bars": len(tokens) // steps_per_bar(meter), "drums": _drum_notes(tokens)})
             continue
         unit = chord_slots(meter) if part == "harmony" else steps_per_bar(meter)
@@ -291,7 +291,7 @@ def _drum_sessions(backend: str, seeds: int) -> dict[str, list[dict[str, Any]]]:
     from orchestria_lab.state import Meta, State
 
     out = defaultdict(list)
-    for genre in GENRES:
+    for genre in MODEL_GENRES:
         for seed in range(seeds):
             state = State(Meta(bpm=GENRES[genre].bpm[0], key="C", genre=genre, bars=BARS, seed=seed))
             edit = get_agent("drums")(state, Action("drums", "add", params={"backend": backend, "swing": 0.0}),

@@ -63,6 +63,7 @@ class Mention:
     indefinite: bool = False
     fresh: bool = False
     excepted: bool = False            # named after "except"
+    compared: bool = False            # named after "than", "compared to": a reference, not a target
     adjectives: list[tuple[str, int, float]] = field(default_factory=list)
     styles: list[tuple[str, str]] = field(default_factory=list)   # (genre, part style)
     effects: list[str] = field(default_factory=list)              # "with reverb"
@@ -150,7 +151,12 @@ class Frame:
 
     @property
     def stems(self) -> list[Mention]:
-        return [m for m in self.mentions if m.is_stem and not m.excepted]
+        return [m for m in self.mentions if m.is_stem and not m.excepted and not m.compared]
+
+    @property
+    def compared(self) -> list[Mention]:
+        """Parts named as a reference: "louder than the drums", "the chords drown out the melody"."""
+        return [m for m in self.mentions if m.is_stem and m.compared]
 
     @property
     def excepted(self) -> list[Mention]:
@@ -179,7 +185,7 @@ class Frame:
 def frames(text: str) -> list[Frame]:
     """The clauses of ``text`` as frames (see the module docstring)."""
     clauses: list[list[Token]] = [[]]
-    tokens = polarity.taking_away(_low_end(list(tag(text))))
+    tokens = _purpose(polarity.masking(polarity.taking_away(_low_end(list(tag(text))))))
     for i, t in enumerate(tokens):  # "lock the bass to the kick": a bass pattern, not the kick drum
         if t.kind == "voice" and t.value == "kick" and any(u.text in _LOCK for u in tokens[:i]):
             tokens[i] = Token("pattern", "kick", t.text, t.pos)
@@ -209,7 +215,12 @@ def frames(text: str) -> list[Frame]:
             prev.tokens += tokens
             prev.mentions += frame.mentions
             continue
-        if out and not frame.verbs and not _self_standing(frame) and out[-1].verbs:
+        described = out and not frame.verbs and _only_qualities(tokens) and polarity.complaint(out[-1])
+        if described:
+            prev = out[-1].tokens  # "the pad is too loud and a bit dark": the pad is a bit dark, too
+            subject = [t for t in prev[:polarity.quality_index(prev)] if t.kind not in ("too", "neg", "amount", "enough")]
+            frame = _frame(subject + tokens)
+        elif out and not frame.verbs and not _self_standing(frame) and out[-1].verbs:
             frame.verbs = list(out[-1].verbs)
             frame.inherited = True
         if out and frame.stems and not _has_content(frame) and (frame.has("more") or frame.has("less")):
@@ -218,6 +229,21 @@ def frames(text: str) -> list[Frame]:
     for first, second in zip(out, out[1:], strict=False):
         if first.has("effect") and not first.stems and second.inherited and second.stems and second.has("effect"):
             first.mentions += second.stems  # "add reverb and delay to the chords"
+    return out
+
+
+def _purpose(tokens: list[Token]) -> list[Token]:
+    """ "more bite so it cuts through": what a clause is for is its reason, not another request; it
+    is dropped up to the clause's end (a time scope in it stays)."""
+    out: list[Token] = []
+    dropping = False
+    for t in tokens:
+        if t.kind == "purpose":
+            dropping = True
+        elif t.kind == "sep":
+            dropping = False
+        if not dropping or t.kind == "scope":
+            out.append(t)
     return out
 
 
@@ -281,6 +307,12 @@ def _only_stems(tokens: list[Token]) -> bool:
     return bool(heads) and all(t.kind in (*_HEADS, "det", "filler", "word", "prep", "except", "only") for t in tokens)
 
 
+def _only_qualities(tokens: list[Token]) -> bool:
+    """Only words saying how something is ("a bit dark", "murky"), with no part and no verb."""
+    return any(t.kind in polarity.QUALITIES for t in tokens) and all(
+        t.kind in (*polarity.QUALITIES, "amount", "det", "filler", "too") for t in tokens)
+
+
 def _self_standing(frame: Frame) -> bool:
     """A verbless clause that says what to do by itself ("louder", "more reverb", "120 bpm")."""
     return any(frame.has(k) for k in ("history", "speedup", "key", "timesig", "density", "swing", "feel", "too", "more", "less",
@@ -291,10 +323,13 @@ def _frame(tokens: list[Token]) -> Frame:
     frame = Frame(tokens)
     current: Mention | None = None
     pending: Mention = Mention(-1)        # modifiers waiting for a head
-    excepting = False
+    excepting = comparing = False
     last_prep = None
     for i, t in enumerate(tokens):
         k = t.kind
+        if k == "compare":
+            comparing = True  # what follows is what the part is measured against
+            continue
         if k == "verb" and t.text in _PREDICATE and frame.verbs:
             t, k = Token("adj", "punchy", t.text, t.pos), "adj"  # "make the drums slap", "need to knock harder"
         if k == "verb" and t.text in _BARE and pending.indefinite and i + 1 < len(tokens) and (
@@ -340,6 +375,10 @@ def _frame(tokens: list[Token]) -> Frame:
             if k == "ref" and i + 1 < len(tokens) and tokens[i + 1].kind in ("role", "instrument", "family"):
                 pending.definite = True  # "this piano", "that bass"
                 continue
+            if k == "ref" and t.text in ("it", "it's", "its") and _next_head(tokens, i):
+                continue  # "it's the chords that are too loud": the chords, said with emphasis
+            if k == "ref" and t.text in ("that", "which", "who") and current is not None and current.is_stem:
+                continue  # "the chords that are too loud": the same chords
             if k == "ref" and t.text in ("that", "this") and i + 1 < len(tokens) and tokens[i + 1].text in _QUALITY:
                 continue  # "not dark enough for this vibe": the song's feel, not a stem
             if k == "ref" and t.text in ("that", "this") and i + 2 < len(tokens) and tokens[i + 1].kind in (
@@ -362,7 +401,8 @@ def _frame(tokens: list[Token]) -> Frame:
                 m = current
             else:
                 m = Mention(i, definite=pending.definite, indefinite=pending.indefinite, fresh=pending.fresh,
-                            excepted=excepting, adjectives=pending.adjectives, styles=pending.styles)
+                            excepted=excepting, compared=comparing, adjectives=pending.adjectives,
+                            styles=pending.styles)
                 frame.mentions.append(m)
                 pending = Mention(-1)
             if k == "word":
@@ -381,6 +421,14 @@ def _frame(tokens: list[Token]) -> Frame:
     if pending.adjectives or pending.styles or pending.fresh:
         frame.mentions.append(pending)
     return frame
+
+
+def _next_head(tokens: list[Token], i: int) -> bool:
+    """Whether a determiner and a part come next ("it's the chords")."""
+    j = i + 1
+    while j < len(tokens) and tokens[j].kind == "filler":
+        j += 1
+    return j + 1 < len(tokens) and tokens[j].kind == "det" and tokens[j + 1].kind in ("role", "instrument", "family")
 
 
 def _amount_before(tokens: list[Token], i: int) -> float:

@@ -15,8 +15,10 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+from orchestria_lab.music.genres import GENRES, LOOKALIKES
+
 _TABLE = """
-cannot vocals: vocal | vocals | vox | voices | voice | singer | singers | singing | sing | sings | sung | lyrics | lyric | rap | raps | rapping | rapper | vocal chops | vocal chop | vocal harmony | vocal harmonies | vocalist | a cappella | acapella | topline vocal | spoken word
+cannot vocals: vocal | vocals | vox | voices | voice | singer | singers | singing | sing | sings | sung | lyrics | lyric | raps | rapping | rapper | vocal chops | vocal chop | vocal harmony | vocal harmonies | vocalist | a cappella | acapella | topline vocal | spoken word
 cannot sidechain: sidechain | side chain | side-chain | sidechained | sidechaining | side chained | duck under | ducked under | ducking under | pump with the kick | pumping with the kick
 cannot samples: sample | sampled | sampling | samples from | flip a sample | chop a sample
 verb add: set up | setup | can we have | could we have | can i have | could i have | may i have | can i get | could i get | can we get | could we get | color | colour | add | adds | adding | added | give | put | throw | bring in | layer | insert | include | create | generate | write | compose | start with | need | lay down | drop in | sprinkle | slap | stick | toss | chuck | introduce | add in | build | get | gimme | let's have | lets have | i'd like | id like | i want | we need | i need | where's | wheres | want | wanna
@@ -140,23 +142,16 @@ adj gritty+: growl | growly | growling | snarl | snarly | gritty | grittier | gr
 adj wide+: wide | wider | width | stereo | spacious | big | bigger | huge | bigger sounding | broad
 adj wide-: narrow | narrower | mono
 adj tight+: tighten up | tighten it up | tight | tighter | tighten | controlled
-style hip-hop/boom_bap: boom bap | boombap | boom-bap | hip hop | hip-hop | hiphop | rap | 90s
-style house/four_on_the_floor: four on the floor | 4 on the floor | four-on-the-floor | 4-on-the-floor | four to the floor | house | disco | dance | deep house | garage
-style trap/trap: trap | drill
-style rock/rock: rock | backbeat | rock and roll | punk | indie | metal | grunge
-style drum-and-bass/breakbeat: breakbeat | breakbeats | break | breaks | dnb | drum and bass | drum n bass | drum & bass | jungle | amen
-style reggae/one_drop: one drop | reggae | dub | ska
-style jazz/jazz: jazz | jazzy | swing beat | bebop | brushes
-style funk/funk: funk | funky | disco funk
-style latin/latin: latin | clave | bossa | bossa nova | salsa | reggaeton | afrobeat | samba
+style hip-hop/boom_bap: boom-bap | 90s
+style house/four_on_the_floor: four on the floor | 4 on the floor | four-on-the-floor | 4-on-the-floor | four to the floor
+style rock/rock: backbeat | rock and roll
+style drum-and-bass/breakbeat: breakbeats | break | breaks | amen
+style jazz/jazz: jazzy | swing beat | brushes | brushed | brush | brushed snare
+style funk/funk: funky | disco funk
+style latin/latin: clave
 style lo-fi/lofi: chillhop | lofi hip hop | lo-fi hip hop | study beats
-style techno/techno: techno | industrial
-style pop/pop: pop | poppy | synthpop
-style ambient/ambient: ambient | chillout | downtempo | new age
-style cinematic/cinematic: cinematic | epic | orchestral | film score | filmic | trailer
-style folk/folk: folk | country | singer songwriter | celtic
-style rnb/boom_bap: rnb | r&b | r and b | soul | soulful | neo soul | neo-soul | gospel
-style edm/four_on_the_floor: edm | electro | big room | trance
+style pop/pop: poppy
+style cinematic/cinematic: filmic | trailer
 style jazz/walking: walking | walk
 voice hats: hats | hat | hi-hats | hi-hat | hihats | hihat | hi hats | hi hat | hh | closed hats | closed hat | high hats | high hat
 voice open_hat: open hats | open hat | open hi-hat | open hihat
@@ -178,9 +173,16 @@ amount large: a lot | lots | lots of | much | way | really | very | super | heav
 amount full: fully | completely | all the way | entirely | max | maximum | hard
 more more: more | extra | additional | increase | increased | further | even more | plus
 less less: less | fewer | reduce | reduced | decrease | decreased | not so much | minus | lower amount
+protect touch: don't touch | do not touch | dont touch | don't mess with | dont mess with | do not mess with | hands off | no changes to
+protect as_is: untouched | as is | as it is | as they are | where it is | where they are | the way it is | the way they are | like it is | like they are | unchanged
+protect fine: fine | fine as is | perfect | perfect as is | good as is | ok as is | okay as is | good as it is | is good | are good | sounds good | sound good
+compare than: than | compared to | compared with | relative to | versus | vs | next to | over everything | over everything else | over the rest | over the mix | in the mix | the mix
+masks louder: drowning out | drowning | drown out | drowns out | drowns | burying | buries | bury | masking | masks | covering up | swamping | swamps | overpowering | overpowers | eating | eats | is eating | stepping on | steps on | fighting | fighting with | clashing with
+purpose so: so it | so that | so they | so that it | so that they | so the | so it's | so its | so it can | so we can | so i can
+toward modal: could be | should be | needs to be | need to be | has to be | have to be | ought to be | could sound | should sound | needs to sound | could get | should get | wants to be | could do with | could stand to be | would be better
 too too: too | overly | too much | excessively | a bit much | a little much | way too much
 back back: back | back in
-neg neg: no | not | without | don't | dont | do not | never | nothing | isn't | isnt | aren't | arent | doesn't | doesnt | wasn't | wasnt | ain't | aint | not quite
+neg neg: no | not | without | don't | dont | do not | never | nothing | isn't | isnt | aren't | arent | doesn't | doesnt | wasn't | wasnt | ain't | aint | not quite | shouldn't | shouldnt | should not | mustn't | must not | needn't
 enough enough: enough | enuf | nearly enough
 ref it: it | that | this | them | those | these | they | that one | this one | the same | the last one | what you just added | what you added | the one we just added | the one you just added | the one i just added | what we just added | what i just added | the last thing i added | the last thing we added | the thing we just added | the thing you just made | the one you just made | the last part | the latest one
 ref all: it all | them all | all of them | everything | all | all of it | all stems | the whole thing | the mix | the track | the song | the beat and everything | every stem | all parts | everything else | every part | the whole track | the tune | all the stems | the full mix | the entire track | whole thing | tutti
@@ -261,6 +263,19 @@ def _load() -> None:
             MAX_PHRASE = max(MAX_PHRASE, len(words))
 
 
+def _genre_lines() -> str:
+    """``style`` lines for every genre and lookalike of :mod:`orchestria_lab.music.genres`: its
+    name and aliases (hyphens also as spaces) name it, with the groove it plays."""
+    lines = []
+    for g in GENRES.values():
+        names = dict.fromkeys(n for a in (g.name, *g.aliases) for n in (a, a.replace("-", " ")))
+        lines.append(f"style {g.name}/{g.traits.drums}: " + " | ".join(names))
+    for name, traits in LOOKALIKES.items():
+        lines.append(f"style {name}/{traits.drums}: {name} | {name.replace(' ', '-')}")
+    return "\n".join(lines)
+
+
+_TABLE += "\n" + _genre_lines()
 _load()
 
 

@@ -21,7 +21,7 @@ import re
 
 from orchestria_lab.agents.base import Action
 from orchestria_lab.errors import CommandNotUnderstood, InvalidValue
-from orchestria_lab.language import scopes
+from orchestria_lab.language import negation, scopes
 from orchestria_lab.language.frames import Frame, frames
 from orchestria_lab.language.lexicon import CANNOT
 from orchestria_lab.language.plan import PlanContext, validate_plan
@@ -62,16 +62,27 @@ class RuleParser:
         if history is not None:
             return [history]
         planning = Planning(context, scopes=where)
+        for frame in clauses:  # what to leave alone holds for the whole command, before and after
+            if negation.protects(frame):
+                planning.protect(frame)
         unclear: list[str] = []
         for frame in clauses:
             try:
-                if not planning.clause(frame):
+                if negation.protects(frame):
+                    continue
+                if negation.refrains(frame):
+                    planning.refrain(frame)
+                    continue
+                if not planning.clause(frame) and not planning.withheld:
                     unclear.append(_what(frame))
             except Unclear as exc:
                 raise CommandNotUnderstood(text, reason=exc.reason, understood=_understood(clauses),
                                            suggestions=exc.suggestions or suggest(text)) from None
         if not planning.actions:
             reason = unclear[0] if unclear else "I found nothing to do in it"
+            if planning.withheld or planning.protected:
+                left = ", ".join(sorted(planning.protected)) or "those parts"
+                reason = f"you asked me to leave {left} as it is, and that is all this command would change"
             raise CommandNotUnderstood(text, reason=reason, understood=_understood(clauses), suggestions=suggest(text))
         if unclear and any(u.startswith("I don't know") for u in unclear):
             raise CommandNotUnderstood(text, reason=unclear[0], understood=_understood(clauses), suggestions=suggest(text))

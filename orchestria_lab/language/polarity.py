@@ -46,7 +46,8 @@ def toward(frame: Frame) -> bool:
     tokens = frame.tokens
     lacking = any(t.kind == "neg" and t.text in ("no", "without") and _next_kind(tokens, i) == "adj"
                   for i, t in enumerate(tokens))
-    return (frame.has("neg") and frame.has("enough")) or lacking or any(t.text in TOWARD_WORDS for t in tokens)
+    return (frame.has("neg") and frame.has("enough")) or lacking or frame.has("toward") or any(
+        t.text in TOWARD_WORDS for t in tokens)
 
 
 def _next_kind(tokens: list[Token], i: int) -> str:
@@ -60,13 +61,18 @@ def complaint(frame: Frame) -> bool:
     """A part named, then what it is like, with nothing asked: "the drums are harsh", "the
     chords sound dull", "the piano a bit dark" ("the piano's"). "make the drums harsh" asks."""
     tokens = frame.tokens
-    quality = next((i for i, t in enumerate(tokens) if t.kind in QUALITIES or (
-        t.kind == "verb" and t.text in BARE_VERBS)), None)
+    quality = quality_index(tokens)
     if quality is None:
         return False
     before = tokens[:quality]
     asked = [t for t in before if t.kind == "verb" and t.text not in COPULAS]
     return not asked and any(t.kind in HEADS for t in before)
+
+
+def quality_index(tokens: list[Token]) -> int | None:
+    """Where the first word saying how a part is stands ("the pad is too *loud*"), if any."""
+    return next((i for i, t in enumerate(tokens) if t.kind in QUALITIES or (
+        t.kind == "verb" and t.text in BARE_VERBS)), None)
 
 
 def away(frame: Frame) -> bool:
@@ -107,3 +113,16 @@ def taking_away(tokens: list[Token]) -> list[Token]:
 _CLEANING = ("clean up", "clean it up", "clear", "clean", "clean out", "clear out")
 #: Qualities a producer names as things to take away (the nouns of the sound words).
 _NOUN_QUALITIES = ("bright", "deep", "crisp", "gritty", "warm", "airy", "lush", "punchy", "dark")
+
+
+def masking(tokens: list[Token]) -> list[Token]:
+    """ "the chords are drowning out the melody", "it's eating the mix": the part before the word
+    is too loud, and what comes after it is the reference (a "than")."""
+    out: list[Token] = []
+    for t in tokens:
+        if t.kind == "masks":
+            out += [Token("too", "too", t.text, t.pos), Token("verb", "louder", t.text, t.pos),
+                    Token("compare", "than", t.text, t.pos)]
+        else:
+            out.append(t)
+    return out

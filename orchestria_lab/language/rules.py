@@ -44,6 +44,21 @@ class Planning(EffectRules, MixRules, PartRules):
         self.actions: list[Action] = []
         self._touched: list[str] | None = None
         self.named: set[str] = set()  # stems named so far in this command ("keep the drums, remove the rest")
+        self.said: list[str] = []        # stems the clause being planned names
+        self.previous: list[str] = []    # ... and the one before it: "they" in the next clause
+        self.protected: set[str] = set()  # stems the command says to leave alone (language/negation.py)
+        self.withheld: list[Action] = []  # actions on protected stems, not made
+
+    def protect(self, f: Frame) -> None:
+        """Leave the parts ``f`` names as they are, whatever the other clauses say."""
+        self.protected |= {i for m in f.stems for i in self.index.resolve(m, touched=self.touched)}
+
+    def refrain(self, f: Frame) -> None:
+        """Make nothing of ``f``; the parts it names become "them" for the next clause."""
+        ids = [i for m in f.stems for i in self.index.resolve(m, touched=self.touched)]
+        if ids:
+            self._touched = [t for t in self.touched if t not in ids] + ids
+        self.said = ids or self.said
 
     # bookkeeping ------------------------------------------------------------------------
     @property
@@ -55,6 +70,9 @@ class Planning(EffectRules, MixRules, PartRules):
     def emit(self, action: Action) -> None:
         if self.scope is not None and action.scope is None:
             action = replace(action, scope=self.scope)
+        if action.target in self.protected:
+            self.withheld.append(action)
+            return
         self.actions.append(action)
         if action.target:
             self._touched = [t for t in self.touched if t != action.target] + [action.target]
@@ -66,6 +84,9 @@ class Planning(EffectRules, MixRules, PartRules):
         plural = any(t.kind == "ref" and t.text in ("them", "those", "these", "they") for t in f.tokens)
         for m in named:
             if m.ref == "rest":
+                continue
+            if m.ref == "it" and plural and self.previous:  # "the chords are too mellow, they need ..."
+                ids += [i for i in self.previous if i not in ids and self.index.get(i)]
                 continue
             found = self.index.resolve(m, touched=self.touched, plural_ref=plural)
             if not found:
@@ -80,7 +101,9 @@ class Planning(EffectRules, MixRules, PartRules):
             elif default == "all":
                 ids = list(self.touched[-1:]) or self.index.ids()
         excluded = {i for m in f.excepted for i in self.index.resolve(m, touched=self.touched)}
-        return [i for i in ids if i not in excluded]
+        ids = [i for i in ids if i not in excluded]
+        self.said += [i for i in ids if i not in self.said]
+        return ids
 
     def _missing(self, m: Mention) -> str:
         have = ", ".join(f"{e.stem_id} ({e.instrument})" for e in self.index.entries) or "none yet"
@@ -91,6 +114,7 @@ class Planning(EffectRules, MixRules, PartRules):
 
     # the rules --------------------------------------------------------------------------
     def clause(self, f: Frame) -> bool:
+        self.previous, self.said = self.said or self.previous, []
         before = len(self.actions)
         self.scope = self.scopes[f.scopes[0]] if f.scopes else None
         if self.session_wide(f):
@@ -136,9 +160,9 @@ class Planning(EffectRules, MixRules, PartRules):
         styles = [t.value for t in f.tokens if t.kind == "style"]
         if not styles and f.has("meta", "genre") and f.has("adj", "lo-fi"):
             styles = ["lo-fi"]  # "switch the genre to lo-fi": the word is a sound and a genre
-        genre_words = f.has("meta", "genre") or f.verb in ("make", "set", "replace", "turn", None)
         wished = f.verb in _ADDING and any(t.kind == "verb" and t.text in WISHES for t in f.tokens) and (
             f.has("meta", "genre") or (f.stems and all(m.ref in ("it", "all") for m in f.stems)))
+        genre_words = f.has("meta", "genre") or f.verb in ("make", "set", "replace", "turn", None) or wished
         adding = f.verb in _ADDING and not wished  # "add a house beat" is a part; "I want it to be house" the genre
         if styles and not named and not f.has("voice") and genre_words and not f.has("fill") and not adding:
             self.emit(Action("arrange", "genre", params={"genre": styles[-1]}))

@@ -8,11 +8,11 @@
 from __future__ import annotations
 
 from orchestria_lab.language.frames import Frame, Mention
+from orchestria_lab.music.genres import normalize_genre
 from orchestria_lab.music.grooves import GROOVES, STYLE_FOR_GENRE
-from orchestria_lab.music.lines import BASS_STYLE_FOR_GENRE
+from orchestria_lab.music.lines import BASS_STYLE_FOR_GENRE, BASS_STYLES
 from orchestria_lab.music.progressions import GENRE_FAMILY
 
-BASS_STYLES = ("kick", "walking", "offbeat", "eighths", "sustain")
 TEMPO_STEP, GAIN_STEP_DB, PAN_STEP, SWING_STEP, DENSITY_STEP = 10.0, 3.0, 0.5, 0.15, 0.3
 
 
@@ -192,6 +192,7 @@ def part_style(agent: str, styles: list[tuple[str, str]], f: Frame) -> str | Non
     if not styles:
         return None
     genre, part = styles[-1]
+    genre = normalize_genre(genre)  # a lookalike ("vaporwave") plays as its nearest genre
     if agent == "drums":
         return part if part in GROOVES else STYLE_FOR_GENRE.get(genre)
     if agent == "harmony":

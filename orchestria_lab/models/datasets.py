@@ -35,7 +35,7 @@ from orchestria_lab.models.tokens import (
     metric_levels,
     steps_per_bar,
 )
-from orchestria_lab.music.genres import GENRES
+from orchestria_lab.music.genres import MODEL_GENRES
 
 PARTS = ("harmony", "melody", "bass", "drums")
 #: Which arrays each part learns from: (dataset, array, style).
@@ -193,7 +193,7 @@ def _drum_examples(rows: tuple[tuple, ...], rng: np.random.Generator | None) -> 
             tokens = _swap_table(*SWAPS[int(rng.integers(len(SWAPS)))])[tokens]
         spb = steps_per_bar(meter)
         withheld = rng is not None and rng.random() < GENRE_DROPOUT
-        feats = drum_features(genre=None if withheld else list(GENRES)[genre], meter=meter, n_bars=len(tokens) // spb)
+        feats = drum_features(genre=None if withheld else MODEL_GENRES[genre], meter=meter, n_bars=len(tokens) // spb)
         out.append(Example(tokens, feats, name, spb))
     return out
 

@@ -31,14 +31,14 @@ import numpy as np
 
 from orchestria_lab.errors import InvalidValue
 from orchestria_lab.models.tokens import meter_id, steps_per_bar
-from orchestria_lab.music.genres import GENRES
+from orchestria_lab.music.genres import MODEL_GENRES
 from orchestria_lab.music.vocabulary import GM_DRUMS
 
 DRUM_DIR = Path(__file__).resolve().parents[2] / "data" / "drums"
 GHOST = "~"
 #: Voices a token can hold: every GM drum, and the ghost snare.
 VOICES = (*GM_DRUMS, "snare" + GHOST)
-GENRE_NAMES = tuple(GENRES)
+GENRE_NAMES = MODEL_GENRES
 
 
 @dataclass(frozen=True)
@@ -90,8 +90,8 @@ def parse(text: str, *, source: str = "<text>") -> list[Pattern]:
 
 def _build(header: dict[str, str], lines: list[tuple[str, list[str]]], source: str) -> Pattern:
     name, meter = header.get("pattern", ""), header.get("meter", "4/4")
-    if name.split("/", 1)[0] not in GENRES:
-        raise InvalidValue(f"pattern genre ({source})", name, "genre/label with a genre from " + ", ".join(GENRES))
+    if name.split("/", 1)[0] not in MODEL_GENRES:
+        raise InvalidValue(f"pattern genre ({source})", name, "genre/label with a genre from " + ", ".join(MODEL_GENRES))
     spb = steps_per_bar(meter)
     n_bars = {len(bars) for _, bars in lines}
     if len(n_bars) != 1:

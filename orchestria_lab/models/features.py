@@ -21,7 +21,7 @@ from orchestria_lab.models.tokens import (
     metric_levels,
     steps_per_bar,
 )
-from orchestria_lab.music.genres import GENRES, normalize_genre
+from orchestria_lab.music.genres import MODEL_GENRES, model_genre
 from orchestria_lab.music.theory import Chord
 
 POSITIONS = 32
@@ -37,11 +37,11 @@ FEATURES: dict[str, tuple[tuple[str, int], ...]] = {
                 ("phrase", PHRASE), ("to_end", TO_END)),
     "melody": _PITCHED,
     "bass": (*_PITCHED, ("kick", 2)),
-    "drums": (("genre", len(GENRES) + 1), ("meter", len(METERS)), *_GRID),
+    "drums": (("genre", len(MODEL_GENRES) + 1), ("meter", len(METERS)), *_GRID),
 }
 #: The drum model's "no genre" value: training withholds the genre now and then so that
 #: sampling can use classifier-free guidance (see ``sampling.Stepper.run``).
-NO_GENRE = len(GENRES)
+NO_GENRE = len(MODEL_GENRES)
 FEATURE_INDEX = {part: {name: i for i, (name, _) in enumerate(spec)} for part, spec in FEATURES.items()}
 NO_ROOT, NO_QUALITY = 12, len(QUALITIES)
 
@@ -133,6 +133,6 @@ def drum_features(
 ) -> np.ndarray:
     """``(steps, 6)`` features of a drum part: genre (None: withheld), meter and the metric grid."""
     grid = grid_features(meter=meter, n_bars=n_bars, start_bar=start_bar, total_bars=total_bars)
-    g = NO_GENRE if genre is None else list(GENRES).index(normalize_genre(genre))
+    g = NO_GENRE if genre is None else MODEL_GENRES.index(model_genre(genre))
     const = np.tile(np.array([g, meter_id(meter)]), (len(grid), 1))
     return np.concatenate([const, grid], axis=1).astype(np.int64)

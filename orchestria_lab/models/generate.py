@@ -60,7 +60,7 @@ from orchestria_lab.models.tokens import (
     style_id,
     token_pitch,
 )
-from orchestria_lab.music.genres import normalize_genre
+from orchestria_lab.music.genres import model_genre
 from orchestria_lab.music.theory import Chord, Key, beats_per_bar, parse_key
 from orchestria_lab.music.vocabulary import GM_DRUMS
 from orchestria_lab.state import Note
@@ -258,7 +258,7 @@ def _drum_primer(genre: str, time_signature: str, labels: tuple[str, ...], rng: 
     arrays = corpus.load("drums")
     if tuple(str(c) for c in arrays["combos"]) != labels:  # data and checkpoint disagree on tokens
         return None
-    g, m = GENRE_NAMES.index(normalize_genre(genre)), METERS.index(time_signature) if time_signature in METERS else -1
+    g, m = GENRE_NAMES.index(model_genre(genre)), METERS.index(time_signature) if time_signature in METERS else -1
     grooves = [p for i, p in enumerate(corpus.pieces(arrays, "drums")) if arrays["genre"][i] == g and arrays["meter"][i] == m]
     if not grooves:
         return None

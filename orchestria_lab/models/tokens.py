@@ -21,7 +21,7 @@ from functools import lru_cache
 import numpy as np
 
 from orchestria_lab.errors import InvalidValue
-from orchestria_lab.music.genres import normalize_genre
+from orchestria_lab.music.genres import model_genre
 from orchestria_lab.music.theory import Chord, beats_per_bar, parse_time_signature
 
 STEPS_PER_BEAT = 4
@@ -180,4 +180,4 @@ def style_id(genre: str) -> int:
     >>> STYLES[style_id("Jazz")], STYLES[style_id("rock")]
     ('chorale', 'folk')
     """
-    return STYLES.index(GENRE_STYLE.get(normalize_genre(genre), "folk"))
+    return STYLES.index(GENRE_STYLE.get(model_genre(genre), "folk"))

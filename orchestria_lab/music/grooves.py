@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from orchestria_lab.music.genres import GENRES
 from orchestria_lab.music.notes import Note
 from orchestria_lab.music.rhythm import Meter, swing
 from orchestria_lab.music.vocabulary import GM_DRUMS
@@ -88,15 +89,38 @@ GROOVES: dict[str, Groove] = {g.name: g for g in (
            description="tom ostinato", extra={"snare": "............X..."}),
     Groove("folk", {"kick": "X.......X.......", "rim": "....x.......x...", "shaker": _H8},
            description="light backbeat with shaker", extra={"tambourine": "....x.......x..."}),
+    Groove("dubstep", {"kick": "X.........x.....", "snare": "........X.......", "closed_hat": _H8},
+           half_time=True, description="half time: kick on 1, snare on 3, straight hats",
+           extra={"kick": "X.........x..x..", "open_hat": "......x.......x."}),
+    Groove("synthwave", {"kick": "X.......X.......", "snare": "....X.......X...", "closed_hat": "xxxxxxxxxxxxxxxx"},
+           description="80s gated backbeat over sixteenth hats", extra={"clap": "....x.......x...", "kick": "X.......X.x....."}),
+    Groove("drill", {"kick": "X.....x...x.....", "snare": "........X.....x.", "closed_hat": "x..x..x.x..x..x."},
+           half_time=True, rolls=True, description="skippy kicks, half-time snare with a late second hit, triplet hats",
+           extra={"kick": "X.....x...x..x..", "open_hat": "..........x....."}),
+    Groove("afrobeats", {"kick": "X.....x.X.....x.", "rim": "...x..x....x..x.", "clap": "....x.......x...",
+                         "shaker": "xxxxxxxxxxxxxxxx"},
+           0.15, True, sixteenths=True, description="afrobeats: 3-3-2 kick, syncopated rim, sixteenth shakers",
+           extra={"cowbell": "x..x..x.x..x..x.", "closed_hat": _H8}),
+    Groove("bossa", {"kick": "X..xX..xX..xX..x", "rim": "x..x..x...x..x..", "closed_hat": _H8},
+           description="bossa nova: dotted kick, cross-stick clave", extra={"shaker": "xxxxxxxxxxxxxxxx"}),
+    Groove("metal", {"kick": "XxxxXxxxXxxxXxxx", "snare": "....X.......X...", "closed_hat": _H8},
+           description="double kick under a heavy backbeat", extra={"kick": "xxxxxxxxxxxxxxxx", "crash": "X.......X......."}),
+    Groove("ambient_techno", {"kick": "X...X...X...X...", "closed_hat": "..x...x...x...x.", "shaker": _H8},
+           description="soft kick every beat, off-beat hats, shaker", extra={"rim": "......x.......x."}),
+    Groove("two_step", {"kick": "X.........X.....", "snare": "....X.......X...", "closed_hat": "..x...x...x...xx"},
+           0.3, True, sixteenths=True, description="UK garage two-step: skipped kicks, swung sixteenths",
+           extra={"kick": "X.....x...X.....", "shaker": "xxxxxxxxxxxxxxxx"}),
+    Groove("shuffle", {"kick": "X.......X.......", "snare": "....X.......X...", "ride": _H8},
+           0.66, True, description="blues shuffle: swung ride, backbeat", extra={"snare": "....X.....g.X...", "kick": "X.....x.X......."}),
+    Groove("dembow", {"kick": "X...X...X...X...", "snare": "...x..x....x..x.", "closed_hat": _H8},
+           description="the dembow riddim: kick every beat, snare on the 'and' of 1 and on 2-and", extra={"rim": "...x..x....x..x."}),
+    Groove("dancehall", {"kick": "X..x..x.X..x..x.", "rim": "....x.......x...", "closed_hat": _H8},
+           0.1, True, description="dancehall: 3-3-2 kick, rim on 2 and 4", extra={"snare": "...x.......x....", "shaker": _H8}),
 )}
 
-STYLE_FOR_GENRE: dict[str, str] = {
-    "lo-fi": "lofi", "hip-hop": "boom_bap", "rnb": "boom_bap", "trap": "trap", "jazz": "jazz",
-    "house": "four_on_the_floor", "techno": "techno", "edm": "four_on_the_floor",
-    "drum-and-bass": "breakbeat", "pop": "pop", "rock": "rock", "funk": "funk",
-    "ambient": "ambient", "cinematic": "cinematic", "reggae": "one_drop", "latin": "latin",
-    "folk": "folk",
-}
+
+#: The groove each genre plays (declared once, on the genre: :data:`~orchestria_lab.music.genres.GENRES`).
+STYLE_FOR_GENRE: dict[str, str] = {g.name: g.traits.drums for g in GENRES.values()}
 
 _VELOCITY = {"X": 112, "x": 92, "g": 42}
 _QUIET = {"closed_hat": -18, "pedal_hat": -22, "shaker": -24, "ride": -12, "rim": -10, "open_hat": -14}

@@ -22,6 +22,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from orchestria_lab.music.genres import GENRES
 from orchestria_lab.music.notes import Note
 from orchestria_lab.music.progressions import TimedChord, chord_at
 from orchestria_lab.music.rhythm import Meter, swing
@@ -297,11 +298,10 @@ def bass_line(*, key: str | Key, genre: str, time_signature: str, bars: int,
     return notes
 
 
-BASS_STYLE_FOR_GENRE = {
-    "jazz": "walking", "house": "offbeat", "techno": "offbeat", "edm": "offbeat", "rock": "eighths",
-    "pop": "kick", "trap": "sustain", "drum-and-bass": "sustain", "ambient": "sustain",
-    "cinematic": "sustain",
-}
+#: The styles :func:`bass_line` plays.
+BASS_STYLES: tuple[str, ...] = ("kick", "walking", "offbeat", "eighths", "sustain")
+#: The bass style each genre asks for, where it asks for one (declared on the genre).
+BASS_STYLE_FOR_GENRE: dict[str, str] = {g.name: g.bass for g in GENRES.values() if g.bass}
 
 
 def _near(pc: int, around: int, low: int, high: int) -> int:

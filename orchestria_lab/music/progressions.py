@@ -27,6 +27,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from orchestria_lab.music.genres import GENRES
 from orchestria_lab.music.rhythm import Meter
 from orchestria_lab.music.theory import Chord, Key, parse_key
 
@@ -128,19 +129,18 @@ FAMILIES: dict[str, dict[str, tuple[tuple[Step, ...], ...]]] = {
         "major": (_t((1, "triad"), (4, "triad"), (5, "dom7"), (1, "triad")),),
         "minor": (_t((1, "triad"), (4, "triad"), (5, "dom7"), (1, "triad")), _t((1, "7"), (4, "7"), (7, "7"), (3, "7"))),
     },
+    "blues": {  # the 12-bar blues, dominant sevenths (minor: m7 on i and iv, V7)
+        "major": (_t(*((d, "dom7") for d in (1, 4, 1, 1, 4, 4, 1, 1, 5, 4, 1, 5))),),
+        "minor": (_t(*((d, "dom7" if d == 5 else "7") for d in (1, 4, 1, 1, 4, 4, 1, 1, 5, 4, 1, 5))),),
+    },
     "folk": {
         "major": (_t((1, "triad"), (4, "triad"), (1, "triad"), (5, "triad")), _t((1, "triad"), (5, "triad"), (6, "triad"), (4, "triad"))),
         "minor": (_t((1, "triad"), (7, "triad"), (6, "triad"), (7, "triad")), _t((1, "triad"), (4, "triad"), (1, "triad"), (5, "dom7"))),
     },
 }
 
-#: Which family each genre's harmony comes from.
-GENRE_FAMILY: dict[str, str] = {
-    "lo-fi": "jazzy", "rnb": "jazzy", "drum-and-bass": "jazzy", "jazz": "jazz", "house": "house",
-    "techno": "techno", "edm": "edm", "pop": "pop", "rock": "rock", "hip-hop": "hiphop",
-    "trap": "trap", "funk": "funk", "ambient": "ambient", "cinematic": "ambient",
-    "reggae": "reggae", "latin": "latin", "folk": "folk",
-}
+#: Which family each genre's harmony comes from (declared on the genre).
+GENRE_FAMILY: dict[str, str] = {g.name: g.traits.harmony for g in GENRES.values()}
 
 _KIND_INTERVALS = {
     "5": (0, 7), "sus2": (0, 2, 7), "sus4": (0, 5, 7),

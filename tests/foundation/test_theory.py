@@ -55,10 +55,40 @@ def test_time_signatures():
 @pytest.mark.parametrize(
     ("text", "genre"),
     [("lofi", "lo-fi"), ("Lo-Fi Hip Hop", "lo-fi"), ("boom bap", "hip-hop"), ("deep house", "house"),
-     ("dnb", "drum-and-bass"), ("jaz", "jazz"), ("neo soul", "rnb"), ("synthwave pop", "pop")],
+     ("dnb", "drum-and-bass"), ("jaz", "jazz"), ("neo soul", "soul"), ("synthwave pop", "synthwave"),
+     ("UK Garage", "uk-garage"), ("bossa nova", "bossa-nova"), ("afrobeat", "afrobeats"), ("dubstepp", "dubstep")],
 )
 def test_free_text_genres_map_to_the_nearest_style(text, genre):
     assert normalize_genre(text) == genre
+
+
+def test_the_genre_table_covers_common_styles_each_with_what_it_is_made_of():
+    from orchestria_lab.music.genres import GENRES, MODEL_GENRES
+    from orchestria_lab.music.grooves import GROOVES
+    from orchestria_lab.music.lines import BASS_STYLES
+    from orchestria_lab.music.progressions import FAMILIES
+
+    assert len(GENRES) >= 30 and set(MODEL_GENRES) <= set(GENRES)
+    for name in ("dubstep", "synthwave", "drill", "afrobeats", "bossa-nova", "metal", "gospel", "ambient-techno",
+                 "uk-garage"):
+        assert name in GENRES
+    for g in GENRES.values():  # every trait names something the agents can play
+        assert g.traits.drums in GROOVES and g.traits.harmony in FAMILIES and g.base in MODEL_GENRES
+        assert g.bass is None or g.bass in BASS_STYLES
+        lo, hi = g.bpm
+        assert 40 <= lo < hi <= 220 and 0 <= g.swing <= 1
+
+
+@pytest.mark.parametrize(("text", "allowed"), [
+    ("vaporwave", {"synthwave"}), ("shoegaze", {"rock", "ambient"}), ("bluegrass", {"folk", "country"}),
+    ("phonk", {"trap", "drill"}), ("motown", {"soul", "funk", "rnb"}), ("grime", {"drill", "uk-garage", "dubstep"})])
+def test_a_style_we_do_not_make_maps_to_the_nearest_by_its_traits_and_says_so(text, allowed):
+    from orchestria_lab.music.genres import match_genre
+
+    match = match_genre(text)
+    assert match.genre in allowed
+    assert text in match.note and match.genre in match.note and "nearest" in match.note
+    assert match_genre("house").note == ""  # a style we make is taken as it is
 
 
 def test_unknown_genre_lists_styles():
