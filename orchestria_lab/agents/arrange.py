@@ -48,10 +48,11 @@ class ArrangeAgent(Agent):
             Param("genre", "str", None, description="the new genre: " + ", ".join(GENRES) + "; any other style maps to the nearest"),
             Param("keep_tempo", "bool", False, description="keep the tempo when the genre changes"),
             Param("stem", "str", None, description="a stem as JSON (Stem.to_dict), to restore"),
+            Param("copy_of", "str", None, description="the stem the restored one copies (a layer or a double)"),
         ),
         intent_params={"tempo": ("bpm", "change_bpm", "factor"), "key": ("key", "semitones"),
                        "bars": ("bars", "change_bars", "factor"), "time_signature": ("time_signature",),
-                       "genre": ("genre", "keep_tempo"), "remove": (), "restore": ("stem",)},
+                       "genre": ("genre", "keep_tempo"), "remove": (), "restore": ("stem", "copy_of")},
         targets={**dict.fromkeys(("tempo", "key", "bars", "time_signature", "genre"), Target.SESSION),
                  "remove": Target.REMOVE, "restore": Target.NEW},
     )
@@ -156,6 +157,9 @@ class ArrangeAgent(Agent):
             raise InvalidValue("stem", action.params.get("stem"), f"a stem as JSON ({exc})") from None
         if state.has_stem(stem.stem_id):
             stem = stem.evolve(stem_id=state.new_stem_id(stem.stem_id), name="")
+        if source := action.params.get("copy_of"):
+            return Edit(add=[stem], summary=f"added {stem.stem_id} ({stem.instrument}), a copy of {source} at "
+                                                  f"{stem.gain_db:+g} dB")
         return Edit(add=[stem], summary=f"brought back {stem.stem_id} ({stem.instrument})")
 
     def examples(self, state: State) -> list[Action]:

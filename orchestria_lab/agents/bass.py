@@ -46,7 +46,7 @@ class BassAgent(GeneratorAgent):
         kicks = current_kicks(state)
         low, high = stem_range("bass", stem.instrument)
         rng = np.random.default_rng([int(p["seed"]), 2])
-        model = model_function("bass", "bass", str(p.get("backend", "baseline")))
+        model = model_function("bass", "bass", str(p.get("backend", "baseline")), genre=meta.genre)
         amount = float(p.get("swing", self.default_swing(state, p)))
         if model is not None and "style" not in p:
             notes = model(key=meta.key, genre=meta.genre, time_signature=meta.time_signature,
@@ -60,7 +60,7 @@ class BassAgent(GeneratorAgent):
 
     def defaults(self, state: State, stem: Stem) -> dict:
         out = super().defaults(state, stem)
-        if model_function("bass", "bass", str(stem.params.get("backend", "baseline"))) is None:
+        if model_function("bass", "bass", str(stem.params.get("backend", "baseline")), genre=state.meta.genre) is None:
             out["style"] = "sustain" if stem.instrument == "sub_bass" else BASS_STYLE_FOR_GENRE.get(state.meta.genre, "kick")
         return out
 

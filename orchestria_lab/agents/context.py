@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from orchestria_lab.music.analysis import estimate_chords
+from orchestria_lab.music.genres import MODEL_GENRES
 from orchestria_lab.music.grooves import STYLE_FOR_GENRE, groove, kick_beats
 from orchestria_lab.music.progressions import TimedChord, progression
 from orchestria_lab.music.vocabulary import ROLE_RANGES
@@ -59,9 +60,11 @@ def stem_range(role: str, instrument: str) -> tuple[int, int]:
     return lo, hi
 
 
-def model_function(agent: str, function: str, backend: str) -> Callable[..., Any] | None:
-    """The trained model's ``function`` when ``backend`` is ``model`` and a checkpoint ships."""
-    if backend != "model":
+def model_function(agent: str, function: str, backend: str, *, genre: str | None = None) -> Callable[..., Any] | None:
+    """The trained model's ``function`` when ``backend`` is ``model``, a checkpoint ships, and the
+    models learnt ``genre`` (a style they never saw, dubstep say, plays its declared groove and
+    harmony instead of the nearest style they know)."""
+    if backend != "model" or (genre is not None and genre not in MODEL_GENRES):
         return None
     from orchestria_lab.models import generate
 
@@ -74,7 +77,7 @@ def harmony_chords(meta: Meta, params: Mapping[str, Any]) -> list[TimedChord]:
     """The progression a harmony stem with ``params`` plays in ``meta``'s key, meter and bars."""
     rng = np.random.default_rng([int(params.get("progression_seed", meta.seed)), 1])
     style = params.get("style")
-    fn = model_function("harmony", "chords", str(params.get("backend", "baseline")))
+    fn = model_function("harmony", "chords", str(params.get("backend", "baseline")), genre=meta.genre)
     if fn is not None and style is None:
         return list(fn(key=meta.key, genre=meta.genre, time_signature=meta.time_signature, bars=meta.bars, rng=rng))
     return progression(key=meta.key, genre=meta.genre, time_signature=meta.time_signature,

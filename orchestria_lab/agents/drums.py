@@ -153,7 +153,7 @@ class DrumsAgent(GeneratorAgent):
                               rng=rng, swing_amount=amount, density=density)
         double = bool(p.get("double_time"))
         bars = meta.bars * 2 if double else meta.bars  # double time: two bars of the groove in each
-        model = model_function("drums", "drums", str(p.get("backend", "baseline")))
+        model = model_function("drums", "drums", str(p.get("backend", "baseline")), genre=meta.genre)
         if model is not None and not {"style", "fills", "half_time"} & set(p):
             notes = list(model(genre=meta.genre, time_signature=meta.time_signature, bars=bars, rng=rng,
                                density=density))

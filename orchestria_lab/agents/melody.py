@@ -59,7 +59,7 @@ class MelodyAgent(GeneratorAgent):
         low, high = stem_range(stem.role, stem.instrument)
         rng = np.random.default_rng([int(p["seed"]), 2])
         style = str(p.get("style", _STYLE_FOR_ROLE[stem.role]))
-        model = model_function("melody", "melody", str(p.get("backend", "baseline")))
+        model = model_function("melody", "melody", str(p.get("backend", "baseline")), genre=meta.genre)
         amount = float(p.get("swing", self.default_swing(state, p)))
         if model is not None and style in ("melody", "lead"):
             notes = model(key=meta.key, genre=meta.genre, time_signature=meta.time_signature,

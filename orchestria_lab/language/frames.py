@@ -203,10 +203,14 @@ def frames(text: str) -> list[Frame]:
         if joined_by[k] in ("and", "&") and _bare_action(clauses[k - 1]) and _parts_then_content(clauses[k]):
             clauses[k - 1] += clauses.pop(k)
             joined_by.pop(k)
+    conjoined = {id(c[0]) for c, by in zip(clauses, joined_by, strict=True) if c and by in ("and", "&")}
     clauses = _scopes_join(clauses)
     out: list[Frame] = []
     for tokens in (c for c in clauses if c):
         frame = _frame(tokens)
+        if out and not frame.verbs and all(t.kind in ("extensions", "det", "filler") for t in tokens):
+            out[-1].tokens += tokens  # "chords with 7ths and 9ths": a detail of the chords
+            continue
         if out and not frame.verbs and _only_stems(tokens):
             prev = out[-1]
             for m in frame.mentions:
@@ -215,7 +219,8 @@ def frames(text: str) -> list[Frame]:
             prev.tokens += tokens
             prev.mentions += frame.mentions
             continue
-        described = out and not frame.verbs and _only_qualities(tokens) and polarity.complaint(out[-1])
+        described = (out and id(tokens[0]) in conjoined and not frame.verbs and _only_qualities(tokens)
+                     and polarity.complaint(out[-1]))
         if described:
             prev = out[-1].tokens  # "the pad is too loud and a bit dark": the pad is a bit dark, too
             subject = [t for t in prev[:polarity.quality_index(prev)] if t.kind not in ("too", "neg", "amount", "enough")]

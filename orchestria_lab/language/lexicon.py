@@ -18,7 +18,7 @@ from functools import lru_cache
 from orchestria_lab.music.genres import GENRES, LOOKALIKES
 
 _TABLE = """
-cannot vocals: vocal | vocals | vox | voices | voice | singer | singers | singing | sing | sings | sung | lyrics | lyric | raps | rapping | rapper | vocal chops | vocal chop | vocal harmony | vocal harmonies | vocalist | a cappella | acapella | topline vocal | spoken word
+cannot vocals: vocal | vocals | vox | singer | singers | singing | sing | sings | sung | lyrics | lyric | to rap | rap on | rap over | raps | rapping | rapper | vocal chops | vocal chop | vocal harmony | vocal harmonies | vocalist | a cappella | acapella | topline vocal | spoken word
 cannot sidechain: sidechain | side chain | side-chain | sidechained | sidechaining | side chained | duck under | ducked under | ducking under | pump with the kick | pumping with the kick
 cannot samples: sample | sampled | sampling | samples from | flip a sample | chop a sample
 verb add: set up | setup | can we have | could we have | can i have | could i have | may i have | can i get | could i get | can we get | could we get | color | colour | add | adds | adding | added | give | put | throw | bring in | layer | insert | include | create | generate | write | compose | start with | need | lay down | drop in | sprinkle | slap | stick | toss | chuck | introduce | add in | build | get | gimme | let's have | lets have | i'd like | id like | i want | we need | i need | where's | wheres | want | wanna
@@ -41,9 +41,9 @@ verb pan: pan | panned | panning
 verb place: place | position | move | shift | put it
 verb replace: replace | play | played by | swap | swap out | switch | change | exchange | substitute | turn into | convert | use | play on | played on | instead | play it on
 verb regenerate: regenerate | regen | reroll | re-roll | remake | rewrite | redo | reshuffle | refresh | vary | try again | try another | another take | mix up | switch up | change up | rework | redesign | variation
-verb transpose: transpose | transposed | pitch | pitch up | pitch down | modulate
-verb speedup: speed up | speed it up | faster | fast | quick | quicker | accelerate | pick up the pace | push the tempo | hurry
-verb slowdown: slow | slow down | slow it down | slower | decelerate | chill out the tempo
+verb transpose: transpose | transposed | pitch | pitch up | pitch down | modulate | voice | revoice | re-voice
+verb speedup: speed up | speed it up | faster | fast | quick | quicker | accelerate | pick up the pace | push the tempo | hurry | rushed | rushing | hurried | frantic
+verb slowdown: slow | slow down | slow it down | slower | decelerate | chill out the tempo | dragging | drags | sluggish | plodding | draggy | lethargic
 verb double: double | twice | doubled
 verb halve: halve | half | halved
 verb extend: extend | lengthen | longer | expand
@@ -101,7 +101,7 @@ effect chorus: chorus | chorused | ensemble | flanger | phaser | flange | modula
 effect distortion: distortion | distort | distorted | overdrive | overdriven | drive | fuzz | saturation | saturate | saturated | crunch | clipping
 effect compressor: compressor | compression | compress | compressed | comp | glue | squash | squashed | dynamics
 effect eq: eq | equalizer | equaliser | equalization | equalisation | eq'd
-effect lowpass: filter sweep | filter sweeps | roll off the top end | roll off the top | cut the top end | tame the highs | tame the top end | less top end | lowpass | low pass | low-pass | lpf | lp filter | filter | filtered | muffle | muffled | high cut | cut the highs | roll off the highs | low pass filter | lowpass filter | underwater
+effect lowpass: filter sweep | filter sweeps | roll off the top end | roll off the top | cut the top end | tame the highs | tame the top end | less top end | lowpass | low pass | low-pass | lpf | lp filter | filter | filtered | muffle | high cut | cut the highs | roll off the highs | low pass filter | lowpass filter | underwater
 effect highpass: highpass | high pass | high-pass | hpf | hp filter | low cut | cut the lows | roll off the lows | roll off the low end | high pass filter | highpass filter | cut the low end
 effect bitcrusher: bitcrusher | bit crusher | bitcrush | bit crush | bitcrushed | crusher | crush | crushed | 8-bit | 8 bit | bit reduction | decimate | decimator
 effect tape: tape | tape saturation | wow and flutter | wobble | warble | cassette | tape machine | tape warble
@@ -172,7 +172,7 @@ amount small: a bit | a little | a touch | slightly | a tad | a smidge | a hair 
 amount large: a lot | lots | lots of | much | way | really | very | super | heavily | tons of | a ton | massively | hugely | loads | loads of | seriously | drastically | totally | a lot of | so much | plenty of | heaps of | crazy | insanely | extremely | hard
 amount full: fully | completely | all the way | entirely | max | maximum | hard
 more more: more | extra | additional | increase | increased | further | even more | plus
-less less: less | fewer | reduce | reduced | decrease | decreased | not so much | minus | lower amount
+less less: less | fewer | reduce | reduced | decrease | decreased | not so much | minus | lower amount | ease off | ease up on | back off on
 protect touch: don't touch | do not touch | dont touch | don't mess with | dont mess with | do not mess with | hands off | no changes to
 protect as_is: untouched | as is | as it is | as they are | where it is | where they are | the way it is | the way they are | like it is | like they are | unchanged
 protect fine: fine | fine as is | perfect | perfect as is | good as is | ok as is | okay as is | good as it is | is good | are good | sounds good | sound good
@@ -180,6 +180,7 @@ compare than: than | compared to | compared with | relative to | versus | vs | n
 masks louder: drowning out | drowning | drown out | drowns out | drowns | burying | buries | bury | masking | masks | covering up | swamping | swamps | overpowering | overpowers | eating | eats | is eating | stepping on | steps on | fighting | fighting with | clashing with
 purpose so: so it | so that | so they | so that it | so that they | so the | so it's | so its | so it can | so we can | so i can
 toward modal: could be | should be | needs to be | need to be | has to be | have to be | ought to be | could sound | should sound | needs to sound | could get | should get | wants to be | could do with | could stand to be | would be better
+extensions -: 7ths | 9ths | 11ths | 13ths | sevenths | ninths | elevenths | thirteenths | 7th chords | 9th chords | seventh chords | ninth chords | extended chords | extended harmony | extensions | extended voicings | jazz voicings | jazzy voicings | maj7s | maj7 chords | minor 7ths | major 7ths
 too too: too | overly | too much | excessively | a bit much | a little much | way too much
 back back: back | back in
 neg neg: no | not | without | don't | dont | do not | never | nothing | isn't | isnt | aren't | arent | doesn't | doesnt | wasn't | wasnt | ain't | aint | not quite | shouldn't | shouldnt | should not | mustn't | must not | needn't

@@ -7,7 +7,7 @@ import json
 from orchestria_lab.agents.base import Action
 from orchestria_lab.language import slots
 from orchestria_lab.language.frames import WISHES, Frame, Mention
-from orchestria_lab.language.targets import StemIndex, Unclear
+from orchestria_lab.language.targets import StemIndex, Unclear, add_one
 
 _MUTING = {"mute": "mute", "kill": "mute", "drop": "mute", "cut": "mute", "unmute": "unmute",
            "solo": "solo", "unsolo": "unsolo"}
@@ -115,8 +115,8 @@ class MixRules:
                 stem = old.evolve(stem_id=target, name="") if target != old.stem_id else old
                 self.emit(Action("arrange", "restore", target, {"stem": json.dumps(stem.to_dict(with_hashes=False))}))
                 self.index.add(target, stem.role, stem.instrument, stem.agent)
-            else:
-                self._add(m, f)
+            else:  # what never played cannot come back: it is made by asking for it
+                raise Unclear(self._missing(m), [add_one(slots.label(m))])
         return out
 
     def _voices(self, f: Frame, *, include: bool) -> bool:

@@ -21,9 +21,8 @@ import re
 
 from orchestria_lab.agents.base import Action
 from orchestria_lab.errors import CommandNotUnderstood, InvalidValue
-from orchestria_lab.language import negation, scopes
+from orchestria_lab.language import limits, negation, scopes
 from orchestria_lab.language.frames import Frame, frames
-from orchestria_lab.language.lexicon import CANNOT
 from orchestria_lab.language.plan import PlanContext, validate_plan
 from orchestria_lab.language.rules import Planning
 from orchestria_lab.language.slots import label, matches
@@ -50,9 +49,9 @@ class RuleParser:
                                        suggestions=suggest(text))
         scoped, refs = scopes.find(text)
         clauses = frames(scoped)
-        if cannot := next((t for f in clauses for t in f.tokens if t.kind == "cannot"), None):
-            raise CommandNotUnderstood(text, reason=f"{CANNOT[cannot.value]} ('{cannot.text}')",
-                                       understood=_understood(clauses), suggestions=suggest(text))
+        if limit := limits.check(clauses):  # understood, and not something the orchestra does yet
+            raise CommandNotUnderstood(text, reason=limit[0], understood=_understood(clauses),
+                                       suggestions=limit[1] or suggest(text))
         where = _scopes(text, refs, clauses, context)
         try:
             history = _history(clauses, context)

@@ -2,17 +2,56 @@
 
 from __future__ import annotations
 
+import json
+
 from orchestria_lab.agents.base import Action
 from orchestria_lab.agents.context import GENERATOR_FOR_ROLE
 from orchestria_lab.language import slots
 from orchestria_lab.language.frames import Frame, Mention
 from orchestria_lab.language.targets import INSTRUMENT_ROLE, StemIndex, Unclear
 
+#: Verbs of adding that put a copy of a part beside it ("layer the melody with strings").
+_LAYER = ("layer", "stack", "double up")
+#: Where a layer sits against the part it copies: under it, so the pair is not 6 dB louder.
+LAYER_DB = -6.0
+
 
 class PartRules:
     """Mixed into :class:`~orchestria_lab.language.rules.Planning`."""
 
     index: StemIndex
+
+    def double(self, f: Frame) -> bool:
+        """ "double the melody an octave up", "layer the melody with strings": a copy of the part as a new
+        stem, moved or played on another instrument; the part itself stays as it is."""
+        layering = f.verb == "double" or (f.verb == "add" and any(t.kind == "verb" and t.text in _LAYER for t in f.tokens))
+        if not layering or not f.stems:
+            return False
+        semis = slots.semitones(f, stem=True)
+        first = f.stems[0]
+        instrument = next((m.instrument for m in f.stems[1:] if m.instrument), None)
+        if first.instrument and first.played_on:  # "the melody with strings" reads as one part on strings
+            instrument = first.instrument
+            first = Mention(first.pos, role=first.role, definite=first.definite)
+        if semis is None and instrument is None:
+            return False  # "double the tempo", "double the hats" are other rules
+        sources = self.targets(f, mentions=[first])
+        for source in sources:
+            stem = self.ctx.state.stem(source)
+            if stem.is_drums:
+                raise Unclear(f"{source} is a drum part; a copy of it an octave away is not something I make",
+                              [f"double the {stem.role} with {instrument or 'strings'}"] if instrument else None)
+            copy_id = self.index.new_id(stem.role)
+            copy = stem.evolve(stem_id=copy_id, name="", instrument=instrument or stem.instrument,
+                               tone={} if instrument else stem.tone, gain_db=max(-60.0, stem.gain_db + LAYER_DB))
+            self.emit(Action("arrange", "restore", copy_id, {"stem": json.dumps(copy.to_dict(with_hashes=False)),
+                                                            "copy_of": source}))
+            self.index.add(copy_id, copy.role, copy.instrument, copy.agent)
+            if semis:
+                octaves, rest = divmod(abs(semis), 12)
+                sign = 1 if semis > 0 else -1
+                self.emit(Action(copy.agent, "shift", copy_id, {"octaves": sign * octaves} if not rest else {"semitones": semis}))
+        return bool(sources)
 
     def instrument(self, f: Frame) -> bool:
         allowed = f.verb in ("replace", "turn", "make", "set", "place") or (f.verb == "add" and self.swaps(f))
@@ -21,6 +60,11 @@ class PartRules:
             return False
         if f.verb in ("make", "set", "turn") and not moved and any(f.has(k) for k in _CONTENT):
             return False  # "make the guitar brighter" asks the guitar for a sound; it never makes one
+        first = f.stems[0]
+        if (len(f.stems) >= 2 and first.instrument and first.definite and not first.indefinite
+                and not self.index.resolve(first, touched=self.touched)):
+            raise Unclear(self._missing(first), [f"replace the {e.role} with {f.stems[-1].instrument.replace('_', ' ')}"
+                                                 for e in self.index.entries if e.role not in ("drums", "percussion")][:2] or None)  # the organ is not the piano
         new = [m for m in f.stems if m.instrument and self._names_new_instrument(m)]
         last = f.stems[-1]
         lead = [t.kind for t in f.tokens[:last.pos] if t.kind not in ("det", "adj", "filler")][-1:]

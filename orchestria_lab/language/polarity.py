@@ -35,7 +35,8 @@ COPULAS = ("sound", "sounds", "seem", "seems", "feel", "feels", "get", "gets", "
 #: Token kinds that name how a part is: what a complaint is about.
 QUALITIES = ("adj", "density", "swing")
 #: Bare level and tempo words the lexicon reads as verbs ("the piano is loud").
-BARE_VERBS = ("loud", "quiet", "fast", "quick", "slow")
+BARE_VERBS = ("loud", "quiet", "fast", "quick", "slow", "rushed", "rushing", "hurried", "frantic", "dragging",
+              "drags", "sluggish", "plodding", "draggy", "lethargic")
 #: Token kinds that name a part.
 HEADS = ("role", "instrument", "family", "voice", "ref", "melstyle")
 

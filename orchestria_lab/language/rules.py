@@ -19,7 +19,8 @@ from orchestria_lab.language.frames import WISHES, Frame, Mention
 from orchestria_lab.language.mix_rules import MixRules
 from orchestria_lab.language.part_rules import PartRules
 from orchestria_lab.language.plan import PlanContext
-from orchestria_lab.language.targets import INSTRUMENT_ROLE, StemIndex, Unclear
+from orchestria_lab.language.targets import INSTRUMENT_ROLE, StemIndex, Unclear, add_one
+from orchestria_lab.music.progressions import EXTENDED_FAMILY, FAMILIES, extended, family_for
 from orchestria_lab.music.scope import Scope
 from orchestria_lab.music.theory import parse_key
 from orchestria_lab.music.vocabulary import DEFAULT_INSTRUMENT
@@ -90,7 +91,7 @@ class Planning(EffectRules, MixRules, PartRules):
                 continue
             found = self.index.resolve(m, touched=self.touched, plural_ref=plural)
             if not found:
-                raise Unclear(self._missing(m), [_add_one(slots.label(m))] if m.role or m.instrument else None)
+                raise Unclear(self._missing(m), [add_one(slots.label(m))] if m.role or m.instrument else None)
             ids += [i for i in found if i not in ids]
         if any(m.ref == "rest" for m in named):  # the stems this command has not named yet
             ids = [i for i in self.index.ids() if i not in ids and i not in self.named]
@@ -120,7 +121,7 @@ class Planning(EffectRules, MixRules, PartRules):
         if self.session_wide(f):
             self.add_parts(f)  # "write a chord progression in D minor": the key, and the chords
             return True
-        for rule in (self.add_parts, self.reset, self.effects, self.remove, self.mute, self.gain, self.pan,
+        for rule in (self.double, self.add_parts, self.reset, self.effects, self.remove, self.mute, self.gain, self.pan,
                      self.instrument, self.parts, self.shape):
             if rule(f):
                 break
@@ -206,11 +207,23 @@ class Planning(EffectRules, MixRules, PartRules):
             return not self.index.resolve(m)  # "give me a different melody": regenerate
         role = m.role or (INSTRUMENT_ROLE.get(m.instrument) if m.instrument else "chords")
         existing = self.index.resolve(m)
+        if not existing and m.definite and not m.indefinite and (fx := self._put_on(m, f)):
+            raise Unclear(self._missing(m), [f"{add_one(slots.label(m))} with {fx}"])  # "put a lowpass on the pad"
         if not existing:
             return True
         if (m.definite and not m.indefinite) or (f.verb is None and not m.indefinite):
             return False
         return not (role in ("drums", "bass") and not (m.styles or m.instrument))  # "add drums" twice: one kit
+
+    @staticmethod
+    def _put_on(m: Mention, f: Frame) -> str | None:
+        """The effect a clause puts on the part ``m`` names after "on"/"to" ("a lowpass on the pad")."""
+        before = [t for t in f.tokens[:m.pos] if t.kind not in ("det", "filler", "adj")]
+        i = next((i for i, t in enumerate(f.tokens) if t.kind == "effect"), None)
+        if i is None:
+            return None
+        effect = f"{f.tokens[i - 1].text} {f.tokens[i].text}" if i and f.tokens[i - 1].kind == "det" else f.tokens[i].text
+        return effect if before and before[-1].kind == "prep" and before[-1].text in ("on", "to", "onto") else None
 
     def _add(self, m: Mention, f: Frame) -> None:
         role = m.role or (INSTRUMENT_ROLE[m.instrument] if m.instrument else "chords")
@@ -223,6 +236,12 @@ class Planning(EffectRules, MixRules, PartRules):
         style = slots.part_style(agent, m.styles, f)
         if agent == "drums" and not style and {a for a, _, _ in m.adjectives} & {"lo-fi", "dusty", "mellow"}:
             style = "lofi"  # "a chill lo-fi beat", "a dusty drum beat"
+        if agent == "harmony" and f.has("extensions") and not extended(family := family_for(self.ctx.state.meta.genre, style)):
+            if style:  # "rock chords with 7ths": a style of triads is not made with sevenths
+                with_them = ", ".join(name for name in FAMILIES if extended(name))
+                raise Unclear(f"{family} chords here are triads; sevenths and ninths come with {with_them}",
+                              [f"add {EXTENDED_FAMILY} chords", f"add {style} chords"])
+            style = EXTENDED_FAMILY  # "chords with 7ths and 9ths" in a genre of triads: the family that has them
         existing = [i for i in self.index.with_role(role)] if role in ("drums", "bass") else []
         if existing and (style or instrument):
             target = existing[0]
@@ -263,9 +282,3 @@ def phrases(seconds: float, meta: Meta) -> int:
     """
     bar_s = meta.beats_per_bar * 60.0 / meta.bpm
     return int(min(256, max(PHRASE_BARS, PHRASE_BARS * round(seconds / bar_s / PHRASE_BARS))))
-
-
-def _add_one(name: str) -> str:
-    """"add a pad", "add an organ", "add strings": a suggestion to add what was named."""
-    article = "" if name.endswith("s") else "an " if name[0] in "aeiou" else "a "
-    return f"add {article}{name}"

@@ -155,3 +155,9 @@ class StemIndex:
         if role == "pad":  # string or synth-pad chords are the pad
             return [e.stem_id for e in self.entries if e.instrument in PAD_LIKE]
         return []
+
+
+def add_one(name: str) -> str:
+    """"add a pad", "add an organ", "add strings": a suggestion to add what was named."""
+    article = "" if name.endswith("s") else "an " if name[0] in "aeiou" else "a "
+    return f"add {article}{name}"

@@ -131,6 +131,8 @@ def _special(words: list[tuple[str, bool]], i: int, done: list[Token]) -> tuple[
             unit = UNITS.get(words[j][0], "")
             if unit:
                 j += 1
+                if unit in _TIME_UNITS and [x for x, _ in words[j:j + 3]] == ["and", "a", "half"]:
+                    value, j = value + 0.5, j + 3  # "a minute and a half"
             elif words[j][0] == "half" and j + 1 < len(words) and words[j + 1][0] in ("step", "steps"):
                 unit, j = "st", j + 2
             elif (words[j][0],) in INTERVALS and words[j][0] not in ("step", "tone"):

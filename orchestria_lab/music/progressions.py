@@ -139,6 +139,22 @@ FAMILIES: dict[str, dict[str, tuple[tuple[Step, ...], ...]]] = {
     },
 }
 
+#: Chord kinds with a seventh or more above the triad.
+EXTENDED_KINDS = frozenset({"7", "9", "dom7", "dom9"})
+#: The family asked for when someone wants sevenths and ninths in a style of triads.
+EXTENDED_FAMILY = "jazzy"
+
+
+def extended(family: str) -> bool:
+    """Whether ``family``'s progressions use sevenths and ninths (read from its templates).
+
+    >>> extended("jazzy"), extended("rock")
+    (True, False)
+    """
+    templates = [step for mode in FAMILIES[family].values() for t in mode for step in t]
+    return sum(kind in EXTENDED_KINDS for _, kind, _ in templates) > len(templates) / 2
+
+
 #: Which family each genre's harmony comes from (declared on the genre).
 GENRE_FAMILY: dict[str, str] = {g.name: g.traits.harmony for g in GENRES.values()}
 

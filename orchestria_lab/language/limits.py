@@ -1,0 +1,91 @@
+"""What a command can ask that the orchestra understands but cannot do yet, refused by name.
+
+The trust rule: such a command is refused with what was understood and what to try, never
+replaced by something the agents can do ("add a vocal" is not a pad, "three variations" is
+not one, "use the chords Am F C G" is not a key change). Each limit is one row of
+:data:`LIMITS`: a test over a clause's tokens, the reason, and suggestions.
+
+>>> from orchestria_lab.language.frames import frames
+>>> check(frames("give me three variations of the melody"))[0]
+'one command makes one version; ask for another take and compare them in the history'
+>>> check(frames("use the chords Am F C G"))[0].startswith("chord symbols")
+True
+>>> check(frames("make the drums louder")) is None
+True
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from orchestria_lab.language.lexicon import CANNOT
+
+if TYPE_CHECKING:
+    from orchestria_lab.language.frames import Frame
+
+#: Words that name several takes of a part ("three variations", "two different drum patterns").
+TAKES = ("variations", "variation", "versions", "takes", "alternatives", "options", "patterns", "ideas", "beats",
+         "grooves", "melodies", "progressions", "basslines", "bass lines")
+#: Verbs that, said of a part and the kick, mean sidechain ducking ("duck the bass under the kick").
+DUCKING = ("duck", "ducks", "pump", "pumping", "pumps")
+
+
+@dataclass(frozen=True)
+class Limit:
+    """One thing we cannot do yet: whether a clause asks it, why not, and what to try instead."""
+
+    name: str
+    asks: Callable[[Frame], bool]
+    reason: str
+    suggestions: tuple[str, ...] = ()
+
+
+def _several_takes(f: Frame) -> bool:
+    if f.has("history"):
+        return False  # "go back two versions"
+    tokens = f.tokens
+    for i, t in enumerate(tokens):
+        if t.kind == "number" and not t.value[1] and 2 <= t.value[0] <= 20 and any(
+                u.text in TAKES for u in tokens[i + 1:i + 4]):
+            return True
+    return False
+
+
+def _chord_symbols(f: Frame) -> bool:
+    keys = sum(t.kind == "key" for t in f.tokens)
+    return keys >= 3 or (keys >= 2 and f.has("role", "chords") and not f.has("meta", "key"))
+
+
+def _ducking(f: Frame) -> bool:
+    return any(t.text in DUCKING for t in f.tokens) and f.has("voice", "kick")
+
+
+def _long_fill(f: Frame) -> bool:
+    """A fill of a given length ("a 4 bar drum fill"): the drums play a one-bar fill per phrase."""
+    return f.has("fill") and any(t.kind == "number" and t.value[1] in ("bars", "beats") for t in f.tokens)
+
+
+LIMITS: tuple[Limit, ...] = (
+    Limit("takes", _several_takes, "one command makes one version; ask for another take and compare them in the history",
+          ("regenerate the melody", "undo", "go back to version 2")),
+    Limit("chord symbols", _chord_symbols, "chord symbols are not something the harmony agent plays yet, and I will "
+          "not change the key in their place", ("regenerate the chords", "add jazzy chords", "set the key to A minor")),
+    Limit("sidechain", _ducking, CANNOT["sidechain"], ("make the bass quieter", "add a compressor to the bass")),
+    Limit("fill length", _long_fill, "the drums play a fill at the end of every 4-bar phrase; a fill of a "
+          "length you choose is not something they write yet, and I will not lengthen the song for it",
+          ("add fills to the drums", "remove the fills")),
+)
+
+
+def check(clauses: list[Frame]) -> tuple[str, list[str]] | None:
+    """The reason and suggestions of the first limit a clause asks for, or of a word we cannot make
+    (lexicon ``cannot``); None when the command asks for nothing out of reach."""
+    for f in clauses:
+        if word := next((t for t in f.tokens if t.kind == "cannot"), None):
+            return f"{CANNOT[word.value]} ('{word.text}')", []
+        for limit in LIMITS:
+            if limit.asks(f):
+                return limit.reason, list(limit.suggestions)
+    return None
