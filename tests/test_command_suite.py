@@ -20,6 +20,11 @@ PHRASINGS = Path(__file__).resolve().parent / "language" / "phrasings.jsonl"
 #: history, refusals), written apart from the parser's rules: at least 95% pass.
 HELDOUT_STYLE = Path(__file__).resolve().parent / "language" / "heldout_style.jsonl"
 PASS_RATE = 0.95
+#: The frozen trust suites, written before the command-language rebuild (tests/language/trust/README.md):
+#: direction judged on the rendered stems, negation, exclusion, time scopes, missing parts, refusals.
+TRUST = Path(__file__).resolve().parent / "language" / "trust"
+#: What each trust suite passes today (the README table): a change that drops below fails here.
+TRUST_FLOORS = {"sound": 0.98, "time_and_parts": 1.0}
 
 
 @pytest.fixture(scope="module")
@@ -44,3 +49,11 @@ def test_how_musicians_and_producers_talk(store, setups):
     assert len(cases) >= 150 and len({c["id"] for c in cases}) == len(cases)
     result = run_suite(cases, store=store, cache=setups, name=HELDOUT_STYLE.stem)
     assert result.pass_rate >= PASS_RATE, str(result)
+
+
+@pytest.mark.parametrize("name", sorted(TRUST_FLOORS))
+def test_trust_suites_hold_their_direction_and_refusals(name, store, setups):
+    cases = load_suite(TRUST / f"{name}.jsonl")
+    assert len({c["id"] for c in cases}) == len(cases)
+    result = run_suite(cases, store=store, cache=setups, name=name)
+    assert result.pass_rate >= max(PASS_RATE, TRUST_FLOORS[name]), str(result)

@@ -86,8 +86,8 @@ class HarmonyAgent(GeneratorAgent):
         density = float(p.get("density", 0.5))
         if "comping" in p:
             pattern = COMPING[p["comping"]]
-        elif pad:
-            pattern = COMPING["sustain"]
+        elif pad:  # a pad holds its chords: re-struck each bar, twice a bar when busy, through each chord when sparse
+            pattern = COMPING["halves" if density >= 0.67 else "sustain"]
         else:
             pattern = comping_pattern(family, meta.time_signature, density=density)
         meter = Meter.of(meta.time_signature)
@@ -99,7 +99,7 @@ class HarmonyAgent(GeneratorAgent):
             end = start + dur
             hits = [(b * bar + o, length) for b in range(int(start // bar), int(np.ceil(end / bar)))
                     for o, length in _fit(pattern, bar) if start - 1e-9 <= b * bar + o < end - 1e-9]
-            if not hits:
+            if not hits or (pad and density < 0.34 and "comping" not in p):
                 hits = [(start, dur)]
             for k, (t, length) in enumerate(hits):
                 onset = swing(t, amount)

@@ -23,7 +23,9 @@ from orchestria_lab.agents.effects import insert_effect
 from orchestria_lab.audio.instruments import (
     ADJECTIVE_EFFECTS,
     ADJECTIVES,
+    PURE_TONE_EFFECTS,
     apply_adjective,
+    patch,
     tone_eq,
     tone_shelf_hz,
 )
@@ -32,7 +34,9 @@ from orchestria_lab.music.vocabulary import INSTRUMENTS
 from orchestria_lab.state import Edit, Effect, State
 
 #: Effect settings that make an adjective's effect do something.
-_EFFECT_SETTINGS = {("dark", "lowpass"): {"cutoff": 3000.0}, ("mellow", "lowpass"): {"cutoff": 4000.0}}
+_EFFECT_SETTINGS = {("dark", "lowpass"): {"cutoff": 3000.0}, ("mellow", "lowpass"): {"cutoff": 4000.0},
+                    ("bright", "distortion"): {"drive": 9.0, "tone": 1.0, "mix": 0.5},  # an 808 heard on a phone
+                    ("crisp", "distortion"): {"drive": 6.0, "tone": 1.0, "mix": 0.35}}
 _PITCHED = tuple(i for i in INSTRUMENTS if i != "drum_kit")
 
 
@@ -96,7 +100,8 @@ class SoundAgent(Agent):
                 added += [] if eq else ["eq"]
         if action.params.get("effects", True) and amount >= 1.0:
             present = {e.type for e in effects}
-            implied = [fx for fx in ADJECTIVE_EFFECTS.get(adjective, ()) if fx != "eq"]
+            implied = [fx for fx in (PURE_TONE_EFFECTS.get(adjective, ()) if patch(stem.instrument).pure else ())]
+            implied += [fx for fx in ADJECTIVE_EFFECTS.get(adjective, ()) if fx != "eq"]
             if implied and not present & set(implied):
                 fx = implied[0]
                 effects = insert_effect(effects, Effect(fx, _EFFECT_SETTINGS.get((adjective, fx), {})))

@@ -92,6 +92,13 @@ class Patch:
         if unknown:
             raise InvalidValue("patch parameter", sorted(unknown)[0], "one of " + ", ".join(TONE_PARAMS))
 
+    @property
+    def pure(self) -> bool:
+        """A near-sine patch (a sub bass): no harmonics for an EQ to lift, so brightness has to be
+        made (saturation) rather than boosted."""
+        p = self.params
+        return self.engine == "wavetable" and p.get("sine", 0) >= 0.8 and p.get("saw", 0) + p.get("square", 0) < 0.1
+
     def resolve(self, tone: Mapping[str, Any] | None = None) -> dict[str, float]:
         """Defaults with ``tone`` overrides, each checked against :data:`TONE_PARAMS`."""
         out = dict(self.params)
@@ -202,6 +209,9 @@ ADJECTIVE_EFFECTS: dict[str, tuple[str, ...]] = {
     "deep": ("eq",), "dusty": ("vinyl", "tape"), "lo-fi": ("vinyl", "tape", "bitcrusher"),
     "mellow": ("lowpass",), "gritty": ("distortion",), "wide": ("chorus",), "tight": ("compressor",),
 }
+
+#: What carries an adjective on a :attr:`Patch.pure` tone, where an EQ has nothing to move.
+PURE_TONE_EFFECTS: dict[str, tuple[str, ...]] = {"bright": ("distortion",), "crisp": ("distortion",)}
 
 #: Where the tone EQ's shelves sit: low end below, presence and air above.
 TONE_LOW_HZ, TONE_HIGH_HZ = 250.0, 1100.0

@@ -43,6 +43,8 @@ class EffectRules:
             lowering = f.has("less") or f.has("too") or f.verb == "quieter" or f.has("dir", "down")
             targets = self._effect_targets(f, kind, removing or lowering)
             for target in targets:
+                if (removing or lowering) and self._removed(kind, target):
+                    continue  # "kill the reverb on the piano, it's way too wet": the reason, already done
                 self.emit(self._effect_action(f, kind, target, removing))
         return True
 
@@ -55,9 +57,21 @@ class EffectRules:
                     return "highpass"
         return kind
 
+    def _removed(self, kind: str, target: str) -> bool:
+        """Whether this command already takes ``kind`` off ``target``."""
+        return any(a.agent == "effects" and a.intent == "remove" and a.target == target
+                   and a.params.get("effect") == kind for a in self.actions)
+
     def _dry(self, f: Frame) -> bool:
-        """"dry it up": less of the time effects the stems have (all of them when "bone dry")."""
+        """"dry it up": less of the time effects the stems have (all of them when "bone dry"); "too
+        dry" is more room: more of the reverb, or a reverb where there is none."""
         targets = self.targets(f, default="all")
+        if f.flipped:
+            for target in targets:
+                has = "reverb" in self.index.get(target).effects
+                self.emit(Action("effects", "set" if has else "add", target,
+                                 {"effect": "reverb", **({"change": f.amount} if has else {})}))
+            return True
         wet = ("reverb", "delay", "chorus")
         for target in targets:
             for kind in (k for k in self.index.get(target).effects if k in wet):

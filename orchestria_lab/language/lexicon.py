@@ -48,7 +48,7 @@ verb double: double | twice | doubled
 verb halve: halve | half | halved
 verb extend: extend | lengthen | longer | expand
 verb shorten: shorten | shorter | trim | truncate
-verb set: set | make it | go to | bump | bump it | take it | bring it | put it at | adjust | tweak
+verb set: set | make it | go to | bump | bump it | take it | put it at | adjust | tweak
 verb reset: reset | zero
 verb keep: keep | leave | only keep | just keep | keep only | leave only | leave just
 verb take: take | taking | took
@@ -176,29 +176,29 @@ less less: less | fewer | reduce | reduced | decrease | decreased | not so much 
 protect touch: don't touch | do not touch | dont touch | don't mess with | dont mess with | do not mess with | hands off | no changes to
 protect as_is: untouched | as is | as it is | as they are | where it is | where they are | the way it is | the way they are | like it is | like they are | unchanged
 protect fine: fine | fine as is | perfect | perfect as is | good as is | ok as is | okay as is | good as it is | is good | are good | sounds good | sound good
-compare than: than | compared to | compared with | relative to | versus | vs | next to | over everything | over everything else | over the rest | over the mix | in the mix | the mix
+compare than: than | compared to | compared with | relative to | versus | vs | next to | over everything | over everything else | over the rest | over the mix | in the mix
 masks louder: drowning out | drowning | drown out | drowns out | drowns | burying | buries | bury | masking | masks | covering up | swamping | swamps | overpowering | overpowers | eating | eats | is eating | stepping on | steps on | fighting | fighting with | clashing with
 purpose so: so it | so that | so they | so that it | so that they | so the | so it's | so its | so it can | so we can | so i can
 toward modal: could be | should be | needs to be | need to be | has to be | have to be | ought to be | could sound | should sound | needs to sound | could get | should get | wants to be | could do with | could stand to be | would be better
 extensions -: 7ths | 9ths | 11ths | 13ths | sevenths | ninths | elevenths | thirteenths | 7th chords | 9th chords | seventh chords | ninth chords | extended chords | extended harmony | extensions | extended voicings | jazz voicings | jazzy voicings | maj7s | maj7 chords | minor 7ths | major 7ths
-too too: too | overly | too much | excessively | a bit much | a little much | way too much
+too too: too | overly | too much | excessively | a bit much | a little much | way too much | swimming in | soaked in | soaking in | drowning in | awash in | awash with | bathed in | too much of
 back back: back | back in
 neg neg: no | not | without | don't | dont | do not | never | nothing | isn't | isnt | aren't | arent | doesn't | doesnt | wasn't | wasnt | ain't | aint | not quite | shouldn't | shouldnt | should not | mustn't | must not | needn't
 enough enough: enough | enuf | nearly enough
-ref it: it | that | this | them | those | these | they | that one | this one | the same | the last one | what you just added | what you added | the one we just added | the one you just added | the one i just added | what we just added | what i just added | the last thing i added | the last thing we added | the thing we just added | the thing you just made | the one you just made | the last part | the latest one
+ref it: it | that | this | them | those | these | they | that one | this one | the same | the last one | what you just added | what you added | the one we just added | the one you just added | the one i just added | what we just added | what i just added | the last thing i added | the last thing we added | the thing we just added | the thing you just made | the one you just made | the last part | the latest one | they're | theyre | they are | it is
 ref all: it all | them all | all of them | everything | all | all of it | all stems | the whole thing | the mix | the track | the song | the beat and everything | every stem | all parts | everything else | every part | the whole track | the tune | all the stems | the full mix | the entire track | whole thing | tutti
 ref rest: the rest | the others | others | other stems | rest | everything else | all the others | other parts | all other
 except except: except | except for | but | apart from | other than | besides | aside from | excluding | save for | minus the | not the
 only only: only | just | solely | nothing but | exclusively | alone | on its own | by itself | by themselves
-density up: ghost notes | ghost note | ghosts | busier | busy | denser | dense | more notes | more complex | complex | fill it out | more active | livelier | lively | more going on | intricate | fuller pattern
-density down: simpler | simple | sparser | sparse | fewer notes | less busy | minimal | minimalist | thin out | calmer | less notes | stripped | cleaner pattern | simplify
+density up: ghost notes | ghost note | ghosts | busier | busy | denser | dense | more notes | more complex | complex | fill it out | more active | livelier | lively | more going on | intricate | fuller pattern | more hits | extra hits | more fills
+density down: simpler | simple | sparser | sparse | fewer notes | less busy | minimal | minimalist | thin out | calmer | less notes | stripped | cleaner pattern | simplify | empty | emptier | bare | barren
 swing more: sloppy | bounce | bouncy | bouncier | bouncing | loosen | loosen up | loosen it up | humanize | humanise | humanized | more human | human | looser | loose | sloppier | swing | swung | shuffle | shuffled | groove more | swingier | swingy | more swing | lazier | lazy | drunk | drunken | behind the beat
 swing straight: stiff | stiffer | mechanical | stiff sounding | straight | straighten | quantize | quantise | quantized | rigid | robotic | on the grid | dead straight | unswung
 feel half: half time | half-time | halftime | half time feel | half-time feel
 feel double: double time | double-time | doubletime | double time feel | double-time feel | twice as busy
 feel normal: normal time | full time | regular time | back to normal time
 fill on: fill | fills | drum fill | drum fills | fill in | fill-in | turnaround | build up
-pattern sustain: sustained | sustain | long notes | held notes | whole notes | held chords | hold the chords | long chords | legato | ringing out | ring out
+pattern sustain: sustained | sustain | long notes | held notes | whole notes | held chords | hold the chords | long chords | legato | ringing out | ring out | hold | hold them | hold it | held | let them ring | let it ring
 pattern stabs: stabby | staccato | short chords | short notes | choppy | chopped up | stabbier
 pattern halves: half notes | on the half notes
 pattern quarters: quarter notes | on every beat | every beat | on each beat | four to the bar
@@ -228,7 +228,7 @@ det indef: a | an | some | any | one more | a couple of | a couple
 fresh new: new | different | fresh | another | alternative | alternate | other | fresher
 prep with: with | w | featuring | plus some | along with | using | that has | having
 prep on: on | onto | to | for | in | into | over | at | across | under | through | from | of | by | as
-filler -: u | ur | thx | ty | tbh | rly | abt | thing | things | think | thinking | quite | mind | playing | plays | doing | please | pls | plz | can | could | would | you | we | i | me | my | our | let's | lets | let | us | maybe | kind | sort | of | now | then | just a | like | really just | yo | hey | ok | okay | so | go | ahead | actually | also | thanks | thank | little | bit | more of | is | are | be | it's | its | its' | that's | there | here | should | will | want | wanna | gonna | try | something | stuff | sound | sounds | sounding | feel | feels | vibe | vibes | to be | get | got | have | has | or | ah | um | uh | hmm | alright | cool | nice | great | awesome | sweet | yeah | yes | please do | do | does | did | what | how | about | into it | song | track | loop | whole | some more | bits | tune it | a few | couple | section
+filler -: u | ur | thx | ty | tbh | rly | abt | thing | things | think | thinking | quite | mind | playing | plays | doing | please | pls | plz | can | could | would | you | we | i | me | my | our | let's | lets | let | us | maybe | kind | sort | of | now | then | just a | like | really just | yo | hey | ok | okay | so | go | ahead | actually | also | thanks | thank | little | bit | more of | is | are | be | it's | its | its' | that's | there | here | should | will | want | wanna | gonna | try | something | stuff | sound | sounds | sounding | feel | feels | vibe | vibes | to be | get | got | have | has | or | ah | um | uh | hmm | alright | cool | nice | great | awesome | sweet | yeah | yes | please do | do | does | did | what | how | about | into it | song | track | loop | whole | some more | bits | tune it | couple | section | already | nothing else | and nothing else | nothing more | only that
 """.strip()
 
 #: Phrase (tuple of words) -> (kind, value)

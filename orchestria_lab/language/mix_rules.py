@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from orchestria_lab.agents.base import Action
-from orchestria_lab.language import slots
+from orchestria_lab.language import polarity, slots
 from orchestria_lab.language.frames import WISHES, Frame, Mention
 from orchestria_lab.language.targets import StemIndex, Unclear, add_one
 
@@ -46,7 +46,8 @@ class MixRules:
     def mute(self, f: Frame) -> bool:
         verb = f.verb
         intent = _MUTING.get(verb or "")
-        only = f.has("only") and f.stems and (verb is None or (verb in ("add", "turn") and all(
+        only = f.has("only") and f.stems and not any(f.has(k) for k in ("adj", "density", "swing", "effect", "pattern")) and (
+            verb is None or (verb in ("add", "turn") and all(
             self.index.resolve(m, touched=self.touched) for m in f.stems)))  # "bring in the bass only"
         if verb == "listen":  # "let me hear the bass", "I only want to hear the piano"
             if f.has("more") or f.has("dir", "up"):
@@ -169,6 +170,9 @@ class MixRules:
         if number is None and f.has("meta", "volume"):
             number = next((v for v in f.values("number") if not v[1]), None)  # "set the drums volume to -10"
         up, down = f.verb == "louder" or (f.verb == "listen" and f.has("more")), f.verb == "quieter"
+        lead = next((t for t in f.tokens if t.kind not in ("filler", "det", "amount", "only")), None)
+        if lead is not None and lead.kind == "adj":
+            return False  # "brighten the 808 up", "warm it up": the word is the verb, "up" is its
         if not (up or down) and f.verb in (None, "turn", "set", "make", "place", "add", "drop", "cut", "take"):
             up, down = f.has("dir", "up"), f.has("dir", "down")  # "bring the keys up", "lower the chords"
         if f.verb in ("drop", "cut") and number and not up:
@@ -180,8 +184,9 @@ class MixRules:
             if any(t.kind == "too" and "much" in t.text for t in f.tokens):  # "the drums are a bit much"
                 return self._level(f, False, True, None)
             up, down = f.has("more"), f.has("less")  # "more bass", "less drums"
-        if f.flipped or (f.has("less") and f.verb in ("louder", "quieter")):  # "too loud", "not so loud", "less loud"
-            up, down = down, up
+        pole = any(t.kind == "verb" and t.text in polarity.BARE_VERBS for t in f.tokens) or f.has("neg") or f.has("dir")
+        if (f.flipped and pole) or (f.has("less") and f.verb in ("louder", "quieter")):  # "too loud", "not so loud",
+            up, down = down, up  # "less loud"; "too in your face" already names the excess
         if not (up or down or number):
             return False
         return self._level(f, up, down, number)

@@ -21,7 +21,7 @@ import re
 
 from orchestria_lab.agents.base import Action
 from orchestria_lab.errors import CommandNotUnderstood, InvalidValue
-from orchestria_lab.language import limits, negation, scopes
+from orchestria_lab.language import limits, negation, polarity, scopes
 from orchestria_lab.language.frames import Frame, frames
 from orchestria_lab.language.plan import PlanContext, validate_plan
 from orchestria_lab.language.rules import Planning
@@ -65,6 +65,7 @@ class RuleParser:
             if negation.protects(frame):
                 planning.protect(frame)
         unclear: list[str] = []
+        complained: list[Action] = []  # what the last clause made, when it only said how a part is
         for frame in clauses:
             try:
                 if negation.protects(frame):
@@ -72,8 +73,13 @@ class RuleParser:
                 if negation.refrains(frame):
                     planning.refrain(frame)
                     continue
+                start = len(planning.actions)
                 if not planning.clause(frame) and not planning.withheld:
                     unclear.append(_what(frame))
+                made = planning.actions[start:]
+                if complained and _same_moves(complained, made):  # "too high, bring it down an octave": once
+                    planning.actions = [a for a in planning.actions if not any(a is c for c in complained)]
+                complained = made if polarity.describes(frame) else []
             except Unclear as exc:
                 raise CommandNotUnderstood(text, reason=exc.reason, understood=_understood(clauses),
                                            suggestions=exc.suggestions or suggest(text)) from None
@@ -97,6 +103,13 @@ class RuleParser:
                 "change the whole song instead; leave out the bars to change all of it")
             raise CommandNotUnderstood(text, reason=reason, understood=_understood(clauses),
                                        suggestions=suggest(text)) from None
+
+
+def _same_moves(complaint: list[Action], request: list[Action]) -> bool:
+    """Whether a request does to the same parts what the complaint before it did: then the complaint
+    was its reason, and only the request is carried out."""
+    asked = {(a.agent, a.intent, a.target) for a in request}
+    return bool(asked) and {(a.agent, a.intent, a.target) for a in complaint} <= asked
 
 
 def _history(clauses: list[Frame], context: PlanContext) -> Action | None:

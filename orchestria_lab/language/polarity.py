@@ -30,7 +30,8 @@ AWAY_KINDS = ("too", "neg")
 #: Words that ask toward the word after them whatever else the clause says ("lacks warmth").
 TOWARD_WORDS = ("lacks", "lacking", "lack", "missing", "needs more", "could use", "wants more")
 #: Verbs that link a part to what it is like: with one, a clause describes (complains), it does not ask.
-COPULAS = ("sound", "sounds", "seem", "seems", "feel", "feels", "get", "gets", "getting", "is", "are", "was",
+COPULAS = ("sound", "sounds", "seem", "seems", "feel", "feels", "get", "gets", "getting", "is", "are", "was", "sits",
+           "sitting",
            "were", "be")
 #: Token kinds that name how a part is: what a complaint is about.
 QUALITIES = ("adj", "density", "swing")
@@ -76,6 +77,15 @@ def quality_index(tokens: list[Token]) -> int | None:
         t.kind == "verb" and t.text in BARE_VERBS)), None)
 
 
+def describes(frame: Frame) -> bool:
+    """Whether the clause only says how a part is ("the chords sound dull", "the melody sits too high"),
+    asking nothing: a complaint, or "too" with no verb but a linking one."""
+    if complaint(frame):
+        return True
+    asked = [t for t in frame.tokens if t.kind == "verb" and t.text not in COPULAS and t.text not in BARE_VERBS]
+    return frame.has("too") and not asked and any(t.kind in HEADS for t in frame.tokens)
+
+
 def away(frame: Frame) -> bool:
     """Whether the clause asks for less of what its word names (see the module docstring)."""
     if toward(frame):
@@ -118,12 +128,11 @@ _NOUN_QUALITIES = ("bright", "deep", "crisp", "gritty", "warm", "airy", "lush", 
 
 def masking(tokens: list[Token]) -> list[Token]:
     """ "the chords are drowning out the melody", "it's eating the mix": the part before the word
-    is too loud, and what comes after it is the reference (a "than")."""
+    should be quieter, and what comes after it is the reference (a "than")."""
     out: list[Token] = []
     for t in tokens:
         if t.kind == "masks":
-            out += [Token("too", "too", t.text, t.pos), Token("verb", "louder", t.text, t.pos),
-                    Token("compare", "than", t.text, t.pos)]
+            out += [Token("verb", "quieter", t.text, t.pos), Token("compare", "than", t.text, t.pos)]
         else:
             out.append(t)
     return out

@@ -75,12 +75,16 @@ class Planning(EffectRules, MixRules, PartRules):
             self.withheld.append(action)
             return
         self.actions.append(action)
+        if action.target and action.target not in self.said:
+            self.said.append(action.target)
         if action.target:
             self._touched = [t for t in self.touched if t != action.target] + [action.target]
 
     def targets(self, f: Frame, *, default: str = "touched", mentions: list[Mention] | None = None) -> list[str]:
         """Stems the clause points at; ``default`` when it names none: touched, all or none."""
         named = mentions if mentions is not None else (f.stems or [m for m in f.mentions if m.voice])
+        first = next((m.pos for m in named if not m.ref), None)  # "make the keys sound like they're in a church":
+        named = [m for m in named if not (m.ref == "it" and first is not None and m.pos > first)]  # the keys
         ids: list[str] = []
         plural = any(t.kind == "ref" and t.text in ("them", "those", "these", "they") for t in f.tokens)
         for m in named:
@@ -146,7 +150,7 @@ class Planning(EffectRules, MixRules, PartRules):
             tonic = key.tonic
             self.emit(Action("arrange", "key", params={"key": f"{tonic} {mode}"}))
             done = True
-        elif not named and not f.has("voice") and (semis := slots.semitones(f)) is not None:
+        elif not named and not f.has("voice") and not self._it_is_a_part(f) and (semis := slots.semitones(f)) is not None:
             self.emit(Action("arrange", "key", params={"semitones": semis}))
             done = True
         bars = slots.bars(f)
@@ -169,6 +173,10 @@ class Planning(EffectRules, MixRules, PartRules):
             self.emit(Action("arrange", "genre", params={"genre": styles[-1]}))
             done = True
         return done
+
+    def _it_is_a_part(self, f: Frame) -> bool:
+        """ "the melody sits too high, bring it down an octave": "it" is the part the clause before named."""
+        return bool(self.previous) and any(m.ref == "it" for m in f.stems)
 
     # new parts --------------------------------------------------------------------------
     def add_parts(self, f: Frame) -> bool:

@@ -60,6 +60,7 @@ def normalize(text: str) -> str:
     text = text.replace("’", "'").replace("‘", "'").replace("♯", "#").replace("♭", "b")
     text = re.sub(r"\bw/\s*", "with ", text)
     text = re.sub(r"(\w)'s\b", r"\1", text)
+    text = re.sub(r"(\ws)'(?=\s|[,.!?]|$)", r"\1", text)  # "the drums' low end"
     return text
 
 
