@@ -67,12 +67,23 @@ def _long_fill(f: Frame) -> bool:
     return f.has("fill") and any(t.kind == "number" and t.value[1] in ("bars", "beats") for t in f.tokens)
 
 
+#: Words that ask for bars to be played again or elsewhere ("repeat the first 4 bars").
+REPEATING = ("repeat", "repeats", "loop", "copy", "duplicate", "reuse")
+
+
+def _repeating_bars(f: Frame) -> bool:
+    return bool(f.scopes) and any(t.text in REPEATING for t in f.tokens)
+
+
 LIMITS: tuple[Limit, ...] = (
     Limit("takes", _several_takes, "one command makes one version; ask for another take and compare them in the history",
           ("regenerate the melody", "undo", "go back to version 2")),
     Limit("chord symbols", _chord_symbols, "chord symbols are not something the harmony agent plays yet, and I will "
           "not change the key in their place", ("regenerate the chords", "add jazzy chords", "set the key to A minor")),
     Limit("sidechain", _ducking, CANNOT["sidechain"], ("make the bass quieter", "add a compressor to the bass")),
+    Limit("repeating bars", _repeating_bars, "playing bars again or somewhere else comes with song form "
+          "(sections), which this version does not have yet; nothing was changed",
+          ("make it 8 bars long", "regenerate the melody")),
     Limit("fill length", _long_fill, "the drums play a fill at the end of every 4-bar phrase; a fill of a "
           "length you choose is not something they write yet, and I will not lengthen the song for it",
           ("add fills to the drums", "remove the fills")),

@@ -82,8 +82,13 @@ def describes(frame: Frame) -> bool:
     asking nothing: a complaint, or "too" with no verb but a linking one."""
     if complaint(frame):
         return True
-    asked = [t for t in frame.tokens if t.kind == "verb" and t.text not in COPULAS and t.text not in BARE_VERBS]
-    return frame.has("too") and not asked and any(t.kind in HEADS for t in frame.tokens)
+    tokens = frame.tokens
+    first_verb = next((i for i, t in enumerate(tokens) if t.kind == "verb" and t.text not in COPULAS), len(tokens))
+    said = any(t.kind in HEADS for t in tokens[:first_verb])  # the part comes first: a statement about it
+    level = ("louder", "quieter")  # "the bass shouldn't be any louder": how it is, not what to do
+    asked = [t for t in tokens if t.kind == "verb" and t.text not in COPULAS and t.text not in BARE_VERBS
+             and not (said and t.value in level)]
+    return (frame.has("too") or frame.has("neg")) and not asked and said
 
 
 def away(frame: Frame) -> bool:

@@ -79,9 +79,13 @@ def test_what_a_part_is_compared_with_is_a_reference_not_a_target(text, target, 
     assert all((a.params["change_db"] < 0) == down for a in plan)
 
 
-def test_a_complaint_then_the_same_request_is_done_once(state):
-    plan = parse("the melody sits too high, bring it down an octave", state)
-    assert [a.describe() for a in plan] == ["melody.shift(melody, octaves=-1)"]
+@pytest.mark.parametrize(("text", "plan"), [
+    ("the melody sits too high, bring it down an octave", ["melody.shift(melody, octaves=-1)"]),
+    ("the bass shouldn't be any louder than the drums, bring it down", ["mix.gain(bass, change_db=-3)"]),
+    ("it feels rushed, slow it down", ["arrange.tempo(change_bpm=-10)"]),
+])
+def test_a_complaint_then_the_same_request_is_done_once(text, plan, state):
+    assert [a.describe() for a in parse(text, state)] == plan
 
 
 @pytest.mark.parametrize(("text", "words"), [
@@ -104,6 +108,7 @@ def test_a_part_that_is_not_there_is_never_made_by_an_edit(text, words, state):
     ("use the chords Am F C G", ["chord symbols", "not change the key"]),
     ("add a 4 bar drum fill", ["fill"]),
     ("add rock guitar chords with 7ths", ["triads"]),
+    ("repeat the first 4 bars", ["song form", "nothing was changed"]),
 ])
 def test_what_we_cannot_make_is_refused_by_name_never_replaced(text, words, state):
     message = refusal(text, state)
