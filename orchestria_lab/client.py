@@ -56,7 +56,7 @@ __all__ = ["ApiError", "Client", "RemoteCommandResult", "RemoteEvent", "RemoteSe
 _SUFFIX_FORMATS = {".wav": "wav", ".flac": "flac", ".mp3": "mp3", ".mid": "midi", ".midi": "midi"}
 _FORMAT_SUFFIXES = {"wav": ".wav", "flac": ".flac", "mp3": ".mp3", "midi": ".mid"}
 _MANIFEST_SUFFIX = ".manifest.json"
-VERSION_COLUMNS = ["version", "parent", "command", "agents", "summary", "created_at"]
+VERSION_COLUMNS = ["version", "parent", "kind", "restores", "command", "agents", "summary", "created_at"]
 #: As ``orchestria_lab.agents.registry.TABLE_COLUMNS`` (not imported: it loads every agent).
 AGENT_COLUMNS = ("name", "description", "capabilities", "parameters", "status", "backend")
 
@@ -317,7 +317,7 @@ class RemoteSession:
         """Every version ever made, the columns of :attr:`Session.versions`."""
         rows = self.client.json("GET", self._path("/versions"))
         df = pd.DataFrame(rows, columns=VERSION_COLUMNS)
-        return df.astype({"version": "int64", "parent": "Int64"})
+        return df.astype({"version": "int64", "parent": "Int64", "restores": "Int64"})
 
     def diff(self, a: int, b: int | None = None) -> pd.DataFrame:
         """What changed from version ``a`` to ``b`` (default: the current version)."""

@@ -120,6 +120,8 @@ class VersionOut(BaseModel):
     summary: str = Field(description="the diff from the parent, in words")
     created_at: str
     seed: int
+    kind: str = Field("edit", description="create, edit, undo, redo, goto, rollback or import")
+    restores: int | None = Field(None, description="the version whose content an undo, redo, goto or rollback holds again")
     diff: list[DiffRow] | None = Field(None, description="the diff from the parent (GET .../versions?diff=true)")
 
 

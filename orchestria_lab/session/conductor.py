@@ -27,7 +27,6 @@ orchestria_lab.session.conductor.NothingToChange: Nothing to do for 'set the tem
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -56,7 +55,6 @@ EVENT_TYPES = ("plan", "agent_started", "agent_finished", "version_created", "er
 HISTORY = ("history",)
 #: How far back "bring back the drums" looks for a removed stem.
 RESTORE_LOOKBACK = 50
-_UNDID = re.compile(r"^undo: .*\(undid v(\d+)\)")
 #: History intents whose meaning depends on which version is the head (goto names its target).
 _RELATIVE_TO_HEAD = frozenset({"undo", "redo"})
 #: How a "go back to version N" version is summarised; "undo" after one undoes the jump.
@@ -262,7 +260,7 @@ def _history(session: Session, plan_for: Callable[[], list[Action]], text: str, 
         action = seen["action"] = plan_for()[0]
         target, summary = _history_target(session.records, action, text)
         seen["before"], seen["goal"] = state, session.state_at(target)
-        return Restore(seen["goal"], target, summary)
+        return Restore(seen["goal"], target, summary, action.intent)
 
     if dry_run:
         restore = build(session.state, np.random.default_rng(0))
@@ -282,11 +280,11 @@ def _history_target(records: list, action: Action, text: str) -> tuple[int, str]
             raise InvalidValue("version", target, f"a whole number from 0 to {head.version}")
         return target, f"{_WENT_BACK}{target}"
     if action.intent == "undo":
-        source = _content_source(records, head.version)
+        source = _undone(records, head.version + 1)
         found: int | None = source
         steps = int(action.params.get("steps", 1))
-        if head.agents == HISTORY and head.summary.startswith(_WENT_BACK) and head.version > 0:
-            source, found, steps = head.version, head.version - 1, steps - 1  # undo the jump itself
+        if head.kind == "goto" and head.version > 0:
+            found, steps = head.version - 1, steps - 1  # undo the jump itself
         for _ in range(steps):
             found = records[_content_source(records, found)].parent if found is not None else None
         if found is None:
@@ -304,18 +302,27 @@ def _history_target(records: list, action: Action, text: str) -> tuple[int, str]
 def _content_source(records: list, version: int) -> int:
     """The version whose content ``version`` holds: itself, or what a history version restored."""
     seen = set()
-    while records[version].agents == HISTORY and records[version].parent is not None and version not in seen:
+    while records[version].restores is not None and version not in seen:
         seen.add(version)
-        version = records[version].parent
+        version = records[version].restores
     return version
 
 
+def _undone(records: list, version: int) -> int:
+    """What an undo made as ``version`` takes back: the content of the version before it, or a
+    jump ("go back to version 2") itself."""
+    before = records[version - 1]
+    return before.version if before.kind == "goto" else _content_source(records, before.version)
+
+
 def _redo_target(records: list) -> int | None:
+    """What redo brings back: what the latest undo since the last change took back (read from the
+    records' kinds, never their words)."""
     stack: list[int] = []
     for rec in records:
-        if rec.agents == HISTORY and (m := _UNDID.match(rec.summary)):
-            stack.append(int(m.group(1)))
-        elif rec.agents == HISTORY and rec.summary.startswith("redo:") and stack:
+        if rec.kind == "undo":
+            stack.append(_undone(records, rec.version))
+        elif rec.kind == "redo" and stack:
             stack.pop()
         else:
             stack.clear()

@@ -33,7 +33,7 @@ import pandas as pd
 from orchestria_lab.errors import InvalidValue, NotFound, VersionConflict
 from orchestria_lab.session.bounds import Bounds
 from orchestria_lab.session.history import diff_states, summarize
-from orchestria_lab.session.store import Store, VersionRecord, default_store
+from orchestria_lab.session.store import RESTORING, Store, VersionRecord, default_store
 from orchestria_lab.state import Edit, Meta, State, apply
 
 if TYPE_CHECKING:
@@ -55,6 +55,7 @@ class Restore:
     state: State
     version: int
     summary: str
+    kind: str = "goto"  # undo, redo, goto or rollback: the record's kind
 
 
 #: What builds the next version from the head: an Edit, a whole State, or a Restore.
@@ -182,7 +183,7 @@ class Session(_StateView):
         state = State(meta)
         Bounds.from_env().check_state(state)
         record = VersionRecord(0, None, "create session", (), "new session", now_iso(),
-                               version_seed(seed, 0))
+                               version_seed(seed, 0), "create")
         store.create_session(session_id, state, record, owner=owner)
         return cls(session_id, store, state, [record])
 
@@ -217,11 +218,11 @@ class Session(_StateView):
 
     @property
     def versions(self) -> pd.DataFrame:
-        """Every version ever made: version, parent, command, agents, summary, created_at."""
+        """Every version ever made: version, parent, kind, restores, command, agents, summary, created_at."""
         rows = [r.to_dict() for r in self._records]
-        cols = ["version", "parent", "command", "agents", "summary", "created_at"]
+        cols = ["version", "parent", "kind", "restores", "command", "agents", "summary", "created_at"]
         df = pd.DataFrame(rows, columns=[*cols, "seed"])[cols]
-        return df.astype({"version": "int64", "parent": "Int64"})
+        return df.astype({"version": "int64", "parent": "Int64", "restores": "Int64"})
 
     def record(self, version: int) -> VersionRecord:
         self._check_version(version)
@@ -249,7 +250,7 @@ class Session(_StateView):
 
     # writing ----------------------------------------------------------------------------
     def commit(self, build: Build | Edit | State, *, command: str, agents: tuple[str, ...] = (),
-               parent: int | None = None, summary: str | None = None) -> VersionRecord:
+               parent: int | None = None, summary: str | None = None, kind: str = "edit") -> VersionRecord:
         """Append one version made by ``build`` from the latest version; return its record.
 
         ``build(state, rng)`` returns an :class:`Edit` or a whole :class:`State`. While it
@@ -260,10 +261,10 @@ class Session(_StateView):
         acknowledged version is ever silently undone by a later one.
         """
         with _writer_lock(self.store, self.id):
-            return self._commit(build, command=command, agents=agents, parent=parent, summary=summary)
+            return self._commit(build, command=command, agents=agents, parent=parent, summary=summary, kind=kind)
 
     def _commit(self, build: Build | Edit | State, *, command: str, agents: tuple[str, ...],
-                parent: int | None, summary: str | None) -> VersionRecord:
+                parent: int | None, summary: str | None, kind: str) -> VersionRecord:
         deadline, attempt = time.monotonic() + COMMIT_PATIENCE_S, 0
         while True:
             attempt += 1
@@ -272,15 +273,16 @@ class Session(_StateView):
             number = base + 1
             seed = version_seed(self._state.meta.seed, number)
             made = build(self._state, np.random.default_rng(seed)) if callable(build) else build
-            came_from, said = parent, summary
+            came_from, said, made_kind = parent, summary, kind
             if isinstance(made, Restore):
-                made, came_from, said = made.state, made.version, summary or made.summary
+                made, came_from, said, made_kind = made.state, made.version, summary or made.summary, made.kind
             new_state = made if isinstance(made, State) else apply(self._state, made)
             Bounds.from_env().check_state(new_state)  # before anything is stored
             text = said or (made.summary if isinstance(made, Edit) and made.summary else
                                summarize(diff_states(self._state, new_state)))
             record = VersionRecord(number, base if came_from is None else came_from,
-                                   command, tuple(agents), text, now_iso(), seed)
+                                   command, tuple(agents), text, now_iso(), seed, made_kind,
+                                   came_from if made_kind in RESTORING else None)
             try:
                 self.store.append_version(self.id, record, new_state, base=base)
             except VersionConflict:
@@ -301,8 +303,8 @@ class Session(_StateView):
         """Append a new version whose content equals ``version``'s. History keeps everything."""
         version = self._check_version(version)
         target = self.state_at(version)
-        return self.commit(lambda _state, _rng: target, command=command or f"rollback to version {version}",
-                           agents=("history",), parent=version)
+        return self.commit(lambda _state, _rng: Restore(target, version, "", "rollback"),
+                           command=command or f"rollback to version {version}", agents=("history",))
 
     def command(self, text: str, *, dry_run: bool = False, **kw: Any) -> CommandResult:
         """Parse ``text``, run the plan through the agents and append one version.

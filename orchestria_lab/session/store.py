@@ -31,7 +31,12 @@ from orchestria_lab.errors import NotFound, StoreError, VersionConflict
 from orchestria_lab.paths import data_dir, default_db_path
 from orchestria_lab.state import Meta, State, Stem
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+#: What made a version: the first one, an edit by the agents, or a move through the history
+#: (its ``restores`` names the version whose content it holds again).
+KINDS = ("create", "edit", "undo", "redo", "goto", "rollback", "import")
+#: The kinds that hold an earlier version's content.
+RESTORING = frozenset({"undo", "redo", "goto", "rollback"})
 
 __all__ = ["SQLiteStore", "Store", "VersionRecord", "data_dir", "default_db_path", "default_store"]
 
@@ -47,6 +52,14 @@ class VersionRecord:
     summary: str
     created_at: str
     seed: int
+    kind: str = "edit"
+    restores: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise StoreError(f"version kind {self.kind!r} is not one of {', '.join(KINDS)}")
+        if (self.restores is not None) != (self.kind in RESTORING):
+            raise StoreError(f"a {self.kind} version {'names' if self.kind in RESTORING else 'has no'} the version it restores")
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -98,10 +111,30 @@ CREATE TABLE IF NOT EXISTS versions (
     seed INTEGER NOT NULL,
     meta TEXT NOT NULL,
     stems TEXT NOT NULL,
+    kind TEXT NOT NULL DEFAULT 'edit',
+    restores INTEGER,
     PRIMARY KEY (session_id, version)
 );
 CREATE INDEX IF NOT EXISTS sessions_owner ON sessions(owner);
 """
+
+
+def _migrate_to_typed_history(db: sqlite3.Connection) -> None:
+    """Schema 1 -> 2: each version gets its ``kind`` and ``restores``. Schema 1 said them only in
+    words (the summaries and commands history versions were written with), so they are read from
+    those words once, here, and never again."""
+    columns = {row[1] for row in db.execute("PRAGMA table_info(versions)")}
+    if "kind" not in columns:
+        db.execute("ALTER TABLE versions ADD COLUMN kind TEXT NOT NULL DEFAULT 'edit'")
+    if "restores" not in columns:
+        db.execute("ALTER TABLE versions ADD COLUMN restores INTEGER")
+    db.execute("UPDATE versions SET kind = 'create' WHERE parent IS NULL")
+    history = "agents = '[\"history\"]' AND parent IS NOT NULL"
+    for kind, where in (("undo", "summary LIKE 'undo:%'"), ("redo", "summary LIKE 'redo:%'"),
+                        ("goto", "summary LIKE 'back to the content of v%'"), ("rollback", "kind = 'edit'")):
+        db.execute(f"UPDATE versions SET kind = ?, restores = parent WHERE {history} AND kind = 'edit' AND {where}",
+                   (kind,))
+    db.execute("UPDATE schema_info SET version = ?", (SCHEMA_VERSION,))
 
 
 class SQLiteStore:
@@ -127,6 +160,8 @@ class SQLiteStore:
             row = db.execute("SELECT version FROM schema_info").fetchone()
             if row is None:
                 db.execute("INSERT INTO schema_info VALUES (?)", (SCHEMA_VERSION,))
+            elif row[0] == 1:
+                _migrate_to_typed_history(db)
             elif row[0] != SCHEMA_VERSION:
                 raise StoreError(f"{self.path} has schema {row[0]}; this build reads {SCHEMA_VERSION}.")
 
@@ -196,10 +231,11 @@ class SQLiteStore:
             [(s.hash, _pack(s.to_dict(with_hashes=False))) for s in state.stems],
         )
         db.execute(
-            "INSERT INTO versions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO versions (session_id, version, parent, command, agents, summary, created_at, seed, meta, "
+            "stems, kind, restores) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (session_id, record.version, record.parent, record.command, json.dumps(list(record.agents)),
              record.summary, record.created_at, record.seed, json.dumps(state.meta.to_dict()),
-             json.dumps([s.hash for s in state.stems])),
+             json.dumps([s.hash for s in state.stems]), record.kind, record.restores),
         )
 
     def close_session(self, session_id: str, closed_at: str) -> None:
@@ -273,9 +309,9 @@ class SQLiteStore:
 
     def _records(self, db: sqlite3.Connection, session_id: str, after: int) -> list[VersionRecord]:
         rows = db.execute(
-            "SELECT version, parent, command, agents, summary, created_at, seed FROM versions "
+            "SELECT version, parent, command, agents, summary, created_at, seed, kind, restores FROM versions "
             "WHERE session_id = ? AND version > ? ORDER BY version", (session_id, int(after))).fetchall()
-        return [VersionRecord(v, p, c, tuple(json.loads(a)), s, t, seed) for v, p, c, a, s, t, seed in rows]
+        return [VersionRecord(v, p, c, tuple(json.loads(a)), s, t, seed, k, r) for v, p, c, a, s, t, seed, k, r in rows]
 
     def session_info(self, session_id: str) -> dict[str, Any]:
         row = self.connection().execute(
