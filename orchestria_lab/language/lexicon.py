@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+from orchestria_lab.language.kinds import Kind
 from orchestria_lab.music.genres import GENRES, LOOKALIKES
 
 _TABLE = """
@@ -245,6 +246,8 @@ def _load() -> None:
     for line in _TABLE.splitlines():
         head, _, phrases = line.partition(":")
         kind, _, value = head.strip().partition(" ")
+        if kind not in Kind.__members__.values():
+            raise ValueError(f"lexicon line {line[:40]!r}: kind {kind!r} is not one of {', '.join(Kind)}")
         for phrase in phrases.split("|"):
             words = tuple(phrase.strip().split())
             if not words or words in LEXICON:

@@ -18,6 +18,7 @@ from functools import lru_cache
 from typing import Any
 
 from orchestria_lab.errors import InvalidValue
+from orchestria_lab.language.kinds import Kind
 from orchestria_lab.language.lexicon import (
     ADJ_SIGN,
     INTERVALS,
@@ -45,13 +46,16 @@ _MODE_WORDS = {"major", "minor", "maj", "min", "dorian", "phrygian", "lydian", "
 class Token:
     """One tagged token: its kind (verb, role, number ...), value, the words and where."""
 
-    kind: str
+    kind: Kind
     value: Any
     text: str
     pos: int
     sign: int = 1           # adjectives: -1 for words meaning less of it ("thin" = less deep)
     extra: str = ""         # styles: the part style the word implies (boom bap -> boom_bap)
     upper: bool = False     # the word was written with a capital (keys: "A" vs "a")
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "kind", Kind(self.kind))  # an unknown kind fails here, loudly
 
 
 def normalize(text: str) -> str:
