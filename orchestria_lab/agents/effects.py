@@ -22,21 +22,16 @@ from typing import Any
 import numpy as np
 
 from orchestria_lab.agents.base import Action, Agent, AgentSpec, Param
+from orchestria_lab.audio.effects import EFFECT_SPECS
 from orchestria_lab.errors import InvalidValue
 from orchestria_lab.music.vocabulary import EFFECT_TYPES
 from orchestria_lab.state import Edit, Effect, State, Stem
 
-#: Where an effect goes in a chain: tone and dynamics, then colour, then space, limiter last.
-CHAIN_ORDER = ("highpass", "eq", "compressor", "distortion", "bitcrusher", "lowpass", "tape",
-               "vinyl", "chorus", "delay", "reverb", "limiter")
-
-#: The control "more"/"less" moves, and which way is "more".
-MAIN_CONTROL: dict[str, tuple[str, int]] = {
-    "reverb": ("mix", 1), "delay": ("mix", 1), "chorus": ("mix", 1), "distortion": ("drive", 1),
-    "compressor": ("threshold", -1), "eq": ("high_gain", 1), "lowpass": ("cutoff", -1),
-    "highpass": ("cutoff", 1), "bitcrusher": ("bits", -1), "tape": ("saturation", 1),
-    "vinyl": ("crackle", 1), "limiter": ("gain", 1),
-}
+#: Where an effect goes in a chain (each effect's ``order``): tone and dynamics, then colour, then
+#: space, limiter last.
+CHAIN_ORDER: tuple[str, ...] = tuple(sorted(EFFECT_SPECS, key=lambda name: EFFECT_SPECS[name].order))
+#: The control "more"/"less" moves, and which way is "more" (each effect's ``main``).
+MAIN_CONTROL: dict[str, tuple[str, int]] = {name: spec.main for name, spec in EFFECT_SPECS.items()}
 
 
 def insert_effect(chain: Sequence[Effect], effect: Effect) -> tuple[Effect, ...]:

@@ -183,30 +183,54 @@ def _delay_tail(p: Mapping[str, Any], bpm: float) -> float:
 
 
 EFFECT_SPECS: dict[str, EffectSpec] = {spec.name: spec for spec in (
-    EffectSpec("reverb", "Convolution reverb with a generated room impulse response.", (
+    EffectSpec("reverb", "Convolution reverb with a generated room impulse response.",
+               function=reverb, order=10, main=("mix", 1),
+               words=("wetter", "wettest", "church", "cathedral", "in a church", "in a cathedral",
+                      "in a hall", "big hall", "concert hall", "cave", "stadium", "arena",
+                      "shimmer", "shimmery", "wash out", "washed out", "washy", "wash", "reverb",
+                      "verb", "reverberation", "room", "hall", "plate", "space", "ambience",
+                      "ambiance", "spring reverb", "plate reverb", "hall reverb", "room reverb",
+                      "wet"),
+               params=(
         _p("size", "float", 0.5, 0.0, 1.0, "", "room size: spread of early reflections"),
         _p("decay", "float", 1.8, 0.1, 10.0, "s", "time to fall 60 dB (RT60)"),
         _p("damping", "float", 0.5, 0.0, 1.0, "", "how much faster the treble dies"),
         _p("predelay", "float", 10.0, 0.0, 250.0, "ms", "gap before the reverb starts"),
         _mix(0.25)), tail=lambda p, bpm: p["decay"] * 1.1 + p["predelay"] / 1000 + 0.05),
-    EffectSpec("delay", "Tempo-synced echo with feedback, damping and ping-pong.", (
+    EffectSpec("delay", "Tempo-synced echo with feedback, damping and ping-pong.",
+               function=delay, order=9, main=("mix", 1),
+               words=("delay", "delays", "echo", "echoes", "echos", "ping pong", "ping-pong",
+                      "slapback", "tape echo", "ping pong delay"),
+               params=(
         _p("time", "float", 0.75, 0.0625, 4.0, "beats", "time between echoes"),
         _p("feedback", "float", 0.35, 0.0, 0.95, "", "level of each echo relative to the last"),
         _mix(0.25),
         _p("ping_pong", "bool", False, None, None, "", "alternate echoes left and right"),
         _p("damping", "float", 0.3, 0.0, 1.0, "", "darkening of each repeat")), tail=_delay_tail),
-    EffectSpec("chorus", "Modulated short delays that thicken and widen.", (
+    EffectSpec("chorus", "Modulated short delays that thicken and widen.",
+               function=chorus, order=8, main=("mix", 1),
+               words=("chorus", "chorused", "ensemble", "flanger", "phaser", "flange",
+                      "modulation"),
+               params=(
         _p("rate", "float", 0.8, 0.05, 5.0, "Hz", "sweep speed"),
         _p("depth", "float", 3.0, 0.0, 10.0, "ms", "sweep width"),
         _p("delay", "float", 12.0, 2.0, 30.0, "ms", "centre delay"),
         _p("voices", "int", 1, 1, 4, "", "copies per channel"),
         _mix(0.5)), tail=lambda p, bpm: (p["delay"] + p["depth"]) / 1000 + 0.01),
-    EffectSpec("distortion", "Saturation and overdrive by soft clipping.", (
+    EffectSpec("distortion", "Saturation and overdrive by soft clipping.",
+               function=distortion, order=3, main=("drive", 1),
+               words=("distortion", "distort", "distorted", "overdrive", "overdriven", "drive",
+                      "fuzz", "saturation", "saturate", "saturated", "crunch", "clipping"),
+               params=(
         _p("drive", "float", 12.0, 0.0, 48.0, "dB", "gain into the clipper"),
         _p("tone", "float", 0.7, 0.0, 1.0, "", "brightness after the clipper"),
         _p("asymmetry", "float", 0.0, 0.0, 1.0, "", "even harmonics (valve-like warmth)"),
         _mix(1.0))),
-    EffectSpec("compressor", "Evens out dynamics: turns down what rises over the threshold.", (
+    EffectSpec("compressor", "Evens out dynamics: turns down what rises over the threshold.",
+               function=compressor, order=2, main=("threshold", -1),
+               words=("compressor", "compression", "compress", "compressed", "comp", "glue",
+                      "squash", "squashed", "dynamics"),
+               params=(
         _p("threshold", "float", -18.0, -60.0, 0.0, "dB", "level where compression starts"),
         _p("ratio", "float", 4.0, 1.0, 20.0, ":1", "input dB over threshold per output dB"),
         _p("attack", "float", 10.0, 0.1, 200.0, "ms", "how fast it clamps down"),
@@ -215,7 +239,10 @@ EFFECT_SPECS: dict[str, EffectSpec] = {spec.name: spec for spec in (
         _p("knee", "float", 6.0, 0.0, 24.0, "dB", "width of the soft knee"),
         _p("lookahead", "float", 0.0, 0.0, 20.0, "ms", "react before a peak arrives (0: let transients punch through)")),
         tail=lambda p, bpm: 0.05 + 3 * p["release"] / 1000),
-    EffectSpec("eq", "Three-band equaliser: low shelf, peaking mid, high shelf.", (
+    EffectSpec("eq", "Three-band equaliser: low shelf, peaking mid, high shelf.",
+               function=eq, order=1, main=("high_gain", 1),
+               words=("eq", "equalizer", "equaliser", "equalization", "equalisation", "eq"),
+               params=(
         _p("low_gain", "float", 0.0, -24.0, 24.0, "dB", "low shelf boost or cut"),
         _p("low_freq", "float", 120.0, 20.0, 1000.0, "Hz", "low shelf corner"),
         _p("mid_gain", "float", 0.0, -24.0, 24.0, "dB", "mid bell boost or cut"),
@@ -224,14 +251,35 @@ EFFECT_SPECS: dict[str, EffectSpec] = {spec.name: spec for spec in (
         _p("high_gain", "float", 0.0, -24.0, 24.0, "dB", "high shelf boost or cut"),
         _p("high_freq", "float", 8000.0, 200.0, 20000.0, "Hz", "high shelf corner (low for a tilt)"))),
     EffectSpec("lowpass", "Removes what is above the cutoff: darker, further away.",
+               function=lowpass, order=5, main=("cutoff", -1),
+               words=("filter sweep", "filter sweeps", "roll off the top end", "roll off the top",
+                      "cut the top end", "tame the highs", "tame the top end", "less top end",
+                      "lowpass", "low pass", "low-pass", "lpf", "lp filter", "filter", "filtered",
+                      "muffle", "high cut", "cut the highs", "roll off the highs",
+                      "low pass filter", "lowpass filter", "underwater"),
+               params=
                _filter_params(2000.0), tail=_filter_tail),
     EffectSpec("highpass", "Removes what is below the cutoff: thinner, clears mud.",
+               function=highpass, order=0, main=("cutoff", 1),
+               words=("highpass", "high pass", "high-pass", "hpf", "hp filter", "low cut",
+                      "cut the lows", "roll off the lows", "roll off the low end",
+                      "high pass filter", "highpass filter", "cut the low end"),
+               params=
                _filter_params(120.0), tail=_filter_tail),
-    EffectSpec("bitcrusher", "Fewer bits and a lower sample rate: digital lo-fi grit.", (
+    EffectSpec("bitcrusher", "Fewer bits and a lower sample rate: digital lo-fi grit.",
+               function=bitcrusher, order=4, main=("bits", -1),
+               words=("bitcrusher", "bit crusher", "bitcrush", "bit crush", "bitcrushed",
+                      "crusher", "crush", "crushed", "8-bit", "8 bit", "bit reduction", "decimate",
+                      "decimator"),
+               params=(
         _p("bits", "float", 8.0, 1.0, 16.0, "bits", "resolution"),
         _p("downsample", "int", 4, 1, 64, "x", "sample-and-hold factor"),
         _mix(1.0)), tail=lambda p, bpm: 0.0),
-    EffectSpec("tape", "Tape machine: wow, flutter, saturation, head loss and hiss.", (
+    EffectSpec("tape", "Tape machine: wow, flutter, saturation, head loss and hiss.",
+               function=tape, order=6, main=("saturation", 1),
+               words=("tape", "tape saturation", "wow and flutter", "wobble", "warble", "cassette",
+                      "tape machine", "tape warble"),
+               params=(
         _p("wow", "float", 0.3, 0.0, 1.0, "", "slow pitch wander"),
         _p("flutter", "float", 0.2, 0.0, 1.0, "", "fast pitch wobble"),
         _p("saturation", "float", 0.3, 0.0, 1.0, "", "tape compression and warmth"),
@@ -239,13 +287,20 @@ EFFECT_SPECS: dict[str, EffectSpec] = {spec.name: spec for spec in (
         _p("wow_rate", "float", 0.5, 0.1, 3.0, "Hz", "speed of the wow"),
         _p("flutter_rate", "float", 7.0, 3.0, 20.0, "Hz", "speed of the flutter"),
         _p("seed", "int", 0, 0, 2**31 - 1, "", "seed of the hiss")), tail=lambda p, bpm: 0.01),
-    EffectSpec("vinyl", "Record player: band-limited, surface noise and crackle.", (
+    EffectSpec("vinyl", "Record player: band-limited, surface noise and crackle.",
+               function=vinyl, order=7, main=("crackle", 1),
+               words=("vinyl", "crackle", "crackles", "vinyl crackle", "record noise",
+                      "record crackle", "dust", "vinyl noise", "surface noise"),
+               params=(
         _p("crackle", "float", 0.3, 0.0, 1.0, "", "clicks and pops"),
         _p("noise", "float", 0.2, 0.0, 1.0, "", "surface noise"),
         _p("low_cut", "float", 60.0, 20.0, 500.0, "Hz", "bass roll-off"),
         _p("high_cut", "float", 9000.0, 2000.0, 20000.0, "Hz", "treble roll-off"),
         _p("seed", "int", 0, 0, 2**31 - 1, "", "seed of noise and crackle"))),
-    EffectSpec("limiter", "Brickwall limiter: nothing passes above the ceiling.", (
+    EffectSpec("limiter", "Brickwall limiter: nothing passes above the ceiling.",
+               function=limiter, order=11, main=("gain", 1),
+               words=("limiter", "limit", "limiting", "brickwall", "maximizer", "maximiser"),
+               params=(
         _p("ceiling", "float", -1.0, -24.0, 0.0, "dBFS", "highest peak out"),
         _p("gain", "float", 0.0, 0.0, 24.0, "dB", "drive into the limiter"),
         _p("release", "float", 60.0, 1.0, 1000.0, "ms", "time to recover 10 dB"),
@@ -253,11 +308,7 @@ EFFECT_SPECS: dict[str, EffectSpec] = {spec.name: spec for spec in (
         tail=lambda p, bpm: 0.05 + 3 * p["release"] / 1000),
 )}
 
-EFFECT_FUNCTIONS: dict[str, Callable[..., np.ndarray]] = {
-    "reverb": reverb, "delay": delay, "chorus": chorus, "distortion": distortion,
-    "compressor": compressor, "eq": eq, "lowpass": lowpass, "highpass": highpass,
-    "bitcrusher": bitcrusher, "tape": tape, "vinyl": vinyl, "limiter": limiter,
-}
+EFFECT_FUNCTIONS: dict[str, Callable[..., np.ndarray]] = {name: spec.function for name, spec in EFFECT_SPECS.items()}
 #: Effects whose low-frequency oscillator is tuned to a whole number of cycles per loop.
 _LFO_RATES = {"chorus": ("rate",), "tape": ("wow_rate", "flutter_rate")}
 

@@ -71,7 +71,8 @@ class ParamSpec:
 
 @dataclass(frozen=True)
 class EffectSpec:
-    """An effect's name, description and parameters (a dict by name; a sequence is accepted).
+    """One effect, declared once: its name, description, parameters (a dict by name; a sequence is
+    accepted), tail, function, place in a chain, main control and the words that name it.
 
     ``tail`` maps validated parameters and the tempo to the seconds the effect keeps
     sounding after its input stops (reverb decay, delay echoes, filter ringing): the
@@ -82,6 +83,14 @@ class EffectSpec:
     description: str
     params: Mapping[str, ParamSpec]
     tail: Callable[[Mapping[str, Any], float], float] = field(default=lambda p, bpm: 0.05, compare=False)
+    #: ``function(audio, sr, **params) -> audio``: what the effect does.
+    function: Callable[..., Any] | None = field(default=None, compare=False)
+    #: Its place in a chain (lower first): tone and dynamics, then colour, then space, limiter last.
+    order: int = 0
+    #: The control "more" and "less" move, and which way is "more" (+1 up, -1 down).
+    main: tuple[str, int] = ("mix", 1)
+    #: The words that name it in a command (the lexicon's ``effect`` lines come from these).
+    words: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not isinstance(self.params, Mapping):

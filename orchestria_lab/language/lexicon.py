@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+from orchestria_lab.audio.effects import EFFECT_SPECS
 from orchestria_lab.language.kinds import Kind
 from orchestria_lab.music.genres import GENRES, LOOKALIKES
 
@@ -96,18 +97,7 @@ instrument bells: bells | bell | glockenspiel | glock | celesta | music box | ch
 instrument brass: brass | horns | horn | trumpet | trumpets | trombone | sax | saxophone | horn section | brass section
 instrument drum_kit: drum kit | acoustic kit | drum machine
 family keys: keys | keyboard | keyboards | ivories
-effect reverb: wetter | wettest | church | cathedral | in a church | in a cathedral | in a hall | big hall | concert hall | cave | stadium | arena | shimmer | shimmery | wash out | washed out | washy | wash | reverb | verb | reverberation | room | hall | plate | space | ambience | ambiance | spring reverb | plate reverb | hall reverb | room reverb | wet
-effect delay: delay | delays | echo | echoes | echos | ping pong | ping-pong | slapback | tape echo | ping pong delay
-effect chorus: chorus | chorused | ensemble | flanger | phaser | flange | modulation
-effect distortion: distortion | distort | distorted | overdrive | overdriven | drive | fuzz | saturation | saturate | saturated | crunch | clipping
-effect compressor: compressor | compression | compress | compressed | comp | glue | squash | squashed | dynamics
-effect eq: eq | equalizer | equaliser | equalization | equalisation | eq'd
-effect lowpass: filter sweep | filter sweeps | roll off the top end | roll off the top | cut the top end | tame the highs | tame the top end | less top end | lowpass | low pass | low-pass | lpf | lp filter | filter | filtered | muffle | high cut | cut the highs | roll off the highs | low pass filter | lowpass filter | underwater
-effect highpass: highpass | high pass | high-pass | hpf | hp filter | low cut | cut the lows | roll off the lows | roll off the low end | high pass filter | highpass filter | cut the low end
-effect bitcrusher: bitcrusher | bit crusher | bitcrush | bit crush | bitcrushed | crusher | crush | crushed | 8-bit | 8 bit | bit reduction | decimate | decimator
-effect tape: tape | tape saturation | wow and flutter | wobble | warble | cassette | tape machine | tape warble
-effect vinyl: vinyl | crackle | crackles | vinyl crackle | record noise | record crackle | dust | vinyl noise | surface noise
-effect limiter: limiter | limit | limiting | brickwall | maximizer | maximiser
+{effects}
 fxparam decay: decay | tail | reverb time
 fxparam size: size | room size
 fxparam predelay: predelay | pre-delay | pre delay
@@ -279,7 +269,13 @@ def _genre_lines() -> str:
     return "\n".join(lines)
 
 
-_TABLE += "\n" + _genre_lines()
+def _effect_lines() -> str:
+    """``effect`` lines for every effect of :data:`~orchestria_lab.audio.effects.EFFECT_SPECS`,
+    from the words its record declares."""
+    return "\n".join(f"effect {name}: " + " | ".join(spec.words) for name, spec in EFFECT_SPECS.items())
+
+
+_TABLE = _TABLE.replace("{effects}", _effect_lines()) + "\n" + _genre_lines()
 _load()
 
 
