@@ -18,6 +18,7 @@ from functools import lru_cache
 from orchestria_lab.audio.effects import EFFECT_SPECS
 from orchestria_lab.language.kinds import Kind
 from orchestria_lab.music.genres import GENRES, LOOKALIKES
+from orchestria_lab.music.vocabulary import INSTRUMENT_RECORDS, ROLE_RECORDS
 
 _TABLE = """
 cannot vocals: vocal | vocals | vox | singer | singers | singing | sing | sings | sung | lyrics | lyric | to rap | rap on | rap over | raps | rapping | rapper | vocal chops | vocal chop | vocal harmony | vocal harmonies | vocalist | a cappella | acapella | topline vocal | spoken word
@@ -73,29 +74,7 @@ meta version: version | v | ver
 meta volume: in the mix | in the overall mix | within the mix | volume | level | levels | gain | loudness | vol
 meta sound: sound settings | timbre | patch | tone settings
 meta notes: notes | pattern | part | line | rhythm | groove pattern
-role drums: drums | drum | beat | beats | groove | drum beat | drum loop | drum track | drum pattern | drumbeat | drum part | rhythm section | kit | drum kit | drum groove | percussion track
-role percussion: percussion | perc | percs | shaker | shakers | congas | conga | bongos | bongo | tambourine | tambourines | cowbell | hand percussion
-role bass: bass | bassline | bass line | bass part | low end | basses | bass track | bass lines
-role chords: chords | chord | chord progression | progression | harmony | harmonies | comping | stabs | chord stabs | chord part
-role melody: countermelody | counter melody | counter-melody | melody | melodies | tune | topline | top line | riff | motif | melodic line | theme | melody line
-role lead: lead | leads | lead line | lead part
-role pad: pad | pads | atmosphere | drone | texture | bed | soundscape
-role arp: arp | arps | arpeggio | arpeggios | arpeggiator | arpeggiated | arpeggiate
-role fx: fx | sfx | riser | risers | sweep | sweeps | ear candy | sound effects | transitions
-instrument piano: piano | pianos | acoustic piano | grand piano | grand | upright piano | keys piano
-instrument electric_piano: electric piano | e-piano | e piano | ep | rhodes | fender rhodes | wurlitzer | wurli | epiano | electric keys
-instrument organ: organ | organs | hammond | b3 | church organ | hammond organ
-instrument strings: strings | string | violin | violins | viola | cello | cellos | string section | orchestra | orchestral strings | fiddle | string ensemble
-instrument pad: synth pad | analog pad | choir pad | choir | choirs | vocal pad | oohs | aahs | ooh pad
-instrument synth_lead: synth lead | lead synth | synth | synths | saw lead | synthesizer | synthesiser | lead sound | flute | whistle
-instrument pluck: pluck | plucks | plucky | pluck synth | harp | kalimba | marimba | plucked
-instrument guitar: guitar | guitars | acoustic guitar | electric guitar | gtr | nylon guitar | acoustic
-instrument synth_bass: synth bass | synth-bass | moog bass | reese | reese bass | analog bass
-instrument sub_bass: sub bass | sub-bass | 808 | 808s | sub | subs | eight oh eight | 808 bass
-instrument bass_guitar: bass guitar | electric bass | fingered bass | upright bass | double bass | slap bass | bass gtr
-instrument bells: bells | bell | glockenspiel | glock | celesta | music box | chimes | vibraphone | xylophone
-instrument brass: brass | horns | horn | trumpet | trumpets | trombone | sax | saxophone | horn section | brass section
-instrument drum_kit: drum kit | acoustic kit | drum machine
+{parts}
 family keys: keys | keyboard | keyboards | ivories
 {effects}
 fxparam decay: decay | tail | reverb time
@@ -275,7 +254,13 @@ def _effect_lines() -> str:
     return "\n".join(f"effect {name}: " + " | ".join(spec.words) for name, spec in EFFECT_SPECS.items())
 
 
-_TABLE = _TABLE.replace("{effects}", _effect_lines()) + "\n" + _genre_lines()
+def _part_lines() -> str:
+    """``role`` and ``instrument`` lines from the records of :mod:`orchestria_lab.music.vocabulary`."""
+    return "\n".join([*(f"role {r.name}: " + " | ".join(r.words) for r in ROLE_RECORDS.values()),
+                      *(f"instrument {i.name}: " + " | ".join(i.words) for i in INSTRUMENT_RECORDS.values())])
+
+
+_TABLE = _TABLE.replace("{parts}", _part_lines()).replace("{effects}", _effect_lines()) + "\n" + _genre_lines()
 _load()
 
 

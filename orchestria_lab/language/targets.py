@@ -20,14 +20,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from orchestria_lab.language.frames import Mention
+from orchestria_lab.music.vocabulary import INSTRUMENT_ROLE
 from orchestria_lab.state import State
 
 #: The role a part takes when only its instrument is named ("add a rhodes").
-INSTRUMENT_ROLE: dict[str, str] = {
-    "piano": "chords", "electric_piano": "chords", "organ": "chords", "strings": "pad", "pad": "pad",
-    "synth_lead": "lead", "pluck": "arp", "guitar": "chords", "synth_bass": "bass",
-    "sub_bass": "bass", "bass_guitar": "bass", "bells": "melody", "brass": "chords", "drum_kit": "drums",
-}
 FAMILIES: dict[str, tuple[str, ...]] = {"keys": ("piano", "electric_piano", "organ")}
 #: Where to look when no stem has the role asked for: only parts that are clearly the one
 #: meant ("the melody" for the lead line, "the chords" for the pad that plays them). A

@@ -1,4 +1,4 @@
-"""The shared vocabulary: roles, instruments, effect types and General MIDI numbers.
+"""The shared vocabulary: one record per role and per instrument, effect types, General MIDI numbers.
 
 Stem JSON, tables, agents, the parser and the audio engine all speak these names.
 
@@ -10,15 +10,108 @@ Stem JSON, tables, agents, the parser and the audio engine all speak these names
 
 from __future__ import annotations
 
-ROLES: tuple[str, ...] = ("drums", "bass", "chords", "melody", "pad", "lead", "arp", "percussion", "fx")
+from dataclasses import dataclass
 
+
+@dataclass(frozen=True)
+class Role:
+    """A part a stem plays: its default instrument, its usual pitch range (MIDI low, high; None for
+    drums), whether its notes are drum numbers, and the words that name it."""
+
+    name: str
+    default: str
+    range: tuple[int, int] | None = None
+    drums: bool = False
+    words: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Instrument:
+    """An instrument: the part it plays when named alone ("add an organ": chords), its General MIDI
+    program (0-based, for MIDI export and import) and the words that name it. Its sound is its
+    patch (:data:`orchestria_lab.audio.instruments.PATCHES`)."""
+
+    name: str
+    role: str
+    gm_program: int
+    words: tuple[str, ...] = ()
+
+
+ROLE_RECORDS: dict[str, Role] = {r.name: r for r in (
+    Role("drums", default="drum_kit", drums=True, words=
+         ("drums", "drum", "beat", "beats", "groove", "drum beat", "drum loop", "drum track",
+          "drum pattern", "drumbeat", "drum part", "rhythm section", "kit", "drum kit",
+          "drum groove", "percussion track")),
+    Role("bass", default="synth_bass", range=(28, 55), words=
+         ("bass", "bassline", "bass line", "bass part", "low end", "basses", "bass track",
+          "bass lines")),
+    Role("chords", default="piano", range=(48, 79), words=
+         ("chords", "chord", "chord progression", "progression", "harmony", "harmonies",
+          "comping", "stabs", "chord stabs", "chord part")),
+    Role("melody", default="electric_piano", range=(60, 88), words=
+         ("countermelody", "counter melody", "counter-melody", "melody", "melodies", "tune",
+          "topline", "top line", "riff", "motif", "melodic line", "theme", "melody line")),
+    Role("pad", default="pad", range=(48, 84), words=
+         ("pad", "pads", "atmosphere", "drone", "texture", "bed", "soundscape")),
+    Role("lead", default="synth_lead", range=(62, 91), words=
+         ("lead", "leads", "lead line", "lead part")),
+    Role("arp", default="pluck", range=(55, 91), words=
+         ("arp", "arps", "arpeggio", "arpeggios", "arpeggiator", "arpeggiated", "arpeggiate")),
+    Role("percussion", default="drum_kit", drums=True, words=
+         ("percussion", "perc", "percs", "shaker", "shakers", "congas", "conga", "bongos",
+          "bongo", "tambourine", "tambourines", "cowbell", "hand percussion")),
+    Role("fx", default="bells", range=(60, 96), words=
+         ("fx", "sfx", "riser", "risers", "sweep", "sweeps", "ear candy", "sound effects",
+          "transitions")),
+)}
+INSTRUMENT_RECORDS: dict[str, Instrument] = {i.name: i for i in (
+    Instrument("piano", role="chords", gm_program=0, words=
+               ("piano", "pianos", "acoustic piano", "grand piano", "grand", "upright piano",
+                "keys piano")),
+    Instrument("electric_piano", role="chords", gm_program=4, words=
+               ("electric piano", "e-piano", "e piano", "ep", "rhodes", "fender rhodes",
+                "wurlitzer", "wurli", "epiano", "electric keys")),
+    Instrument("organ", role="chords", gm_program=16, words=
+               ("organ", "organs", "hammond", "b3", "church organ", "hammond organ")),
+    Instrument("strings", role="pad", gm_program=48, words=
+               ("strings", "string", "violin", "violins", "viola", "cello", "cellos",
+                "string section", "orchestra", "orchestral strings", "fiddle", "string ensemble")),
+    Instrument("pad", role="pad", gm_program=89, words=
+               ("synth pad", "analog pad", "choir pad", "choir", "choirs", "vocal pad", "oohs",
+                "aahs", "ooh pad")),
+    Instrument("synth_lead", role="lead", gm_program=81, words=
+               ("synth lead", "lead synth", "synth", "synths", "saw lead", "synthesizer",
+                "synthesiser", "lead sound", "flute", "whistle")),
+    Instrument("pluck", role="arp", gm_program=45, words=
+               ("pluck", "plucks", "plucky", "pluck synth", "harp", "kalimba", "marimba",
+                "plucked")),
+    Instrument("guitar", role="chords", gm_program=25, words=
+               ("guitar", "guitars", "acoustic guitar", "electric guitar", "gtr", "nylon guitar",
+                "acoustic")),
+    Instrument("synth_bass", role="bass", gm_program=38, words=
+               ("synth bass", "synth-bass", "moog bass", "reese", "reese bass", "analog bass")),
+    Instrument("sub_bass", role="bass", gm_program=38, words=
+               ("sub bass", "sub-bass", "808", "808s", "sub", "subs", "eight oh eight",
+                "808 bass")),
+    Instrument("bass_guitar", role="bass", gm_program=33, words=
+               ("bass guitar", "electric bass", "fingered bass", "upright bass", "double bass",
+                "slap bass", "bass gtr")),
+    Instrument("bells", role="melody", gm_program=14, words=
+               ("bells", "bell", "glockenspiel", "glock", "celesta", "music box", "chimes",
+                "vibraphone", "xylophone")),
+    Instrument("brass", role="chords", gm_program=61, words=
+               ("brass", "horns", "horn", "trumpet", "trumpets", "trombone", "sax", "saxophone",
+                "horn section", "brass section")),
+    Instrument("drum_kit", role="drums", gm_program=0, words=
+               ("drum kit", "acoustic kit", "drum machine")),
+)}
+
+ROLES: tuple[str, ...] = tuple(ROLE_RECORDS)
 #: Roles whose notes are General MIDI drum numbers rather than pitches.
-DRUM_ROLES = frozenset({"drums", "percussion"})
-
-INSTRUMENTS: tuple[str, ...] = (
-    "piano", "electric_piano", "organ", "strings", "pad", "synth_lead", "pluck", "guitar",
-    "synth_bass", "sub_bass", "bass_guitar", "bells", "brass", "drum_kit",
-)
+DRUM_ROLES = frozenset(r.name for r in ROLE_RECORDS.values() if r.drums)
+INSTRUMENTS: tuple[str, ...] = tuple(INSTRUMENT_RECORDS)
+#: The part each instrument plays when it is named alone.
+INSTRUMENT_ROLE: dict[str, str] = {i.name: i.role for i in INSTRUMENT_RECORDS.values()}
 
 EFFECT_TYPES: tuple[str, ...] = (
     "reverb", "delay", "chorus", "distortion", "compressor", "eq", "lowpass", "highpass",
@@ -26,11 +119,7 @@ EFFECT_TYPES: tuple[str, ...] = (
 )
 
 #: General MIDI program (0-based) per instrument, for MIDI export and import.
-GM_PROGRAMS: dict[str, int] = {
-    "piano": 0, "electric_piano": 4, "organ": 16, "strings": 48, "pad": 89, "synth_lead": 81,
-    "pluck": 45, "guitar": 25, "synth_bass": 38, "sub_bass": 38, "bass_guitar": 33,
-    "bells": 14, "brass": 61, "drum_kit": 0,
-}
+GM_PROGRAMS: dict[str, int] = {i.name: i.gm_program for i in INSTRUMENT_RECORDS.values()}
 
 #: General MIDI percussion key numbers (channel 10) per drum voice.
 GM_DRUMS: dict[str, int] = {
@@ -40,13 +129,7 @@ GM_DRUMS: dict[str, int] = {
 }
 
 #: Default instrument for each role.
-DEFAULT_INSTRUMENT: dict[str, str] = {
-    "drums": "drum_kit", "percussion": "drum_kit", "bass": "synth_bass", "chords": "piano",
-    "melody": "electric_piano", "pad": "pad", "lead": "synth_lead", "arp": "pluck", "fx": "bells",
-}
+DEFAULT_INSTRUMENT: dict[str, str] = {r.name: r.default for r in ROLE_RECORDS.values()}
 
 #: The usual pitch range (MIDI low, high) of each pitched role.
-ROLE_RANGES: dict[str, tuple[int, int]] = {
-    "bass": (28, 55), "chords": (48, 79), "pad": (48, 84), "melody": (60, 88),
-    "lead": (62, 91), "arp": (55, 91), "fx": (60, 96),
-}
+ROLE_RANGES: dict[str, tuple[int, int]] = {r.name: r.range for r in ROLE_RECORDS.values() if r.range}
