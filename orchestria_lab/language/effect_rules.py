@@ -44,7 +44,7 @@ class EffectRules:
             targets = self._effect_targets(f, kind, removing or lowering)
             for target in targets:
                 if (removing or lowering) and self._removed(kind, target):
-                    continue  # "kill the reverb on the piano, it's way too wet": the reason, already done
+                    continue  # "lose the delay, it's far too wet": the reason, already done
                 self.emit(self._effect_action(f, kind, target, removing))
         return True
 

@@ -222,7 +222,7 @@ def frames(text: str) -> list[Frame]:
         described = (out and id(tokens[0]) in conjoined and not frame.verbs and _only_qualities(tokens)
                      and polarity.complaint(out[-1]))
         if described:
-            prev = out[-1].tokens  # "the pad is too loud and a bit dark": the pad is a bit dark, too
+            prev = out[-1].tokens  # "the keys are too quiet and kind of dull": dull, too
             subject = [t for t in prev[:polarity.quality_index(prev)] if t.kind not in ("too", "neg", "amount", "enough")]
             frame = _frame(subject + tokens)
         elif out and not frame.verbs and not _self_standing(frame) and out[-1].verbs:
@@ -257,7 +257,7 @@ _LOW_END = ("low end", "bottom end", "the low end", "low-end")
 
 
 def _low_end(tokens: list[Token]) -> list[Token]:
-    """ "less low end on the drums": the drums' low end (a sound), not the bass part; "turn the
+    """ "more low end in the kick": the kick's low end (a sound), not the bass part; "turn the
     low end up" alone is the bass."""
     other = any(t.kind in ("role", "instrument", "family", "voice") and t.text not in _LOW_END and not (
         t.kind == "role" and t.value == "bass") for t in tokens)

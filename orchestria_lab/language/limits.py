@@ -2,13 +2,13 @@
 
 The trust rule: such a command is refused with what was understood and what to try, never
 replaced by something the agents can do ("add a vocal" is not a pad, "three variations" is
-not one, "use the chords Am F C G" is not a key change). Each limit is one row of
+not one, "play Dm G C" is not a key change). Each limit is one row of
 :data:`LIMITS`: a test over a clause's tokens, the reason, and suggestions.
 
 >>> from orchestria_lab.language.frames import frames
->>> check(frames("give me three variations of the melody"))[0]
+>>> check(frames("write me four versions of the bass line"))[0]
 'one command makes one version; ask for another take and compare them in the history'
->>> check(frames("use the chords Am F C G"))[0].startswith("chord symbols")
+>>> check(frames("play the chords Dm G C Am"))[0].startswith("chord symbols")
 True
 >>> check(frames("make the drums louder")) is None
 True
@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 #: Words that name several takes of a part ("three variations", "two different drum patterns").
 TAKES = ("variations", "variation", "versions", "takes", "alternatives", "options", "patterns", "ideas", "beats",
          "grooves", "melodies", "progressions", "basslines", "bass lines")
-#: Verbs that, said of a part and the kick, mean sidechain ducking ("duck the bass under the kick").
+#: Verbs that, said of a part and the kick, mean sidechain ducking ("duck the pad when the kick hits").
 DUCKING = ("duck", "ducks", "pump", "pumping", "pumps")
 
 
@@ -67,7 +67,7 @@ def _long_fill(f: Frame) -> bool:
     return f.has("fill") and any(t.kind == "number" and t.value[1] in ("bars", "beats") for t in f.tokens)
 
 
-#: Words that ask for bars to be played again or elsewhere ("repeat the first 4 bars").
+#: Words that ask for bars to be played again or elsewhere ("loop bars 1 to 2").
 REPEATING = ("repeat", "repeats", "loop", "copy", "duplicate", "reuse")
 
 

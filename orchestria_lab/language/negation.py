@@ -13,9 +13,9 @@ loud" and "the bass shouldn't be any louder" ask for less (:mod:`.polarity`), an
 want the drums" removes them.
 
 >>> from orchestria_lab.language.frames import frames
->>> [protects(f) for f in frames("don't touch the drums, just make the bass louder")]
+>>> [protects(f) for f in frames("don't touch the pad, just make the lead quieter")]
 [True, False]
->>> [(protects(f), refrains(f)) for f in frames("don't turn the melody down, turn the chords down")]
+>>> [(protects(f), refrains(f)) for f in frames("don't pan the bass, pan the keys")]
 [(False, True), (False, False)]
 >>> [refrains(f) or protects(f) for f in frames("don't make it so loud")]
 [False]

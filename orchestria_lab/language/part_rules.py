@@ -10,7 +10,7 @@ from orchestria_lab.language import slots
 from orchestria_lab.language.frames import Frame, Mention
 from orchestria_lab.language.targets import INSTRUMENT_ROLE, StemIndex, Unclear
 
-#: Verbs of adding that put a copy of a part beside it ("layer the melody with strings").
+#: Verbs of adding that put a copy of a part beside it ("stack the lead with a pad").
 _LAYER = ("layer", "stack", "double up")
 #: Where a layer sits against the part it copies: under it, so the pair is not 6 dB louder.
 LAYER_DB = -6.0
@@ -22,7 +22,7 @@ class PartRules:
     index: StemIndex
 
     def double(self, f: Frame) -> bool:
-        """ "double the melody an octave up", "layer the melody with strings": a copy of the part as a new
+        """ "double the chords an octave down", "layer the bass with a guitar": a copy of the part as a new
         stem, moved or played on another instrument; the part itself stays as it is."""
         layering = f.verb == "double" or (f.verb == "add" and any(t.kind == "verb" and t.text in _LAYER for t in f.tokens))
         if not layering or not f.stems:
@@ -59,7 +59,7 @@ class PartRules:
         if not (allowed or moved) or not any(m.instrument for m in f.stems):
             return False
         if f.verb in ("make", "set", "turn") and not moved and any(f.has(k) for k in _CONTENT):
-            return False  # "make the guitar brighter" asks the guitar for a sound; it never makes one
+            return False  # "make the organ warmer" asks the organ for a sound; it never makes one
         first = f.stems[0]
         if (len(f.stems) >= 2 and first.instrument and first.definite and not first.indefinite
                 and not self.index.resolve(first, touched=self.touched)):

@@ -4,13 +4,13 @@ Every directional word has a pole: "bright" and "harsh" both name brightness (ha
 much of it), "dull" names its lack, "loud" names level, "busy" density. A clause asks
 *toward* its word ("make the chords brighter", "more reverb", "not bright enough", "the pad
 lacks warmth") or *away* from it ("too bright", "less harsh", "not so loud", and a
-complaint: a part named, then what it is like: "the chords sound dull", "the drums are
+complaint: a part named, then what it is like: "the keys sound dull", "the kit is
 harsh", "the bass is quiet"). The rules read :func:`away`; no word decides it alone. ("less"
 is the direction itself, read with the word it modifies: "less harsh" is away from harsh,
 "less drums" is the drums quieter.)
 
 >>> from orchestria_lab.language.frames import frames
->>> [away(f) for f in frames("the chords sound dull")], [away(f) for f in frames("the drums are way too harsh")]
+>>> [away(f) for f in frames("the keys sound dull")], [away(f) for f in frames("the kit is far too harsh")]
 ([True], [True])
 >>> [away(f) for f in frames("make the chords brighter")], [away(f) for f in frames("the pad is not bright enough")]
 ([False], [False])
@@ -44,7 +44,7 @@ HEADS = ("role", "instrument", "family", "voice", "ref", "melstyle")
 
 def toward(frame: Frame) -> bool:
     """Whether the clause asks for more of its word despite a negation ("not loud enough", "lacks
-    air", "the chords have no weight")."""
+    air", "the kick has no weight")."""
     tokens = frame.tokens
     lacking = any(t.kind == "neg" and t.text in ("no", "without") and _next_kind(tokens, i) == "adj"
                   for i, t in enumerate(tokens))
@@ -78,7 +78,7 @@ def quality_index(tokens: list[Token]) -> int | None:
 
 
 def describes(frame: Frame) -> bool:
-    """Whether the clause only says how a part is ("the chords sound dull", "the melody sits too high"),
+    """Whether the clause only says how a part is ("the keys sound dull", "the lead sits too low"),
     asking nothing: a complaint, or "too" with no verb but a linking one."""
     if complaint(frame):
         return True
@@ -107,7 +107,7 @@ _BETWEEN = ("det", "amount", "filler", "prep", "less")
 
 def taking_away(tokens: list[Token]) -> list[Token]:
     """``tokens`` with a verb that takes away a quality read as "less" of it, and its "off"/"down"
-    dropped: "take some of the edge off the melody" is less edge on the melody, not the melody
+    dropped: "take some of the edge off the lead" is less edge on the lead, not the lead
     removed; "cut the boom on the kick" is less boom, not the kick muted."""
     out = list(tokens)
     for i, t in enumerate(out):
@@ -132,7 +132,7 @@ _NOUN_QUALITIES = ("bright", "deep", "crisp", "gritty", "warm", "airy", "lush", 
 
 
 def masking(tokens: list[Token]) -> list[Token]:
-    """ "the chords are drowning out the melody", "it's eating the mix": the part before the word
+    """ "the pad is burying the keys", "it's eating the mix": the part before the word
     should be quieter, and what comes after it is the reference (a "than")."""
     out: list[Token] = []
     for t in tokens:

@@ -175,7 +175,7 @@ class Planning(EffectRules, MixRules, PartRules):
         return done
 
     def _it_is_a_part(self, f: Frame) -> bool:
-        """ "the melody sits too high, bring it down an octave": "it" is the part the clause before named."""
+        """ "the bass is too low, move it up an octave": "it" is the part the clause before named."""
         return bool(self.previous) and any(m.ref == "it" for m in f.stems)
 
     # new parts --------------------------------------------------------------------------
@@ -216,7 +216,7 @@ class Planning(EffectRules, MixRules, PartRules):
         role = m.role or (INSTRUMENT_ROLE.get(m.instrument) if m.instrument else "chords")
         existing = self.index.resolve(m)
         if not existing and m.definite and not m.indefinite and (fx := self._put_on(m, f)):
-            raise Unclear(self._missing(m), [f"{add_one(slots.label(m))} with {fx}"])  # "put a lowpass on the pad"
+            raise Unclear(self._missing(m), [f"{add_one(slots.label(m))} with {fx}"])  # "an echo on the organ" with no organ
         if not existing:
             return True
         if (m.definite and not m.indefinite) or (f.verb is None and not m.indefinite):
