@@ -43,7 +43,8 @@ def create_app(*, store: SQLiteStore | None = None, settings: Settings | None = 
     app = FastAPI(title="Orchestria Lab API (preview)", version=__version__, description=DESCRIPTION,
                   lifespan=_warm_up)
     app.state.store, app.state.settings = store, settings
-    app.state.signer = Signer.for_store(store, secret=settings.secret, ttl_s=settings.signed_url_ttl_s)
+    app.state.signer = Signer.for_store(store, secret=settings.secret, ttl_s=settings.signed_url_ttl_s,
+                                        key_file=settings.key_file)
     install_error_handlers(app)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(RateLimitHeaders, limit=settings.requests_per_minute, state_key=ALLOWANCE_STATE)

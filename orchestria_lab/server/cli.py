@@ -1,4 +1,4 @@
-"""``orchestria serve`` and ``orchestria keys create|list|revoke``.
+"""``orchestria serve`` and ``orchestria keys init|create|list|revoke``.
 
 >>> import argparse
 >>> parser = argparse.ArgumentParser(prog="orchestria")
@@ -35,6 +35,17 @@ def keys_create(args: argparse.Namespace) -> int:
     return 0
 
 
+def keys_init(args: argparse.Namespace) -> int:
+    from orchestria_lab.server.downloads import init_key_file
+    from orchestria_lab.server.settings import Settings
+
+    path = Settings.from_env().key_file
+    init_key_file(path)
+    print(f"Made the URL signing secret in {path} (mode 0600). Every server process that signs or "
+          f"checks download URLs needs this file, or ORCHESTRIA_SECRET.")
+    return 0
+
+
 def keys_list(args: argparse.Namespace) -> int:
     from orchestria_lab.server.keys import list_keys
 
@@ -66,6 +77,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     create = actions.add_parser("create", help="make a key for an account; prints it on the last line")
     create.add_argument("--account", required=True, help="the account the key acts for")
     create.set_defaults(func=keys_create)
+    init = actions.add_parser("init", help="make the URL signing secret file (mode 0600, ORCHESTRIA_SECRET_FILE "
+                                          "or <data dir>/url_signing.key)")
+    init.set_defaults(func=keys_init)
     listing = actions.add_parser("list", help="list keys (never their secrets)")
     listing.add_argument("--account", default=None, help="only this account's keys")
     listing.set_defaults(func=keys_list)

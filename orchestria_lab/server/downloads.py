@@ -58,14 +58,15 @@ class Signer:
         self._secret, self.ttl_s = secret, ttl_s
 
     @classmethod
-    def for_store(cls, store: SQLiteStore, *, secret: str | None, ttl_s: int) -> Signer:
-        """Sign with ``secret`` if given, else with one made once and kept in the database,
-        so every server process on that database accepts every other's URLs."""
+    def for_store(cls, store: SQLiteStore, *, secret: str | None, ttl_s: int, key_file: Path) -> Signer:
+        """Sign with ``secret`` if given, else with the one in ``key_file`` (mode 0600, made once;
+        every server process sharing it accepts every other's URLs). A secret an older version
+        kept in the database moves to the file, and out of the database, on first start."""
         if secret is None:
             with store.transaction() as db:
-                db.execute("INSERT OR IGNORE INTO server_secrets (name, value) VALUES ('url_signing', ?)",
-                           (secrets.token_hex(32),))
-                secret = db.execute("SELECT value FROM server_secrets WHERE name = 'url_signing'").fetchone()[0]
+                row = db.execute("SELECT value FROM server_secrets WHERE name = 'url_signing'").fetchone()
+                secret = init_key_file(key_file, value=row[0] if row else None, exist_ok=True)
+                db.execute("DELETE FROM server_secrets WHERE name = 'url_signing'")
         return cls(secret.encode(), ttl_s=ttl_s)
 
     def _signature(self, path: str, params: Mapping[str, str], key_id: str, expires: str) -> str:
@@ -99,6 +100,27 @@ class Signer:
             raise Forbidden(f"This URL claims to stay valid past the server's {self.ttl_s} s lifetime "
                             f"for signed URLs, so it was not made by this server. Ask the API for a fresh URL.")
         return key_id
+
+
+def init_key_file(path: Path, *, value: str | None = None, exist_ok: bool = False) -> str:
+    """The signing secret in ``path``, creating the file with mode 0600 (``value``, or a new random
+    secret) if it is not there. With ``exist_ok=False`` an existing file is an error, so
+    ``orchestria keys init`` never replaces a secret that live URLs depend on."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        if not exist_ok:
+            raise StoreError(f"{path} already holds a signing secret; remove it first to make a new one "
+                             "(every signed URL made with it stops working)") from None
+        text = path.read_text().strip()
+        if len(text) < 32:
+            raise StoreError(f"{path} holds no usable signing secret (at least 32 characters)") from None
+        return text
+    with os.fdopen(fd, "w") as out:
+        out.write((value or secrets.token_hex(32)) + "\n")
+    return path.read_text().strip()
 
 
 # rendered files ---------------------------------------------------------------------------

@@ -19,6 +19,9 @@ from pathlib import Path
 from orchestria_lab.errors import InvalidValue
 from orchestria_lab.paths import data_dir
 
+#: The key file's name inside the data directory.
+SECRET_FILE_NAME = "url_signing.key"
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -35,8 +38,15 @@ class Settings:
     cors_origins: tuple[str, ...] = ()
     #: Where exports and download caches are written.
     data_dir: Path = field(default_factory=data_dir)
-    #: Key of the URL signatures; ``None`` means one generated once and kept in the database.
+    #: Key of the URL signatures (ORCHESTRIA_SECRET); ``None`` means the one in ``secret_file``.
     secret: str | None = None
+    #: The key file (mode 0600, outside the database), made by ``orchestria keys init`` or on
+    #: first start; default ``<data_dir>/url_signing.key`` (ORCHESTRIA_SECRET_FILE).
+    secret_file: Path | None = None
+
+    @property
+    def key_file(self) -> Path:
+        return self.secret_file or self.data_dir / SECRET_FILE_NAME
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -64,4 +74,5 @@ class Settings:
             cors_origins=origins,
             data_dir=Path(env.get("ORCHESTRIA_DATA_DIR") or ".orchestria"),
             secret=env.get("ORCHESTRIA_SECRET") or None,
+            secret_file=Path(env["ORCHESTRIA_SECRET_FILE"]) if env.get("ORCHESTRIA_SECRET_FILE") else None,
         )

@@ -4,6 +4,10 @@ and their daily quota."""
 from __future__ import annotations
 
 import io
+import os
+import stat
+import subprocess
+import sys
 import time
 from urllib.parse import parse_qsl, urlsplit
 
@@ -13,6 +17,8 @@ import soundfile
 
 from orchestria_lab.server.downloads import Signer
 from orchestria_lab.server.keys import list_keys, revoke_key
+from orchestria_lab.server.tables import ensure_tables
+from orchestria_lab.session.store import SQLiteStore
 
 from .conftest import add_stem
 
@@ -68,7 +74,7 @@ def test_a_signed_url_plays_without_a_key_until_tampered_or_expired(studio, clie
                          stem["signed_url"].replace("/audio?", "/midi?")):
             answer = browser.get(tampered)
             assert answer.status_code == 403 and answer.json()["error"]["code"] == "forbidden", tampered
-        signer = Signer.for_store(server.store, secret=None, ttl_s=60)
+        signer = Signer.for_store(server.store, secret=None, ttl_s=60, key_file=server.settings.key_file)
         path = urlsplit(stem["url"]).path
         key_id = list_keys(server.store, account="studio")["key_id"].iloc[0]
         expired = browser.get(server.url + signer.sign(path, {"version": 1}, key_id, now=time.time() - 3600))
@@ -159,3 +165,40 @@ def test_a_deleted_sessions_exports_are_gone(live_server_factory):
         assert client.get(url).status_code == 404
         assert client.get(f"/v1/exports/{export['id']}").status_code == 404
     assert httpx.get(signed).status_code == 404
+
+
+def test_the_signing_secret_lives_in_a_0600_key_file_not_the_database(live_server_factory):
+    server = live_server_factory()
+    key_file = server.settings.key_file
+    assert key_file.is_file() and stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    assert server.store.connection().execute("SELECT COUNT(*) FROM server_secrets").fetchone()[0] == 0
+    assert server.settings.data_dir in key_file.parents or server.settings.secret_file == key_file
+
+
+def test_an_old_database_secret_moves_to_the_key_file_and_its_urls_keep_working(tmp_path):
+    store = SQLiteStore(tmp_path / "old.db")
+    ensure_tables(store)
+    with store.transaction() as db:  # how an older version kept it
+        db.execute("INSERT INTO server_secrets (name, value) VALUES ('url_signing', ?)", ("s" * 64,))
+    old = Signer(b"s" * 64, ttl_s=60)
+    url = old.sign("/v1/sessions/ses_0123456789abcdef/audio", {"version": "1"}, "key_a", now=time.time())
+    moved = Signer.for_store(store, secret=None, ttl_s=60, key_file=tmp_path / "keys" / "url_signing.key")
+    parts = urlsplit(url)
+    assert moved.verify(parts.path, dict(parse_qsl(parts.query))) == "key_a"
+    assert (tmp_path / "keys" / "url_signing.key").read_text().strip() == "s" * 64
+    assert store.connection().execute("SELECT COUNT(*) FROM server_secrets").fetchone()[0] == 0
+    again = Signer.for_store(store, secret=None, ttl_s=60, key_file=tmp_path / "keys" / "url_signing.key")
+    assert again.verify(parts.path, dict(parse_qsl(parts.query))) == "key_a"  # the next start reads the file
+
+
+def test_orchestria_keys_init_makes_the_file_once(tmp_path):
+    env = {**os.environ, "ORCHESTRIA_SECRET_FILE": str(tmp_path / "k" / "secret.key")}
+    first = subprocess.run([sys.executable, "-c", "from orchestria_lab.cli import main; raise SystemExit(main())", "keys", "init"], env=env, capture_output=True,
+                           text=True, timeout=120)
+    assert first.returncode == 0 and "mode 0600" in first.stdout, first.stderr
+    made = tmp_path / "k" / "secret.key"
+    assert stat.S_IMODE(made.stat().st_mode) == 0o600 and len(made.read_text().strip()) == 64
+    second = subprocess.run([sys.executable, "-c", "from orchestria_lab.cli import main; raise SystemExit(main())", "keys", "init"], env=env, capture_output=True,
+                            text=True, timeout=120)
+    assert second.returncode != 0 and "already holds" in (second.stdout + second.stderr)
+    assert len(made.read_text().strip()) == 64  # never replaced
