@@ -44,8 +44,25 @@ async def validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     problems = [{"where": ".".join(map(str, e.get("loc", ()))), "problem": e.get("msg", ""),
                  "type": e.get("type", "")} for e in exc.errors()]
+    if any(p["where"].startswith("body") for p in problems) and (refused := _unauthenticated(request)):
+        return await orchestria_error(request, refused)  # who asks comes before what the body says
     message = "The request is not valid: " + "; ".join(f"{p['where']}: {p['problem']}" for p in problems) + "."
     return error_response(422, {"code": "invalid_request", "message": message, "problems": problems})
+
+
+def _unauthenticated(request: Request) -> Unauthorized | None:
+    """Why a request with a body may not be told what is wrong with it: no valid bearer key."""
+    from orchestria_lab.server.keys import authenticate
+
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return Unauthorized("This API needs a key: send 'Authorization: Bearer <key>'. "
+                            "Make one with 'orchestria keys create --account NAME'.")
+    try:
+        authenticate(request.app.state.store, token.strip())
+    except Unauthorized as exc:
+        return exc
+    return None
 
 
 async def http_error(request: Request, exc: Exception) -> JSONResponse:

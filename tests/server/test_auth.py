@@ -34,6 +34,15 @@ def test_requests_without_a_valid_key_are_401(server, header):
     assert response.headers["X-RateLimit-Limit"] == str(server.settings.requests_per_minute)
 
 
+@pytest.mark.parametrize("body", [b"{bad json", b'{"bpm": "fast"}', b"[]"])
+@pytest.mark.parametrize("header", [None, "Bearer nonsense"])
+def test_a_bad_body_without_a_valid_key_is_401_not_422(server, body, header):
+    headers = {"Content-Type": "application/json", **({"Authorization": header} if header else {})}
+    _error(httpx.post(server.url + "/v1/sessions", content=body, headers=headers), 401, "unauthorized")
+    keyed = {**headers, "Authorization": f"Bearer {server.key('bodycheck')}"}
+    _error(httpx.post(server.url + "/v1/sessions", content=body, headers=keyed), 422, "invalid_request")
+
+
 def test_a_right_looking_key_with_a_wrong_secret_is_401(server):
     real = server.key("mallory")
     forged = real[:-4] + ("AAAA" if not real.endswith("AAAA") else "BBBB")
