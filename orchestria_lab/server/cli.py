@@ -1,4 +1,4 @@
-"""``orchestria serve`` and ``orchestria keys init|create|list|revoke``.
+"""``orchestria serve``, ``orchestria gc`` and ``orchestria keys init|create|list|revoke``.
 
 >>> import argparse
 >>> parser = argparse.ArgumentParser(prog="orchestria")
@@ -46,6 +46,20 @@ def keys_init(args: argparse.Namespace) -> int:
     return 0
 
 
+def gc(args: argparse.Namespace) -> int:
+    from orchestria_lab.server.disk import collect
+    from orchestria_lab.server.settings import Settings
+    from orchestria_lab.server.tables import ensure_tables
+    from orchestria_lab.session.session import now_iso
+
+    settings, store = Settings.from_env(), default_store()
+    ensure_tables(store)
+    done = collect(store, settings.data_dir, render_cache_mb=settings.render_cache_mb, now=now_iso())
+    print(f"{done} under {settings.data_dir} (render cache cap {settings.render_cache_mb} MB, "
+          f"exports kept {settings.export_ttl_days} days)")
+    return 0
+
+
 def keys_list(args: argparse.Namespace) -> int:
     from orchestria_lab.server.keys import list_keys
 
@@ -71,6 +85,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
     p.set_defaults(func=serve)
 
+    prune = subparsers.add_parser("gc", help="trim the render cache to its cap and remove expired or orphaned "
+                                             "exports (the server does this as it goes)")
+    prune.set_defaults(func=gc)
     keys = subparsers.add_parser("keys", help="create, list and revoke API keys")
     actions = keys.add_subparsers(dest="keys_command", metavar="ACTION")
     actions.required = True

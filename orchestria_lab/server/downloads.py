@@ -39,6 +39,7 @@ from typing import Any
 from urllib.parse import unquote, urlencode
 
 from orchestria_lab.errors import InvalidValue, NotFound, StoreError
+from orchestria_lab.server.disk import expiry, touch, trim_cache
 from orchestria_lab.server.errors import Forbidden, Unauthorized
 from orchestria_lab.session.session import Session, now_iso
 from orchestria_lab.session.store import SQLiteStore
@@ -125,7 +126,7 @@ def init_key_file(path: Path, *, value: str | None = None, exist_ok: bool = Fals
 
 # rendered files ---------------------------------------------------------------------------
 def rendered_file(session: Session, *, version: int, fmt: str, cache_dir: Path,
-                  stem_id: str | None = None) -> Path:
+                  stem_id: str | None = None, cache_mb: int | None = None) -> Path:
     """The mix (or one stem) of ``version`` as a ``fmt`` file, rendered once and cached.
 
     The cache name is a digest of what defines the sound, so a stem shared by many
@@ -139,7 +140,9 @@ def rendered_file(session: Session, *, version: int, fmt: str, cache_dir: Path,
     # the whole state, not only the stem: exported stems share the mix's loudness gain
     identity = json.dumps([ENGINE_VERSION, state.meta.to_dict(), [s.hash for s in state.stems], stem_id, fmt])
     target = cache_dir / f"{hashlib.sha256(identity.encode()).hexdigest()[:32]}.{FORMATS[fmt]}"
-    if not target.exists():
+    if target.exists():
+        touch(target)  # recently used: the cache keeps it longest
+    else:
         cache_dir.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(dir=cache_dir) as tmp:
             written = _export(session, Path(tmp), f"render.{FORMATS[fmt]}", format=fmt, version=version,
@@ -148,6 +151,8 @@ def rendered_file(session: Session, *, version: int, fmt: str, cache_dir: Path,
             if len(audio) != 1:
                 raise StoreError(f"Rendering {stem_id or 'the mix'} gave {len(audio)} files, not one.")
             os.replace(audio[0], target)
+        if cache_mb is not None:  # back under the cap, least recently used first
+            trim_cache(cache_dir, max_bytes=cache_mb * 1024 * 1024, keep=target)
     return target
 
 
@@ -172,10 +177,11 @@ class ExportRecord:
     format: str
     created_at: str
     files: tuple[tuple[str, int], ...]
+    expires_at: str = ""
 
 
 def create_export(store: SQLiteStore, session: Session, account: str, *, fmt: str,
-                  stems: bool | list[str], version: int | None, data_dir: Path) -> ExportRecord:
+                  stems: bool | list[str], version: int | None, data_dir: Path, ttl_days: int = 7) -> ExportRecord:
     """Write an export of ``session`` under ``data_dir/exports/<id>/`` and register it."""
     version = session.version if version is None else version
     state = session.state_at(version)
@@ -192,11 +198,13 @@ def create_export(store: SQLiteStore, session: Session, account: str, *, fmt: st
     try:
         written = _export(session, folder, name, stems=stems, version=version, format=fmt)
         files = tuple((p.relative_to(folder.resolve()).as_posix(), p.stat().st_size) for p in written)
-        record = ExportRecord(export_id, account, session.id, version, fmt, now_iso(), files)
+        made = now_iso()
+        record = ExportRecord(export_id, account, session.id, version, fmt, made, files, expiry(made, ttl_days=ttl_days))
         with store.transaction() as db:
-            db.execute("INSERT INTO exports (id, account, session_id, version, format, created_at, files) "
-                       "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                       (record.id, account, session.id, version, fmt, record.created_at, json.dumps(files)))
+            db.execute("INSERT INTO exports (id, account, session_id, version, format, created_at, files, expires_at) "
+                       "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                       (record.id, account, session.id, version, fmt, record.created_at, json.dumps(files),
+                        record.expires_at))
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise
@@ -204,18 +212,19 @@ def create_export(store: SQLiteStore, session: Session, account: str, *, fmt: st
 
 
 def load_export(store: SQLiteStore, export_id: str, account: str) -> ExportRecord:
-    """The export ``export_id`` if ``account`` made it and its session is still open; else
-    :class:`NotFound` (never 403: a deleted session's exports are gone with it)."""
+    """The export ``export_id`` if ``account`` made it, its session is still open and it has not
+    expired; else :class:`NotFound` (never 403: a deleted session's exports are gone with it)."""
     row = None
     if isinstance(export_id, str) and EXPORT_ID_RE.match(export_id):
         row = store.connection().execute(
-            "SELECT e.id, e.account, e.session_id, e.version, e.format, e.created_at, e.files "
+            "SELECT e.id, e.account, e.session_id, e.version, e.format, e.created_at, e.files, e.expires_at "
             "FROM exports e JOIN sessions s ON s.id = e.session_id "
-            "WHERE e.id = ? AND e.account = ? AND s.closed_at IS NULL", (export_id, account)).fetchone()
+            "WHERE e.id = ? AND e.account = ? AND s.closed_at IS NULL AND e.expires_at > ?",
+            (export_id, account, now_iso())).fetchone()
     if row is None:
         raise NotFound("export", export_id)
     files = tuple((name, size) for name, size in json.loads(row[6]))
-    return ExportRecord(*row[:6], files=files)
+    return ExportRecord(*row[:6], files=files, expires_at=row[7])
 
 
 def export_file(record: ExportRecord, name: str, data_dir: Path) -> Path:

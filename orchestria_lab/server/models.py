@@ -196,6 +196,7 @@ class ExportOut(BaseModel):
     version: int
     format: ExportFormat
     created_at: str
+    expires_at: str = Field(description="when the export and its files go (ORCHESTRIA_EXPORT_TTL_DAYS)")
     files: list[FileOut]
 
 

@@ -139,4 +139,5 @@ def export_out(record: ExportRecord, links: Links) -> dict[str, Any]:
         path = f"/v1/exports/{record.id}/files/{quote(name)}"
         files.append({"name": name, "bytes": size, "url": links.url(path), "signed_url": links.signed(path)})
     return {"id": record.id, "session_id": record.session_id, "version": record.version,
-            "format": record.format, "created_at": record.created_at, "files": files}
+            "format": record.format, "created_at": record.created_at, "expires_at": record.expires_at,
+            "files": files}

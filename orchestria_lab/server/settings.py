@@ -38,6 +38,10 @@ class Settings:
     cors_origins: tuple[str, ...] = ()
     #: Where exports and download caches are written.
     data_dir: Path = field(default_factory=data_dir)
+    #: How long an export stays downloadable, in days (then its files go).
+    export_ttl_days: int = 7
+    #: The most the render cache (``<data_dir>/renders``) holds, in MB; least recently used go first.
+    render_cache_mb: int = 1024
     #: Key of the URL signatures (ORCHESTRIA_SECRET); ``None`` means the one in ``secret_file``.
     secret: str | None = None
     #: The key file (mode 0600, outside the database), made by ``orchestria keys init`` or on
@@ -71,6 +75,8 @@ class Settings:
             exports_per_day=number("ORCHESTRIA_EXPORTS_PER_DAY", cls.exports_per_day),
             max_body_bytes=number("ORCHESTRIA_MAX_BODY_BYTES", cls.max_body_bytes),
             signed_url_ttl_s=number("ORCHESTRIA_SIGNED_URL_TTL", cls.signed_url_ttl_s),
+            export_ttl_days=number("ORCHESTRIA_EXPORT_TTL_DAYS", cls.export_ttl_days),
+            render_cache_mb=number("ORCHESTRIA_RENDER_CACHE_MB", cls.render_cache_mb),
             cors_origins=origins,
             data_dir=Path(env.get("ORCHESTRIA_DATA_DIR") or ".orchestria"),
             secret=env.get("ORCHESTRIA_SECRET") or None,

@@ -55,7 +55,8 @@ CREATE TABLE IF NOT EXISTS exports (
     version INTEGER NOT NULL,
     format TEXT NOT NULL,
     created_at TEXT NOT NULL,
-    files TEXT NOT NULL
+    files TEXT NOT NULL,
+    expires_at TEXT
 );
 CREATE TABLE IF NOT EXISTS server_secrets (
     name TEXT PRIMARY KEY,
@@ -71,3 +72,7 @@ def ensure_tables(store: SQLiteStore) -> None:
     with store.transaction() as db:
         for statement in filter(str.strip, _SCHEMA.split(";")):
             db.execute(statement)
+        if "expires_at" not in {row[1] for row in db.execute("PRAGMA table_info(exports)")}:
+            db.execute("ALTER TABLE exports ADD COLUMN expires_at TEXT")  # exports made before they expired
+        db.execute("UPDATE exports SET expires_at = strftime('%Y-%m-%dT%H:%M:%fZ', created_at, '+7 days') "
+                   "WHERE expires_at IS NULL")

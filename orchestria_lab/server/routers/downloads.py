@@ -42,7 +42,8 @@ def _name(session_id: str, version: int, part: str, fmt: str) -> str:
 def mix_audio(session: OwnedSession, settings: CurrentSettings, version: Version = None,
               format: AudioFormat = "wav") -> FileResponse:
     version = session.version if version is None else version
-    path = rendered_file(session, version=version, fmt=format, cache_dir=settings.data_dir / "renders")
+    path = rendered_file(session, version=version, fmt=format, cache_dir=settings.data_dir / "renders",
+                         cache_mb=settings.render_cache_mb)
     return _file(path, _name(session.id, version, "mix", format))
 
 
@@ -52,7 +53,7 @@ def stem_audio(stem_id: str, session: OwnedSession, settings: CurrentSettings, v
                format: AudioFormat = "wav") -> FileResponse:
     version = session.version if version is None else version
     path = rendered_file(session, version=version, fmt=format, cache_dir=settings.data_dir / "renders",
-                         stem_id=stem_id)
+                         stem_id=stem_id, cache_mb=settings.render_cache_mb)
     return _file(path, _name(session.id, version, stem_id, format))
 
 
@@ -62,7 +63,7 @@ def stem_midi(stem_id: str, session: OwnedSession, settings: CurrentSettings,
               version: Version = None) -> FileResponse:
     version = session.version if version is None else version
     path = rendered_file(session, version=version, fmt="midi", cache_dir=settings.data_dir / "renders",
-                         stem_id=stem_id)
+                         stem_id=stem_id, cache_mb=settings.render_cache_mb)
     return _file(path, _name(session.id, version, stem_id, "midi"))
 
 

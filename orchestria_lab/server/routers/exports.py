@@ -12,11 +12,13 @@ from orchestria_lab.server.deps import (
     Store,
     require_key,
 )
+from orchestria_lab.server.disk import drop_exports
 from orchestria_lab.server.downloads import create_export, load_export
 from orchestria_lab.server.limits import export_allowance
 from orchestria_lab.server.models import ExportOut, ExportRequest
 from orchestria_lab.server.resources import export_out
 from orchestria_lab.server.routers import COMMON_ERRORS
+from orchestria_lab.session.session import now_iso
 
 router = APIRouter(tags=["exports"], dependencies=[Depends(require_key)], responses=COMMON_ERRORS)
 
@@ -27,7 +29,8 @@ def export(body: ExportRequest, session: OwnedSession, caller: Caller, store: St
            settings: CurrentSettings, links: RequestLinks) -> dict:
     with export_allowance(store, caller.account, settings.exports_per_day):
         record = create_export(store, session, caller.account, fmt=body.format, stems=body.stems,
-                               version=body.version, data_dir=settings.data_dir)
+                               version=body.version, data_dir=settings.data_dir, ttl_days=settings.export_ttl_days)
+    drop_exports(store, settings.data_dir, now=now_iso())  # what has expired goes as new ones come
     return export_out(record, links)
 
 

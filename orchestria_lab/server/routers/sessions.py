@@ -14,6 +14,7 @@ from orchestria_lab.server.deps import (
     Store,
     require_key,
 )
+from orchestria_lab.server.disk import drop_exports
 from orchestria_lab.server.limits import open_session_slot
 from orchestria_lab.server.models import (
     DiffRow,
@@ -62,8 +63,9 @@ def get_session(session: OwnedSession, links: RequestLinks) -> dict:
 
 @router.delete("/{session_id}", status_code=204, response_class=Response,
                summary="Close a session, freeing one of the account's open-session slots")
-def close_session(session: OwnedSession, store: Store) -> Response:
+def close_session(session: OwnedSession, store: Store, settings: CurrentSettings) -> Response:
     store.close_session(session.id, now_iso())
+    drop_exports(store, settings.data_dir, now=now_iso(), session_id=session.id)  # its exports go with it
     return Response(status_code=204)
 
 

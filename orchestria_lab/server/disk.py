@@ -1,0 +1,117 @@
+"""Disk that does not fill: a bounded render cache, exports that expire, and ``orchestria gc``.
+
+- ``renders/`` holds files rendered for downloads, named by what defines their sound. It is a
+  cache of at most ``Settings.render_cache_mb``: when a new render would pass the cap, the
+  least recently used files go first (a hit touches its file).
+- An export lives ``Settings.export_ttl_days`` (its record says until when), and goes with
+  its session when the session is closed.
+- :func:`collect` does both; it runs after every new render and export, and by hand as
+  ``orchestria gc``.
+
+>>> import tempfile
+>>> folder = Path(tempfile.mkdtemp())
+>>> for i in range(3):
+...     _ = (folder / f"{i}.wav").write_bytes(b"x" * 1000)
+...     os.utime(folder / f"{i}.wav", (i, i))
+>>> trim_cache(folder, max_bytes=2500)
+(1, 1000)
+>>> sorted(p.name for p in folder.iterdir())
+['1.wav', '2.wav']
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from orchestria_lab.session.store import SQLiteStore
+
+RENDERS = "renders"
+EXPORTS = "exports"
+
+
+def expiry(created_at: str, *, ttl_days: int) -> str:
+    """When an export made at ``created_at`` (ISO, UTC) expires, in the same form.
+
+    >>> expiry("2026-12-03T10:00:00.000Z", ttl_days=7)
+    '2026-12-10T10:00:00.000Z'
+    """
+    made = datetime.fromisoformat(created_at.replace("Z", "+00:00"))
+    return (made + timedelta(days=ttl_days)).astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def touch(path: Path) -> None:
+    """Mark a cached file as just used (what the cache keeps longest)."""
+    try:
+        os.utime(path)
+    except OSError:
+        pass  # gone meanwhile: the next request renders it again
+
+
+def trim_cache(folder: Path, *, max_bytes: int, keep: Path | None = None) -> tuple[int, int]:
+    """Remove the least recently used files of ``folder`` until it holds at most ``max_bytes``;
+    ``(files removed, bytes freed)``. ``keep`` (the file just made, being served) and files being
+    written (in temporary folders) are left alone."""
+    if not folder.is_dir():
+        return 0, 0
+    files = []
+    for p in folder.iterdir():
+        try:
+            if p.is_file():
+                st = p.stat()
+                files.append((st.st_mtime, st.st_size, p))
+        except OSError:
+            continue
+    total = sum(size for _, size, _ in files)
+    removed = freed = 0
+    for _, size, path in sorted(files):
+        if total <= max_bytes:
+            break
+        if keep is not None and path == keep:
+            continue
+        try:
+            path.unlink()
+        except OSError:
+            continue
+        total -= size
+        removed, freed = removed + 1, freed + size
+    return removed, freed
+
+
+@dataclass(frozen=True)
+class Collected:
+    """What a collection removed."""
+
+    renders: int = 0
+    render_bytes: int = 0
+    exports: int = 0
+
+    def __str__(self) -> str:
+        return (f"removed {self.renders} cached render(s) ({self.render_bytes / 1e6:.1f} MB) and "
+                f"{self.exports} export(s)")
+
+
+def drop_exports(store: SQLiteStore, data_dir: Path, *, now: str, session_id: str | None = None) -> int:
+    """Remove the exports that have expired by ``now``, or whose session is closed (only
+    ``session_id``'s when given): their files, then their records. Returns how many."""
+    where = "e.expires_at <= ? OR s.closed_at IS NOT NULL OR s.id IS NULL"
+    args: tuple = (now,)
+    if session_id is not None:
+        where, args = "e.session_id = ?", (session_id,)
+    rows = store.connection().execute(
+        f"SELECT e.id FROM exports e LEFT JOIN sessions s ON s.id = e.session_id WHERE {where}", args).fetchall()
+    for (export_id,) in rows:
+        shutil.rmtree(data_dir / EXPORTS / export_id, ignore_errors=True)
+    if rows:
+        with store.transaction() as db:
+            db.executemany("DELETE FROM exports WHERE id = ?", rows)
+    return len(rows)
+
+
+def collect(store: SQLiteStore, data_dir: Path, *, render_cache_mb: int, now: str) -> Collected:
+    """Trim the render cache to its cap and drop expired and orphaned exports."""
+    renders, freed = trim_cache(data_dir / RENDERS, max_bytes=render_cache_mb * 1024 * 1024)
+    return Collected(renders, freed, drop_exports(store, data_dir, now=now))
