@@ -216,6 +216,17 @@ class Client:
     def json(self, method: str, path: str, **kw: Any) -> Any:
         return self.request(method, path, **kw).json()
 
+    def all_pages(self, path: str, **params: Any) -> list[Any]:
+        """Every row of a paged list (``limit``/``after``), following its ``Link: rel="next"``."""
+        rows: list[Any] = []
+        response = self.request("GET", path, params={"limit": 1000, **params})
+        while True:
+            rows += response.json()
+            nxt = response.links.get("next", {}).get("url")
+            if not nxt:
+                return rows
+            response = self.request("GET", nxt)
+
     def download(self, url: str, dest: str | Path) -> Path:
         """Fetch ``url`` (a file URL the API gave) into ``dest``, streaming."""
         dest = Path(dest)
@@ -241,7 +252,7 @@ class Client:
 
     def sessions(self) -> pd.DataFrame:
         """This account's open sessions: id, version, created_at."""
-        return pd.DataFrame(self.json("GET", "/v1/sessions"), columns=["id", "version", "created_at"])
+        return pd.DataFrame(self.all_pages("/v1/sessions"), columns=["id", "version", "created_at"])
 
     def agents(self) -> pd.DataFrame:
         """The server's agents, the table :func:`orchestria_lab.agents` gives locally."""
@@ -310,12 +321,12 @@ class RemoteSession:
     @property
     def records(self) -> list[VersionRecord]:
         return [VersionRecord(**{k: v for k, v in r.items() if k != "diff"} | {"agents": tuple(r["agents"])})
-                for r in self.client.json("GET", self._path("/versions"))]
+                for r in self.client.all_pages(self._path("/versions"))]
 
     @property
     def versions(self) -> pd.DataFrame:
         """Every version ever made, the columns of :attr:`Session.versions`."""
-        rows = self.client.json("GET", self._path("/versions"))
+        rows = self.client.all_pages(self._path("/versions"))
         df = pd.DataFrame(rows, columns=VERSION_COLUMNS)
         return df.astype({"version": "int64", "parent": "Int64", "restores": "Int64"})
 

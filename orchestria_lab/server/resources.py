@@ -89,11 +89,14 @@ def version_out(record: VersionRecord, diff: pd.DataFrame | None = None) -> dict
     return out
 
 
-def versions_out(session: Session, *, with_diff: bool = False) -> list[dict[str, Any]]:
-    """Every version; ``with_diff`` adds each one's diff from the version before it
-    (what its summary says in words; a rollback's parent is the version it restored)."""
+def versions_out(session: Session, *, with_diff: bool = False,
+                 versions: list[int] | None = None) -> list[dict[str, Any]]:
+    """Every version (or those numbered in ``versions``); ``with_diff`` adds each one's diff from
+    the version before it (what its summary says in words; a rollback's parent is the version it
+    restored)."""
+    chosen = session.records if versions is None else [session.records[v] for v in versions]
     return [version_out(r, session.diff(max(r.version - 1, 0), r.version) if with_diff else None)
-            for r in session.records]
+            for r in chosen]
 
 
 def session_out(session: Session, links: Links) -> dict[str, Any]:

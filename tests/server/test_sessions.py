@@ -169,3 +169,32 @@ def test_concurrent_writers_on_one_session_make_contiguous_versions(server):
     assert versions == list(range(len(versions)))
     assert {status for status, _ in answers} <= {200, 409}
     assert sorted(v for status, v in answers if status == 200) == versions[2:]
+
+
+def test_versions_and_sessions_come_in_cursor_pages_with_the_total(server):
+    from orchestria_lab.client import Client
+
+    key = server.key("pager")
+    with server.client(key) as client:
+        sids = [client.post("/v1/sessions", json={"bpm": 90, "key": "Cm", "genre": "lo-fi"}).json()["id"]
+                for _ in range(3)]
+        for pitch in range(60, 65):
+            add_stem(server.store, sids[0], f"s{pitch}", pitch=pitch)
+        first = client.get(f"/v1/sessions/{sids[0]}/versions", params={"limit": 2, "diff": True})
+        assert [v["version"] for v in first.json()] == [0, 1] and first.headers["X-Total-Count"] == "6"
+        seen, page = [], first
+        while True:
+            seen += [v["version"] for v in page.json()]
+            if "next" not in page.links:
+                break
+            page = client.get(page.links["next"]["url"])
+        assert seen == [0, 1, 2, 3, 4, 5]
+        tail = client.get(f"/v1/sessions/{sids[0]}/versions", params={"after": 4})
+        assert [v["version"] for v in tail.json()] == [5] and "Link" not in tail.headers
+        listed = client.get("/v1/sessions", params={"limit": 2})
+        assert [s["id"] for s in listed.json()] == sids[:2] and listed.headers["X-Total-Count"] == "3"
+        rest = client.get(listed.links["next"]["url"]).json()
+        assert [s["id"] for s in rest] == sids[2:]
+        assert client.get("/v1/sessions", params={"limit": 0}).status_code == 422
+    remote = Client(server.url, key)  # the SDK follows the pages
+    assert len(remote.sessions()) == 3 and len(remote.open(sids[0]).versions) == 6

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 
 from orchestria_lab.server.deps import (
     Caller,
@@ -41,11 +41,33 @@ router = APIRouter(prefix="/v1/sessions", tags=["sessions"], dependencies=[Depen
                    responses=COMMON_ERRORS)
 
 Version = Annotated[int | None, Query(ge=0, description="default: the current version")]
+#: Rows per page of a list by default, and at most.
+PAGE, MAX_PAGE = 100, 1000
 
 
-@router.get("", response_model=list[SessionListItem], summary="The account's open sessions")
-def list_sessions(caller: Caller, store: Store) -> list[dict]:
-    return session_list(store, caller.account)
+#: Pages of the version and session lists: ``limit`` rows after the cursor ``after``.
+Limit = Annotated[int, Query(ge=1, le=MAX_PAGE, description=f"rows per page (at most {MAX_PAGE})")]
+
+
+def _page(rows: list[dict], key: str, after: object, limit: int, request: Request, response: Response) -> list[dict]:
+    """One page of ``rows`` (ordered by ``key``) after the cursor; the total in ``X-Total-Count``
+    and the next page, when there is one, in ``Link: <...>; rel="next"``."""
+    start = 0
+    if after is not None:
+        start = next((i + 1 for i, r in enumerate(rows) if r[key] == after), len(rows))
+    page = rows[start:start + limit]
+    response.headers["X-Total-Count"] = str(len(rows))
+    if start + limit < len(rows) and page:
+        nxt = request.url.include_query_params(after=page[-1][key], limit=limit)
+        response.headers["Link"] = f'<{nxt}>; rel="next"'
+    return page
+
+
+@router.get("", response_model=list[SessionListItem], summary="The account's open sessions, oldest first")
+def list_sessions(caller: Caller, store: Store, request: Request, response: Response, limit: Limit = PAGE,
+                  after: Annotated[str | None, Query(description="the last session id of the page before")] = None,
+                  ) -> list[dict]:
+    return _page(session_list(store, caller.account), "id", after, limit, request, response)
 
 
 @router.post("", status_code=201, response_model=SessionOut, summary="Open a session at version 0")
@@ -81,9 +103,15 @@ def get_notes(session: OwnedSession, version: Version = None) -> list[dict]:
 
 
 @router.get("/{session_id}/versions", response_model=list[VersionOut], summary="The version history")
-def get_versions(session: OwnedSession,
-                 diff: Annotated[bool, Query(description="add each version's diff table")] = False) -> list[dict]:
-    return versions_out(session, with_diff=diff)
+def get_versions(session: OwnedSession, request: Request, response: Response,
+                 diff: Annotated[bool, Query(description="add each version's diff table")] = False,
+                 limit: Limit = PAGE,
+                 after: Annotated[int | None, Query(ge=-1, description="the last version of the page before")] = None,
+                 ) -> list[dict]:
+    start = -1 if after is None else after
+    rows = [{"version": r.version} for r in session.records]  # the cursor walks numbers; diffs only for the page
+    page = _page(rows, "version", None if start < 0 else start, limit, request, response)
+    return versions_out(session, with_diff=diff, versions=[r["version"] for r in page])
 
 
 @router.get("/{session_id}/diff", response_model=list[DiffRow], summary="What changed from a to b")
