@@ -22,7 +22,7 @@ from orchestria_lab import __version__
 from orchestria_lab.server.deps import ALLOWANCE_STATE
 from orchestria_lab.server.downloads import Signer
 from orchestria_lab.server.handlers import install_error_handlers
-from orchestria_lab.server.middleware import BodyLimit, RateLimitHeaders
+from orchestria_lab.server.middleware import BodyLimit, InternalErrors, RateLimitHeaders
 from orchestria_lab.server.routers import agents, commands, downloads, exports, sessions
 from orchestria_lab.server.settings import Settings
 from orchestria_lab.server.tables import ensure_tables
@@ -52,7 +52,9 @@ def create_app(*, store: SQLiteStore | None = None, settings: Settings | None = 
         app.add_middleware(CORSMiddleware, allow_origins=list(settings.cors_origins),
                            allow_methods=["GET", "POST", "DELETE"],
                            allow_headers=["Authorization", "Content-Type", "Accept"],
-                           expose_headers=["Retry-After", "X-RateLimit-Limit", "X-RateLimit-Remaining"])
+                           expose_headers=["Retry-After", "X-RateLimit-Limit", "X-RateLimit-Remaining",
+                                           "X-Total-Count", "Link"])
+    app.add_middleware(InternalErrors)  # outermost of ours: a 500 keeps the connection
     for module in (sessions, commands, exports, downloads, agents):
         app.include_router(module.router)
     return app

@@ -1,4 +1,5 @@
-"""Two small ASGI middlewares: the request-body limit, and the rate-limit headers."""
+"""Small ASGI middlewares: the request-body limit, the rate-limit headers, and a 500 that keeps
+the connection."""
 
 from __future__ import annotations
 
@@ -74,3 +75,36 @@ class RateLimitHeaders:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+class InternalErrors:
+    """A failure nothing else handled becomes the JSON 500, and goes no further: re-raised, the
+    ASGI server would close the keep-alive connection under the client (Starlette's outer error
+    middleware re-raises after answering)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def watch(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watch)
+        except Exception as exc:
+            if started:
+                raise  # half an answer is out: only closing the connection can say so
+            from starlette.requests import Request
+
+            from orchestria_lab.server.handlers import internal_error
+
+            response = await internal_error(Request(scope), exc)
+            await response(scope, receive, send)
+

@@ -93,3 +93,39 @@ def test_limits_hold_across_server_processes_on_one_database(live_server_factory
     assert call("POST", there, "/v1/sessions", json=NEW_SESSION) == 429
     # 5 requests so far, of 7 a minute, counted across both processes
     assert [call("GET", url, "/v1/sessions") for url in (there, here.url, there)] == [200, 200, 429]
+
+
+def test_a_500_answers_json_and_keeps_the_keep_alive_connection(tmp_path):
+    import socket
+
+    from orchestria_lab.server.app import create_app
+    from orchestria_lab.server.settings import Settings
+    from orchestria_lab.server.testing import serve_in_thread
+    from orchestria_lab.session.store import SQLiteStore
+
+    app = create_app(store=SQLiteStore(tmp_path / "s.db"), settings=Settings(data_dir=tmp_path / "data"))
+
+    def broken() -> dict:
+        raise RuntimeError("a bug")
+
+    app.add_api_route("/v1/broken", broken)
+    live = serve_in_thread(app)
+    try:
+        host, port = live.url.removeprefix("http://").split(":")
+        with socket.create_connection((host, int(port)), timeout=10) as sock:
+            answers = []
+            for path in ("/v1/broken", "/v1/agents"):  # two requests on one connection
+                sock.sendall(f"GET {path} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+                data = b""
+                while b"\r\n\r\n" not in data:
+                    data += sock.recv(65536)
+                head, _, body = data.partition(b"\r\n\r\n")
+                length = int(next(line.split(b":")[1] for line in head.split(b"\r\n")
+                                  if line.lower().startswith(b"content-length")))
+                while len(body) < length:
+                    body += sock.recv(65536)
+                answers.append((head.split(b" ")[1], body[:length]))
+        assert answers[0][0] == b"500" and b"internal_error" in answers[0][1]
+        assert answers[1][0] in (b"200", b"401")  # the same connection answered again
+    finally:
+        live.stop()
