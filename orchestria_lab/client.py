@@ -49,6 +49,8 @@ from orchestria_lab.state import NOTE_COLUMNS, STEM_COLUMNS
 
 #: How often a call that met a version conflict (nothing written) is sent again.
 CONFLICT_RETRIES = 3
+#: How long a call waits, retrying, for a session busy with another command (seconds).
+BUSY_PATIENCE_S = 60.0
 
 __all__ = ["ApiError", "Client", "RemoteCommandResult", "RemoteEvent", "RemoteSession", "error_from_body"]
 
@@ -98,6 +100,16 @@ def error_from_body(status: int, body: dict[str, Any]) -> OrchestriaError:
     if isinstance(err, server_errors.RateLimited):
         err.retry_after = int(details.get("retry_after", 1))
     return err
+
+
+def _busy(response: httpx.Response) -> bool:
+    """A 409 ``session_busy``: nothing ran; the same request may be sent again shortly."""
+    if response.status_code != 409:
+        return False
+    try:
+        return response.json()["error"]["code"] == "session_busy"
+    except (ValueError, KeyError, TypeError):
+        return False
 
 
 def _retryable_conflict(response: httpx.Response) -> bool:
@@ -204,10 +216,16 @@ class Client:
         conflict is raised; a conflict the server marks ``retryable: false`` (an undo whose
         head moved) is raised at once.
         """
-        for attempt in range(CONFLICT_RETRIES + 1):
+        deadline = time.monotonic() + BUSY_PATIENCE_S
+        attempt = 0
+        while True:
             response = self._http.request(method, path, **kw)
             if attempt < CONFLICT_RETRIES and _retryable_conflict(response):
-                time.sleep(random.uniform(0, 0.05 * (attempt + 1)))
+                attempt += 1
+                time.sleep(random.uniform(0, 0.05 * attempt))
+                continue
+            if _busy(response) and time.monotonic() < deadline:  # the session runs another command
+                time.sleep(min(2.0, float(response.headers.get("Retry-After", "1"))) * random.uniform(0.5, 1.0))
                 continue
             break
         _raise_for_error(response)

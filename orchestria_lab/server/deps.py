@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
+import anyio
 from fastapi import Depends, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
@@ -81,6 +82,17 @@ def current_principal(request: Request) -> Principal:
 Caller = Annotated[Principal, Depends(current_principal)]
 Store = Annotated[SQLiteStore, Depends(get_store)]
 CurrentSettings = Annotated[Settings, Depends(get_settings)]
+
+
+def get_work_limiter(request: Request) -> anyio.CapacityLimiter:
+    """The app's pool for commands and renders (made on first use, inside the event loop)."""
+    state = request.app.state
+    if getattr(state, "work_limiter", None) is None:
+        state.work_limiter = anyio.CapacityLimiter(state.settings.work_threads)
+    return state.work_limiter
+
+
+WorkLimiter = Annotated[anyio.CapacityLimiter, Depends(get_work_limiter)]
 
 
 def owned_session(session_id: str, caller: Caller, store: Store) -> Session:

@@ -15,7 +15,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from orchestria_lab.errors import OrchestriaError
-from orchestria_lab.server.errors import RateLimited, Unauthorized
+from orchestria_lab.server.errors import Unauthorized
 
 log = logging.getLogger("orchestria_lab.server")
 
@@ -31,7 +31,7 @@ def error_response(status: int, error: dict[str, Any], headers: dict[str, str] |
 async def orchestria_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, OrchestriaError)
     headers = {}
-    if isinstance(exc, RateLimited):
+    if getattr(exc, "retry_after", None) is not None:  # over a limit, or a busy session
         headers["Retry-After"] = str(exc.retry_after)
     if isinstance(exc, Unauthorized):
         headers["WWW-Authenticate"] = "Bearer"

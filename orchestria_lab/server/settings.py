@@ -38,6 +38,10 @@ class Settings:
     cors_origins: tuple[str, ...] = ()
     #: Where exports and download caches are written.
     data_dir: Path = field(default_factory=data_dir)
+    #: Commands one account may have running at once (429 over it; one per session always).
+    commands_per_account: int = 4
+    #: Threads that run commands and renders, apart from the request threads.
+    work_threads: int = 2
     #: How long an export stays downloadable, in days (then its files go).
     export_ttl_days: int = 7
     #: The most the render cache (``<data_dir>/renders``) holds, in MB; least recently used go first.
@@ -75,6 +79,8 @@ class Settings:
             exports_per_day=number("ORCHESTRIA_EXPORTS_PER_DAY", cls.exports_per_day),
             max_body_bytes=number("ORCHESTRIA_MAX_BODY_BYTES", cls.max_body_bytes),
             signed_url_ttl_s=number("ORCHESTRIA_SIGNED_URL_TTL", cls.signed_url_ttl_s),
+            commands_per_account=number("ORCHESTRIA_COMMANDS_PER_ACCOUNT", cls.commands_per_account),
+            work_threads=number("ORCHESTRIA_WORK_THREADS", cls.work_threads),
             export_ttl_days=number("ORCHESTRIA_EXPORT_TTL_DAYS", cls.export_ttl_days),
             render_cache_mb=number("ORCHESTRIA_RENDER_CACHE_MB", cls.render_cache_mb),
             cors_origins=origins,

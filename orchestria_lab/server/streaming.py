@@ -20,6 +20,7 @@ import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
+import anyio
 from fastapi.sse import format_sse_event
 
 from orchestria_lab.errors import OrchestriaError
@@ -34,7 +35,8 @@ def _error_event(session_id: str, error: dict[str, Any], status: int) -> dict[st
     return {"type": "error", "data": {"session_id": session_id, **error, "status": status}}
 
 
-async def command_events(session: Session, text: str, *, dry_run: bool) -> AsyncIterator[bytes]:
+async def command_events(session: Session, text: str, *, dry_run: bool,
+                         limiter: anyio.CapacityLimiter | None = None) -> AsyncIterator[bytes]:
     loop = asyncio.get_running_loop()
     queue: asyncio.Queue[Any] = asyncio.Queue()
 
@@ -65,7 +67,7 @@ async def command_events(session: Session, text: str, *, dry_run: bool) -> Async
         finally:
             emit(_DONE)
 
-    worker = loop.run_in_executor(None, work)
+    worker = asyncio.ensure_future(anyio.to_thread.run_sync(work, limiter=limiter))  # the work pool
     number = 0
     while (item := await queue.get()) is not _DONE:
         kind, data = item

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 
@@ -88,11 +89,20 @@ def test_concurrent_commands_on_one_session_land_whole_with_contiguous_versions(
         sid = client.post("/v1/sessions", json=NEW_SESSION).json()["id"]
     answers: list[tuple[int, int | None]] = []
 
+    busy: list[int] = []
+
     def play(n: int) -> None:
         with server.client(key) as client:
             for _ in range(2):
                 text = UNDERSTOOD if n % 3 else NOT_UNDERSTOOD
-                response = client.post(f"/v1/sessions/{sid}/command", json={"text": text})
+                while True:  # one command at a time per session: the others wait their turn
+                    response = client.post(f"/v1/sessions/{sid}/command", json={"text": text})
+                    if response.status_code == 409 and response.json()["error"]["code"] == "session_busy":
+                        assert response.headers["Retry-After"] == "1"
+                        busy.append(n)
+                        time.sleep(0.05)
+                        continue
+                    break
                 answers.append((response.status_code, response.json().get("version")))
 
     in_threads(play, 6)

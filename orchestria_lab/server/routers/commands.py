@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import AbstractContextManager
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import StreamingResponse
-from starlette.concurrency import run_in_threadpool
 
-from orchestria_lab.server.deps import OwnedSession, require_key
+from orchestria_lab.server.deps import (
+    Caller,
+    CurrentSettings,
+    OwnedSession,
+    Store,
+    WorkLimiter,
+    require_key,
+)
 from orchestria_lab.server.models import CommandRequest, CommandResultOut
 from orchestria_lab.server.resources import command_out
 from orchestria_lab.server.routers import COMMON_ERRORS, error_responses
 from orchestria_lab.server.streaming import command_events
+from orchestria_lab.server.work import command_slot, run_work
 
 router = APIRouter(prefix="/v1/sessions", tags=["commands"], dependencies=[Depends(require_key)],
                    responses=COMMON_ERRORS)
@@ -26,11 +35,24 @@ _STREAM = {
 
 @router.post("/{session_id}/command", response_model=CommandResultOut,
              responses={200: _STREAM, **error_responses(409)}, summary="Run a command in plain words")
-async def command(body: CommandRequest, session: OwnedSession,
+async def command(body: CommandRequest, session: OwnedSession, caller: Caller, store: Store,
+                  settings: CurrentSettings, limiter: WorkLimiter,
                   request: Request) -> StreamingResponse | dict[str, Any]:
+    slot = command_slot(store, session.id, caller.account, per_account=settings.commands_per_account)
     if "text/event-stream" in request.headers.get("accept", ""):
-        return StreamingResponse(command_events(session, body.text, dry_run=body.dry_run),
+        slot.__enter__()  # refused (409, 429) before the stream starts; held until it ends
+        return StreamingResponse(_holding(slot, command_events(session, body.text, dry_run=body.dry_run,
+                                                               limiter=limiter)),
                                  media_type="text/event-stream",
                                  headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
-    result = await run_in_threadpool(session.command, body.text, dry_run=body.dry_run)
+    with slot:
+        result = await run_work(limiter, session.command, body.text, dry_run=body.dry_run)
     return command_out(result)
+
+
+async def _holding(slot: AbstractContextManager, events: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+    try:
+        async for event in events:
+            yield event
+    finally:
+        slot.__exit__(None, None, None)

@@ -13,11 +13,13 @@ from orchestria_lab.server.deps import (
     CurrentSettings,
     OwnedSession,
     Store,
+    WorkLimiter,
     require_key_or_signature,
 )
 from orchestria_lab.server.downloads import FORMATS, export_file, load_export, rendered_file
 from orchestria_lab.server.models import AudioFormat
 from orchestria_lab.server.routers import error_responses
+from orchestria_lab.server.work import run_work
 
 MEDIA_TYPES = {".wav": "audio/wav", ".flac": "audio/flac", ".mp3": "audio/mpeg", ".mid": "audio/midi",
                ".json": "application/json"}
@@ -39,30 +41,30 @@ def _name(session_id: str, version: int, part: str, fmt: str) -> str:
 
 
 @router.get("/v1/sessions/{session_id}/audio", response_class=FileResponse, summary="The mix")
-def mix_audio(session: OwnedSession, settings: CurrentSettings, version: Version = None,
-              format: AudioFormat = "wav") -> FileResponse:
+async def mix_audio(session: OwnedSession, settings: CurrentSettings, limiter: WorkLimiter, version: Version = None,
+                    format: AudioFormat = "wav") -> FileResponse:
     version = session.version if version is None else version
-    path = rendered_file(session, version=version, fmt=format, cache_dir=settings.data_dir / "renders",
+    path = await run_work(limiter, rendered_file, session, version=version, fmt=format, cache_dir=settings.data_dir / "renders",
                          cache_mb=settings.render_cache_mb)
     return _file(path, _name(session.id, version, "mix", format))
 
 
 @router.get("/v1/sessions/{session_id}/stems/{stem_id}/audio", response_class=FileResponse,
             summary="One stem's audio")
-def stem_audio(stem_id: str, session: OwnedSession, settings: CurrentSettings, version: Version = None,
-               format: AudioFormat = "wav") -> FileResponse:
+async def stem_audio(stem_id: str, session: OwnedSession, settings: CurrentSettings, limiter: WorkLimiter,
+                     version: Version = None, format: AudioFormat = "wav") -> FileResponse:
     version = session.version if version is None else version
-    path = rendered_file(session, version=version, fmt=format, cache_dir=settings.data_dir / "renders",
+    path = await run_work(limiter, rendered_file, session, version=version, fmt=format, cache_dir=settings.data_dir / "renders",
                          stem_id=stem_id, cache_mb=settings.render_cache_mb)
     return _file(path, _name(session.id, version, stem_id, format))
 
 
 @router.get("/v1/sessions/{session_id}/stems/{stem_id}/midi", response_class=FileResponse,
             summary="One stem as a MIDI file")
-def stem_midi(stem_id: str, session: OwnedSession, settings: CurrentSettings,
-              version: Version = None) -> FileResponse:
+async def stem_midi(stem_id: str, session: OwnedSession, settings: CurrentSettings, limiter: WorkLimiter,
+                    version: Version = None) -> FileResponse:
     version = session.version if version is None else version
-    path = rendered_file(session, version=version, fmt="midi", cache_dir=settings.data_dir / "renders",
+    path = await run_work(limiter, rendered_file, session, version=version, fmt="midi", cache_dir=settings.data_dir / "renders",
                          stem_id=stem_id, cache_mb=settings.render_cache_mb)
     return _file(path, _name(session.id, version, stem_id, "midi"))
 
