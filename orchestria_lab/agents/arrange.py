@@ -112,7 +112,10 @@ class ArrangeAgent(Agent):
         old_total, total = state.meta.total_beats, meta.total_beats
         stems = [s if s.agent in REMAKE_ORDER else s.evolve(notes=_loop(s.notes, old_total, total)) for s in state.stems]
         seconds = round(meta.duration_s)
-        return _as_edit(state, _remake(State(meta, tuple(stems))),
+        remade = _remake(State(meta, tuple(stems)))
+        kept = State(meta, tuple(_continue(state.stem(s.stem_id), s, old_total, total) if s.agent in REMAKE_ORDER else s
+                                 for s in remade.stems))
+        return _as_edit(state, kept,
                         f"length {bars} → {new} bars ({seconds // 60}:{seconds % 60:02d} at {meta.bpm:g} bpm)",
                         f"it is already {bars} bars long")
 
@@ -219,6 +222,18 @@ def _map_mode(notes: tuple[Note, ...], old: Key, new: Key) -> tuple[Note, ...]:
         moved = new_degrees[old_degrees.index(rel)] if rel in old_degrees else rel
         out.append(n._replace(pitch=int(np.clip(n.pitch - rel + moved + delta, 0, 127))))
     return tuple(out)
+
+
+def _continue(old: Stem, remade: Stem, old_total: float, total: float) -> Stem:
+    """A generated part at a new length that keeps every bar it had: shortening cuts it (a note
+    that rings past the new end stops there); lengthening keeps its bars and continues it with
+    the bars after them from ``remade``, the part made again at the new length."""
+    def ending(n: Note) -> Note:
+        return n if n.start + n.duration <= total + 1e-9 else n._replace(duration=round(total - n.start, 4))
+
+    kept = [ending(n) for n in old.notes if n.start < min(old_total, total) - 1e-9]
+    added = [ending(n) for n in remade.notes if old_total - 1e-9 <= n.start < total - 1e-9]
+    return remade.evolve(notes=tuple(sorted(kept + added)))
 
 
 def _loop(notes: tuple[Note, ...], old_total: float, total: float) -> tuple[Note, ...]:
