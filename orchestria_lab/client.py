@@ -296,7 +296,15 @@ class RemoteSession:
     def meta(self) -> dict[str, Any]:
         meta = {k: self._data[k] for k in ("bpm", "key", "genre", "time_signature", "bars", "sample_rate", "seed")}
         meta["bpm"] = int(meta["bpm"]) if float(meta["bpm"]).is_integer() else meta["bpm"]
+        meta["sections"] = [dict(s) for s in self._data.get("sections", [])]
         return meta
+
+    @property
+    def sections(self) -> pd.DataFrame:
+        """The song form, the columns of :attr:`Session.sections`."""
+        rows = [{**s, "last_bar": s["start_bar"] + s["bars"] - 1} for s in self.meta["sections"]]
+        return pd.DataFrame(rows, columns=["name", "start_bar", "bars", "last_bar"]).astype(
+            {"start_bar": "int64", "bars": "int64", "last_bar": "int64"})
 
     bpm = property(lambda self: self.meta["bpm"])
     key = property(lambda self: self._data["key"])

@@ -28,6 +28,7 @@ from typing import Any
 import pandas as pd
 
 from orchestria_lab.errors import EditError, InvalidValue, NotFound
+from orchestria_lab.music.form import Section, check_sections
 from orchestria_lab.music.genres import normalize_genre
 from orchestria_lab.music.notes import Note, check_notes
 from orchestria_lab.music.theory import beats_per_bar, parse_key, parse_time_signature
@@ -56,12 +57,13 @@ class FrozenParams(Mapping[str, Any]):
         for key, value in merged.items():
             if not isinstance(key, str):
                 raise InvalidValue("parameter name", key, "a string")
-            if isinstance(value, list):
-                merged[key] = value = tuple(value)
+            if isinstance(value, list | tuple):
+                merged[key] = value = tuple(FrozenParams(v) if isinstance(v, Mapping) else v for v in value)
             if not _is_scalar(value) and not (
-                isinstance(value, tuple) and all(_is_scalar(v) for v in value)
+                isinstance(value, tuple) and (all(_is_scalar(v) for v in value)
+                                              or all(isinstance(v, FrozenParams) for v in value))
             ):
-                raise InvalidValue(key, value, "a number, string, boolean or a list of them")
+                raise InvalidValue(key, value, "a number, string, boolean, or a list of them or of mappings")
             if isinstance(value, float) and not math.isfinite(value):
                 raise InvalidValue(key, value, "a finite number")
         self._items = tuple(sorted(merged.items()))
@@ -95,7 +97,8 @@ class FrozenParams(Mapping[str, Any]):
         return FrozenParams(merged)
 
     def to_dict(self) -> dict[str, Any]:
-        return {k: list(v) if isinstance(v, tuple) else v for k, v in self._items}
+        return {k: [x.to_dict() if isinstance(x, FrozenParams) else x for x in v] if isinstance(v, tuple) else v
+                for k, v in self._items}
 
 
 def _is_scalar(value: Any) -> bool:
@@ -234,6 +237,8 @@ class Meta:
     bars: int = 8
     sample_rate: int = 44100
     seed: int = 0
+    #: The song's named sections (music/form.py), in bar order; () for a song without form.
+    sections: tuple[Section, ...] = ()
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__
@@ -252,6 +257,7 @@ class Meta:
             raise InvalidValue("sample_rate", self.sample_rate, "one of " + ", ".join(map(str, SAMPLE_RATES)))
         if isinstance(self.seed, bool) or not isinstance(self.seed, int) or not (0 <= self.seed < 2**63):
             raise InvalidValue("seed", self.seed, "a whole number from 0 to 2**63-1")
+        set_(self, "sections", check_sections(self.sections or (), total=bars))
 
     @property
     def beats_per_bar(self) -> float:
@@ -270,7 +276,9 @@ class Meta:
         return self.total_beats * self.seconds_per_beat
 
     def to_dict(self) -> dict[str, Any]:
-        return {f.name: getattr(self, f.name) for f in fields(self)}
+        out = {f.name: getattr(self, f.name) for f in fields(self)}
+        out["sections"] = [s.to_dict() for s in self.sections]
+        return out
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ import numpy as np
 from orchestria_lab.agents.base import Action, Agent, AgentSpec, Param, Target
 from orchestria_lab.agents.context import REMAKE_ORDER
 from orchestria_lab.errors import InvalidValue
+from orchestria_lab.music.form import add_section, find_section, fit_sections, rename_section
 from orchestria_lab.music.genres import GENRES, match_genre
 from orchestria_lab.music.theory import Key, parse_key, parse_time_signature
 from orchestria_lab.state import Edit, Meta, Note, State, Stem, apply
@@ -35,7 +36,8 @@ class ArrangeAgent(Agent):
         name="arrange",
         description="Tempo, key (transposes every pitched stem), length in bars, time signature (patterns "
                     "re-made in the new meter), genre (parts re-styled), and which stems are in the track.",
-        capabilities=("tempo", "key", "bars", "time_signature", "genre", "remove", "restore"),
+        capabilities=("tempo", "key", "bars", "time_signature", "genre", "remove", "restore", "section",
+                      "rename_section"),
         parameters=(
             Param("bpm", "float", None, low=20, high=300, unit="bpm", description="absolute tempo"),
             Param("change_bpm", "float", None, low=-280, high=280, unit="bpm", description="tempo change"),
@@ -49,11 +51,17 @@ class ArrangeAgent(Agent):
             Param("keep_tempo", "bool", False, description="keep the tempo when the genre changes"),
             Param("stem", "str", None, description="a stem as JSON (Stem.to_dict), to restore"),
             Param("copy_of", "str", None, description="the stem the restored one copies (a layer or a double)"),
+            Param("name", "str", None, description="a section's name: intro, verse, chorus, bridge, outro ..."),
+            Param("first_bar", "int", None, low=1, high=256, unit="bars", description="a section's first bar (from 1)"),
+            Param("last_bar", "int", None, low=1, high=256, unit="bars", description="a section's last bar"),
+            Param("to", "str", None, description="a section's new name"),
         ),
         intent_params={"tempo": ("bpm", "change_bpm", "factor"), "key": ("key", "semitones"),
                        "bars": ("bars", "change_bars", "factor"), "time_signature": ("time_signature",),
-                       "genre": ("genre", "keep_tempo"), "remove": (), "restore": ("stem", "copy_of")},
-        targets={**dict.fromkeys(("tempo", "key", "bars", "time_signature", "genre"), Target.SESSION),
+                       "genre": ("genre", "keep_tempo"), "remove": (), "restore": ("stem", "copy_of"),
+                       "section": ("name", "first_bar", "last_bar"), "rename_section": ("name", "to")},
+        targets={**dict.fromkeys(("tempo", "key", "bars", "time_signature", "genre", "section", "rename_section"),
+                                 Target.SESSION),
                  "remove": Target.REMOVE, "restore": Target.NEW},
     )
 
@@ -108,7 +116,8 @@ class ArrangeAgent(Agent):
             raise InvalidValue("arrange.bars", dict(p), "`bars`, `change_bars` or `factor`")
         if not 1 <= new <= 256:
             raise InvalidValue("bars", new, "a whole number from 1 to 256")
-        meta = Meta(**{**state.meta.to_dict(), "bars": new})
+        sections = fit_sections(state.meta.sections, total=new)  # cut with the song
+        meta = Meta(**{**state.meta.to_dict(), "bars": new, "sections": sections})
         old_total, total = state.meta.total_beats, meta.total_beats
         stems = [s if s.agent in REMAKE_ORDER else s.evolve(notes=_loop(s.notes, old_total, total)) for s in state.stems]
         seconds = round(meta.duration_s)
@@ -146,6 +155,28 @@ class ArrangeAgent(Agent):
                  for s in state.stems]
         return _as_edit(state, _remake(State(meta, tuple(stems))), f"genre {state.meta.genre} → {name}{note}",
                         f"the genre is already {name}")
+
+    def section(self, state: State, action: Action, rng: np.random.Generator) -> Edit:
+        """Name bars ``first_bar``-``last_bar`` as a section; no note changes."""
+        p = action.params
+        if not p.get("name") or p.get("first_bar") is None:
+            raise InvalidValue("arrange.section", dict(p), "`name`, `first_bar` and `last_bar`")
+        first, last = int(p["first_bar"]), int(p.get("last_bar") or state.meta.bars)
+        if last < first:
+            raise InvalidValue("section bars", f"{first}-{last}", "a first bar before the last")
+        sections = add_section(state.meta.sections, str(p["name"]), first_bar=first, last_bar=last,
+                               total=state.meta.bars)
+        made = next(s for s in sections if s.bars_range == (first, last))
+        return Edit(meta={"sections": [s.to_dict() for s in sections]}, summary=f"section {made.describe()}")
+
+    def rename_section(self, state: State, action: Action, rng: np.random.Generator) -> Edit:
+        p = action.params
+        if not p.get("name") or not p.get("to"):
+            raise InvalidValue("arrange.rename_section", dict(p), "`name` and `to`")
+        old = find_section(state.meta.sections, str(p["name"]))
+        sections = rename_section(state.meta.sections, old.name, str(p["to"]))
+        new = next(s for s in sections if s.start_bar == old.start_bar)
+        return Edit(meta={"sections": [s.to_dict() for s in sections]}, summary=f"section {old.name} → {new.describe()}")
 
     def remove(self, state: State, action: Action, rng: np.random.Generator) -> Edit:
         if not action.target:

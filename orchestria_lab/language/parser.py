@@ -47,11 +47,16 @@ class RuleParser:
         if _is_question(text):
             raise CommandNotUnderstood(text, reason="that reads as a question, and I carry out changes to the music",
                                        suggestions=suggest(text))
-        scoped, refs = scopes.find(text)
+        if renamed := scopes.rename(text):  # "rename the bridge to breakdown"
+            return _checked(text, [Action("arrange", "rename_section", params={"name": renamed[0], "to": renamed[1]})],
+                            context)
+        scoped, refs = scopes.find(text, known=[s.name for s in context.state.meta.sections])
         clauses = frames(scoped)
         if limit := limits.check(clauses):  # understood, and not something the orchestra does yet
             raise CommandNotUnderstood(text, reason=limit[0], understood=_understood(clauses),
                                        suggestions=limit[1] or suggest(text))
+        if any(r.defines for r in refs):  # "make bars 9 to 16 the chorus": the form, and nothing else
+            return _checked(text, _definitions(text, refs, clauses, context), context)
         where = _scopes(text, refs, clauses, context)
         try:
             history = _history(clauses, context)
@@ -174,25 +179,53 @@ def _before(clauses: list[Frame], context: PlanContext) -> Action | None:
 
 
 def _scopes(text: str, refs: list[scopes.TimeRef], clauses: list[Frame], context: PlanContext) -> list[Scope]:
-    """The command's time scopes made absolute; naming sections, or bars outside the song, is refused."""
-    defined = [r.defines for r in refs if r.defines]
-    if defined:
-        raise CommandNotUnderstood(
-            text, reason=f"naming parts of the song ({', '.join(dict.fromkeys(defined))}) needs song form, which "
-                         "this version does not have yet; nothing was changed", understood=_understood(clauses),
-            suggestions=["regenerate the chords", "make it 16 bars long"])
+    """The command's time scopes made absolute (a section becomes its bars); a section the song
+    does not have, or bars outside it, is refused."""
+    meta = context.state.meta
     sections = [r for r in refs if r.kind == "section"]
-    if sections:  # song form (named sections) is not here yet: no song has any
-        named = sections[0].resolve(bars=context.state.meta.bars).describe()
+    if sections and not meta.sections:
+        named = sections[0].resolve(bars=meta.bars).describe()
         raise CommandNotUnderstood(
             text, reason=f"this song has no sections yet, so there is no {named.removeprefix('the ')} to change; "
-                         "say which bars instead (\"in bars 9 to 16\")", understood=_understood(clauses),
-            suggestions=suggest(text))
+                         "name some first (\"make bars 9 to 16 the chorus\") or say which bars (\"in bars 9 to 16\")",
+            understood=_understood(clauses), suggestions=suggest(text))
     try:
-        return [r.resolve(bars=context.state.meta.bars).check(total=context.state.meta.bars) for r in refs]
+        return [r.resolve(bars=meta.bars, sections=meta.sections).check(total=meta.bars) for r in refs]
     except InvalidValue as exc:
         raise CommandNotUnderstood(text, reason=exc.message, understood=_understood(clauses),
                                    suggestions=suggest(text)) from None
+
+
+def _definitions(text: str, refs: list[scopes.TimeRef], clauses: list[Frame], context: PlanContext) -> list[Action]:
+    """ "make bars 9 to 16 the chorus", "call the first 4 bars the intro": each named range becomes a
+    section; a name with no bars, or anything else asked in the same command, is refused."""
+    meta, out = context.state.meta, []
+    asked = [t for f in clauses for t in f.tokens if t.kind not in ("scope", "det", "filler", "prep", "sep") and not (
+        t.kind == "verb" and t.value in ("set", "make", "turn", "replace"))]
+    named = {"call", "name", "label", "mark"}
+    asked = [t for t in asked if t.text not in named]
+    for k, ref in enumerate(refs):
+        if not ref.defines:
+            continue
+        bars = next((r for r in reversed(refs[:k]) if not r.defines and r.kind != "section"), None)
+        if bars is None or asked:
+            raise CommandNotUnderstood(
+                text, reason=f"I can name bars as a section ({ref.defines}) in a command of its own, with the bars "
+                             "said; laying out a whole form comes later", understood=_understood(clauses),
+                suggestions=[f"make bars 1 to {min(8, meta.bars)} the {ref.defines}"])
+        try:
+            first, last = bars.resolve(bars=meta.bars).check(total=meta.bars).bars(total=meta.bars)
+        except InvalidValue as exc:
+            raise CommandNotUnderstood(text, reason=exc.message, understood=_understood(clauses)) from None
+        out.append(Action("arrange", "section", params={"name": ref.defines, "first_bar": first, "last_bar": last}))
+    return out
+
+
+def _checked(text: str, plan: list[Action], context: PlanContext) -> list[Action]:
+    try:
+        return validate_plan(plan, context.state)
+    except InvalidValue as exc:
+        raise CommandNotUnderstood(text, reason=exc.message) from None
 
 
 def _understood(clauses: list[Frame]) -> list[str]:

@@ -22,11 +22,12 @@ pattern finds is a :class:`TimeRef`, made absolute against the song when the pla
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from orchestria_lab.errors import InvalidValue
 from orchestria_lab.language.lexicon import NUMBER_WORDS
+from orchestria_lab.music.form import Section, find_section
 from orchestria_lab.music.scope import Scope
 
 #: Section names a producer uses, and the spellings of each.
@@ -66,11 +67,23 @@ class TimeRef:
         """The section this names as a new part of the form ("make bars 9-16 a chorus")."""
         return self.section if self.kind == "define" else None
 
-    def resolve(self, *, bars: int) -> Scope:
-        """The bars this means in a song of ``bars`` bars (sections stay named)."""
+    def resolve(self, *, bars: int, sections: tuple[Section, ...] = ()) -> Scope:
+        """The bars this means in a song of ``bars`` bars with ``sections`` (a section the song has
+        becomes its bars, still named; one it lacks is an error listing those it has)."""
         if self.kind in ("section", "define"):
             name = self.section if not self.ordinal else f"{_ordinal_word(self.ordinal)} {self.section}"
-            return Scope(section=(f"{self.relation} " if self.relation else "") + name)
+            label = (f"{self.relation} " if self.relation else "") + name
+            if not sections or self.kind == "define":
+                return Scope(section=label)
+            found = find_section(sections, self.section, ordinal=self.ordinal)
+            first, last = found.bars_range
+            if self.relation == "before":
+                first, last = 1, found.start_bar - 1
+            elif self.relation == "after":
+                first, last = found.last_bar + 1, bars
+            if first < 1 or last < first:
+                raise InvalidValue("bars", label, f"bars inside the song: {found.describe()} leaves none {self.relation} it")
+            return Scope(first_bar=first, last_bar=last, section=label)
         n = self.a
         if self.kind == "range":
             first, last = self.a, self.b
@@ -141,10 +154,12 @@ GRAMMAR: tuple[tuple[str, Callable[[re.Match], TimeRef]], ...] = (
 _COMPILED = tuple((re.compile(p, re.IGNORECASE), build) for p, build in GRAMMAR)
 
 
-def _is_section_word(ref: TimeRef, match: re.Match, text: str) -> bool:
-    """An ambiguous word ("chorus", "drop") is a section only with an ordinal, a time
-    preposition, or another section named in the same command."""
+def _is_section_word(ref: TimeRef, match: re.Match, text: str, known: frozenset[str] = frozenset()) -> bool:
+    """An ambiguous word ("chorus", "drop") is a section when the song has one, or with an
+    ordinal, a time preposition, or another section named in the same command."""
     if ref.kind not in ("section", "define") or ref.section not in _AMBIGUOUS and ref.section != "outro":
+        return True
+    if ref.section in known:
         return True
     if ref.ordinal or ref.kind == "define":
         return True
@@ -157,13 +172,15 @@ def _is_section_word(ref: TimeRef, match: re.Match, text: str) -> bool:
     return ref.section == "chorus" and not re.search(r"\b(?:effect|chorused|modulation)\b", text, re.IGNORECASE)
 
 
-def find(text: str) -> tuple[str, list[TimeRef]]:
-    """``text`` with each scope replaced by ``@k``, and the scopes found, in order."""
+def find(text: str, *, known: Iterable[str] = ()) -> tuple[str, list[TimeRef]]:
+    """``text`` with each scope replaced by ``@k``, and the scopes found, in order. ``known`` are
+    the kinds of section the song has ("drop" is then its drop, not a verb)."""
+    known = frozenset(re.sub(r" \d+$", "", k) for k in known)
     refs: list[TimeRef] = []
     out = text.replace("@", " ")  # "@" marks the scopes found: none may come from the text itself
     for pattern, build in _COMPILED:
         while True:
-            match = next((m for m in pattern.finditer(out) if _is_section_word(build(m), m, out)), None)
+            match = next((m for m in pattern.finditer(out) if _is_section_word(build(m), m, out, known)), None)
             if match is None:
                 break
             ref = build(match)
@@ -176,3 +193,13 @@ def find(text: str) -> tuple[str, list[TimeRef]]:
                 replacement = f"{keep}@{len(refs) - 1}"
             out = out[: match.start()] + replacement + out[match.end():]
     return out, refs
+
+
+_RENAME = re.compile(rf"^\s*(?:please\s+)?(?:rename|call)\s+the\s+({_SECTION})\s+(?:to|as|into)?\s*(?:the\s+|an?\s+)?"
+                     rf"({_SECTION})\s*[.!]?\s*$", re.IGNORECASE)
+
+
+def rename(text: str) -> tuple[str, str] | None:
+    """``(old, new)`` when the whole command renames a section ("rename the bridge to breakdown")."""
+    m = _RENAME.match(text)
+    return (_section(m.group(1)), _section(m.group(2))) if m else None

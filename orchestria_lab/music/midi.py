@@ -99,7 +99,53 @@ def write_midi(state: State, path: str | os.PathLike[str]) -> Path:
     """Write ``state`` as a Standard MIDI File (type 1) at ``path``; returns the path."""
     path = Path(path)
     state_to_midi(state).write(str(path))
+    if state.meta.sections:
+        _write_markers(path, state)
     return path
+
+
+def _write_markers(path: Path, state: State) -> None:
+    """Each section as a marker meta event at its first bar, on the first track (the tempo map's)."""
+    import mido
+
+    mid = mido.MidiFile(str(path))
+    track = mid.tracks[0]
+    at, absolute = 0, []
+    for msg in track:
+        at += msg.time
+        absolute.append((at, msg))
+    per_bar = state.meta.beats_per_bar * mid.ticks_per_beat
+    absolute += [(round((s.start_bar - 1) * per_bar), mido.MetaMessage("marker", text=s.name))
+                 for s in state.meta.sections]
+    end = [m for m in absolute if m[1].type == "end_of_track"]
+    body = sorted((m for m in absolute if m[1].type != "end_of_track"), key=lambda m: m[0])
+    last = max([t for t, _ in body] + [t for t, _ in end]) if body else 0
+    track.clear()
+    previous = 0
+    for t, msg in [*body, (last, mido.MetaMessage("end_of_track"))]:
+        track.append(msg.copy(time=t - previous))
+        previous = t
+    mid.save(str(path))
+
+
+def read_markers(path: str | os.PathLike[str]) -> list[tuple[str, float]]:
+    """``(text, beat)`` of every marker in a MIDI file (what DAWs show as section names).
+
+    >>> from orchestria_lab.state import Meta, State
+    >>> import tempfile, os
+    >>> state = State(Meta(bpm=120, key="C", genre="pop", bars=8, sections=[{"name": "chorus", "start_bar": 5, "bars": 4}]))
+    >>> read_markers(write_midi(state, os.path.join(tempfile.mkdtemp(), "s.mid")))
+    [('chorus', 16.0)]
+    """
+    import mido
+
+    mid = mido.MidiFile(str(path))
+    out, at = [], 0
+    for msg in mid.tracks[0]:
+        at += msg.time
+        if msg.type == "marker":
+            out.append((msg.text, at / mid.ticks_per_beat))
+    return out
 
 
 def _ticks(pm: pretty_midi.PrettyMIDI, seconds: float) -> int:

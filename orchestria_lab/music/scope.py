@@ -50,13 +50,13 @@ class Scope:
 
     def bars(self, *, total: int) -> tuple[int, int]:
         """``(first, last)`` of a bar range, the open end filled with ``total``."""
-        if self.section is not None:
+        if self.first_bar is None:
             raise InvalidValue("scope", self.describe(), "a bar range (a section is found in the session)")
         return int(self.first_bar or 1), int(self.last_bar or total)
 
     def check(self, *, total: int) -> Scope:
         """This scope, or :class:`InvalidValue` when its bars lie outside a song of ``total`` bars."""
-        if self.section is None:
+        if self.first_bar is not None:
             first, last = self.bars(total=total)
             if first > total or last > total:
                 raise InvalidValue("scope", self.describe(), f"bars within the song (1 to {total})")

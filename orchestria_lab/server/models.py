@@ -130,6 +130,12 @@ class AgentState(BaseModel):
     state: str = Field(description="idle or working")
 
 
+class SectionOut(BaseModel):
+    name: str
+    start_bar: int
+    bars: int
+
+
 class SessionOut(BaseModel):
     id: str
     bpm: float
@@ -139,6 +145,8 @@ class SessionOut(BaseModel):
     bars: int
     sample_rate: int
     seed: int
+    sections: list[SectionOut] = Field(default_factory=list,
+                                       description="the song form, bars counted from 1; [] for a song without")
     version: int
     created_at: str
     stems: list[StemOut]

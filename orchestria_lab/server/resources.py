@@ -107,6 +107,7 @@ def session_out(session: Session, links: Links) -> dict[str, Any]:
     return {
         "id": session.id, **{k: meta[k] for k in ("bpm", "key", "genre", "time_signature", "bars",
                                                    "sample_rate", "seed")},
+        "sections": meta["sections"],
         "version": session.version, "created_at": session.store.session_info(session.id)["created_at"],
         "stems": stems_out(session, links), "versions": versions_out(session),
         "agents": [{"name": name, "state": state} for name, state in agent_states(session.id).items()],

@@ -98,6 +98,7 @@ def export_session(session: Any, path: str | os.PathLike[str], *, stems: bool | 
                     "bit_depth": bit_depth, "bitrate": bitrate, "sample_rate": state.meta.sample_rate,
                     "target_lufs": TARGET_LUFS, "ceiling_db": CEILING_DB},
         "files": [{"name": p.name, "bytes": p.stat().st_size, "sha256": _sha256(p)} for p in written],
+        "sections": [s.to_dict() for s in state.meta.sections],
         "commands": [{"version": r.version, "parent": r.parent, "command": r.command,
                       "agents": list(r.agents), "seed": r.seed} for r in records],
         "seeds": {"session": state.meta.seed, "versions": {str(r.version): r.seed for r in records}},

@@ -122,6 +122,13 @@ class _StateView:
         return self._state.notes_table()
 
     @property
+    def sections(self) -> pd.DataFrame:
+        """One row per section of the song form: name, start_bar, bars, last_bar (bars count from 1)."""
+        rows = [{**s.to_dict(), "last_bar": s.last_bar} for s in self._state.meta.sections]
+        return pd.DataFrame(rows, columns=["name", "start_bar", "bars", "last_bar"]).astype(
+            {"start_bar": "int64", "bars": "int64", "last_bar": "int64"})
+
+    @property
     def plot(self) -> Any:
         """Pictures of this state: ``.plot.piano_roll()``, ``.waveform()``, ``.spectrogram()``, ``.timeline()``.
 

@@ -151,11 +151,22 @@ def piano_roll(obj: Any, *, version: int | None = None, figsize: tuple[float, fl
         ax.set_xlim(0, meta.total_beats)
         for bar in range(meta.bars + 1):
             ax.axvline(bar * meta.beats_per_bar, color="0.85", lw=0.8, zorder=0)
+        for i, section in enumerate(meta.sections):  # the song form: one band per section
+            start = (section.start_bar - 1) * meta.beats_per_bar
+            ax.axvspan(start, start + section.bars * meta.beats_per_bar, color=_BANDS[i % len(_BANDS)],
+                       alpha=0.35, lw=0, zorder=-1)
+    for section in meta.sections:
+        axes[0].text((section.start_bar - 1) * meta.beats_per_bar + 0.2, 1.0, section.name,
+                     transform=axes[0].get_xaxis_transform(), va="bottom", fontsize=8, color="0.3")
     axes[-1].set_xlabel("beats")
     axes[0].set_title(f"Piano roll — {meta.bpm} bpm, {meta.key}, {meta.time_signature}, {meta.bars} bars")
     if handles:
         axes[0].legend(handles=handles, loc="upper right", fontsize=8)
     return fig
+
+
+#: Fills of alternating section bands (light, so notes stay readable over them).
+_BANDS = ("#dbe7f5", "#f5e6d3")
 
 
 def _legend_label(stem: Any) -> str:

@@ -198,3 +198,12 @@ def test_versions_and_sessions_come_in_cursor_pages_with_the_total(server):
         assert client.get("/v1/sessions", params={"limit": 0}).status_code == 422
     remote = Client(server.url, key)  # the SDK follows the pages
     assert len(remote.sessions()) == 3 and len(remote.open(sids[0]).versions) == 6
+
+
+def test_a_session_answers_its_sections(server):
+    with server.client(server.key("form")) as client:
+        sid = client.post("/v1/sessions", json={"bpm": 90, "key": "Cm", "genre": "lo-fi", "bars": 16}).json()["id"]
+        assert client.get(f"/v1/sessions/{sid}").json()["sections"] == []
+        made = client.post(f"/v1/sessions/{sid}/command", json={"text": "make bars 9 to 16 the chorus"})
+        assert made.status_code == 200, made.text
+        assert client.get(f"/v1/sessions/{sid}").json()["sections"] == [{"name": "chorus", "start_bar": 9, "bars": 8}]
