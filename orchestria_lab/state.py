@@ -30,6 +30,7 @@ import pandas as pd
 from orchestria_lab.errors import EditError, InvalidValue, NotFound
 from orchestria_lab.music.form import Section, check_sections
 from orchestria_lab.music.genres import normalize_genre
+from orchestria_lab.music.naming import numbered
 from orchestria_lab.music.notes import Note, check_notes
 from orchestria_lab.music.theory import beats_per_bar, parse_key, parse_time_signature
 from orchestria_lab.music.vocabulary import DRUM_ROLES, EFFECT_TYPES, INSTRUMENTS, ROLES
@@ -308,13 +309,7 @@ class State:
 
     def new_stem_id(self, base: str) -> str:
         """``base`` if free, else ``base-2``, ``base-3`` ...: deterministic, never reused."""
-        taken = {s.stem_id for s in self.stems}
-        if base not in taken:
-            return base
-        n = 2
-        while f"{base}-{n}" in taken:
-            n += 1
-        return f"{base}-{n}"
+        return numbered(base, {s.stem_id for s in self.stems}, sep="-")
 
     def stems_table(self) -> pd.DataFrame:
         rows = [

@@ -20,6 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from orchestria_lab.language.frames import Mention
+from orchestria_lab.music.naming import numbered
 from orchestria_lab.music.vocabulary import INSTRUMENT_ROLE
 from orchestria_lab.state import State
 
@@ -81,12 +82,7 @@ class StemIndex:
 
     def new_id(self, base: str) -> str:
         """Like ``State.new_stem_id``, counting the stems the plan adds."""
-        if base not in self._taken:
-            return base
-        n = 2
-        while f"{base}-{n}" in self._taken:
-            n += 1
-        return f"{base}-{n}"
+        return numbered(base, self._taken, sep="-")
 
     def add(self, stem_id: str, role: str, instrument: str, agent: str) -> None:
         self.entries.append(Entry(stem_id, stem_id, role, instrument, agent))

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from orchestria_lab.errors import InvalidValue
+from orchestria_lab.music.naming import numbered
 
 _NAME = re.compile(r"^[a-z][a-z\- ]{0,30}( \d{1,2})?$")
 
@@ -82,13 +83,7 @@ def check_sections(sections: Iterable[Section | Mapping[str, Any]], *, total: in
 
 
 def _fresh_name(sections: tuple[Section, ...], name: str) -> str:
-    taken = {s.name for s in sections}
-    if name not in taken:
-        return name
-    n = 2
-    while f"{name} {n}" in taken:
-        n += 1
-    return f"{name} {n}"
+    return numbered(name, {s.name for s in sections})
 
 
 def add_section(sections: tuple[Section, ...], name: str, *, first_bar: int, last_bar: int,
