@@ -37,7 +37,7 @@ class ArrangeAgent(Agent):
         description="Tempo, key (transposes every pitched stem), length in bars, time signature (patterns "
                     "re-made in the new meter), genre (parts re-styled), and which stems are in the track.",
         capabilities=("tempo", "key", "bars", "time_signature", "genre", "remove", "restore", "section",
-                      "rename_section"),
+                      "rename_section", "delete_bars"),
         parameters=(
             Param("bpm", "float", None, low=20, high=300, unit="bpm", description="absolute tempo"),
             Param("change_bpm", "float", None, low=-280, high=280, unit="bpm", description="tempo change"),
@@ -59,9 +59,10 @@ class ArrangeAgent(Agent):
         intent_params={"tempo": ("bpm", "change_bpm", "factor"), "key": ("key", "semitones"),
                        "bars": ("bars", "change_bars", "factor"), "time_signature": ("time_signature",),
                        "genre": ("genre", "keep_tempo"), "remove": (), "restore": ("stem", "copy_of"),
-                       "section": ("name", "first_bar", "last_bar"), "rename_section": ("name", "to")},
-        targets={**dict.fromkeys(("tempo", "key", "bars", "time_signature", "genre", "section", "rename_section"),
-                                 Target.SESSION),
+                       "section": ("name", "first_bar", "last_bar"), "rename_section": ("name", "to"),
+                       "delete_bars": ("first_bar", "last_bar")},
+        targets={**dict.fromkeys(("tempo", "key", "bars", "time_signature", "genre", "section", "rename_section",
+                                  "delete_bars"), Target.SESSION),
                  "remove": Target.REMOVE, "restore": Target.NEW},
     )
 
@@ -168,6 +169,41 @@ class ArrangeAgent(Agent):
                                total=state.meta.bars)
         made = next(s for s in sections if s.bars_range == (first, last))
         return Edit(meta={"sections": [s.to_dict() for s in sections]}, summary=f"section {made.describe()}")
+
+    def delete_bars(self, state: State, action: Action, rng: np.random.Generator) -> Edit:
+        """Take bars ``first_bar``-``last_bar`` out of the song: what came after moves up, note for note,
+        and the song is that much shorter (a note ringing into the cut stops there)."""
+        p, total = action.params, state.meta.bars
+        first, last = int(p.get("first_bar") or 0), int(p.get("last_bar") or total)
+        if not 1 <= first <= last <= total:
+            raise InvalidValue("bars", f"{first}-{last}", f"a range inside the song (bars 1 to {total})")
+        if last - first + 1 >= total:
+            raise InvalidValue("bars", f"{first}-{last}", "a range that leaves some of the song (to start again, "
+                               "remove the stems)")
+        beats = state.meta.beats_per_bar
+        cut_from, cut_to = (first - 1) * beats, last * beats
+        gap = cut_to - cut_from
+
+        def moved(notes: tuple[Note, ...]) -> tuple[Note, ...]:
+            out = []
+            for n in notes:
+                if n.start < cut_from - 1e-9:
+                    end = min(n.start + n.duration, cut_from)
+                    out.append(n if end >= n.start + n.duration - 1e-9 else n._replace(duration=round(end - n.start, 4)))
+                elif n.start >= cut_to - 1e-9:
+                    out.append(n._replace(start=round(n.start - gap, 4)))
+            return tuple(out)
+
+        sections = []
+        for s in state.meta.sections:
+            keep = [b for b in range(s.start_bar, s.last_bar + 1) if not first <= b <= last]
+            if keep:
+                start = keep[0] if keep[0] < first else keep[0] - (last - first + 1)
+                sections.append({"name": s.name, "start_bar": start, "bars": len(keep)})
+        meta = Meta(**{**state.meta.to_dict(), "bars": total - (last - first + 1), "sections": sections})
+        after = State(meta, tuple(s.evolve(notes=moved(s.notes)) for s in state.stems))
+        span = f"bar {first}" if first == last else f"bars {first}-{last}"
+        return _as_edit(state, after, f"took out {span}: length {total} → {meta.bars} bars")
 
     def rename_section(self, state: State, action: Action, rng: np.random.Generator) -> Edit:
         p = action.params

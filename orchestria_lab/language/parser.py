@@ -96,7 +96,7 @@ class RuleParser:
             raise CommandNotUnderstood(text, reason=reason, understood=_understood(clauses), suggestions=suggest(text))
         if unclear and any(u.startswith("I don't know") for u in unclear):
             raise CommandNotUnderstood(text, reason=unclear[0], understood=_understood(clauses), suggestions=suggest(text))
-        if where and not any(a.scope for a in planning.actions):
+        if where and not any(a.scope for a in planning.actions) and not planning.placed:
             raise CommandNotUnderstood(text, reason=f"I could not tell what should happen in {where[0].describe()}",
                                        understood=_understood(clauses), suggestions=suggest(text))
         try:  # a value out of range ("3 bpm") is understood, and refused with its valid range

@@ -27,6 +27,8 @@ from orchestria_lab.music.vocabulary import DEFAULT_INSTRUMENT
 from orchestria_lab.state import Meta
 
 _ADDING = ("add", "drench")
+#: Verbs that, said of bars alone, take them out of the song.
+_CUTTING = ("remove", "cut", "strip", "kill", "drop")
 #: Words for a whole piece that the lexicon also reads as a part ("a jazz tune").
 _SONG_WORDS = ("tune", "tunes", "number", "jam")
 #: What a verbless clause that only names a part may hold ("a dusty drum beat please").
@@ -48,6 +50,7 @@ class Planning(EffectRules, MixRules, PartRules):
         self.said: list[str] = []        # stems the clause being planned names
         self.previous: list[str] = []    # ... and the one before it: "they" in the next clause
         self.protected: set[str] = set()  # stems the command says to leave alone (language/negation.py)
+        self.placed = False              # a rule took a scope as its subject (the bars to cut)
         self.withheld: list[Action] = []  # actions on protected stems, not made
 
     def protect(self, f: Frame) -> None:
@@ -122,6 +125,8 @@ class Planning(EffectRules, MixRules, PartRules):
         self.previous, self.said = self.said or self.previous, []
         before = len(self.actions)
         self.scope = self.scopes[f.scopes[0]] if f.scopes else None
+        if self._cut_bars(f):
+            return True
         if self.session_wide(f):
             self.add_parts(f)  # "write a chord progression in D minor": the key, and the chords
             return True
@@ -173,6 +178,16 @@ class Planning(EffectRules, MixRules, PartRules):
             self.emit(Action("arrange", "genre", params={"genre": styles[-1]}))
             done = True
         return done
+
+    def _cut_bars(self, f: Frame) -> bool:
+        """ "cut the last 4 bars", "delete bars 5 to 8": bars taken out of the song, not a part."""
+        if self.scope is None or self.scope.first_bar is None or f.verb not in _CUTTING or f.stems or any(
+                f.has(k) for k in ("effect", "voice", "fxall", "adj")):
+            return False
+        first, last = self.scope.bars(total=self.ctx.state.meta.bars)
+        self.actions.append(Action("arrange", "delete_bars", params={"first_bar": first, "last_bar": last}))
+        self.placed = True  # the scope is what the action takes out
+        return True
 
     def _it_is_a_part(self, f: Frame) -> bool:
         """ "the bass is too low, move it up an octave": "it" is the part the clause before named."""

@@ -34,3 +34,32 @@ def test_a_length_change_keeps_every_bar_that_stays(old, new, genre):
         assert all(n.start + n.duration <= end + 1e-6 for n in now.notes)
         if new > old:  # continued, not left silent
             assert any(n.start >= kept_end for n in now.notes), stem.stem_id
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(first=st.integers(1, 8), span=st.integers(1, 4))
+def test_taking_bars_out_moves_what_follows_note_for_note(first, span):
+    before = _song(12, "lo-fi")
+    last = first + span - 1
+    after = apply(before, get_agent("arrange")(before, Action("arrange", "delete_bars",
+                                                              params={"first_bar": first, "last_bar": last}),
+                                             np.random.default_rng(0)))
+    beats = before.meta.beats_per_bar
+    cut_from, gap = (first - 1) * beats, span * beats
+    assert after.meta.bars == 12 - span
+    for stem in before.stems:
+        now = after.stem(stem.stem_id)
+        head = sorted((n.pitch, n.start, n.velocity) for n in stem.notes if n.start < cut_from - 1e-9)
+        tail = sorted((n.pitch, round(n.start - gap, 4), n.velocity) for n in stem.notes
+                      if n.start >= cut_from + gap - 1e-9)
+        assert sorted((n.pitch, n.start, n.velocity) for n in now.notes) == sorted(head + tail)
+
+
+def test_cutting_the_last_bars_by_command_shortens_the_song_and_keeps_the_rest(store):
+    from orchestria_lab import Session
+
+    s = Session.create(bpm=90, key="Cm", genre="lo-fi", seed=7, bars=16, store=store)
+    s.command("add warm piano chords")
+    kept = sorted(n for n in s.state.stems[0].notes if n.start < 48)
+    assert s.command("cut the last 4 bars").message.startswith("took out bars 13-16")
+    assert s.state.meta.bars == 12 and sorted(s.state.stems[0].notes) == kept
