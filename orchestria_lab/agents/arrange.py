@@ -37,7 +37,7 @@ class ArrangeAgent(Agent):
         description="Tempo, key (transposes every pitched stem), length in bars, time signature (patterns "
                     "re-made in the new meter), genre (parts re-styled), and which stems are in the track.",
         capabilities=("tempo", "key", "bars", "time_signature", "genre", "remove", "restore", "section",
-                      "rename_section", "delete_bars"),
+                      "rename_section", "delete_bars", "clear"),
         parameters=(
             Param("bpm", "float", None, low=20, high=300, unit="bpm", description="absolute tempo"),
             Param("change_bpm", "float", None, low=-280, high=280, unit="bpm", description="tempo change"),
@@ -60,10 +60,11 @@ class ArrangeAgent(Agent):
                        "bars": ("bars", "change_bars", "factor"), "time_signature": ("time_signature",),
                        "genre": ("genre", "keep_tempo"), "remove": (), "restore": ("stem", "copy_of"),
                        "section": ("name", "first_bar", "last_bar"), "rename_section": ("name", "to"),
-                       "delete_bars": ("first_bar", "last_bar")},
+                       "delete_bars": ("first_bar", "last_bar"), "clear": ()},
         targets={**dict.fromkeys(("tempo", "key", "bars", "time_signature", "genre", "section", "rename_section",
                                   "delete_bars"), Target.SESSION),
-                 "remove": Target.REMOVE, "restore": Target.NEW},
+                 "remove": Target.REMOVE, "restore": Target.NEW, "clear": Target.STEM},
+        scoped=("clear",),
     )
 
     def tempo(self, state: State, action: Action, rng: np.random.Generator) -> Edit:
@@ -204,6 +205,24 @@ class ArrangeAgent(Agent):
         after = State(meta, tuple(s.evolve(notes=moved(s.notes)) for s in state.stems))
         span = f"bar {first}" if first == last else f"bars {first}-{last}"
         return _as_edit(state, after, f"took out {span}: length {total} → {meta.bars} bars")
+
+    def clear(self, state: State, action: Action, rng: np.random.Generator) -> Edit:
+        """Silence a stem in its scope's bars: the notes that start there go; every note outside
+        stays identical, as every scoped edit leaves it (undo brings them back)."""
+        if not action.target:
+            raise InvalidValue("arrange.clear target", None, "the stem to clear")
+        if action.scope is None:
+            raise InvalidValue("arrange.clear scope", None, "the bars to clear (\"in bars 1 to 4\")")
+        stem = state.stem(action.target)
+        first, last = action.scope.bars(total=state.meta.bars)
+        beats = state.meta.beats_per_bar
+        start, end = (first - 1) * beats, last * beats
+        kept = [n for n in stem.notes if not start - 1e-9 <= n.start < end - 1e-9]
+        new = stem.evolve(notes=tuple(kept))
+        if new == stem:
+            return Edit(summary=f"{stem.stem_id} is already silent in {action.scope.describe()}")
+        return Edit(update=[new], summary=f"{stem.stem_id}: silent in {action.scope.describe()} "
+                                          f"({len(stem.notes) - len(kept)} notes out)")
 
     def rename_section(self, state: State, action: Action, rng: np.random.Generator) -> Edit:
         p = action.params

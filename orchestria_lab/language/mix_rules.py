@@ -38,6 +38,10 @@ class MixRules:
             if not f.stems:
                 return False
             targets = self.targets(f)
+        if self.scope is not None and not keep_only:  # "drop the drums for the first 4 bars": silent there
+            for target in targets:
+                self.emit(Action("arrange", "clear", target))
+            return bool(targets)
         for target in targets:
             self.emit(Action("arrange", "remove", target))
             self.index.remove(target)
@@ -83,6 +87,10 @@ class MixRules:
             targets = self.index.ids()
         else:
             targets = self._targets_or_restore(f) if intent == "unmute" else self.targets(f)
+        if self.scope is not None and intent == "mute":  # "mute the bass in bars 5-8": silent there
+            for target in targets:
+                self.emit(Action("arrange", "clear", target))
+            return True
         for target in targets:
             self.emit(Action("mix", intent, target))
         if intent == "unmute" and f.has("ref", "all"):

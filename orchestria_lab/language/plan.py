@@ -116,6 +116,7 @@ def _check_scope(action: Action, spec: AgentSpec, state: State) -> None:
         raise InvalidValue(f"{where} scope", scope.describe(),
                            f"no time scope: {where} changes the whole song and cannot be limited to "
                            f"{scope.describe()} yet" + (f" ({', '.join(can)} can)" if can else ""))
-    if scope.section is not None:
-        raise InvalidValue("section", scope.section, "a section of this song (it has none yet)")
+    if scope.first_bar is None:  # a section the parser did not find in the song
+        have = ", ".join(s.describe() for s in state.meta.sections) or "none yet"
+        raise InvalidValue("section", scope.section, f"a section of this song ({have})")
     scope.check(total=state.meta.bars)

@@ -63,3 +63,25 @@ def test_cutting_the_last_bars_by_command_shortens_the_song_and_keeps_the_rest(s
     kept = sorted(n for n in s.state.stems[0].notes if n.start < 48)
     assert s.command("cut the last 4 bars").message.startswith("took out bars 13-16")
     assert s.state.meta.bars == 12 and sorted(s.state.stems[0].notes) == kept
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(first=st.integers(1, 12), span=st.integers(1, 6), role=st.sampled_from(["drums", "chords", "bass", "melody"]))
+def test_silencing_bars_of_a_part_leaves_every_note_outside_them_identical(first, span, role):
+    from orchestria_lab.music.scope import Scope
+
+    before = _song(12, "house")
+    last = min(12, first + span - 1)
+    target = next(s for s in before.stems if s.role == role)
+    after = apply(before, get_agent("arrange")(before, Action("arrange", "clear", target.stem_id,
+                                                              scope=Scope(first_bar=first, last_bar=last)),
+                                             np.random.default_rng(0)))
+    beats = before.meta.beats_per_bar
+    low, high = (first - 1) * beats, last * beats
+    for stem in before.stems:
+        now = after.stem(stem.stem_id)
+        assert sorted(n for n in now.notes if not low <= n.start < high) == sorted(
+            n for n in stem.notes if not low <= n.start < high)
+        inside = [n for n in now.notes if low <= n.start < high]
+        assert (not inside) if stem.stem_id == target.stem_id else inside == [
+            n for n in stem.notes if low <= n.start < high]
