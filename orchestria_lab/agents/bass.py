@@ -14,7 +14,7 @@ import numpy as np
 
 from orchestria_lab.agents.base import Action, AgentSpec
 from orchestria_lab.agents.context import current_chords, current_kicks, model_function, stem_range
-from orchestria_lab.agents.generator import GeneratorAgent, common_params, swung, targets
+from orchestria_lab.agents.generator import SCOPED, GeneratorAgent, common_params, swung, targets
 from orchestria_lab.music.lines import BASS_STYLE_FOR_GENRE, bass_line
 from orchestria_lab.state import Note, State, Stem
 
@@ -38,6 +38,7 @@ class BassAgent(GeneratorAgent):
         intent_params={"add": _ALL, "regenerate": _CHANGE, "change": _CHANGE,
                        "shift": ("octaves", "semitones")},
         targets=targets(("add", "regenerate", "change", "shift")),
+        scoped=SCOPED,
     )
 
     def make_notes(self, state: State, stem: Stem) -> list[Note]:

@@ -23,7 +23,7 @@ import numpy as np
 
 from orchestria_lab.agents.base import Action, AgentSpec, Param
 from orchestria_lab.agents.context import model_function
-from orchestria_lab.agents.generator import GeneratorAgent, common_params, swung, targets
+from orchestria_lab.agents.generator import SCOPED, GeneratorAgent, common_params, swung, targets
 from orchestria_lab.music.genres import GENRES
 from orchestria_lab.music.grooves import (
     GROOVES,
@@ -86,6 +86,7 @@ class DrumsAgent(GeneratorAgent):
         backend="baseline",
         intent_params={"add": _ALL, "regenerate": _CHANGE, "change": _CHANGE},
         targets=targets(("add", "regenerate", "change")),
+        scoped=SCOPED[:1],
     )
 
     def _settings(self, current: Mapping[str, Any], given: Mapping[str, Any], state: State, role: str) -> dict[str, Any]:

@@ -10,7 +10,7 @@ checkpoint ships, replaces the theory baseline behind the same settings.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import Any, ClassVar
 
@@ -46,6 +46,10 @@ _SHAPE = ("style", "density", "density_change", "swing", "swing_change", "backen
 #: What each generator intent acts on: ``add`` makes a part; the others change one of the agent's own.
 TARGETS: dict[str, Target] = {"add": Target.NEW, "regenerate": Target.OWN, "change": Target.OWN,
                               "shift": Target.OWN}
+
+
+#: The intents a generator can limit to bars (regenerate first: drums have no shift).
+SCOPED: tuple[str, ...] = ("regenerate", "shift")
 
 
 def targets(capabilities: tuple[str, ...]) -> dict[str, Target]:
@@ -116,6 +120,8 @@ class GeneratorAgent(Agent, ABC):
 
     def regenerate(self, state: State, action: Action, rng: np.random.Generator) -> Edit:
         stem = self._target(state, action)
+        if action.scope is not None:
+            return self._regenerate_bars(state, stem, action, rng)
         settings = self._settings(stem.params, dict(action.params), state, stem.role)
         for _ in range(8):  # a regeneration that sounds the same is no regeneration
             settings["seed"] = int(rng.integers(2**31))
@@ -149,6 +155,14 @@ class GeneratorAgent(Agent, ABC):
         delta = 12 * octaves + semis
         if not delta:
             raise InvalidValue("shift", 0, "a number of octaves or semitones other than 0")
+        if action.scope is not None:  # only the bars asked for; the part's register stays
+            inside = _inside(state, action.scope)
+            notes = [n._replace(pitch=n.pitch + delta) if inside(n) else n for n in stem.notes]
+            if not all(0 <= n.pitch <= 127 for n in notes):
+                raise InvalidValue("shift", delta, f"a shift that keeps {stem.stem_id} inside MIDI 0-127")
+            where = action.scope.describe()
+            return Edit(update=[stem.evolve(notes=tuple(notes))],
+                        summary=f"{stem.stem_id} {'up' if delta > 0 else 'down'} {abs(delta)} semitones in {where}")
         notes = [n._replace(pitch=n.pitch + delta) for n in stem.notes]
         if notes and not all(0 <= n.pitch <= 127 for n in notes):
             raise InvalidValue("shift", delta, f"a shift that keeps {stem.stem_id} inside MIDI 0-127")
@@ -158,6 +172,23 @@ class GeneratorAgent(Agent, ABC):
         new = stem.evolve(notes=notes, params=_clean(params))
         words = f"{abs(octaves)} octave{'s' * (abs(octaves) != 1)}" if octaves and not semis else f"{abs(delta)} semitones"
         return Edit(update=[new], summary=f"{stem.stem_id} {'up' if delta > 0 else 'down'} {words}")
+
+    def _regenerate_bars(self, state: State, stem: Stem, action: Action, rng: np.random.Generator) -> Edit:
+        """A new take of the bars in ``action.scope`` (over the same chords and kick), joined to the
+        bars around it, which stay note for note."""
+        inside = _inside(state, action.scope)
+        settings = self._settings(stem.params, dict(action.params), state, stem.role)
+        keep = [n for n in stem.notes if not inside(n)]
+        new_notes = keep
+        for _ in range(8):  # a new take that sounds the same is no new take
+            settings["seed"] = int(rng.integers(2**31))
+            settings.update(self.reseed(state, stem, rng))
+            take = self.notes_for(state, stem.evolve(params=_clean(settings)))
+            new_notes = sorted(keep + [n for n in take if inside(n)])
+            if new_notes != sorted(stem.notes):
+                break
+        return Edit(update=[stem.evolve(notes=tuple(new_notes))],
+                    summary=f"regenerated {stem.stem_id} in {action.scope.describe()} (the other bars as they were)")
 
     # making notes -----------------------------------------------------------------------
     def remake(self, state: State, stem: Stem) -> Stem:
@@ -251,3 +282,12 @@ def swung(notes, amount: float, *, subdivision: float = 0.5) -> list[Note]:
         start, duration = swing_span(n.start, n.duration, amount, subdivision=subdivision)
         out.append(n._replace(start=start, duration=duration))
     return out
+
+
+def _inside(state: State, scope: Any) -> Callable[[Note], bool]:
+    """Whether a note starts inside ``scope``'s bars of ``state``."""
+    first, last = scope.bars(total=state.meta.bars)
+    beats = state.meta.beats_per_bar
+    low, high = (first - 1) * beats, last * beats
+    return lambda n: low - 1e-9 <= n.start < high - 1e-9
+

@@ -18,7 +18,7 @@ import numpy as np
 
 from orchestria_lab.agents.base import Action, AgentSpec, Param
 from orchestria_lab.agents.context import harmony_chords, progression_source, stem_range
-from orchestria_lab.agents.generator import GeneratorAgent, common_params, targets
+from orchestria_lab.agents.generator import SCOPED, GeneratorAgent, common_params, targets
 from orchestria_lab.music.genres import GENRES
 from orchestria_lab.music.progressions import (
     COMPING,
@@ -54,6 +54,7 @@ class HarmonyAgent(GeneratorAgent):
         intent_params={"add": _ALL, "regenerate": _CHANGE, "change": _CHANGE,
                        "shift": ("octaves", "semitones")},
         targets=targets(("add", "regenerate", "change", "shift")),
+        scoped=SCOPED,
     )
 
     def initial_settings(self, state: State, role: str, settings: Mapping[str, Any]) -> dict[str, Any]:

@@ -19,7 +19,7 @@ import numpy as np
 
 from orchestria_lab.agents.base import Action, AgentSpec
 from orchestria_lab.agents.context import current_chords, model_function, stem_range
-from orchestria_lab.agents.generator import GeneratorAgent, common_params, swung, targets
+from orchestria_lab.agents.generator import SCOPED, GeneratorAgent, common_params, swung, targets
 from orchestria_lab.music.lines import melody_line
 from orchestria_lab.state import Note, State, Stem
 
@@ -45,6 +45,7 @@ class MelodyAgent(GeneratorAgent):
         intent_params={"add": _ALL, "regenerate": _CHANGE, "change": _CHANGE,
                        "shift": ("octaves", "semitones")},
         targets=targets(("add", "regenerate", "change", "shift")),
+        scoped=SCOPED,
     )
 
     def initial_settings(self, state: State, role: str, settings: Mapping[str, Any]) -> dict[str, Any]:

@@ -122,9 +122,20 @@ class Planning(EffectRules, MixRules, PartRules):
 
     # the rules --------------------------------------------------------------------------
     def clause(self, f: Frame) -> bool:
+        """Plan one clause; a clause with several time scopes ("bars 5-8 and 13-16") is planned once
+        for each, so every range is carried out."""
+        if len(f.scopes) > 1:
+            said, done = self.said, False
+            for k in f.scopes:
+                self.said = said
+                done = self._clause(f, self.scopes[k]) or done
+            return done
+        return self._clause(f, self.scopes[f.scopes[0]] if f.scopes else None)
+
+    def _clause(self, f: Frame, scope: Scope | None) -> bool:
         self.previous, self.said = self.said or self.previous, []
         before = len(self.actions)
-        self.scope = self.scopes[f.scopes[0]] if f.scopes else None
+        self.scope = scope
         if self._cut_bars(f):
             return True
         if self.session_wide(f):

@@ -187,7 +187,7 @@ def test_a_plugin_that_makes_stems_passes_validate_plan_by_its_spec(monkeypatch)
         with pytest.raises(InvalidValue, match="within the song"):  # an 8-bar song has no bar 9
             validate_plan([Action("theremin", "add", "t"),
                            Action("theremin", "wobble", "t", scope=Scope(first_bar=9))], state)
-        with pytest.raises(InvalidValue, match="has none yet"):  # sections come with song form
+        with pytest.raises(InvalidValue, match="section of this song"):  # a section this song lacks
             validate_plan([Action("theremin", "add", "t"),
                            Action("theremin", "wobble", "t", scope=Scope(section="chorus"))], state)
         assert registered()["theremin"].spec.to_dict()["targets"] == {"add": "new", "wobble": "stem",

@@ -85,3 +85,27 @@ def test_silencing_bars_of_a_part_leaves_every_note_outside_them_identical(first
         inside = [n for n in now.notes if low <= n.start < high]
         assert (not inside) if stem.stem_id == target.stem_id else inside == [
             n for n in stem.notes if low <= n.start < high]
+
+
+@settings(max_examples=16, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(first=st.integers(1, 12), span=st.integers(1, 4), role=st.sampled_from(["drums", "chords", "bass", "melody"]),
+       intent=st.sampled_from(["regenerate", "shift"]), seed=st.integers(0, 5))
+def test_a_scoped_edit_leaves_every_note_outside_its_bars_identical(first, span, role, intent, seed):
+    from orchestria_lab.music.scope import Scope
+
+    before = _song(12, "lo-fi")
+    target = next(s for s in before.stems if s.role == role)
+    if intent == "shift" and target.is_drums:
+        return
+    last = min(12, first + span - 1)
+    params = {"octaves": 1} if intent == "shift" else {}
+    action = Action(target.agent, intent, target.stem_id, params, scope=Scope(first_bar=first, last_bar=last))
+    after = apply(before, get_agent(target.agent)(before, action, np.random.default_rng(seed)))
+    beats = before.meta.beats_per_bar
+    low, high = (first - 1) * beats, last * beats
+    for stem in before.stems:
+        now = after.stem(stem.stem_id)
+        assert sorted(n for n in now.notes if not low <= n.start < high) == sorted(
+            n for n in stem.notes if not low <= n.start < high)
+        if stem.stem_id != target.stem_id:
+            assert now.notes == stem.notes
