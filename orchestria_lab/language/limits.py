@@ -71,6 +71,14 @@ def _long_fill(f: Frame) -> bool:
 REPEATING = ("repeat", "repeats", "loop", "copy", "duplicate", "reuse")
 
 
+#: Words for a change of level over time.
+FADING = ("fade", "fades", "fading", "faded", "swell", "crescendo", "decrescendo")
+
+
+def _fading(f: Frame) -> bool:
+    return any(t.text in FADING for t in f.tokens)
+
+
 def _repeating_bars(f: Frame) -> bool:
     return bool(f.scopes) and any(t.text in REPEATING for t in f.tokens)
 
@@ -81,9 +89,10 @@ LIMITS: tuple[Limit, ...] = (
     Limit("chord symbols", _chord_symbols, "chord symbols are not something the harmony agent plays yet, and I will "
           "not change the key in their place", ("regenerate the chords", "add jazzy chords", "set the key to A minor")),
     Limit("sidechain", _ducking, CANNOT["sidechain"], ("make the bass quieter", "add a compressor to the bass")),
-    Limit("repeating bars", _repeating_bars, "playing bars again or somewhere else comes with song form "
-          "(sections), which this version does not have yet; nothing was changed",
-          ("make it 8 bars long", "regenerate the melody")),
+    Limit("repeating bars", _repeating_bars, "playing bars again or somewhere else (copy, repeat, move) is "
+          "not here yet; nothing was changed", ("delete bars 5 to 8", "regenerate the melody in bars 5 to 8")),
+    Limit("fades", _fading, "fades and other changes over time come with automation lanes, which are not "
+          "here yet; nothing was changed", ("mute the drums in the last 4 bars", "make the drums quieter")),
     Limit("fill length", _long_fill, "the drums play a fill at the end of every 4-bar phrase; a fill of a "
           "length you choose is not something they write yet, and I will not lengthen the song for it",
           ("add fills to the drums", "remove the fills")),

@@ -52,12 +52,12 @@ class RuleParser:
                             context)
         scoped, refs = scopes.find(text, known=[s.name for s in context.state.meta.sections])
         clauses = frames(scoped)
+        if any(r.defines for r in refs) and not limits.check(clauses):  # "make bars 9 to 16 the chorus"
+            return _checked(text, _definitions(text, refs, clauses, context), context)
+        where = _scopes(text, refs, clauses, context)  # a section the song lacks is said first
         if limit := limits.check(clauses):  # understood, and not something the orchestra does yet
             raise CommandNotUnderstood(text, reason=limit[0], understood=_understood(clauses),
                                        suggestions=limit[1] or suggest(text))
-        if any(r.defines for r in refs):  # "make bars 9 to 16 the chorus": the form, and nothing else
-            return _checked(text, _definitions(text, refs, clauses, context), context)
-        where = _scopes(text, refs, clauses, context)
         try:
             history = _history(clauses, context)
         except Unclear as exc:
