@@ -138,7 +138,9 @@ def rendered_file(session: Session, *, version: int, fmt: str, cache_dir: Path,
     if stem_id is not None:
         state.stem(stem_id)
     # the whole state, not only the stem: exported stems share the mix's loudness gain
-    identity = json.dumps([ENGINE_VERSION, state.meta.to_dict(), [s.hash for s in state.stems], stem_id, fmt])
+    # naming bars changes no sound (a MIDI file marks its sections, so there they count)
+    sound = {k: v for k, v in state.meta.to_dict().items() if k != "sections" or fmt == "midi"}
+    identity = json.dumps([ENGINE_VERSION, sound, [s.hash for s in state.stems], stem_id, fmt])
     target = cache_dir / f"{hashlib.sha256(identity.encode()).hexdigest()[:32]}.{FORMATS[fmt]}"
     if target.exists():
         touch(target)  # recently used: the cache keeps it longest
