@@ -37,7 +37,7 @@ class ArrangeAgent(Agent):
         description="Tempo, key (transposes every pitched stem), length in bars, time signature (patterns "
                     "re-made in the new meter), genre (parts re-styled), and which stems are in the track.",
         capabilities=("tempo", "key", "bars", "time_signature", "genre", "remove", "restore", "section",
-                      "rename_section", "delete_bars", "clear"),
+                      "rename_section", "delete_bars", "clear", "copy_bars"),
         parameters=(
             Param("bpm", "float", None, low=20, high=300, unit="bpm", description="absolute tempo"),
             Param("change_bpm", "float", None, low=-280, high=280, unit="bpm", description="tempo change"),
@@ -55,14 +55,19 @@ class ArrangeAgent(Agent):
             Param("first_bar", "int", None, low=1, high=256, unit="bars", description="a section's first bar (from 1)"),
             Param("last_bar", "int", None, low=1, high=256, unit="bars", description="a section's last bar"),
             Param("to", "str", None, description="a section's new name"),
+            Param("to_bar", "int", None, low=1, high=256, unit="bars", description="where copied bars go (first bar)"),
+            Param("until_bar", "int", None, low=1, high=256, unit="bars",
+                  description="the last bar copies fill (repeating the source), default: one copy"),
+            Param("only", "str", None, description="the one stem to copy bars of (default: every stem)"),
         ),
         intent_params={"tempo": ("bpm", "change_bpm", "factor"), "key": ("key", "semitones"),
                        "bars": ("bars", "change_bars", "factor"), "time_signature": ("time_signature",),
                        "genre": ("genre", "keep_tempo"), "remove": (), "restore": ("stem", "copy_of"),
                        "section": ("name", "first_bar", "last_bar"), "rename_section": ("name", "to"),
-                       "delete_bars": ("first_bar", "last_bar"), "clear": ()},
+                       "delete_bars": ("first_bar", "last_bar"), "clear": (),
+                       "copy_bars": ("first_bar", "last_bar", "to_bar", "until_bar", "only")},
         targets={**dict.fromkeys(("tempo", "key", "bars", "time_signature", "genre", "section", "rename_section",
-                                  "delete_bars"), Target.SESSION),
+                                  "delete_bars", "copy_bars"), Target.SESSION),
                  "remove": Target.REMOVE, "restore": Target.NEW, "clear": Target.STEM},
         scoped=("clear",),
     )
@@ -205,6 +210,39 @@ class ArrangeAgent(Agent):
         after = State(meta, tuple(s.evolve(notes=moved(s.notes)) for s in state.stems))
         span = f"bar {first}" if first == last else f"bars {first}-{last}"
         return _as_edit(state, after, f"took out {span}: length {total} → {meta.bars} bars")
+
+    def copy_bars(self, state: State, action: Action, rng: np.random.Generator) -> Edit:
+        """Bars ``first_bar``-``last_bar`` played again from ``to_bar`` (repeated up to ``until_bar``):
+        what started in those bars is replaced, note for note; every other bar stays."""
+        p, total = action.params, state.meta.bars
+        first, last = int(p.get("first_bar") or 0), int(p.get("last_bar") or 0)
+        to = int(p.get("to_bar") or last + 1)
+        length = last - first + 1
+        until = int(p.get("until_bar") or to + length - 1)
+        if not (1 <= first <= last <= total and 1 <= to <= until <= total):
+            raise InvalidValue("bars", f"{first}-{last} to {to}-{until}", f"ranges inside the song (bars 1 to {total})")
+        beats = state.meta.beats_per_bar
+        src_lo, src_hi, dst_lo, dst_hi = (first - 1) * beats, last * beats, (to - 1) * beats, until * beats
+        only = p.get("only")
+        if only is not None:
+            state.stem(only)
+
+        def copied(notes: tuple[Note, ...]) -> tuple[Note, ...]:
+            source = [n for n in notes if src_lo - 1e-9 <= n.start < src_hi - 1e-9]
+            out = [n for n in notes if not dst_lo - 1e-9 <= n.start < dst_hi - 1e-9]
+            offset = dst_lo - src_lo
+            while dst_lo - 1e-9 <= src_lo + offset < dst_hi - 1e-9:
+                out += [n._replace(start=round(n.start + offset, 4)) for n in source
+                        if n.start + offset < dst_hi - 1e-9]
+                offset += length * beats
+            return tuple(sorted(out))
+
+        after = State(state.meta, tuple(s.evolve(notes=copied(s.notes)) if only in (None, s.stem_id) else s
+                                        for s in state.stems))
+        span = f"bar {first}" if first == last else f"bars {first}-{last}"
+        where = f"bar {to}" if to == until else f"bars {to}-{until}"
+        return _as_edit(state, after, f"{span} copied to {where}" + (f" ({only})" if only else ""),
+                        f"bars {to}-{until} already play {span}")
 
     def clear(self, state: State, action: Action, rng: np.random.Generator) -> Edit:
         """Silence a stem in its scope's bars: the notes that start there go; every note outside

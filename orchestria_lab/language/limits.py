@@ -89,8 +89,6 @@ LIMITS: tuple[Limit, ...] = (
     Limit("chord symbols", _chord_symbols, "chord symbols are not something the harmony agent plays yet, and I will "
           "not change the key in their place", ("regenerate the chords", "add jazzy chords", "set the key to A minor")),
     Limit("sidechain", _ducking, CANNOT["sidechain"], ("make the bass quieter", "add a compressor to the bass")),
-    Limit("repeating bars", _repeating_bars, "playing bars again or somewhere else (copy, repeat, move) is "
-          "not here yet; nothing was changed", ("delete bars 5 to 8", "regenerate the melody in bars 5 to 8")),
     Limit("fades", _fading, "fades and other changes over time come with automation lanes, which are not "
           "here yet; nothing was changed", ("mute the drums in the last 4 bars", "make the drums quieter")),
     Limit("fill length", _long_fill, "the drums play a fill at the end of every 4-bar phrase; a fill of a "

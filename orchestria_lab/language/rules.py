@@ -29,6 +29,8 @@ from orchestria_lab.state import Meta
 _ADDING = ("add", "drench")
 #: Verbs that, said of bars alone, take them out of the song.
 _CUTTING = ("remove", "cut", "strip", "kill", "drop")
+#: Words that, said of bars, play them again elsewhere.
+_COPYING = ("copy", "repeat", "duplicate", "loop", "paste", "reuse")
 #: Words for a whole piece that the lexicon also reads as a part ("a jazz tune").
 _SONG_WORDS = ("tune", "tunes", "number", "jam")
 #: What a verbless clause that only names a part may hold ("a dusty drum beat please").
@@ -124,6 +126,8 @@ class Planning(EffectRules, MixRules, PartRules):
     def clause(self, f: Frame) -> bool:
         """Plan one clause; a clause with several time scopes ("bars 5-8 and 13-16") is planned once
         for each, so every range is carried out."""
+        if self._copy_bars(f):
+            return True
         if len(f.scopes) > 1:
             said, done = self.said, False
             for k in f.scopes:
@@ -189,6 +193,29 @@ class Planning(EffectRules, MixRules, PartRules):
             self.emit(Action("arrange", "genre", params={"genre": styles[-1]}))
             done = True
         return done
+
+    def _copy_bars(self, f: Frame) -> bool:
+        """ "copy bars 1 to 4 onto 13 to 16", "repeat the first 4 bars (for the whole song)", "copy the chorus
+        to bars 1 to 4": the first scope played again at the second, or after itself to the song's end."""
+        if not f.scopes or not any(t.text in _COPYING for t in f.tokens):
+            return False
+        total = self.ctx.state.meta.bars
+        source = self.scopes[f.scopes[0]].bars(total=total)
+        if len(f.scopes) > 1:
+            to, until = self.scopes[f.scopes[1]].bars(total=total)
+        elif any(t.text in ("repeat", "loop") for t in f.tokens):
+            to, until = source[1] + 1, total  # "repeat the first 4 bars": over the rest of the song
+        else:
+            raise Unclear(f"I could not tell where bars {source[0]}-{source[1]} should go",
+                          [f"copy bars {source[0]} to {source[1]} onto bars {source[1] + 1} to {2 * source[1] - source[0] + 1}"])
+        if to > total:
+            raise Unclear(f"bars {source[0]}-{source[1]} are the end of the song: there is nowhere after them to repeat "
+                          "them", [f"make it {total + source[1] - source[0] + 1} bars long"])
+        params = {"first_bar": source[0], "last_bar": source[1], "to_bar": to, "until_bar": until}
+        for target in self.targets(f, default="none") or [None]:
+            self.actions.append(Action("arrange", "copy_bars", params={**params, **({"only": target} if target else {})}))
+        self.placed = True
+        return True
 
     def _cut_bars(self, f: Frame) -> bool:
         """ "cut the last 4 bars", "delete bars 5 to 8": bars taken out of the song, not a part."""

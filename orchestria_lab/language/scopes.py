@@ -132,6 +132,8 @@ GRAMMAR: tuple[tuple[str, Callable[[re.Match], TimeRef]], ...] = (
      lambda m: TimeRef("from", _num(m.group(1) or m.group(2)))),
     (rf"\b{_PREP}(?:the\s+)?{_BARS}\s+{_N}{_TO}{_N}\b", lambda m: TimeRef("range", _num(m.group(1)), _num(m.group(2)))),
     (rf"(?<=\band\s){_N}{_TO}{_N}\b", lambda m: TimeRef("range", _num(m.group(1)), _num(m.group(2)))),
+    (rf"(?:(?<=\bonto\s)|(?<=\binto\s)|(?<=\bover\s)){_N}{_TO}{_N}\b",
+     lambda m: TimeRef("range", _num(m.group(1)), _num(m.group(2)))),
     (rf"\b{_PREP}the\s+(first|opening|last|final|closing)\s+{_N}\s+{_BARS}\b",
      lambda m: TimeRef("first" if m.group(1).lower() in ("first", "opening") else "last", _num(m.group(2)))),
     (rf"\b{_PREP}the\s+(first|opening|last|final|closing)\s+{_BARS}\b",

@@ -109,3 +109,36 @@ def test_a_scoped_edit_leaves_every_note_outside_its_bars_identical(first, span,
             n for n in stem.notes if not low <= n.start < high)
         if stem.stem_id != target.stem_id:
             assert now.notes == stem.notes
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(first=st.integers(1, 4), span=st.integers(1, 3), to=st.integers(5, 10), repeat=st.booleans())
+def test_copied_bars_play_the_source_note_for_note_and_leave_other_bars(first, span, to, repeat):
+    before = _song(12, "lo-fi")
+    last = first + span - 1
+    until = 12 if repeat else min(12, to + span - 1)
+    after = apply(before, get_agent("arrange")(before, Action("arrange", "copy_bars", params={
+        "first_bar": first, "last_bar": last, "to_bar": to, "until_bar": until}), np.random.default_rng(0)))
+    beats = before.meta.beats_per_bar
+    lo, hi = (to - 1) * beats, until * beats
+    for stem in before.stems:
+        now = after.stem(stem.stem_id)
+        assert sorted(n for n in now.notes if not lo <= n.start < hi) == sorted(
+            n for n in stem.notes if not lo <= n.start < hi)
+        source = sorted((n.pitch, round(n.start - (first - 1) * beats, 4), n.velocity) for n in stem.notes
+                        if (first - 1) * beats <= n.start < last * beats)
+        copy = sorted((n.pitch, round(n.start - lo, 4), n.velocity) for n in now.notes
+                      if lo <= n.start < min(hi, lo + span * beats))
+        assert copy == [s for s in source if s[1] < min(hi, lo + span * beats) - lo]
+
+
+def test_repeating_the_first_bars_by_command(store):
+    from orchestria_lab import Session
+
+    s = Session.create(bpm=90, key="Cm", genre="lo-fi", seed=7, bars=8, store=store)
+    s.command("add a boom bap drum beat")
+    first = sorted((n.pitch, n.start) for n in s.state.stems[0].notes if n.start < 8)
+    assert s.command("repeat the first 2 bars for the whole song").message == "bars 1-2 copied to bars 3-8"
+    notes = s.state.stems[0].notes
+    for k in range(4):
+        assert sorted((n.pitch, round(n.start - 8 * k, 4)) for n in notes if 8 * k <= n.start < 8 * (k + 1)) == first
