@@ -19,6 +19,11 @@ def _song(bars: int, genre: str) -> State:
     return state
 
 
+def _outside(stem, low: float, high: float) -> list:
+    """The notes of ``stem`` that start outside beats ``[low, high)``, in order."""
+    return sorted(n for n in stem.notes if not low <= n.start < high)
+
+
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(old=st.sampled_from([4, 8, 12]), new=st.integers(1, 24), genre=st.sampled_from(["lo-fi", "house", "dubstep"]))
 def test_a_length_change_keeps_every_bar_that_stays(old, new, genre):
@@ -80,8 +85,7 @@ def test_silencing_bars_of_a_part_leaves_every_note_outside_them_identical(first
     low, high = (first - 1) * beats, last * beats
     for stem in before.stems:
         now = after.stem(stem.stem_id)
-        assert sorted(n for n in now.notes if not low <= n.start < high) == sorted(
-            n for n in stem.notes if not low <= n.start < high)
+        assert _outside(now, low, high) == _outside(stem, low, high)
         inside = [n for n in now.notes if low <= n.start < high]
         assert (not inside) if stem.stem_id == target.stem_id else inside == [
             n for n in stem.notes if low <= n.start < high]
@@ -105,8 +109,7 @@ def test_a_scoped_edit_leaves_every_note_outside_its_bars_identical(first, span,
     low, high = (first - 1) * beats, last * beats
     for stem in before.stems:
         now = after.stem(stem.stem_id)
-        assert sorted(n for n in now.notes if not low <= n.start < high) == sorted(
-            n for n in stem.notes if not low <= n.start < high)
+        assert _outside(now, low, high) == _outside(stem, low, high)
         if stem.stem_id != target.stem_id:
             assert now.notes == stem.notes
 
@@ -123,8 +126,7 @@ def test_copied_bars_play_the_source_note_for_note_and_leave_other_bars(first, s
     lo, hi = (to - 1) * beats, until * beats
     for stem in before.stems:
         now = after.stem(stem.stem_id)
-        assert sorted(n for n in now.notes if not lo <= n.start < hi) == sorted(
-            n for n in stem.notes if not lo <= n.start < hi)
+        assert _outside(now, lo, hi) == _outside(stem, lo, hi)
         source = sorted((n.pitch, round(n.start - (first - 1) * beats, 4), n.velocity) for n in stem.notes
                         if (first - 1) * beats <= n.start < last * beats)
         copy = sorted((n.pitch, round(n.start - lo, 4), n.velocity) for n in now.notes
