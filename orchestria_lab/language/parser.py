@@ -52,10 +52,11 @@ class RuleParser:
                             context)
         scoped, refs = scopes.find(text, known=[s.name for s in context.state.meta.sections])
         clauses = frames(scoped)
-        if any(r.defines for r in refs) and not limits.check(clauses):  # "make bars 9 to 16 the chorus"
+        limit = limits.check(clauses)  # understood, and not something the orchestra does yet
+        if any(r.defines for r in refs) and not limit:  # "make bars 9 to 16 the chorus"
             return _checked(text, _definitions(text, refs, clauses, context), context)
         where = _scopes(text, refs, clauses, context)  # a section the song lacks is said first
-        if limit := limits.check(clauses):  # understood, and not something the orchestra does yet
+        if limit:
             raise CommandNotUnderstood(text, reason=limit[0], understood=_understood(clauses),
                                        suggestions=limit[1] or suggest(text))
         try:
@@ -66,14 +67,15 @@ class RuleParser:
         if history is not None:
             return [history]
         planning = Planning(context, scopes=where)
-        for frame in clauses:  # what to leave alone holds for the whole command, before and after
-            if negation.protects(frame):
+        protecting = [negation.protects(frame) for frame in clauses]
+        for frame, protects in zip(clauses, protecting, strict=True):  # it holds for the whole command
+            if protects:
                 planning.protect(frame)
         unclear: list[str] = []
         complained: list[Action] = []  # what the last clause made, when it only said how a part is
-        for frame in clauses:
+        for frame, protects in zip(clauses, protecting, strict=True):
             try:
-                if negation.protects(frame):
+                if protects:
                     continue
                 if negation.refrains(frame):
                     planning.refrain(frame)

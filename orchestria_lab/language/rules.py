@@ -212,7 +212,13 @@ class Planning(EffectRules, MixRules, PartRules):
             raise Unclear(f"bars {source[0]}-{source[1]} are the end of the song: there is nowhere after them to repeat "
                           "them", [f"make it {total + source[1] - source[0] + 1} bars long"])
         params = {"first_bar": source[0], "last_bar": source[1], "to_bar": to, "until_bar": until}
-        for target in self.targets(f, default="none") or [None]:
+        targets = self.targets(f, default="none")
+        if not targets and self.protected:  # every part but those the command leaves alone
+            targets = [i for i in self.index.ids() if i not in self.protected]
+        targets = [i for i in targets if i not in self.protected]
+        if not targets and (f.stems or self.protected):
+            return False
+        for target in targets or [None]:
             self.actions.append(Action("arrange", "copy_bars", params={**params, **({"only": target} if target else {})}))
         self.placed = True
         return True
@@ -223,6 +229,9 @@ class Planning(EffectRules, MixRules, PartRules):
                 f.has(k) for k in ("effect", "voice", "fxall", "adj")):
             return False
         first, last = self.scope.bars(total=self.ctx.state.meta.bars)
+        if self.protected:  # taking bars out moves every part: never past what the command protects
+            raise Unclear(f"taking bars out of the song changes every part, and the command leaves "
+                          f"{', '.join(sorted(self.protected))} as it is", [f"mute the other parts in bars {first} to {last}"])
         self.actions.append(Action("arrange", "delete_bars", params={"first_bar": first, "last_bar": last}))
         self.placed = True  # the scope is what the action takes out
         return True

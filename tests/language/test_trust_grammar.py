@@ -151,3 +151,11 @@ def test_a_genre_in_free_text_is_passed_on_and_matched_by_its_traits(text, genre
 def test_pace_words_set_the_tempo_their_way(text, faster, state):
     (action,) = parse(text, state)
     assert action.intent == "tempo" and (action.params["change_bpm"] > 0) == faster
+
+
+def test_bar_edits_keep_to_what_the_command_protects(state):
+    copies = parse("repeat the first 2 bars for the whole song but don't touch the drums", state)
+    assert {a.intent for a in copies} == {"copy_bars"} and {a.params["only"] for a in copies} == {
+        s.stem_id for s in state.stems} - {"drums"}
+    assert len(parse("repeat the first 2 bars for the whole song, leave the drums alone", state)) == 3
+    assert "leaves drums as it is" in refusal("cut the last 2 bars but don't touch the drums", state)
