@@ -28,18 +28,29 @@ from typing import Any
 import pandas as pd
 
 from orchestria_lab.errors import EditError, InvalidValue, NotFound
+from orchestria_lab.music.automation import Point, check_points
 from orchestria_lab.music.form import Section, check_sections
 from orchestria_lab.music.genres import normalize_genre
 from orchestria_lab.music.naming import numbered
 from orchestria_lab.music.notes import Note, check_notes
+from orchestria_lab.music.progressions import PROGRESSION_PARAMS
+from orchestria_lab.music.tempo import (
+    KeyChange,
+    TempoChange,
+    check_changes,
+    key_at,
+    seconds,
+    tempo_at,
+)
 from orchestria_lab.music.theory import beats_per_bar, parse_key, parse_time_signature
 from orchestria_lab.music.vocabulary import DRUM_ROLES, EFFECT_TYPES, INSTRUMENTS, ROLES
 
 STEM_COLUMNS = (
     "stem_id", "name", "role", "instrument", "agent", "effects", "gain_db", "pan",
-    "muted", "solo", "hash", "notes_hash",
+    "muted", "solo", "hash", "notes_hash", "stale",
 )
 NOTE_COLUMNS = ("stem_id", "pitch", "start", "duration", "velocity")
+AUTOMATION_COLUMNS = ("stem_id", "param", "beat", "value", "curve")
 SAMPLE_RATES = (8000, 16000, 22050, 24000, 32000, 44100, 48000, 88200, 96000)
 
 
@@ -152,6 +163,8 @@ class Stem:
     solo: bool = False
     tone: FrozenParams = field(default_factory=FrozenParams)
     params: FrozenParams = field(default_factory=FrozenParams)
+    #: Automation points (music/automation.py): gain, pan, cutoff or effect mix over time.
+    automation: tuple[Point, ...] = ()
 
     def __post_init__(self) -> None:
         if not isinstance(self.stem_id, str) or not self.stem_id or len(self.stem_id) > 64:
@@ -172,6 +185,7 @@ class Stem:
         set_(self, "pan", float(self.pan) + 0.0)
         set_(self, "muted", bool(self.muted))
         set_(self, "solo", bool(self.solo))
+        set_(self, "automation", check_points(self.automation or ()))
         for attr in ("tone", "params"):
             value = getattr(self, attr)
             if not isinstance(value, FrozenParams):
@@ -202,6 +216,8 @@ class Stem:
             "gain_db": self.gain_db, "pan": self.pan, "muted": self.muted, "solo": self.solo,
             "tone": self.tone.to_dict(), "params": self.params.to_dict(),
         }
+        if self.automation:  # only when there is some: a stem without keeps the hash it always had
+            d["automation"] = [list(p) for p in self.automation]
         if with_hashes:
             d["hash"], d["notes_hash"] = self.hash, self.notes_hash
         return d
@@ -211,6 +227,7 @@ class Stem:
         kw = {f.name: d[f.name] for f in fields(cls) if f.name in d}
         kw["notes"] = [Note(*n) for n in d.get("notes", ())]
         kw["effects"] = [Effect(e["type"], e.get("params", {})) for e in d.get("effects", ())]
+        kw["automation"] = [Point(*p) for p in d.get("automation", ())]
         return cls(**kw)
 
 
@@ -240,6 +257,10 @@ class Meta:
     seed: int = 0
     #: The song's named sections (music/form.py), in bar order; () for a song without form.
     sections: tuple[Section, ...] = ()
+    #: Tempo changes at bar lines (music/tempo.py), in bar order; () for one tempo throughout.
+    tempo_changes: tuple[TempoChange, ...] = ()
+    #: Key changes at bar lines, in bar order; () for one key throughout.
+    key_changes: tuple[KeyChange, ...] = ()
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__
@@ -259,6 +280,8 @@ class Meta:
         if isinstance(self.seed, bool) or not isinstance(self.seed, int) or not (0 <= self.seed < 2**63):
             raise InvalidValue("seed", self.seed, "a whole number from 0 to 2**63-1")
         set_(self, "sections", check_sections(self.sections or (), total=bars))
+        set_(self, "tempo_changes", check_changes(self.tempo_changes or (), TempoChange, bars=bars))
+        set_(self, "key_changes", check_changes(self.key_changes or (), KeyChange, bars=bars))
 
     @property
     def beats_per_bar(self) -> float:
@@ -274,11 +297,24 @@ class Meta:
 
     @property
     def duration_s(self) -> float:
-        return self.total_beats * self.seconds_per_beat
+        return float(self.seconds(self.total_beats))
+
+    def seconds(self, beats: Any) -> Any:
+        """When ``beats`` (a number or an array) sound, in seconds, under the tempo map."""
+        return seconds(beats, bpm=self.bpm, beats_per_bar=self.beats_per_bar, changes=self.tempo_changes)
+
+    def tempo_at(self, bar: int) -> float:
+        """The tempo of bar ``bar`` (counted from 1)."""
+        return tempo_at(self.tempo_changes, bar=bar, bpm=self.bpm)
+
+    def key_at(self, bar: int) -> str:
+        """The key of bar ``bar`` (counted from 1)."""
+        return key_at(self.key_changes, bar=bar, key=self.key)
 
     def to_dict(self) -> dict[str, Any]:
         out = {f.name: getattr(self, f.name) for f in fields(self)}
-        out["sections"] = [s.to_dict() for s in self.sections]
+        for name in ("sections", "tempo_changes", "key_changes"):
+            out[name] = [c.to_dict() for c in getattr(self, name)]
         return out
 
 
@@ -311,17 +347,45 @@ class State:
         """``base`` if free, else ``base-2``, ``base-3`` ...: deterministic, never reused."""
         return numbered(base, {s.stem_id for s in self.stems}, sep="-")
 
+    def chords_source(self) -> dict[str, Any]:
+        """What defines the chords this session plays: the settings of its first harmony stem that
+        make its progression (:data:`~orchestria_lab.music.progressions.PROGRESSION_PARAMS`), or the
+        session's default progression when it has none."""
+        for s in self.stems:
+            if s.agent == "harmony" and s.role in ("chords", "pad"):
+                source = {k: s.params[k] for k in PROGRESSION_PARAMS if k in s.params}
+                return {"progression_seed": int(self.meta.seed), **source}
+        return {"progression_seed": int(self.meta.seed)}
+
+    @cached_property
+    def chords_digest(self) -> str:
+        """A digest of :meth:`chords_source`: a part written over these chords records it (``follows``)."""
+        return _digest(FrozenParams(self.chords_source()).to_dict())
+
+    @cached_property
+    def stale(self) -> frozenset[str]:
+        """The stems written over chords the session no longer plays (they record ``follows``)."""
+        digest = self.chords_digest
+        return frozenset(s.stem_id for s in self.stems if s.params.get("follows") not in (None, digest))
+
     def stems_table(self) -> pd.DataFrame:
+        stale = self.stale
         rows = [
             {
                 "stem_id": s.stem_id, "name": s.name, "role": s.role, "instrument": s.instrument,
                 "agent": s.agent, "effects": [e.to_dict() for e in s.effects],
                 "gain_db": s.gain_db, "pan": s.pan, "muted": s.muted, "solo": s.solo,
-                "hash": s.hash, "notes_hash": s.notes_hash,
+                "hash": s.hash, "notes_hash": s.notes_hash, "stale": s.stem_id in stale,
             }
             for s in self.stems
         ]
         return pd.DataFrame(rows, columns=list(STEM_COLUMNS))
+
+    def automation_table(self) -> pd.DataFrame:
+        """One row per automation point: stem_id, param, beat, value, curve."""
+        rows = [(s.stem_id, *p) for s in self.stems for p in s.automation]
+        df = pd.DataFrame(rows, columns=list(AUTOMATION_COLUMNS))
+        return df.astype({"beat": "float64", "value": "float64"})
 
     def notes_table(self) -> pd.DataFrame:
         rows = [(s.stem_id, *n) for s in self.stems for n in s.notes]

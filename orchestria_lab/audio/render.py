@@ -30,9 +30,11 @@ from collections import Counter, OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
+from orchestria_lab.audio.automate import automate
 from orchestria_lab.audio.dsp import db_to_gain, view_tensor
 from orchestria_lab.audio.dynamics import master
 from orchestria_lab.audio.effects import apply_chain
@@ -107,6 +109,7 @@ def stem_cache_key(state: State, stem: Stem, *, loop: bool) -> str:
         "engine": ENGINE_VERSION, "instrument": stem.instrument, "drums": stem.is_drums,
         "notes": [list(n) for n in stem.notes], "tone": stem.tone.to_dict(),
         "effects": [e.to_dict() for e in stem.effects], "bpm": m.bpm, "sr": m.sample_rate,
+        "tempo": [c.to_dict() for c in m.tempo_changes], "automation": [list(p) for p in stem.automation],
         "n": loop_samples(state), "loop": loop, "seed": stem_seed(state, stem),
     }, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(blob.encode()).hexdigest()[:32]
@@ -226,7 +229,7 @@ def _dry_period(state: State, stem: Stem, *, cache: bool, loop: bool) -> tuple[n
     m = state.meta
     period = pattern_period(state, stem) if loop else m.bars
     if period < m.bars:  # a repeating part: render one period as a loop of its own
-        part = State(replace(m, bars=period), (stem.evolve(
+        part = State(replace(m, bars=period, sections=()), (stem.evolve(
             notes=[note for note in stem.notes if note.start < period * m.beats_per_bar]),))
         audio = _render_fresh(part, part.stems[0], loop=True)
     else:
@@ -243,11 +246,25 @@ def _dry_period(state: State, stem: Stem, *, cache: bool, loop: bool) -> tuple[n
 
 def _render_fresh(state: State, stem: Stem, *, loop: bool) -> np.ndarray:
     m = state.meta
+    played = render_instrument(stem.instrument, on_the_clock(m, stem.notes), tone=stem.tone, drums=stem.is_drums,
+                               bpm=m.bpm, sr=m.sample_rate, n_samples=loop_samples(state), loop=loop,
+                               seed=stem_seed(state, stem))
+    if stem.automation:
+        return automate(state, stem, played, loop=loop)
     # The instrument's output is only held by apply_chain, which lets go of each stage.
-    return apply_chain(render_instrument(stem.instrument, stem.notes, tone=stem.tone, drums=stem.is_drums,
-                                         bpm=m.bpm, sr=m.sample_rate, n_samples=loop_samples(state), loop=loop,
-                                         seed=stem_seed(state, stem)),
-                       m.sample_rate, stem.effects, bpm=m.bpm, loop=loop, consume=True)
+    return apply_chain(played, m.sample_rate, stem.effects, bpm=m.bpm, loop=loop, consume=True)
+
+
+def on_the_clock(meta: Any, notes: Any) -> Any:
+    """``notes`` timed by the tempo map, in beats of the song's own tempo: under a map a note's start
+    and length are where it falls in seconds, so the instruments play them at one tempo."""
+    if not meta.tempo_changes or not len(notes):
+        return notes
+    arr = np.array([tuple(n)[:4] for n in notes], dtype=np.float64)
+    start, end = meta.seconds(arr[:, 1]), meta.seconds(arr[:, 1] + arr[:, 2])
+    spb = 60.0 / meta.bpm
+    arr[:, 1], arr[:, 2] = start / spb, (end - start) / spb
+    return arr
 
 
 def pattern_period(state: State, stem: Stem) -> int:
@@ -264,6 +281,8 @@ def pattern_period(state: State, stem: Stem) -> int:
     1
     """
     m = state.meta
+    if m.tempo_changes or stem.automation:  # a tempo map makes every bar its own length; a lane, its own sound
+        return m.bars
     total = round(m.total_beats * 1e9)
 
     def key(n: tuple, shift: int = 0) -> tuple:
@@ -295,7 +314,8 @@ def pan_gains(pan: float, channels: int) -> tuple[float, float]:
 
 def _gains(stem: Stem, channels: int) -> tuple[float, float]:
     g = db_to_gain(stem.gain_db)
-    gl, gr = pan_gains(stem.pan, channels)
+    panned = any(p.param == "pan" for p in stem.automation)  # its lane placed it already
+    gl, gr = pan_gains(0.0 if panned else stem.pan, channels)
     return g * gl, g * gr
 
 

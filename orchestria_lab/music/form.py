@@ -103,6 +103,25 @@ def rename_section(sections: tuple[Section, ...], old: str, new: str) -> tuple[S
                         key=lambda s: s.start_bar))
 
 
+def renumber(sections: Iterable[Section | Mapping[str, Any]]) -> tuple[Section, ...]:
+    """Numbered sections of one kind ("chorus", "chorus 2") numbered again in bar order, so the
+    second chorus is "chorus 2" wherever one was inserted; names of your own stay.
+
+    >>> [s.name for s in renumber([Section("chorus 2", 9, 8), Section("chorus", 25, 8), Section("hook", 1, 8)])]
+    ['hook', 'chorus', 'chorus 2']
+    """
+    ordered = sorted((Section.of(s) for s in sections), key=lambda s: s.start_bar)
+    kinds = [re.sub(r" \d+$", "", s.name) for s in ordered]
+    counts: dict[str, int] = {}
+    out = []
+    for s, kind in zip(ordered, kinds, strict=True):
+        if sum(k == kind for k in kinds) > 1 and re.fullmatch(rf"{re.escape(kind)}( \d+)?", s.name):
+            counts[kind] = counts.get(kind, 0) + 1
+            s = Section(kind if counts[kind] == 1 else f"{kind} {counts[kind]}", s.start_bar, s.bars)
+        out.append(s)
+    return tuple(out)
+
+
 def fit_sections(sections: tuple[Section, ...], *, total: int) -> tuple[Section, ...]:
     """The sections of a song cut to ``total`` bars: those past the end go, one across it ends there."""
     return tuple(Section(s.name, s.start_bar, min(s.bars, total - s.start_bar + 1))

@@ -169,6 +169,19 @@ def groove(*, style: str, time_signature: str, bars: int, rng: np.random.Generat
     return sorted(notes)
 
 
+def fill_notes(*, style: str, time_signature: str, rng: np.random.Generator, swing_amount: float | None = None,
+               density: float = 0.5) -> tuple[float, list[Note]]:
+    """A long fill in ``style`` (the one the end of an 8-bar phrase plays), for a bar of its own: where in
+    the bar it starts (beats) and its notes from there, in beats from the bar's start."""
+    meter = Meter.of(time_signature)
+    bar = meter.beats_per_bar
+    notes = groove(style=style, time_signature=time_signature, bars=8, rng=rng, swing_amount=swing_amount,
+                   density=density, fills=True)
+    start = _fill_start(7, 8, meter) or 0.0
+    return start, [n._replace(start=round(n.start - 7 * bar, 4)) for n in notes
+                   if 7 * bar + start - 1e-6 <= n.start < 8 * bar - 1e-9]
+
+
 def _bar_hits(g: Groove, meter: Meter, density: float, half: bool) -> list[tuple[str, float, str]]:
     if meter.numerator == 4 and meter.denominator == 4:
         parts = dict(g.parts)

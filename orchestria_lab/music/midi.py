@@ -76,6 +76,15 @@ def _key_number(key: str) -> int:
     return (k.tonic_pc - _RELATIVE_MAJOR[k.mode]) % 12
 
 
+def _mido_key(key: str) -> str:
+    """A key as mido names key signatures ("Cm", "F#", "Bb"); other modes by their signature's major."""
+    number = _key_number(key)
+    minor, pc = number >= 12, number % 12
+    names = ("C", "Db", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B") if not minor else (
+        "Cm", "C#m", "Dm", "Ebm", "Em", "Fm", "F#m", "Gm", "G#m", "Am", "Bbm", "Bm")
+    return names[pc]
+
+
 def state_to_midi(state: State) -> pretty_midi.PrettyMIDI:
     """A PrettyMIDI object of ``state``: one instrument per stem, in stem order."""
     meta = state.meta
@@ -99,13 +108,16 @@ def write_midi(state: State, path: str | os.PathLike[str]) -> Path:
     """Write ``state`` as a Standard MIDI File (type 1) at ``path``; returns the path."""
     path = Path(path)
     state_to_midi(state).write(str(path))
-    if state.meta.sections:
-        _write_markers(path, state)
+    meta = state.meta
+    if meta.sections or meta.tempo_changes or meta.key_changes:
+        _write_timeline(path, state)
     return path
 
 
-def _write_markers(path: Path, state: State) -> None:
-    """Each section as a marker meta event at its first bar, on the first track (the tempo map's)."""
+def _write_timeline(path: Path, state: State) -> None:
+    """What changes at bar lines, on the first track (the tempo map's): each section as a marker,
+    each tempo change as a set_tempo event, each key change as a key signature. Notes are written
+    in beats, so they stay on their beats under the new tempo."""
     import mido
 
     mid = mido.MidiFile(str(path))
@@ -114,9 +126,15 @@ def _write_markers(path: Path, state: State) -> None:
     for msg in track:
         at += msg.time
         absolute.append((at, msg))
-    per_bar = state.meta.beats_per_bar * mid.ticks_per_beat
-    absolute += [(round((s.start_bar - 1) * per_bar), mido.MetaMessage("marker", text=s.name))
-                 for s in state.meta.sections]
+    meta = state.meta
+    if meta.tempo_changes:  # pretty_midi wrote the notes at the song's own tempo: that is beat 0's
+        absolute = [(t, m) for t, m in absolute if m.type != "set_tempo"] + [
+            (0, mido.MetaMessage("set_tempo", tempo=mido.bpm2tempo(meta.bpm)))]
+    per_bar = meta.beats_per_bar * mid.ticks_per_beat
+    tick = lambda bar: round((bar - 1) * per_bar)  # noqa: E731
+    absolute += [(tick(s.start_bar), mido.MetaMessage("marker", text=s.name)) for s in meta.sections]
+    absolute += [(tick(c.bar), mido.MetaMessage("set_tempo", tempo=mido.bpm2tempo(c.bpm))) for c in meta.tempo_changes]
+    absolute += [(tick(c.bar), mido.MetaMessage("key_signature", key=_mido_key(c.key))) for c in meta.key_changes]
     end = [m for m in absolute if m[1].type == "end_of_track"]
     body = sorted((m for m in absolute if m[1].type != "end_of_track"), key=lambda m: m[0])
     last = max([t for t, _ in body] + [t for t, _ in end]) if body else 0

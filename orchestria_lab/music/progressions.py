@@ -23,7 +23,9 @@ True
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from typing import Any
 
 import numpy as np
 
@@ -139,6 +141,10 @@ FAMILIES: dict[str, dict[str, tuple[tuple[Step, ...], ...]]] = {
     },
 }
 
+#: The settings of a harmony stem that define the chords it plays: a part that follows the chords
+#: records them, and is stale once they change (State.stale).
+PROGRESSION_PARAMS = ("progression_seed", "style", "chord_plan")
+
 #: Chord kinds with a seventh or more above the triad.
 EXTENDED_KINDS = frozenset({"7", "9", "dom7", "dom9"})
 #: The family asked for when someone wants sevenths and ninths in a style of triads.
@@ -232,6 +238,52 @@ def progression(*, key: str | Key, genre: str, time_signature: str, bars: int,
     return out
 
 
+def written(plan: Sequence[Mapping[str, Any]], base: Sequence[TimedChord], *, key: str | Key,
+            time_signature: str, bars: int) -> list[TimedChord]:
+    """``base`` with the chords the user wrote laid over it, one plan entry at a time (a later one
+    wins where they overlap). An entry is ``{"chords": [...], "bars": bars per chord, "first": first
+    bar, "last": last bar (0: to the song's end), "key": the key they were written in}``; its chords
+    repeat over its bars and move with the key when the song changes key.
+
+    >>> plan = [{"chords": ["Am", "F", "C", "G"], "bars": 1, "first": 1, "last": 0, "key": "C"}]
+    >>> [(s, c.symbol) for s, _, c in written(plan, [], key="C", time_signature="4/4", bars=6)]
+    [(0.0, 'Am'), (4.0, 'F'), (8.0, 'C'), (12.0, 'G'), (16.0, 'Am'), (20.0, 'F')]
+    >>> [(s, c.symbol) for s, _, c in written(plan, [], key="D", time_signature="4/4", bars=2)]
+    [(0.0, 'Bm'), (4.0, 'G')]
+    """
+    from orchestria_lab.music.chords import parse_chord
+
+    key = parse_key(key) if isinstance(key, str) else key
+    bar = Meter.of(time_signature).beats_per_bar
+    total = bars * bar
+    out = list(base)
+    for entry in plan:
+        start = (int(entry["first"]) - 1) * bar
+        end = min(total, (int(entry["last"]) or bars) * bar)
+        if start >= end:
+            continue
+        shift = key.tonic_pc - parse_key(str(entry["key"])).tonic_pc
+        chords = [_moved(parse_chord(str(c), key=str(entry["key"])), shift, spelled_with_flats(key))
+                  for c in entry["chords"]]
+        step = float(entry.get("bars", 1)) * bar
+        laid: list[TimedChord] = []
+        t, i = start, 0
+        while t < end - 1e-9:
+            laid.append((t, min(step, end - t), chords[i % len(chords)]))
+            t, i = t + step, i + 1
+        kept = [(a, b - a, c) for s, d, c in out for a, b in ((s, min(s + d, start)), (max(s, end), s + d)) if b - a > 1e-9]
+        out = sorted(kept + laid, key=lambda x: x[0])
+    return out
+
+
+def _moved(chord: Chord, semitones: int, flats: bool) -> Chord:
+    """``chord`` ``semitones`` higher (its bass too), spelled for the key it now sits in."""
+    if not semitones % 12:
+        return chord
+    bass = None if chord.bass is None else (chord.bass + semitones) % 12
+    return replace(chord, root=(chord.root + semitones) % 12, bass=bass, flats=flats)
+
+
 def chord_at(chords: Sequence[TimedChord], beat: float) -> Chord | None:
     """The chord sounding at ``beat`` (``None`` before the first or after the last)."""
     for start, dur, chord in chords:
@@ -254,7 +306,7 @@ def voicings(chord: Chord, *, low: int, high: int, style: str = "close") -> list
         shapes = [[0, pcs[1], pcs[3]]]
     else:
         tones = list(pcs)
-        if len(tones) >= 5 and 7 in tones:
+        if len(tones) >= 5 and 7 in tones and not chord.written:  # a chord the user wrote keeps every tone
             tones.remove(7)
         shapes = [sorted(tones[r:] + [t + 12 for t in tones[:r]]) for r in range(len(tones))]
         if style == "open":
@@ -263,6 +315,8 @@ def voicings(chord: Chord, *, low: int, high: int, style: str = "close") -> list
     for shape in shapes:
         for octave in range(0, 10):
             notes = [chord.root + 12 * octave + s for s in shape]
+            if chord.bass is not None:  # a slash chord: its bass note under the voicing
+                notes = [notes[0] - 1 - (notes[0] - 1 - chord.bass) % 12, *notes]
             if notes[0] >= low and notes[-1] <= high:
                 out.append(notes)
     return out

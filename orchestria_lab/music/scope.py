@@ -64,6 +64,9 @@ class Scope:
 
     def describe(self) -> str:
         if self.section is not None:
+            relation, _, rest = self.section.partition(" ")
+            if relation in ("before", "after", "into") and rest:  # "before the chorus"
+                return f"{relation} the {rest}"
             return f"the {self.section}"
         if self.last_bar is None:
             return f"bar {self.first_bar} to the end"

@@ -90,10 +90,16 @@ class Chord:
     root: int
     intervals: tuple[int, ...]
     flats: bool = True
+    #: A bass note other than the root ("F/A": 9), or None.
+    bass: int | None = None
+    #: Written by the user (music/chords.py): voiced with every tone it names.
+    written: bool = False
 
     @property
     def pitch_classes(self) -> tuple[int, ...]:
-        return tuple((self.root + i) % 12 for i in self.intervals)
+        """The chord's pitch classes, root first (a slash chord's bass last, when it is not one of them)."""
+        pcs = tuple((self.root + i) % 12 for i in self.intervals)
+        return pcs + ((self.bass,) if self.bass is not None and self.bass not in pcs else ())
 
     @property
     def quality(self) -> str:
@@ -102,7 +108,7 @@ class Chord:
     @property
     def symbol(self) -> str:
         names = FLAT_NAMES if self.flats else SHARP_NAMES
-        return names[self.root] + self.quality
+        return names[self.root] + self.quality + (f"/{names[self.bass]}" if self.bass is not None else "")
 
     def pitches(self, *, around: int = 60) -> list[int]:
         """Close-position voicing with the root as near ``around`` as the octave allows."""
@@ -112,13 +118,17 @@ class Chord:
         return [base + i for i in self.intervals]
 
 
-_QUALITY_NAMES = {
-    (0, 4, 7): "", (0, 3, 7): "m", (0, 3, 6): "dim", (0, 4, 8): "aug",
-    (0, 4, 7, 11): "maj7", (0, 3, 7, 10): "m7", (0, 4, 7, 10): "7", (0, 3, 6, 10): "m7b5",
-    (0, 3, 6, 9): "dim7", (0, 3, 7, 11): "mMaj7", (0, 4, 8, 11): "maj7#5",
-    (0, 4, 7, 11, 14): "maj9", (0, 3, 7, 10, 14): "m9", (0, 4, 7, 10, 14): "9",
-    (0, 4, 7, 14): "add9", (0, 3, 7, 14): "madd9", (0, 7): "5", (0, 2, 7): "sus2", (0, 5, 7): "sus4", (0, 4, 7, 9): "6", (0, 3, 7, 9): "m6",
+#: Chord qualities: the suffix of a chord symbol, and the intervals above the root it names
+#: (music/chords.py reads the other spellings of each).
+CHORD_QUALITIES: dict[str, tuple[int, ...]] = {
+    "": (0, 4, 7), "m": (0, 3, 7), "dim": (0, 3, 6), "aug": (0, 4, 8),
+    "maj7": (0, 4, 7, 11), "m7": (0, 3, 7, 10), "7": (0, 4, 7, 10), "m7b5": (0, 3, 6, 10),
+    "dim7": (0, 3, 6, 9), "mMaj7": (0, 3, 7, 11), "maj7#5": (0, 4, 8, 11),
+    "maj9": (0, 4, 7, 11, 14), "m9": (0, 3, 7, 10, 14), "9": (0, 4, 7, 10, 14),
+    "add9": (0, 4, 7, 14), "madd9": (0, 3, 7, 14), "5": (0, 7), "sus2": (0, 2, 7), "sus4": (0, 5, 7),
+    "7sus4": (0, 5, 7, 10), "6": (0, 4, 7, 9), "m6": (0, 3, 7, 9),
 }
+_QUALITY_NAMES = {intervals: name for name, intervals in CHORD_QUALITIES.items()}
 
 
 @dataclass(frozen=True)
