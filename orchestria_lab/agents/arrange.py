@@ -17,14 +17,24 @@ written for the new meter rather than cut to fit.
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 
 from orchestria_lab.agents.base import Action, Agent, AgentSpec, Param, Target
 from orchestria_lab.agents.context import REMAKE_ORDER
+from orchestria_lab.agents.sections import compose, cut, material, splice
 from orchestria_lab.errors import InvalidValue
-from orchestria_lab.music.form import add_section, find_section, fit_sections, rename_section
+from orchestria_lab.music.arrangement import character, kind_of, layout
+from orchestria_lab.music.form import (
+    add_section,
+    find_section,
+    fit_sections,
+    rename_section,
+    renumber,
+)
 from orchestria_lab.music.genres import GENRES, match_genre
+from orchestria_lab.music.tempo import KeyChange, TempoChange, changed, deleted
 from orchestria_lab.music.theory import Key, parse_key, parse_time_signature
 from orchestria_lab.state import Edit, Meta, Note, State, Stem, apply
 
@@ -37,7 +47,8 @@ class ArrangeAgent(Agent):
         description="Tempo, key (transposes every pitched stem), length in bars, time signature (patterns "
                     "re-made in the new meter), genre (parts re-styled), and which stems are in the track.",
         capabilities=("tempo", "key", "bars", "time_signature", "genre", "remove", "restore", "section",
-                      "rename_section", "delete_bars", "clear", "copy_bars"),
+                      "rename_section", "delete_bars", "clear", "copy_bars", "form", "insert_section",
+                      "repeat_section", "insert_bars", "move_bars"),
         parameters=(
             Param("bpm", "float", None, low=20, high=300, unit="bpm", description="absolute tempo"),
             Param("change_bpm", "float", None, low=-280, high=280, unit="bpm", description="tempo change"),
@@ -55,21 +66,30 @@ class ArrangeAgent(Agent):
             Param("first_bar", "int", None, low=1, high=256, unit="bars", description="a section's first bar (from 1)"),
             Param("last_bar", "int", None, low=1, high=256, unit="bars", description="a section's last bar"),
             Param("to", "str", None, description="a section's new name"),
-            Param("to_bar", "int", None, low=1, high=256, unit="bars", description="where copied bars go (first bar)"),
+            Param("to_bar", "int", None, low=0, high=257, unit="bars", description="where copied or new bars go (their "
+                  "first bar; for a new section 0 is the song's end)"),
             Param("until_bar", "int", None, low=1, high=256, unit="bars",
                   description="the last bar copies fill (repeating the source), default: one copy"),
             Param("only", "str", None, description="the one stem to copy bars of (default: every stem)"),
+            Param("roles", "list", None, description="the only parts a new section plays (default: its kind's)"),
+            Param("again", "bool", None, description="a new section that plays the song's last one of its kind again"),
+            Param("sections", "list", None, description="a form: section names in order, each optionally with "
+                  "its length ('intro:4', 'verse', 'chorus:8')"),
         ),
         intent_params={"tempo": ("bpm", "change_bpm", "factor"), "key": ("key", "semitones"),
                        "bars": ("bars", "change_bars", "factor"), "time_signature": ("time_signature",),
                        "genre": ("genre", "keep_tempo"), "remove": (), "restore": ("stem", "copy_of"),
                        "section": ("name", "first_bar", "last_bar"), "rename_section": ("name", "to"),
                        "delete_bars": ("first_bar", "last_bar"), "clear": (),
-                       "copy_bars": ("first_bar", "last_bar", "to_bar", "until_bar", "only")},
+                       "copy_bars": ("first_bar", "last_bar", "to_bar", "until_bar", "only"),
+                       "form": ("sections", "bars"), "insert_section": ("name", "bars", "to_bar", "roles", "again"),
+                       "repeat_section": ("name",), "insert_bars": ("to_bar", "bars"),
+                       "move_bars": ("first_bar", "last_bar", "to_bar")},
         targets={**dict.fromkeys(("tempo", "key", "bars", "time_signature", "genre", "section", "rename_section",
-                                  "delete_bars", "copy_bars"), Target.SESSION),
+                                  "delete_bars", "copy_bars", "form", "insert_section", "repeat_section",
+                                  "insert_bars", "move_bars"), Target.SESSION),
                  "remove": Target.REMOVE, "restore": Target.NEW, "clear": Target.STEM},
-        scoped=("clear",),
+        scoped=("clear", "tempo", "key"),
     )
 
     def tempo(self, state: State, action: Action, rng: np.random.Generator) -> Edit:
@@ -84,9 +104,25 @@ class ArrangeAgent(Agent):
             raise InvalidValue("arrange.tempo", dict(p), "`bpm`, `change_bpm` or `factor`")
         new = round(float(np.clip(new, 20, 300)), 2)
         new = int(new) if new.is_integer() else new
+        if action.scope is not None:  # a tempo change at a bar line, and back after the scope
+            return self._tempo_in(state, action, new)
         if new == bpm:
             return Edit(summary=f"the tempo is already {bpm:g} bpm")
-        return Edit(meta={"bpm": new}, summary=f"tempo {bpm:g} → {new:g} bpm")
+        changes = state.meta.tempo_changes  # the song's tempo map moves with it, in proportion
+        moved = {"tempo_changes": [{"bar": c.bar, "bpm": round(float(np.clip(c.bpm * new / bpm, 20, 300)), 2)}
+                                   for c in changes]} if changes else {}
+        return Edit(meta={"bpm": new, **moved}, summary=f"tempo {bpm:g} → {new:g} bpm")
+
+    def _tempo_in(self, state: State, action: Action, new: float) -> Edit:
+        meta = state.meta
+        first, last = action.scope.bars(total=meta.bars)
+        if all(meta.tempo_at(b) == new for b in range(first, last + 1)):
+            return Edit(summary=f"{action.scope.describe()} already play at {new:g} bpm")
+        changes = changed(meta.tempo_changes, meta.tempo_at(last + 1), first=first, last=last, total=meta.bars,
+                          new=new, make=TempoChange)
+        out = {"tempo_changes": [c.to_dict() for c in changes]}
+        back = f", back to {meta.tempo_at(last + 1):g} from bar {last + 1}" if last < meta.bars else ""
+        return Edit(meta=out, summary=f"{new:g} bpm in {action.scope.describe()}{back} (the notes stay on their beats)")
 
     def key(self, state: State, action: Action, rng: np.random.Generator) -> Edit:
         old = parse_key(state.meta.key)
@@ -100,7 +136,10 @@ class ArrangeAgent(Agent):
             new = old.transpose(delta)
         else:
             raise InvalidValue("arrange.key", dict(p), "`key` or `semitones`")
-        meta = Meta(**{**state.meta.to_dict(), "key": new.name})
+        if action.scope is not None:
+            return self._key_in(state, action)
+        changes = [{"bar": c.bar, "key": parse_key(c.key).transpose(delta).name} for c in state.meta.key_changes]
+        meta = Meta(**{**state.meta.to_dict(), "key": new.name, "key_changes": changes})
         if new.mode == old.mode:
             stems = [s if s.is_drums else s.evolve(notes=_shift(s.notes, delta)) for s in state.stems]
             changed = State(meta, tuple(stems))
@@ -110,6 +149,37 @@ class ArrangeAgent(Agent):
             changed = _remake(State(meta, tuple(stems)))
         direction = f" ({'up' if delta > 0 else 'down'} {abs(delta)} semitone{'s' * (abs(delta) != 1)})" if delta else ""
         return _as_edit(state, changed, f"key {old.name} → {new.name}{direction}", f"the key is already {old.name}")
+
+    def _key_in(self, state: State, action: Action) -> Edit:
+        """A key change over the scope's bars: the pitched notes there move to the new key (degree by
+        degree when the mode changes), every other note stays, and the key comes back after them."""
+        meta, p = state.meta, action.params
+        first, last = action.scope.bars(total=meta.bars)
+        old = parse_key(meta.key_at(first))
+        if "key" in p:
+            new = parse_key(p["key"])
+            delta = (new.tonic_pc - old.tonic_pc) % 12
+            delta = delta - 12 if delta > 6 else delta
+        else:
+            delta = int(p["semitones"])
+            new = old.transpose(delta)
+        if new.name == old.name:
+            return Edit(summary=f"{action.scope.describe()} are already in {old.name}")
+        beats = meta.beats_per_bar
+        lo, hi = (first - 1) * beats, last * beats
+
+        def moved(notes: tuple[Note, ...]) -> tuple[Note, ...]:
+            inside = [n for n in notes if lo - 1e-9 <= n.start < hi - 1e-9]
+            shifted = _shift(tuple(inside), delta) if new.mode == old.mode else _map_mode(tuple(inside), old, new)
+            return tuple(sorted([n for n in notes if not lo - 1e-9 <= n.start < hi - 1e-9] + list(shifted)))
+
+        changes = changed(meta.key_changes, meta.key_at(last + 1), first=first, last=last, total=meta.bars,
+                          new=new.name, make=KeyChange)
+        out: dict = {"key_changes": [c.to_dict() for c in changes]}
+        stems = [moved_stem for s in state.stems if not s.is_drums and (moved_stem := s.evolve(notes=moved(s.notes))) != s]
+        direction = f" ({'up' if delta > 0 else 'down'} {abs(delta)} semitone{'s' * (abs(delta) != 1)})" if delta else ""
+        back = f", back to {meta.key_at(last + 1)} from bar {last + 1}" if last < meta.bars else ""
+        return Edit(update=stems, meta=out, summary=f"{action.scope.describe()} in {new.name}{direction}{back}")
 
     def bars(self, state: State, action: Action, rng: np.random.Generator) -> Edit:
         p, bars = action.params, state.meta.bars
@@ -206,8 +276,14 @@ class ArrangeAgent(Agent):
             if keep:
                 start = keep[0] if keep[0] < first else keep[0] - (last - first + 1)
                 sections.append({"name": s.name, "start_bar": start, "bars": len(keep)})
-        meta = Meta(**{**state.meta.to_dict(), "bars": total - (last - first + 1), "sections": sections})
-        after = State(meta, tuple(s.evolve(notes=moved(s.notes)) for s in state.stems))
+        meta = Meta(**{**state.meta.to_dict(), "bars": total - (last - first + 1), "sections": sections,
+                       "tempo_changes": deleted(state.meta.tempo_changes, first=first, last=last),
+                       "key_changes": deleted(state.meta.key_changes, first=first, last=last)})
+        def lane(points: tuple) -> tuple:  # automation in the cut goes; after it moves up
+            return tuple(p._replace(beat=round(p.beat - gap, 4)) if p.beat >= cut_to - 1e-9 else p
+                         for p in points if not cut_from - 1e-9 <= p.beat < cut_to - 1e-9)
+
+        after = State(meta, tuple(s.evolve(notes=moved(s.notes), automation=lane(s.automation)) for s in state.stems))
         span = f"bar {first}" if first == last else f"bars {first}-{last}"
         return _as_edit(state, after, f"took out {span}: length {total} → {meta.bars} bars")
 
@@ -243,6 +319,105 @@ class ArrangeAgent(Agent):
         where = f"bar {to}" if to == until else f"bars {to}-{until}"
         return _as_edit(state, after, f"{span} copied to {where}" + (f" ({only})" if only else ""),
                         f"bars {to}-{until} already play {span}")
+
+    def form(self, state: State, action: Action, rng: np.random.Generator) -> Edit:
+        """Lay the song out as the sections named ("intro:4", "verse", "chorus" ...), in ``bars`` bars
+        if given (the pattern repeats to fill them). Each kind of section is made once from the song
+        as it is, played as the genre plays that kind (music/arrangement.py), and comes back note for
+        note; the verse keeps the song's own bars."""
+        p = action.params
+        names, lengths = [], []
+        for item in p.get("sections") or ():
+            name, _, bars = str(item).partition(":")
+            names.append(name.strip().lower())
+            lengths.append(int(bars) if bars.strip().isdigit() else 0)
+        total = int(p["bars"]) if p.get("bars") else None
+        laid = layout(names, lengths=lengths, total=total, genre=state.meta.genre)
+        song = compose(state, laid)
+        seconds = round(song.meta.duration_s)
+        form = ", ".join(s.describe() for s in laid)
+        return _as_edit(state, song, f"form: {form}; {song.meta.bars} bars ({seconds // 60}:{seconds % 60:02d} "
+                                     f"at {song.meta.bpm:g} bpm)")
+
+    def insert_section(self, state: State, action: Action, rng: np.random.Generator) -> Edit:
+        """A new section ``name`` of ``bars`` bars (its kind's usual length) before bar ``to_bar`` (default or
+        0: an intro at the start, anything else at the end), made from the bars next to it as the kind is
+        played, with only ``roles`` playing if given; with ``again``, the song's last section of that kind
+        played once more, note for note. What follows moves later, note for note."""
+        p, meta = action.params, state.meta
+        name = str(p.get("name") or "").strip().lower()
+        if not name:
+            raise InvalidValue("arrange.insert_section", dict(p), "`name` (intro, verse, chorus, bridge, outro ...)")
+        at = int(p.get("to_bar") or (1 if kind_of(name) == "intro" and "to_bar" not in p else meta.bars + 1))
+        same = [s for s in meta.sections if re.sub(r" \d+$", "", s.name) == name]
+        if p.get("again") and same:
+            bars = same[-1].bars
+            part = cut(state, *same[-1].bars_range)
+        else:
+            bars = int(p.get("bars") or character(name, genre=meta.genre).bars)
+            if at == 1:
+                source = (1, min(bars, meta.bars))  # an intro grows out of the song's first bars
+            else:
+                source = (max(1, at - min(bars, meta.bars)), at - 1)  # anything later out of the bars before it
+            part = material(state, name, bars, source=source, roles=tuple(p.get("roles") or ()))
+        song = splice(state, at, part, bars, section=name)
+        made = next(s for s in song.meta.sections if s.start_bar == at)
+        playing = f" ({', '.join(p['roles'])} only)" if p.get("roles") else ""
+        again = f", {same[-1].name} again" if p.get("again") and same else ""
+        return _as_edit(state, song, f"added {made.describe()}{again}{playing}: length {meta.bars} → {song.meta.bars} bars")
+
+    def repeat_section(self, state: State, action: Action, rng: np.random.Generator) -> Edit:
+        """Section ``name`` played again right after itself, note for note, as a section of its own."""
+        found = find_section(state.meta.sections, str(action.params.get("name") or ""))
+        first, last = found.bars_range
+        kind = re.sub(r" \d+$", "", found.name)
+        song = splice(state, last + 1, cut(state, first, last), found.bars, section=kind)
+        made = next(s for s in song.meta.sections if s.start_bar == last + 1)
+        return _as_edit(state, song, f"{found.name} played again as {made.describe()}: length {state.meta.bars} → "
+                                     f"{song.meta.bars} bars")
+
+    def insert_bars(self, state: State, action: Action, rng: np.random.Generator) -> Edit:
+        """``bars`` new bars before bar ``to_bar``, playing the bars just before them again (at the start
+        of the song: the first bars); what follows moves later, note for note."""
+        p, meta = action.params, state.meta
+        bars, at = int(p.get("bars") or 0), int(p.get("to_bar") or meta.bars + 1)
+        if bars < 1:
+            raise InvalidValue("bars", bars, "a number of bars to insert, from 1")
+        first = max(1, at - bars) if at > 1 else 1
+        last = at - 1 if at > 1 else min(bars, meta.bars)
+        source = cut(state, first, last)
+        span = last - first + 1
+        part = {k: tuple(n._replace(start=round(n.start + r * span * meta.beats_per_bar, 4)) for r in range(
+            -(-bars // span)) for n in v if n.start + r * span * meta.beats_per_bar < bars * meta.beats_per_bar - 1e-9)
+            for k, v in source.items()}
+        song = splice(state, at, part, bars)
+        where = f"bars {at}-{at + bars - 1}" if bars > 1 else f"bar {at}"
+        return _as_edit(state, song, f"{where} added, playing bars {first}-{last} again: length {meta.bars} → "
+                                     f"{song.meta.bars} bars")
+
+    def move_bars(self, state: State, action: Action, rng: np.random.Generator) -> Edit:
+        """Bars ``first_bar``-``last_bar`` taken out and put back before bar ``to_bar`` (of the song as it
+        was; its length + 1: the end), note for note; the song keeps its length."""
+        p, total = action.params, state.meta.bars
+        first, last = int(p.get("first_bar") or 0), int(p.get("last_bar") or 0)
+        to = int(p.get("to_bar") or total + 1)
+        if not 1 <= first <= last <= total or not 1 <= to <= total + 1:
+            raise InvalidValue("bars", f"{first}-{last} to bar {to}", f"ranges inside the song (bars 1 to {total})")
+        if first <= to <= last + 1:
+            return Edit(summary=f"bars {first}-{last} are already there")
+        inside = [x for x in state.meta.sections if first <= x.start_bar and x.last_bar <= last]
+        if any(x not in inside and not (x.last_bar < first or x.start_bar > last) for x in state.meta.sections):
+            raise InvalidValue("bars", f"{first}-{last}", "whole sections, or bars outside every section (the "
+                               f"song's: {', '.join(x.describe() for x in state.meta.sections)})")
+        part, n = cut(state, first, last), last - first + 1
+        without = apply(state, self.delete_bars(state, Action("arrange", "delete_bars",
+                                                              params={"first_bar": first, "last_bar": last}), rng))
+        at = to - n if to > last else to
+        song = splice(without, at, part, n)
+        moved = [{**x.to_dict(), "start_bar": x.start_bar - first + at} for x in inside]
+        others = [x for x in song.meta.sections if not any(x.name == y.name for y in inside)]
+        song = State(Meta(**{**song.meta.to_dict(), "sections": renumber([*others, *moved])}), song.stems)
+        return _as_edit(state, song, f"bars {first}-{last} moved to bars {at}-{at + n - 1}")
 
     def clear(self, state: State, action: Action, rng: np.random.Generator) -> Edit:
         """Silence a stem in its scope's bars: the notes that start there go; every note outside

@@ -27,17 +27,18 @@ class BassAgent(GeneratorAgent):
     """Bass lines that follow the chord roots and lock to the kick drum."""
 
     roles = ("bass",)
+    follows_chords = True
     declared = AgentSpec(
         name="bass",
         description="Bass lines that play the chord root on every change, fifths and octaves on the kick "
                     "hits, chromatic or scale-step approach notes into the next root; walking in jazz, "
                     "off-beat in house, long 808 notes in trap.",
-        capabilities=("add", "regenerate", "change", "shift"),
+        capabilities=("add", "regenerate", "change", "shift", "refit"),
         parameters=common_params(("bass",), STYLES),
         backend="baseline",
-        intent_params={"add": _ALL, "regenerate": _CHANGE, "change": _CHANGE,
+        intent_params={"add": _ALL, "regenerate": _CHANGE, "change": _CHANGE, "refit": (),
                        "shift": ("octaves", "semitones")},
-        targets=targets(("add", "regenerate", "change", "shift")),
+        targets=targets(("add", "regenerate", "change", "shift", "refit")),
         scoped=SCOPED,
     )
 

@@ -26,7 +26,7 @@ import numpy as np
 from orchestria_lab.music.analysis import estimate_chords
 from orchestria_lab.music.genres import MODEL_GENRES
 from orchestria_lab.music.grooves import STYLE_FOR_GENRE, groove, kick_beats
-from orchestria_lab.music.progressions import TimedChord, progression
+from orchestria_lab.music.progressions import TimedChord, progression, written
 from orchestria_lab.music.vocabulary import ROLE_RANGES
 from orchestria_lab.state import Meta, State
 
@@ -79,9 +79,13 @@ def harmony_chords(meta: Meta, params: Mapping[str, Any]) -> list[TimedChord]:
     style = params.get("style")
     fn = model_function("harmony", "chords", str(params.get("backend", "baseline")), genre=meta.genre)
     if fn is not None and style is None:
-        return list(fn(key=meta.key, genre=meta.genre, time_signature=meta.time_signature, bars=meta.bars, rng=rng))
-    return progression(key=meta.key, genre=meta.genre, time_signature=meta.time_signature,
-                       bars=meta.bars, rng=rng, style=style)
+        base = list(fn(key=meta.key, genre=meta.genre, time_signature=meta.time_signature, bars=meta.bars, rng=rng))
+    else:
+        base = progression(key=meta.key, genre=meta.genre, time_signature=meta.time_signature,
+                           bars=meta.bars, rng=rng, style=style)
+    if plan := params.get("chord_plan"):  # chords the user wrote ("play Am F C G"), over the bars they asked
+        return written(plan, base, key=meta.key, time_signature=meta.time_signature, bars=meta.bars)
+    return base
 
 
 def current_chords(state: State, *, exclude: str | None = None) -> list[TimedChord]:
@@ -98,10 +102,7 @@ def current_chords(state: State, *, exclude: str | None = None) -> list[TimedCho
 
 def progression_source(state: State) -> dict[str, Any]:
     """The progression settings a new harmony stem takes so it agrees with the session."""
-    for s in state.stems:
-        if s.agent == "harmony" and s.role in ("chords", "pad"):
-            return {k: s.params[k] for k in ("progression_seed", "style") if k in s.params}
-    return {"progression_seed": int(state.meta.seed)}
+    return state.chords_source()
 
 
 def current_kicks(state: State, *, exclude: str | None = None) -> list[float]:

@@ -21,21 +21,23 @@ from typing import Any
 
 import numpy as np
 
-from orchestria_lab.agents.base import Action, AgentSpec, Param
+from orchestria_lab.agents.base import Action, AgentSpec, Param, Target
 from orchestria_lab.agents.context import model_function
 from orchestria_lab.agents.generator import SCOPED, GeneratorAgent, common_params, swung, targets
+from orchestria_lab.errors import InvalidValue
 from orchestria_lab.music.genres import GENRES
 from orchestria_lab.music.grooves import (
     GROOVES,
     STYLE_FOR_GENRE,
     VOICE_GROUPS,
+    fill_notes,
     groove,
     percussion,
     style_swing,
 )
 from orchestria_lab.music.rhythm import Meter, swing
 from orchestria_lab.music.vocabulary import GM_DRUMS
-from orchestria_lab.state import Note, State, Stem
+from orchestria_lab.state import Edit, Note, State, Stem
 
 _ROLES = ("drums", "percussion")
 _VOICES = tuple(VOICE_GROUPS)
@@ -72,7 +74,7 @@ class DrumsAgent(GeneratorAgent):
         description="Drum grooves per genre (boom bap with swing, four on the floor, rock backbeat, trap "
                     "hats, breakbeat, one drop, jazz ride, latin clave ...), in any meter, with humanised "
                     "velocity and timing and fills at the end of each phrase.",
-        capabilities=("add", "regenerate", "change"),
+        capabilities=("add", "regenerate", "change", "fill", "crash"),
         parameters=(*(p for p in common_params(_ROLES, tuple(GROOVES)) if p.name not in ("octave", "octaves", "semitones")),
                     Param("fills", "bool", True, description="a fill at the end of every 4-bar phrase"),
                     Param("half_time", "bool", None, description="backbeat on 3 instead of 2 and 4"),
@@ -84,9 +86,9 @@ class DrumsAgent(GeneratorAgent):
                     Param("layers", "list", None, choices=_VOICES,
                           description="drum voices laid over the groove (busier where the groove has them)")),
         backend="baseline",
-        intent_params={"add": _ALL, "regenerate": _CHANGE, "change": _CHANGE},
-        targets=targets(("add", "regenerate", "change")),
-        scoped=SCOPED[:1],
+        intent_params={"add": _ALL, "regenerate": _CHANGE, "change": _CHANGE, "fill": (), "crash": ()},
+        targets={**targets(("add", "regenerate", "change")), "fill": Target.OWN, "crash": Target.OWN},
+        scoped=(*(i for i in SCOPED if i != "shift"), "fill", "crash"),
     )
 
     def _settings(self, current: Mapping[str, Any], given: Mapping[str, Any], state: State, role: str) -> dict[str, Any]:
@@ -171,6 +173,38 @@ class DrumsAgent(GeneratorAgent):
             notes = _layer(notes, tuple(p["layers"]), meta.time_signature, meta.bars, amount,
                            np.random.default_rng([int(p["seed"]), 3]))
         return sorted(notes)
+
+    def fill(self, state: State, action: Action, rng: np.random.Generator) -> Edit:
+        """A fill in the last bar of the action's scope ("a fill in bar 6", "a fill into the chorus"):
+        the groove there gives way to the style's long fill; every other note stays."""
+        stem = self._target(state, action)
+        if action.scope is None:
+            raise InvalidValue("drums.fill scope", None, "the bar to put the fill in (\"a fill in bar 8\")")
+        meta, p = state.meta, stem.params
+        _, last = action.scope.bars(total=meta.bars)
+        start, fill = fill_notes(style=self.style_of(state, p), time_signature=meta.time_signature,
+                                 rng=np.random.default_rng([int(p.get("seed", 0)), 5, last]),
+                                 swing_amount=float(p.get("swing", self.default_swing(state, p))),
+                                 density=float(p.get("density", 0.5)))
+        bar = (last - 1) * meta.beats_per_bar
+        lo, hi = bar + start, bar + meta.beats_per_bar
+        kept = [n for n in stem.notes if not lo - 1e-9 <= n.start < hi - 1e-9]
+        notes = tuple(sorted(kept + [n._replace(start=round(n.start + bar, 4)) for n in fill]))
+        return Edit(update=[stem.evolve(notes=notes)], summary=f"{stem.stem_id}: a fill in bar {last} "
+                                                              f"(from beat {start + 1:g}; the other bars as they were)")
+
+    def crash(self, state: State, action: Action, rng: np.random.Generator) -> Edit:
+        """A crash on the downbeat of the first bar of the action's scope ("a crash at bar 9")."""
+        stem = self._target(state, action)
+        if action.scope is None:
+            raise InvalidValue("drums.crash scope", None, "the bar to put the crash on (\"a crash at bar 9\")")
+        first, _ = action.scope.bars(total=state.meta.bars)
+        at = (first - 1) * state.meta.beats_per_bar
+        crash = GM_DRUMS["crash"]
+        if any(n.pitch == crash and abs(n.start - at) < 1e-6 for n in stem.notes):
+            return Edit(summary=f"{stem.stem_id} already crashes at bar {first}")
+        notes = tuple(sorted((*stem.notes, Note(crash, at, 2.0, 108))))
+        return Edit(update=[stem.evolve(notes=notes)], summary=f"{stem.stem_id}: a crash at bar {first}")
 
     def describe_part(self, stem: Stem) -> str:
         style = stem.params.get("style")

@@ -45,11 +45,11 @@ def common_params(roles: tuple[str, ...], styles: tuple[str, ...]) -> tuple[Para
 _SHAPE = ("style", "density", "density_change", "swing", "swing_change", "backend")
 #: What each generator intent acts on: ``add`` makes a part; the others change one of the agent's own.
 TARGETS: dict[str, Target] = {"add": Target.NEW, "regenerate": Target.OWN, "change": Target.OWN,
-                              "shift": Target.OWN}
+                              "shift": Target.OWN, "refit": Target.OWN}
 
 
-#: The intents a generator can limit to bars (regenerate first: drums have no shift).
-SCOPED: tuple[str, ...] = ("regenerate", "shift")
+#: The intents a generator can limit to bars (drums have no shift).
+SCOPED: tuple[str, ...] = ("regenerate", "change", "shift")
 
 
 def targets(capabilities: tuple[str, ...]) -> dict[str, Target]:
@@ -68,6 +68,9 @@ class GeneratorAgent(Agent, ABC):
     roles: ClassVar[tuple[str, ...]]
     #: settings a subclass adds to the shared ones, stored in ``params`` when given
     extra: ClassVar[tuple[str, ...]] = ()
+    #: whether the part is written over the session's chords (bass, melody): it records which
+    #: (``params["follows"]``), so it is marked stale when they change (State.stale)
+    follows_chords: ClassVar[bool] = False
 
     def __init__(self, *, backend: str = "auto") -> None:
         if backend not in BACKENDS:
@@ -113,6 +116,7 @@ class GeneratorAgent(Agent, ABC):
         settings = self._settings({}, p, state, role)
         settings["seed"] = int(rng.integers(2**31))
         settings.update(self.initial_settings(state, role, settings))
+        settings.update(self._over(state))
         stem = Stem(stem_id, role=role, instrument=instrument, agent=self.declared.name,
                     params=_clean(settings))
         stem = stem.evolve(notes=self.notes_for(state, stem))
@@ -123,6 +127,7 @@ class GeneratorAgent(Agent, ABC):
         if action.scope is not None:
             return self._regenerate_bars(state, stem, action, rng)
         settings = self._settings(stem.params, dict(action.params), state, stem.role)
+        settings.update(self._over(state))
         for _ in range(8):  # a regeneration that sounds the same is no regeneration
             settings["seed"] = int(rng.integers(2**31))
             settings.update(self.reseed(state, stem, rng))
@@ -135,16 +140,36 @@ class GeneratorAgent(Agent, ABC):
     def change(self, state: State, action: Action, rng: np.random.Generator) -> Edit:
         stem = self._target(state, action)
         settings = self._settings(stem.params, dict(action.params), state, stem.role)
+        if action.scope is not None:  # "make the chorus busier": those bars played the new way, the rest as they were
+            inside = inside_scope(state, action.scope)
+            made = self.notes_for(state, stem.evolve(params=_clean(settings)))
+            notes = tuple(sorted([n for n in stem.notes if not inside(n)] + [n for n in made if inside(n)]))
+            if notes == stem.notes:
+                return Edit(summary=f"{stem.stem_id} already plays that way in {action.scope.describe()}")
+            said = ", ".join(f"{k} {_fmt(v)}" for k, v in sorted(action.params.items()))
+            return Edit(update=[stem.evolve(notes=notes)],
+                        summary=f"{stem.stem_id}: {said} in {action.scope.describe()} (the other bars as they were)")
+        settings.update(self._over(state))
         new = stem.evolve(params=_clean(settings))
         new = new.evolve(notes=self.notes_for(state, new))
         base = self.defaults(state, stem)
         moved = [(k, stem.params.get(k, base.get(k)), new.params.get(k, base.get(k)))
-                 for k in sorted(set(new.params) | set(stem.params)) if stem.params.get(k) != new.params.get(k)]
+                 for k in sorted(set(new.params) | set(stem.params))
+                 if stem.params.get(k) != new.params.get(k) and k != "follows"]
         changed = ", ".join(d for d in (self.describe_change(k, a, b, stem=stem, state=state)
                                         for k, a, b in moved if a != b) if d)
         if not changed:  # only a default written out ("normal time" on a groove in normal time)
             return Edit(summary=f"{stem.stem_id} already plays that way")
         return Edit(update=[new], summary=f"{stem.stem_id}: {changed}")
+
+    def refit(self, state: State, action: Action, rng: np.random.Generator) -> Edit:
+        """The part made again over the chords the song plays now, with its own settings and seed."""
+        stem = self._target(state, action)
+        new = stem.evolve(params=stem.params.updated(**self._over(state)))
+        new = new.evolve(notes=self.notes_for(state, new))
+        if new.hash == stem.hash:
+            return Edit(summary=f"{stem.stem_id} already follows the chords")
+        return Edit(update=[new], summary=f"{stem.stem_id} refitted to the chords (same settings and seed)")
 
     def shift(self, state: State, action: Action, rng: np.random.Generator) -> Edit:
         stem = self._target(state, action)
@@ -156,7 +181,7 @@ class GeneratorAgent(Agent, ABC):
         if not delta:
             raise InvalidValue("shift", 0, "a number of octaves or semitones other than 0")
         if action.scope is not None:  # only the bars asked for; the part's register stays
-            inside = _inside(state, action.scope)
+            inside = inside_scope(state, action.scope)
             notes = [n._replace(pitch=n.pitch + delta) if inside(n) else n for n in stem.notes]
             if not all(0 <= n.pitch <= 127 for n in notes):
                 raise InvalidValue("shift", delta, f"a shift that keeps {stem.stem_id} inside MIDI 0-127")
@@ -176,13 +201,12 @@ class GeneratorAgent(Agent, ABC):
     def _regenerate_bars(self, state: State, stem: Stem, action: Action, rng: np.random.Generator) -> Edit:
         """A new take of the bars in ``action.scope`` (over the same chords and kick), joined to the
         bars around it, which stay note for note."""
-        inside = _inside(state, action.scope)
+        inside = inside_scope(state, action.scope)
         settings = self._settings(stem.params, dict(action.params), state, stem.role)
         keep = [n for n in stem.notes if not inside(n)]
         new_notes = keep
-        for _ in range(8):  # a new take that sounds the same is no new take
-            settings["seed"] = int(rng.integers(2**31))
-            settings.update(self.reseed(state, stem, rng))
+        for _ in range(8):  # a new take that sounds the same is no new take (over the same chords: the
+            settings["seed"] = int(rng.integers(2**31))  # other parts there follow the song's progression)
             take = self.notes_for(state, stem.evolve(params=_clean(settings)))
             new_notes = sorted(keep + [n for n in take if inside(n)])
             if new_notes != sorted(stem.notes):
@@ -193,7 +217,12 @@ class GeneratorAgent(Agent, ABC):
     # making notes -----------------------------------------------------------------------
     def remake(self, state: State, stem: Stem) -> Stem:
         """``stem`` made again from its settings in ``state``'s meta (meter, bars, key, genre)."""
+        stem = stem.evolve(params=stem.params.updated(**self._over(state))) if self.follows_chords else stem
         return stem.evolve(notes=self.notes_for(state, stem))
+
+    def _over(self, state: State) -> dict[str, Any]:
+        """The chords a part made now is written over (``follows``), for the parts that follow them."""
+        return {"follows": state.chords_digest} if self.follows_chords else {}
 
     def notes_for(self, state: State, stem: Stem) -> tuple[Note, ...]:
         notes = self.make_notes(state, stem)
@@ -284,7 +313,7 @@ def swung(notes, amount: float, *, subdivision: float = 0.5) -> list[Note]:
     return out
 
 
-def _inside(state: State, scope: Any) -> Callable[[Note], bool]:
+def inside_scope(state: State, scope: Any) -> Callable[[Note], bool]:
     """Whether a note starts inside ``scope``'s bars of ``state``."""
     first, last = scope.bars(total=state.meta.bars)
     beats = state.meta.beats_per_bar

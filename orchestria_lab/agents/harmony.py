@@ -16,9 +16,17 @@ from typing import Any
 
 import numpy as np
 
-from orchestria_lab.agents.base import Action, AgentSpec, Param
+from orchestria_lab.agents.base import Action, AgentSpec, Param, Target
 from orchestria_lab.agents.context import harmony_chords, progression_source, stem_range
-from orchestria_lab.agents.generator import SCOPED, GeneratorAgent, common_params, targets
+from orchestria_lab.agents.generator import (
+    SCOPED,
+    GeneratorAgent,
+    common_params,
+    inside_scope,
+    targets,
+)
+from orchestria_lab.errors import InvalidValue
+from orchestria_lab.music.chords import parse_chords
 from orchestria_lab.music.genres import GENRES
 from orchestria_lab.music.progressions import (
     COMPING,
@@ -28,7 +36,7 @@ from orchestria_lab.music.progressions import (
     voice_lead,
 )
 from orchestria_lab.music.rhythm import Meter, swing
-from orchestria_lab.state import Edit, Note, State, Stem
+from orchestria_lab.state import Edit, FrozenParams, Note, State, Stem, apply
 
 VOICINGS = ("close", "open", "shell", "power")
 _ROLES = ("chords", "pad")
@@ -46,15 +54,19 @@ class HarmonyAgent(GeneratorAgent):
         description="Chord progressions in the session's key and genre (7ths and 9ths with ii-V motion "
                     "for lo-fi and jazz, minor-7 stabs for house, triads and power chords for rock, "
                     "I-V-vi-IV for pop), voice-led voicings and a comping rhythm for the genre.",
-        capabilities=("add", "regenerate", "change", "shift"),
+        capabilities=("add", "regenerate", "change", "shift", "chords"),
         parameters=(*common_params(_ROLES, tuple(FAMILIES)),
                     Param("voicing", "str", None, choices=VOICINGS, description="how the chord is spread"),
-                    Param("comping", "str", None, choices=tuple(COMPING), description="rhythm of the chord hits")),
+                    Param("comping", "str", None, choices=tuple(COMPING), description="rhythm of the chord hits"),
+                    Param("chords", "list", None, description="chords to play exactly, as symbols (Am, Cmaj7, F/A) "
+                          "or Roman numerals in the key (ii, V7, bVII)"),
+                    Param("chord_bars", "float", 1.0, low=0.25, high=16.0, unit="bars",
+                          description="bars each written chord lasts")),
         backend="baseline",
         intent_params={"add": _ALL, "regenerate": _CHANGE, "change": _CHANGE,
-                       "shift": ("octaves", "semitones")},
-        targets=targets(("add", "regenerate", "change", "shift")),
-        scoped=SCOPED,
+                       "shift": ("octaves", "semitones"), "chords": ("chords", "chord_bars")},
+        targets={**targets(("add", "regenerate", "change", "shift")), "chords": Target.OWN},
+        scoped=(*SCOPED, "chords"),
     )
 
     def initial_settings(self, state: State, role: str, settings: Mapping[str, Any]) -> dict[str, Any]:
@@ -68,11 +80,33 @@ class HarmonyAgent(GeneratorAgent):
 
     def regenerate(self, state: State, action: Action, rng: np.random.Generator) -> Edit:
         edit = super().regenerate(state, action, rng)
-        followers = [s.stem_id for s in state.stems if s.agent in ("bass", "melody")]
-        if followers and state.stems_with_role(*_ROLES)[:1] == [state.stem(edit.update[0].stem_id)]:
-            note = f"; {', '.join(followers)} kept the old chords (regenerate to follow)"
-            edit = Edit(update=edit.update, summary=edit.summary + note)
-        return edit
+        return Edit(update=edit.update, summary=edit.summary + _stale_note(state, edit))
+
+    def chords(self, state: State, action: Action, rng: np.random.Generator) -> Edit:
+        """Play the chords written (``chords``, ``chord_bars`` bars each) exactly, in the bars of the
+        action's scope or the whole song. Every harmony part plays them; the bars outside the scope
+        stay note for note, and the parts written over the old chords are named (they are stale)."""
+        meta = state.meta
+        symbols = tuple(str(c) for c in action.params["chords"])
+        if not symbols:
+            raise InvalidValue("chords", [], "at least one chord, such as Am F C G")
+        chords = parse_chords(symbols, key=meta.key)  # a part that is not a chord is named here
+        each = float(action.params.get("chord_bars", 1.0))
+        first, last = action.scope.bars(total=meta.bars) if action.scope is not None else (1, 0)
+        entry = FrozenParams(chords=symbols, bars=each, first=first, last=last, key=meta.key)
+        targets = [s for s in state.stems if s.agent == self.name and s.role in _ROLES] or [self._target(state, action)]
+        inside = (lambda n: True) if action.scope is None else inside_scope(state, action.scope)
+        updated = []
+        for stem in targets:
+            plan = (*(stem.params.get("chord_plan", ()) if action.scope is not None else ()), entry)
+            new = stem.evolve(params=stem.params.updated(chord_plan=plan))
+            made = self.notes_for(state, new)
+            keep = [n for n in stem.notes if not inside(n)]
+            updated.append(new.evolve(notes=tuple(sorted(keep + [n for n in made if inside(n)]))))
+        names = " ".join(c.symbol for c in chords)
+        span = f"{_bars(each)} each" + (f", in {action.scope.describe()}" if action.scope is not None else "")
+        edit = Edit(update=updated, summary=f"{', '.join(s.stem_id for s in updated)} play {names} ({span})")
+        return Edit(update=edit.update, summary=edit.summary + _stale_note(state, edit))
 
     def make_notes(self, state: State, stem: Stem) -> list[Note]:
         meta, p = state.meta, stem.params
@@ -119,6 +153,21 @@ class HarmonyAgent(GeneratorAgent):
             out += [Action("harmony", "regenerate", s.stem_id), Action("harmony", "change", s.stem_id, {"density": 0.9}),
                     Action("harmony", "shift", s.stem_id, {"octaves": -1})]
         return out
+
+
+def _bars(n: float) -> str:
+    return "a bar" if n == 1 else f"{n:g} bars" if n >= 1 else f"{n:g} of a bar"
+
+
+def _stale_note(state: State, edit: Edit) -> str:
+    """What a change of the chords leaves behind: the parts written over the old ones, named."""
+    after = apply(state, edit)
+    stale = sorted(after.stale)
+    if not stale:
+        return ""
+    follow = f"make the {after.stem(stale[0]).role} follow the new chords"
+    return f"; {', '.join(stale)} {'was' if len(stale) == 1 else 'were'} written over the old chords " \
+           f"and {'is' if len(stale) == 1 else 'are'} marked stale (say \"{follow}\" to refit)"
 
 
 def _fit(pattern: tuple[tuple[float, float], ...], bar: float) -> list[tuple[float, float]]:

@@ -34,17 +34,18 @@ class MelodyAgent(GeneratorAgent):
     """Lines over the chords: chord tones on strong beats, steps, answered phrases."""
 
     roles = _ROLES
+    follows_chords = True
     declared = AgentSpec(
         name="melody",
         description="Melodies over the chords: chord tones on strong beats, mostly stepwise motion with "
                     "leaps recovered by step, two-bar phrases answered and resolved, in a range that fits "
                     "the instrument; also leads, hooks and arpeggios.",
-        capabilities=("add", "regenerate", "change", "shift"),
+        capabilities=("add", "regenerate", "change", "shift", "refit"),
         parameters=common_params(_ROLES, STYLES),
         backend="baseline",
-        intent_params={"add": _ALL, "regenerate": _CHANGE, "change": _CHANGE,
+        intent_params={"add": _ALL, "regenerate": _CHANGE, "change": _CHANGE, "refit": (),
                        "shift": ("octaves", "semitones")},
-        targets=targets(("add", "regenerate", "change", "shift")),
+        targets=targets(("add", "regenerate", "change", "shift", "refit")),
         scoped=SCOPED,
     )
 

@@ -16,7 +16,9 @@ import numpy as np
 
 from orchestria_lab.agents.base import Action, Agent, AgentSpec, Param
 from orchestria_lab.errors import InvalidValue
-from orchestria_lab.state import Edit, State
+from orchestria_lab.music.automation import CURVES, PARAMS, Point, check_points, envelope
+from orchestria_lab.music.grooves import kick_beats
+from orchestria_lab.state import Edit, State, Stem
 
 GAIN_FLOOR_DB = -60.0
 GAIN_CEILING_DB = 12.0
@@ -41,20 +43,89 @@ class MixAgent(Agent):
         name="mix",
         description="Gain, pan, mute and solo for each stem: absolute settings (\"-6 dB\", \"pan hard "
                     "right\") and relative ones (\"a bit louder\", \"too loud\", \"more to the left\").",
-        capabilities=("gain", "pan", "mute", "unmute", "solo", "unsolo"),
+        capabilities=("gain", "pan", "mute", "unmute", "solo", "unsolo", "automate", "duck"),
         parameters=(
+            Param("param", "str", None, description="what an automation lane moves: gain_db, pan, lowpass_hz, "
+                  "highpass_hz or <effect>.mix"),
+            Param("start", "float", None, low=-96.0, high=20000.0, description="the lane's value where the bars begin"),
+            Param("end", "float", None, low=-96.0, high=20000.0, description="the lane's value where they end"),
+            Param("curve", "str", "linear", choices=CURVES, description="how it moves: linear, exp (even in "
+                  "ratio: cutoffs), step"),
+            Param("relative", "bool", False, description="start and end are offsets from the lane's level there "
+                  "(a fade from wherever the part sits)"),
+            Param("depth_db", "float", 9.0, low=1.0, high=48.0, unit="dB", description="how far a duck dips"),
+            Param("release", "float", 0.4, low=0.05, high=2.0, unit="beats", description="how long a duck takes to recover"),
+            Param("source", "str", None, description="the stem whose kicks a duck follows (default: the drums)"),
             Param("db", "float", None, low=-96.0, high=24.0, unit="dB", description="absolute gain"),
             Param("change_db", "float", None, low=-48.0, high=48.0, unit="dB", description="gain change"),
             Param("pan", "float", None, low=-1.0, high=1.0, description="absolute pan: -1 left, 0 center, 1 right"),
             Param("change_pan", "float", None, low=-2.0, high=2.0, description="pan change (negative: left)"),
         ),
         intent_params={"gain": ("db", "change_db"), "pan": ("pan", "change_pan"),
-                       "mute": (), "unmute": (), "solo": (), "unsolo": ()},
+                       "mute": (), "unmute": (), "solo": (), "unsolo": (),
+                       "automate": ("param", "start", "end", "curve", "relative"), "duck": ("depth_db", "release", "source")},
+        scoped=("automate", "duck", "gain"),
     )
+
+    def automate(self, state: State, action: Action, rng: np.random.Generator) -> Edit:
+        """A lane moving ``param`` from ``start`` to ``end`` over the scope's bars (the whole song
+        without one); the lane's points there are replaced, those elsewhere stay, and the value holds
+        after the last point (a fade out stays out)."""
+        stem = state.stem(_target(action))
+        p = action.params
+        if p.get("param") is None or p.get("start") is None or p.get("end") is None:
+            raise InvalidValue("mix.automate", dict(p), "`param`, `start` and `end`")
+        param, curve = str(p["param"]), str(p.get("curve", "linear"))
+        lo, hi = _span(state, action)
+        before = _value_at(stem, param, lo)
+        start, end = float(p["start"]), float(p["end"])
+        if p.get("relative"):  # from and to wherever the lane sits there (a fade out of a lifted chorus)
+            start, end = start + before, end + _value_at(stem, param, hi)
+        points = [Point(param, lo, start, curve), Point(param, hi, end)]
+        if lo > 0 and not any(q.param == param and q.beat < lo - 1e-9 for q in stem.automation):
+            points.insert(0, Point(param, 0.0, before, "step"))  # the bars before keep their sound
+        if curve == "step" and hi < state.meta.total_beats - 1e-9:  # a change for some bars: back after them
+            points[-1] = Point(param, hi, before)
+        new = _with_lane(stem, param, lo, hi, points)
+        where = action.scope.describe() if action.scope is not None else "the whole song"
+        neutral = _value_at(stem.evolve(automation=()), param, hi)
+        held = "" if hi >= state.meta.total_beats - 1e-9 or curve == "step" or end == neutral or p.get("relative") \
+            else ", and holds there"
+        moves = f"{_fmt(param, start)}" if start == end else f"{_fmt(param, start)} → {_fmt(param, end)}"
+        return Edit(update=[new], summary=f"{stem.stem_id}: {param} {moves} over {where}{held}")
+
+    def duck(self, state: State, action: Action, rng: np.random.Generator) -> Edit:
+        """The stem's gain dips ``depth_db`` on every kick of ``source`` (the drums) and comes back over
+        ``release`` beats: sidechain ducking, written as a gain lane (in the scope's bars, or all)."""
+        stem = state.stem(_target(action))
+        p = action.params
+        source = state.stem(str(p["source"])) if p.get("source") else next(
+            (s for s in state.stems if s.role == "drums" and any(n.pitch in (35, 36) for n in s.notes)), None)
+        if source is None or source.stem_id == stem.stem_id:
+            raise InvalidValue("duck source", p.get("source"), "a drum stem with a kick (add drums first)")
+        kicks = kick_beats(source.notes)
+        lo, hi = _span(state, action)
+        depth, release = float(p.get("depth_db", 9.0)), float(p.get("release", 0.4))
+        points: list[Point] = []
+        for k in sorted(b for b in set(kicks) if lo - 1e-9 <= b < hi - 1e-9):
+            points += [Point("gain_db", max(0.0, k - 0.01), 0.0), Point("gain_db", k, -depth),
+                       Point("gain_db", k + release, 0.0)]
+        if not points:
+            raise InvalidValue("duck", source.stem_id, f"a drum stem with kicks in {_where(action)}")
+        new = _with_lane(stem, "gain_db", lo, hi, points)
+        return Edit(update=[new], summary=f"{stem.stem_id} sidechained to the kick of {source.stem_id}: it ducks "
+                                          f"{depth:g} dB on each of its {len(points) // 3} kicks ({release:g} beats back)")
 
     def gain(self, state: State, action: Action, rng: np.random.Generator) -> Edit:
         stem = state.stem(_target(action))
         p = action.params
+        if action.scope is not None:  # some bars louder or softer: a gain lane there, back after them
+            lo, _ = _span(state, action)
+            now = _value_at(stem, "gain_db", lo)
+            level = float(p["db"]) - stem.gain_db if "db" in p else now + float(p.get("change_db", 0.0))
+            level = round(float(np.clip(level, GAIN_FLOOR_DB, GAIN_CEILING_DB)), 2)
+            return self.automate(state, Action("mix", "automate", stem.stem_id, {
+                "param": "gain_db", "start": level, "end": level, "curve": "step"}, scope=action.scope), rng)
         if "db" in p:
             new_db = float(p["db"])
         elif "change_db" in p:
@@ -106,6 +177,46 @@ class MixAgent(Agent):
             out += [Action("mix", "gain", s.stem_id, {"change_db": 3.0}), Action("mix", "pan", s.stem_id, {"change_pan": -0.5}),
                     Action("mix", "mute", s.stem_id), Action("mix", "solo", s.stem_id)]
         return out
+
+
+def _span(state: State, action: Action) -> tuple[float, float]:
+    """The scope's beats (the whole song without one)."""
+    first, last = action.scope.bars(total=state.meta.bars) if action.scope is not None else (1, state.meta.bars)
+    beats = state.meta.beats_per_bar
+    return (first - 1) * beats, last * beats
+
+
+def _where(action: Action) -> str:
+    return action.scope.describe() if action.scope is not None else "the song"
+
+
+def _value_at(stem: Stem, param: str, beat: float) -> float:
+    """What ``param`` of ``stem`` is at ``beat``: its lane's value there, else its own setting."""
+    lane = [q for q in stem.automation if q.param == param]
+    if lane:
+        return float(envelope(lane, times=[beat])[0])
+    if param == "pan":
+        return stem.pan
+    if param in PARAMS:
+        return float(PARAMS[param][2])
+    kind = param.partition(".")[0]
+    fx = next((e for e in stem.effects if e.type == kind), None)
+    if fx is None:
+        return 0.0
+    from orchestria_lab.audio.effects import EFFECT_SPECS
+
+    return float(EFFECT_SPECS[kind].validate(dict(fx.params)).get("mix", 0.0))
+
+
+def _with_lane(stem: Stem, param: str, lo: float, hi: float, points: list[Point]) -> Stem:
+    """``stem`` with ``param``'s points in beats ``[lo, hi]`` replaced by ``points``."""
+    kept = [q for q in stem.automation if q.param != param or not lo - 1e-9 <= q.beat <= hi + 1e-9]
+    return stem.evolve(automation=check_points([*kept, *points]))
+
+
+def _fmt(param: str, value: float) -> str:
+    unit = {"gain_db": " dB", "lowpass_hz": " Hz", "highpass_hz": " Hz"}.get(param, "")
+    return f"{value:g}{unit}"
 
 
 def _target(action: Action) -> str:

@@ -7,7 +7,7 @@ agent's spec is checked when it is registered; a failed lookup lists the names t
 >>> sorted(registered())[:4]
 ['arrange', 'bass', 'drums', 'effects']
 >>> get_agent("harmony").spec.capabilities
-('add', 'regenerate', 'change', 'shift')
+('add', 'regenerate', 'change', 'shift', 'chords')
 >>> get_agent("guitarist")
 Traceback (most recent call last):
 ...

@@ -173,7 +173,7 @@ class Frame:
         """What was understood, in words (for CommandNotUnderstood)."""
         seen = []
         for t in self.tokens:
-            if t.kind in ("word", "filler", "det", "prep", "sep", "scope"):
+            if t.kind in ("word", "filler", "det", "prep", "sep", "scope", "progression"):
                 continue
             label = {"verb": "the action", "role": "a part", "instrument": "an instrument",
                      "effect": "an effect", "adj": "a sound", "number": "a number", "key": "a key",

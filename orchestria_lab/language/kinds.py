@@ -51,6 +51,7 @@ class Kind(StrEnum):
     NOTEVALUE = "notevalue"      # quarter notes
     VERSION = "version"          # v3
     SCOPE = "scope"              # a placeholder for a time scope (scopes.py)
+    PROGRESSION = "progression"  # a placeholder for chords written out (chord_text.py)
     META = "meta"                # tempo, key, genre, volume ...
     DIR = "dir"                  # up, down, left, right
     # direction and relation

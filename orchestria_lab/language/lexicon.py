@@ -22,7 +22,7 @@ from orchestria_lab.music.vocabulary import INSTRUMENT_RECORDS, ROLE_RECORDS
 
 _TABLE = """
 cannot vocals: vocal | vocals | vox | singer | singers | singing | sing | sings | sung | lyrics | lyric | to rap | rap on | rap over | raps | rapping | rapper | vocal chops | vocal chop | vocal harmony | vocal harmonies | vocalist | a cappella | acapella | topline vocal | spoken word
-cannot sidechain: sidechain | side chain | side-chain | sidechained | sidechaining | side chained | duck under | ducked under | ducking under | pump with the kick | pumping with the kick
+verb sidechain: sidechain | side chain | side-chain | sidechained | sidechaining | side chained | duck under | ducked under | ducking under | pump with the kick | pumping with the kick
 cannot samples: sample | sampled | sampling | samples from | flip a sample | chop a sample
 verb add: set up | setup | can we have | could we have | can i have | could i have | may i have | can i get | could i get | can we get | could we get | color | colour | add | adds | adding | added | give | put | throw | bring in | layer | insert | include | create | generate | write | compose | start with | need | lay down | drop in | sprinkle | slap | stick | toss | chuck | introduce | add in | build | get | gimme | let's have | lets have | i'd like | id like | i want | we need | i need | where's | wheres | want | wanna
 verb make: make | makes | making | sound | sounds
@@ -44,6 +44,7 @@ verb pan: pan | panned | panning
 verb place: place | position | move | shift | put it
 verb replace: replace | play | played by | swap | swap out | switch | change | exchange | substitute | turn into | convert | use | play on | played on | instead | play it on
 verb regenerate: regenerate | regen | reroll | re-roll | remake | rewrite | redo | reshuffle | refresh | vary | try again | try another | another take | mix up | switch up | change up | rework | redesign | variation
+verb refit: follow | follows | refit | re-fit | fit to | fit | lock to | conform to | go with | match
 verb transpose: transpose | transposed | pitch | pitch up | pitch down | modulate | voice | revoice | re-voice
 verb speedup: speed up | speed it up | faster | fast | quick | quicker | accelerate | pick up the pace | push the tempo | hurry | rushed | rushing | hurried | frantic
 verb slowdown: slow | slow down | slow it down | slower | decelerate | chill out the tempo | dragging | drags | sluggish | plodding | draggy | lethargic
@@ -274,7 +275,6 @@ def lookup(words: tuple[str, ...]) -> tuple[str, str] | None:
 #: never replaced by something it can make.
 CANNOT: dict[str, str] = {
     "vocals": "vocals (singing, rap, lyrics) are not something these agents can make yet",
-    "sidechain": "sidechain ducking (one part pumping with another) is not here yet; it comes with automation",
     "samples": "samples of recordings are not something these agents use; every part is written and synthesised",
 }
 

@@ -28,8 +28,6 @@ if TYPE_CHECKING:
 #: Words that name several takes of a part ("three variations", "two different drum patterns").
 TAKES = ("variations", "variation", "versions", "takes", "alternatives", "options", "patterns", "ideas", "beats",
          "grooves", "melodies", "progressions", "basslines", "bass lines")
-#: Verbs that, said of a part and the kick, mean sidechain ducking ("duck the pad when the kick hits").
-DUCKING = ("duck", "ducks", "pump", "pumping", "pumps")
 
 
 @dataclass(frozen=True)
@@ -58,10 +56,6 @@ def _chord_symbols(f: Frame) -> bool:
     return keys >= 3 or (keys >= 2 and f.has("role", "chords") and not f.has("meta", "key"))
 
 
-def _ducking(f: Frame) -> bool:
-    return any(t.text in DUCKING for t in f.tokens) and f.has("voice", "kick")
-
-
 def _long_fill(f: Frame) -> bool:
     """A fill of a given length ("a 4 bar drum fill"): the drums play a one-bar fill per phrase."""
     return f.has("fill") and any(t.kind == "number" and t.value[1] in ("bars", "beats") for t in f.tokens)
@@ -69,14 +63,6 @@ def _long_fill(f: Frame) -> bool:
 
 #: Words that ask for bars to be played again or elsewhere ("loop bars 1 to 2").
 REPEATING = ("repeat", "repeats", "loop", "copy", "duplicate", "reuse")
-
-
-#: Words for a change of level over time.
-FADING = ("fade", "fades", "fading", "faded", "swell", "crescendo", "decrescendo")
-
-
-def _fading(f: Frame) -> bool:
-    return any(t.text in FADING for t in f.tokens)
 
 
 def _repeating_bars(f: Frame) -> bool:
@@ -88,9 +74,6 @@ LIMITS: tuple[Limit, ...] = (
           ("regenerate the melody", "undo", "go back to version 2")),
     Limit("chord symbols", _chord_symbols, "chord symbols are not something the harmony agent plays yet, and I will "
           "not change the key in their place", ("regenerate the chords", "add jazzy chords", "set the key to A minor")),
-    Limit("sidechain", _ducking, CANNOT["sidechain"], ("make the bass quieter", "add a compressor to the bass")),
-    Limit("fades", _fading, "fades and other changes over time come with automation lanes, which are not "
-          "here yet; nothing was changed", ("mute the drums in the last 4 bars", "make the drums quieter")),
     Limit("fill length", _long_fill, "the drums play a fill at the end of every 4-bar phrase; a fill of a "
           "length you choose is not something they write yet, and I will not lengthen the song for it",
           ("add fills to the drums", "remove the fills")),

@@ -200,7 +200,8 @@ class MixRules:
         return self._level(f, up, down, number)
 
     def _level(self, f: Frame, up: bool, down: bool, number: tuple[float, str] | None) -> bool:
-        targets = self.targets(f, default="all")
+        # "make the chorus louder": some bars of the song, so every part in them
+        targets = self.index.ids() if self.scope is not None and not f.stems else self.targets(f, default="all")
         if not targets:
             raise Unclear("I could not tell which stem to turn", ["make the bass louder"])
         signed = number is not None and any(t.kind == "number" and t.text[:1] in "+-" for t in f.tokens)

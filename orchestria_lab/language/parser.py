@@ -21,7 +21,7 @@ import re
 
 from orchestria_lab.agents.base import Action
 from orchestria_lab.errors import CommandNotUnderstood, InvalidValue
-from orchestria_lab.language import limits, negation, polarity, scopes
+from orchestria_lab.language import chord_text, form_text, limits, negation, polarity, scopes
 from orchestria_lab.language.frames import Frame, frames
 from orchestria_lab.language.plan import PlanContext, validate_plan
 from orchestria_lab.language.rules import Planning
@@ -50,7 +50,20 @@ class RuleParser:
         if renamed := scopes.rename(text):  # "rename the bridge to breakdown"
             return _checked(text, [Action("arrange", "rename_section", params={"name": renamed[0], "to": renamed[1]})],
                             context)
-        scoped, refs = scopes.find(text, known=[s.name for s in context.state.meta.sections])
+        try:  # the song's form: "arrange it as intro, verse, chorus", "add a 4 bar intro", "repeat the chorus"
+            form = form_text.read(text, context.state)
+        except InvalidValue as exc:
+            raise CommandNotUnderstood(text, reason=exc.message, suggestions=suggest(text)) from None
+        except Unclear as exc:
+            raise CommandNotUnderstood(text, reason=exc.reason, suggestions=exc.suggestions or suggest(text)) from None
+        if form is not None:
+            return _checked(text, form, context)
+        try:  # chords written out ("play Am F C G") are taken out first: their letters are no keys
+            written, progressions = chord_text.find(text, beats_per_bar=context.state.meta.beats_per_bar)
+        except InvalidValue as exc:
+            raise CommandNotUnderstood(text, reason=f"{exc.message} (in '{text}')",
+                                       suggestions=["play Am F C G", "play ii V I, two bars each"]) from None
+        scoped, refs = scopes.find(written, known=[s.name for s in context.state.meta.sections])
         clauses = frames(scoped)
         limit = limits.check(clauses)  # understood, and not something the orchestra does yet
         if any(r.defines for r in refs) and not limit:  # "make bars 9 to 16 the chorus"
@@ -66,7 +79,7 @@ class RuleParser:
                                        suggestions=exc.suggestions) from None
         if history is not None:
             return [history]
-        planning = Planning(context, scopes=where)
+        planning = Planning(context, scopes=where, progressions=progressions)
         protecting = [negation.protects(frame) for frame in clauses]
         for frame, protects in zip(clauses, protecting, strict=True):  # it holds for the whole command
             if protects:
@@ -206,10 +219,12 @@ def _definitions(text: str, refs: list[scopes.TimeRef], clauses: list[Frame], co
         t.kind == "verb" and t.value in ("set", "make", "turn", "replace"))]
     named = {"call", "name", "label", "mark"}
     asked = [t for t in asked if t.text not in named]
-    for k, ref in enumerate(refs):
+    order = [t.value for f in clauses for t in f.tokens if t.kind == "scope"]  # the scopes in the order said
+    for i, k in enumerate(order):
+        ref = refs[k]
         if not ref.defines:
             continue
-        bars = next((r for r in reversed(refs[:k]) if not r.defines and r.kind != "section"), None)
+        bars = next((refs[j] for j in reversed(order[:i]) if not refs[j].defines and refs[j].kind != "section"), None)
         if bars is None or asked:
             raise CommandNotUnderstood(
                 text, reason=f"I can name bars as a section ({ref.defines}) in a command of its own, with the bars "

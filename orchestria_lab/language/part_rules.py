@@ -122,10 +122,18 @@ class PartRules:
         voiced = f.verb in ("add", "unmute", "remove", "kill", "mute", "drop", "cut") or f.has("neg") or (
             f.verb is None and all(t.kind in ("voice", "det", "filler", "amount", "more") for t in f.tokens))
         voiced &= not any(f.has(k) for k in ("density", "swing", "feel", "fill"))  # "ghost notes on the snare"
+        drums = self.index.with_role("drums")
+        placing = f.verb in ("add", "place", "replace", None) and not f.has("neg")
+        if self.scope is not None and drums and placing and (f.has("voice", "crash") or f.has("fill")):
+            for i in drums:  # "put a crash at bar 9", "a drum fill into the chorus": at that bar
+                self.emit(Action("drums", "crash" if f.has("voice", "crash") else "fill", i))
+            return True
         if voiced and self._voices(f, include=f.verb in ("add", "unmute", None) and not f.has("neg")):
             return True  # before the stems are looked up: "add some hats" with no kit yet makes one
         generated = [i for i in self.targets(f, default="none") if self.index.get(i).agent in GENERATOR_FOR_ROLE.values()]
         named = bool(f.stems)
+        if self.scope is not None and not named:  # "make the chorus busier", "regenerate bars 9 to 16": every part there
+            generated = [i for i in self.index.ids() if self.index.get(i).agent in GENERATOR_FOR_ROLE.values()]
         acts: list[Action] = []
         semis = slots.semitones(f, stem=True)
         regen = f.verb == "regenerate" or (any(m.fresh for m in f.stems) and f.verb in (None, "add", "make", "replace", "turn"))

@@ -14,6 +14,8 @@ from dataclasses import replace
 from orchestria_lab.agents.base import Action
 from orchestria_lab.agents.context import GENERATOR_FOR_ROLE
 from orchestria_lab.language import slots
+from orchestria_lab.language.automation_rules import AutomationRules
+from orchestria_lab.language.chord_text import Progression
 from orchestria_lab.language.effect_rules import EffectRules
 from orchestria_lab.language.frames import WISHES, Frame, Mention
 from orchestria_lab.language.mix_rules import MixRules
@@ -38,12 +40,14 @@ _NOUN_PHRASE = ("det", "adj", "style", "role", "instrument", "family", "melstyle
                 "prep", "effect", "amount", "fresh")
 
 
-class Planning(EffectRules, MixRules, PartRules):
+class Planning(AutomationRules, EffectRules, MixRules, PartRules):
     """A plan being made, clause by clause."""
 
-    def __init__(self, context: PlanContext, *, scopes: Sequence[Scope] = ()) -> None:
+    def __init__(self, context: PlanContext, *, scopes: Sequence[Scope] = (),
+                 progressions: Sequence[Progression] = ()) -> None:
         self.ctx = context
         self.scopes = list(scopes)       # the command's time scopes, by index (scopes.find)
+        self.progressions = list(progressions)  # the chords it writes, by index (chord_text.find)
         self.scope: Scope | None = None  # the clause's: every action it makes carries it
         self.index = StemIndex(context.state)
         self.actions: list[Action] = []
@@ -128,13 +132,17 @@ class Planning(EffectRules, MixRules, PartRules):
         for each, so every range is carried out."""
         if self._copy_bars(f):
             return True
-        if len(f.scopes) > 1:
+        scopes = f.scopes
+        than = next((t.pos for t in f.tokens if t.kind == "compare"), None)
+        if than is not None and len(scopes) > 1:  # "make the chorus louder than the verse": the chorus
+            scopes = [t.value for t in f.tokens if t.kind == "scope" and t.pos < than] or scopes[:1]
+        if len(scopes) > 1:
             said, done = self.said, False
-            for k in f.scopes:
+            for k in scopes:
                 self.said = said
                 done = self._clause(f, self.scopes[k]) or done
             return done
-        return self._clause(f, self.scopes[f.scopes[0]] if f.scopes else None)
+        return self._clause(f, self.scopes[scopes[0]] if scopes else None)
 
     def _clause(self, f: Frame, scope: Scope | None) -> bool:
         self.previous, self.said = self.said or self.previous, []
@@ -142,6 +150,16 @@ class Planning(EffectRules, MixRules, PartRules):
         self.scope = scope
         if self._cut_bars(f):
             return True
+        if f.has("verb", "refit") and f.verb not in _ADDING and not f.has("voice") and (
+                any(m.role in ("chords", "pad") for m in f.mentions)
+                or any(t.kind == "verb" and t.text in ("refit", "re-fit") for t in f.tokens)
+                or [t.value for t in f.tokens if t.kind not in ("filler", "det", "prep")][-1:] == ["refit"]):
+            return self.refit(f)  # "make the bass follow the new chords"
+        if self.automation(f):  # fades, sweeps, builds, ducking: lanes over time
+            return True
+        if f.has("progression"):  # "play Am F C G", "change the chords to ii V I in the chorus"
+            self.session_wide(f)  # "... in D": the key first, so numerals are read in it
+            return self.written_chords(f)
         if self.session_wide(f):
             self.add_parts(f)  # "write a chord progression in D minor": the key, and the chords
             return True
@@ -158,7 +176,12 @@ class Planning(EffectRules, MixRules, PartRules):
             named = [m for m in named if f.tokens[m.pos].text not in _SONG_WORDS]
         done = False
         tempo = slots.tempo(f, stems_named=bool(named))
-        if tempo:
+        last = self.actions[-1] if self.actions else None
+        if tempo and not f.has("verb") and self.scope is None and last is not None and last.intent == "tempo" and last.scope:
+            said = slots.first_number(f)  # "make the last 8 bars faster, at 110 bpm": how much, as a tempo
+            self.actions[-1] = replace(last, params={"bpm": said[0]} if said and said[1] == "bpm" else tempo)
+            done = True
+        elif tempo:
             self.emit(Action("arrange", "tempo", params=tempo))
             done = True
         if f.has("key"):
@@ -226,7 +249,8 @@ class Planning(EffectRules, MixRules, PartRules):
     def _cut_bars(self, f: Frame) -> bool:
         """ "cut the last 4 bars", "delete bars 5 to 8": bars taken out of the song, not a part."""
         if self.scope is None or self.scope.first_bar is None or f.verb not in _CUTTING or f.stems or any(
-                f.has(k) for k in ("effect", "voice", "fxall", "adj")):
+                f.has(k) for k in ("effect", "voice", "fxall", "adj")) or f.has("meta", "tempo") or any(
+                v[1] == "bpm" for v in f.values("number")):  # "drop the tempo to 70 bpm in bars 13 to 16"
             return False
         first, last = self.scope.bars(total=self.ctx.state.meta.bars)
         if self.protected:  # taking bars out moves every part: never past what the command protects
@@ -234,6 +258,49 @@ class Planning(EffectRules, MixRules, PartRules):
                           f"{', '.join(sorted(self.protected))} as it is", [f"mute the other parts in bars {first} to {last}"])
         self.actions.append(Action("arrange", "delete_bars", params={"first_bar": first, "last_bar": last}))
         self.placed = True  # the scope is what the action takes out
+        return True
+
+    def refit(self, f: Frame) -> bool:
+        """The parts named (or every stale one) made again over the chords the song plays now, with
+        their own settings and seed: the same kind of line, on the new chords."""
+        state = self.ctx.state
+        named = [m for m in f.stems if m.role not in ("chords", "pad")]
+        ids = self.targets(f, mentions=named, default="none") if named else sorted(state.stale)
+        followers = {s.stem_id for s in state.stems if s.agent in ("bass", "melody")}
+        if any(m.ref for m in named):  # "make everything follow the new chords": the parts that follow them
+            ids = [i for i in ids if i in followers]
+        if not ids:
+            raise Unclear("every part already follows the chords the song plays", ["play Am F C G"])
+        for target in ids:
+            if target not in followers:
+                raise Unclear(f"{target} is not a part written over the chords (the bass and melody parts are)",
+                              [f"make the {self.index.get(i).role} follow the chords" for i in sorted(followers)][:2])
+            self.emit(Action(self.index.get(target).agent, "refit", target))
+        return True
+
+    def written_chords(self, f: Frame) -> bool:
+        """The chords the clause writes, played exactly by every harmony part of the session (a part
+        the clause adds, on the instrument it names, or a chords part when there is none, plays them too)."""
+        progression = self.progressions[f.first("progression")]
+        params = {"chords": list(progression.chords), "chord_bars": progression.bars_each}
+        harmony = [s.stem_id for s in self.ctx.state.stems if s.agent == "harmony" and s.role in ("chords", "pad")]
+        mention = next((m for m in f.stems if (m.role or INSTRUMENT_ROLE.get(m.instrument)) in ("chords", "pad")), None)
+        adding = mention is not None and (f.verb in _ADDING or not harmony) and self._is_new(mention, f)
+        if not harmony and self.scope is not None:
+            raise Unclear(f"there are no chords in this session to change in {self.scope.describe()}",
+                          ["add piano chords", f"play {' '.join(progression.chords)}"])
+        target = harmony[0] if harmony else None
+        if adding or not harmony:
+            scope, self.scope = self.scope, None  # the part is added whole; its chords change where asked
+            if adding:
+                self._add(mention, f)
+                target = target or self.touched[-1]
+            else:
+                target = self.index.new_id("chords")
+                self.emit(Action("harmony", "add", target, {"role": "chords"}))
+                self.index.add(target, "chords", DEFAULT_INSTRUMENT["chords"], "harmony")
+            self.scope = scope
+        self.emit(Action("harmony", "chords", target, params))
         return True
 
     def _it_is_a_part(self, f: Frame) -> bool:
@@ -351,4 +418,14 @@ def phrases(seconds: float, meta: Meta) -> int:
     68
     """
     bar_s = meta.beats_per_bar * 60.0 / meta.bpm
-    return int(min(256, max(PHRASE_BARS, PHRASE_BARS * round(seconds / bar_s / PHRASE_BARS))))
+    bars = int(max(PHRASE_BARS, PHRASE_BARS * round(seconds / bar_s / PHRASE_BARS)))
+    if bars > 256:
+        longest = int(256 * bar_s)
+        raise Unclear(f"{_clock(seconds)} is {bars} bars at {meta.bpm:g} bpm, and a song is at most 256 bars "
+                      f"({_clock(longest)} at this tempo)", [f"make it {_clock(longest)} long", "make it 256 bars long"])
+    return bars
+
+
+def _clock(seconds: float) -> str:
+    s = int(round(seconds))
+    return f"{s // 60}:{s % 60:02d}"

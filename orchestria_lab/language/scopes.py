@@ -81,6 +81,8 @@ class TimeRef:
                 first, last = 1, found.start_bar - 1
             elif self.relation == "after":
                 first, last = found.last_bar + 1, bars
+            elif self.relation == "into":  # "a fill into the chorus": the bar that leads into it
+                first = last = found.start_bar - 1
             if first < 1 or last < first:
                 raise InvalidValue("bars", label, f"bars inside the song: {found.describe()} leaves none {self.relation} it")
             return Scope(first_bar=first, last_bar=last, section=label)
@@ -130,6 +132,10 @@ def _section(word: str) -> str:
 GRAMMAR: tuple[tuple[str, Callable[[re.Match], TimeRef]], ...] = (
     (rf"\bfrom\s+(?:the\s+)?{_BARS}\s+{_N}\s+(?:to|until|till)\s+the\s+end\b|\bfrom\s+{_BARS}\s+{_N}\s+on(?:wards?)?\b",
      lambda m: TimeRef("from", _num(m.group(1) or m.group(2)))),
+    (rf"\bfrom\s+(?:the\s+)?{_BARS}\s+{_N}{_TO}{_BARS}\s+{_N}\b",
+     lambda m: TimeRef("range", _num(m.group(1)), _num(m.group(2)))),
+    (rf"\b(?:from|starting\s+(?:at|from|with))\s+(?:the\s+)?{_BARS}\s+{_N}\b(?!{_TO}(?:{_BARS}\s+)?{_N})",
+     lambda m: TimeRef("from", _num(m.group(1)))),
     (rf"\b{_PREP}(?:the\s+)?{_BARS}\s+{_N}{_TO}{_N}\b", lambda m: TimeRef("range", _num(m.group(1)), _num(m.group(2)))),
     (rf"(?<=\band\s){_N}{_TO}{_N}\b", lambda m: TimeRef("range", _num(m.group(1)), _num(m.group(2)))),
     (rf"(?:(?<=\bonto\s)|(?<=\binto\s)|(?<=\bover\s)){_N}{_TO}{_N}\b",
@@ -143,11 +149,14 @@ GRAMMAR: tuple[tuple[str, Callable[[re.Match], TimeRef]], ...] = (
     (rf"\b(?:before|up\s+to|until|till)\s+{_BARS}\s+{_N}\b",
      lambda m: TimeRef("before" if m.group(0).lower().startswith("before") else "until", _num(m.group(1)))),
     (rf"\b{_PREP}{_BARS}\s+{_N}\b", lambda m: TimeRef("range", _num(m.group(1)), _num(m.group(1)))),
-    (rf"\b(?:make|call|name|label|mark|turn)\b[^,;.]*?@\d+\s+(?:into\s+)?(?:an?|the)\s+({_SECTION})\b",
+    (rf"\b(?:make|call|name|label|mark|turn)\b[^,;.@]*?@\d+\s+(?:into\s+|as\s+)?(?:an?|the)\s+({_SECTION})\b",
      lambda m: TimeRef("define", section=_section(m.group(1)))),
+    (rf"@\d+\s+(?:are|is|will\s+be|should\s+be|become|becomes)\s+(?:an?|the)\s+({_SECTION})\b",
+     lambda m: TimeRef("define", section=_section(m.group(1)))),
+    (rf"\band\s+@\d+\s+(?:as\s+)?(?:an?|the)\s+({_SECTION})\b", lambda m: TimeRef("define", section=_section(m.group(1)))),
     (rf"\b(before|after|into|in|during|for|from|through|throughout|on)\s+the\s+(?:({_ORD})\s+)?({_SECTION})\b",
      lambda m: TimeRef("section", section=_section(m.group(3)), ordinal=_ORDINALS.get((m.group(2) or "").lower(), 0),
-                       relation=m.group(1).lower() if m.group(1).lower() in ("before", "after") else "")),
+                       relation=m.group(1).lower() if m.group(1).lower() in ("before", "after", "into") else "")),
     (rf"\bthe\s+(?:({_ORD})\s+)?({_SECTION})\b(?!\s+(?:{'|'.join(_EFFECT_AFTER)})\b)",
      lambda m: TimeRef("section", section=_section(m.group(2)), ordinal=_ORDINALS.get((m.group(1) or "").lower(), 0))),
     (rf"\b(?:an?|some)\s+({_SECTION})\b(?=[^.;]*\b(?:{_SECTION})\b)|(?<=\band\s)an?\s+({_SECTION})\b",
@@ -197,11 +206,19 @@ def find(text: str, *, known: Iterable[str] = ()) -> tuple[str, list[TimeRef]]:
     return out, refs
 
 
-_RENAME = re.compile(rf"^\s*(?:please\s+)?(?:rename|call)\s+the\s+({_SECTION})\s+(?:to|as|into)?\s*(?:the\s+|an?\s+)?"
-                     rf"({_SECTION})\s*[.!]?\s*$", re.IGNORECASE)
+_RENAME = re.compile(rf"^\s*(?:please\s+)?(?:rename|call)\s+the\s+(?:({_ORD})\s+)?({_SECTION})(\s+\d+)?\s+(?:to|as|into)?\s*"
+                     rf"(?:the\s+|an?\s+)?([a-z][a-z\- ]{{0,30}}?)\s*[.!]?\s*$", re.IGNORECASE)
 
 
 def rename(text: str) -> tuple[str, str] | None:
-    """``(old, new)`` when the whole command renames a section ("rename the bridge to breakdown")."""
+    """``(old, new)`` when the whole command renames a section ("rename the bridge to breakdown", "call the
+    chorus the hook"); the new name is any word, a section name or one of your own."""
     m = _RENAME.match(text)
-    return (_section(m.group(1)), _section(m.group(2))) if m else None
+    if not m:
+        return None
+    old = _section(m.group(2)) + (m.group(3) or "")
+    ordinal = _ORDINALS.get((m.group(1) or "").lower(), 0)
+    if ordinal > 1:  # "the second chorus" is "chorus 2"
+        old = f"{old} {ordinal}"
+    new = m.group(4).lower()
+    return old, next((name for name, spellings in SECTIONS.items() if new in spellings), new)

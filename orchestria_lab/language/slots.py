@@ -106,8 +106,10 @@ def semitones(f: Frame, *, stem: bool = False) -> int | None:
         semis = number[0] * (12 if number[1] == "oct" else 1)
     else:
         semis = interval
-    down = f.has("dir", "down") or f.verb in ("drop",) or (number is not None and number[0] < 0)
-    moving = f.verb in ("transpose", "drop", "replace", "set", "make", "place", "turn", "add") or f.has("dir", "up") or down
+    said = [w for t in f.tokens if t.kind != "dir" for w in t.text.split()]  # "key change up a half step"
+    down = f.has("dir", "down") or f.verb in ("drop",) or (number is not None and number[0] < 0) or "down" in said
+    moving = f.verb in ("transpose", "drop", "replace", "set", "make", "place", "turn", "add") or f.has("dir", "up") \
+        or down or "up" in said
     if not moving:
         return None
     semis = int(round(abs(semis)))
@@ -139,10 +141,10 @@ _SECONDS = {"min": 60.0, "s": 1.0}
 def bars(f: Frame) -> dict | None:
     """A length: in bars ("16 bars", "4 more bars"), or in time ({"seconds": 180} for "3 minutes long",
     made bars against the tempo by the rule); a number in another unit is never a length."""
-    timed = next((v for v in f.values("number") if v[1] in _SECONDS), None)
+    timed = [v for v in f.values("number") if v[1] in _SECONDS]  # "1 minute 40 seconds": both
     if timed and (f.has("meta", "length") or f.verb in ("make", "set", "cut", "shorten", "extend", None)
                   or any(t.text in ("to", "be") for t in f.tokens)):
-        return {"seconds": timed[0] * _SECONDS[timed[1]]}
+        return {"seconds": sum(v[0] * _SECONDS[v[1]] for v in timed)}
     number = first_number(f, unit="bars")
     length_word = f.has("meta", "length") or f.has("meta", "bars")
     if number:
@@ -156,7 +158,7 @@ def bars(f: Frame) -> dict | None:
     if bare and not bare[1] and length_word and 1 <= bare[0] <= 256:
         return {"bars": int(bare[0])}
     if f.verb in ("extend", "shorten") or (("double" in f.verbs or "halve" in f.verbs) and length_word):
-        if f.stems or f.has("effect"):
+        if [m for m in f.stems if not m.ref] or f.has("effect"):  # "make the song twice as long" is the song
             return None
         grow = f.verb == "extend" or "double" in f.verbs
         return {"factor": 2.0 if grow else 0.5}

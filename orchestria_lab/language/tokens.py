@@ -32,7 +32,7 @@ from orchestria_lab.language.lexicon import (
 from orchestria_lab.music.theory import parse_key, parse_time_signature
 
 MAX_TEXT = 2000
-_WORD_RE = re.compile(r"@\d+|\d+(?:\.\d+)?/\d+[dt]?|[+-]?\d+(?:\.\d+)?(?:[a-z%]+)?|[a-z][a-z0-9#'&-]*|[#%,;.&]")
+_WORD_RE = re.compile(r"@\d+|\^\d+|\d+(?:\.\d+)?/\d+[dt]?|[+-]?\d+(?:\.\d+)?(?:[a-z%]+)?|[a-z][a-z0-9#'&-]*|[#%,;.&]")
 _NUM_RE = re.compile(r"^([+-]?\d+(?:\.\d+)?)([a-z%]*)$")
 _KEY_TOKEN = re.compile(r"^([a-g])(#|b|♯|♭)?(m|min|maj)?$")
 _KEY_CONTEXT = {"key", "in", "to", "into", "of", "from"}
@@ -114,6 +114,9 @@ def _special(words: list[tuple[str, bool]], i: int, done: list[Token]) -> tuple[
     m = re.fullmatch(r"@(\d+)", w)
     if m:  # a time scope found before tagging (language/scopes.py): its index
         return Token("scope", int(m.group(1)), w, 0), 1
+    m = re.fullmatch(r"\^(\d+)", w)
+    if m:  # chords written out, found before tagging (language/chord_text.py): their index
+        return Token("progression", int(m.group(1)), w, 0), 1
     if re.fullmatch(r"\d+/\d+[dt]?", w):
         clause = done[max([0] + [k + 1 for k, t in enumerate(done) if t.kind == "sep"]):]
         timing = any(t.kind == "fxparam" and t.value == "time" or t.kind == "effect" and t.value == "delay" for t in clause)
