@@ -45,7 +45,7 @@ from orchestria_lab.errors import (
 from orchestria_lab.server import errors as server_errors  # its classes join the lookup by code
 from orchestria_lab.session.history import DIFF_COLUMNS
 from orchestria_lab.session.store import VersionRecord
-from orchestria_lab.state import NOTE_COLUMNS, STEM_COLUMNS
+from orchestria_lab.state import AUTOMATION_COLUMNS, NOTE_COLUMNS, STEM_COLUMNS
 
 #: How often a call that met a version conflict (nothing written) is sent again.
 CONFLICT_RETRIES = 3
@@ -296,8 +296,15 @@ class RemoteSession:
     def meta(self) -> dict[str, Any]:
         meta = {k: self._data[k] for k in ("bpm", "key", "genre", "time_signature", "bars", "sample_rate", "seed")}
         meta["bpm"] = int(meta["bpm"]) if float(meta["bpm"]).is_integer() else meta["bpm"]
-        meta["sections"] = [dict(s) for s in self._data.get("sections", [])]
+        for name in ("sections", "tempo_changes", "key_changes"):
+            meta[name] = [dict(s) for s in self._data.get(name, [])]
         return meta
+
+    @property
+    def automation(self) -> pd.DataFrame:
+        """Every stem's automation points, the columns of :attr:`Session.automation`."""
+        return pd.DataFrame(self._data.get("automation", []), columns=list(AUTOMATION_COLUMNS)).astype(
+            {"beat": "float64", "value": "float64"})
 
     @property
     def sections(self) -> pd.DataFrame:

@@ -93,6 +93,7 @@ class StemOut(BaseModel):
     notes: int = Field(description="how many notes")
     hash: str
     notes_hash: str
+    stale: bool = Field(False, description="written over chords the song no longer plays (refit it to follow them)")
     version: int
     format: AudioFormat
     duration_s: float
@@ -136,6 +137,24 @@ class SectionOut(BaseModel):
     bars: int
 
 
+class TempoChangeOut(BaseModel):
+    bar: int = Field(description="the bar it starts at, from 1")
+    bpm: float
+
+
+class KeyChangeOut(BaseModel):
+    bar: int = Field(description="the bar it starts at, from 1")
+    key: str
+
+
+class AutomationPointOut(BaseModel):
+    stem_id: str
+    param: str = Field(description="gain_db, pan, lowpass_hz, highpass_hz or <effect>.mix")
+    beat: float
+    value: float
+    curve: str = Field(description="linear, exp or step: how it moves to the next point")
+
+
 class SessionOut(BaseModel):
     id: str
     bpm: float
@@ -147,6 +166,9 @@ class SessionOut(BaseModel):
     seed: int
     sections: list[SectionOut] = Field(default_factory=list,
                                        description="the song form, bars counted from 1; [] for a song without")
+    tempo_changes: list[TempoChangeOut] = Field(default_factory=list, description="the tempo map; [] for one tempo")
+    key_changes: list[KeyChangeOut] = Field(default_factory=list, description="key changes; [] for one key")
+    automation: list[AutomationPointOut] = Field(default_factory=list, description="every stem's automation points")
     version: int
     created_at: str
     stems: list[StemOut]

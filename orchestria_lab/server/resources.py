@@ -22,7 +22,7 @@ import pandas as pd
 from orchestria_lab.server.downloads import ExportRecord, Signer
 from orchestria_lab.session.session import Session
 from orchestria_lab.session.store import SQLiteStore, VersionRecord
-from orchestria_lab.state import Meta, Stem
+from orchestria_lab.state import State, Stem
 
 
 @dataclass(frozen=True)
@@ -62,13 +62,15 @@ def records(df: pd.DataFrame) -> list[dict[str, Any]]:
             for row in df.astype(object).itertuples(index=False, name=None)]
 
 
-def stem_out(session_id: str, stem: Stem, meta: Meta, version: int, links: Links) -> dict[str, Any]:
+def stem_out(session_id: str, stem: Stem, state: State, version: int, links: Links) -> dict[str, Any]:
+    meta = state.meta
     base = f"/v1/sessions/{session_id}/stems/{quote(stem.stem_id, safe='')}"
     return {
         "id": stem.stem_id, "name": stem.name, "role": stem.role, "instrument": stem.instrument,
         "agent": stem.agent, "effects": [e.to_dict() for e in stem.effects], "gain_db": stem.gain_db,
         "pan": stem.pan, "muted": stem.muted, "solo": stem.solo, "notes": len(stem.notes),
-        "hash": stem.hash, "notes_hash": stem.notes_hash, "version": version, "format": "wav",
+        "hash": stem.hash, "notes_hash": stem.notes_hash, "stale": stem.stem_id in state.stale,
+        "version": version, "format": "wav",
         "duration_s": round(meta.duration_s, 6), "sample_rate": meta.sample_rate,
         "url": links.url(base + "/audio", version=version),
         "midi_url": links.url(base + "/midi", version=version),
@@ -79,7 +81,7 @@ def stem_out(session_id: str, stem: Stem, meta: Meta, version: int, links: Links
 def stems_out(session: Session, links: Links, version: int | None = None) -> list[dict[str, Any]]:
     version = session.version if version is None else version
     state = session.state_at(version)
-    return [stem_out(session.id, s, state.meta, version, links) for s in state.stems]
+    return [stem_out(session.id, s, state, version, links) for s in state.stems]
 
 
 def version_out(record: VersionRecord, diff: pd.DataFrame | None = None) -> dict[str, Any]:
@@ -107,7 +109,8 @@ def session_out(session: Session, links: Links) -> dict[str, Any]:
     return {
         "id": session.id, **{k: meta[k] for k in ("bpm", "key", "genre", "time_signature", "bars",
                                                    "sample_rate", "seed")},
-        "sections": meta["sections"],
+        "sections": meta["sections"], "tempo_changes": meta["tempo_changes"], "key_changes": meta["key_changes"],
+        "automation": records(session.automation),
         "version": session.version, "created_at": session.store.session_info(session.id)["created_at"],
         "stems": stems_out(session, links), "versions": versions_out(session),
         "agents": [{"name": name, "state": state} for name, state in agent_states(session.id).items()],

@@ -29,6 +29,11 @@ def _effects_label(stem: Stem) -> list[str]:
     return [e.type for e in stem.effects]
 
 
+def _lanes_label(stem: Stem) -> list[str]:
+    """A stem's automation in words: each lane's param and how many points it has."""
+    return [f"{param} ({n} points)" for param, n in sorted(Counter(p.param for p in stem.automation).items())]
+
+
 def diff_states(a: State, b: State) -> pd.DataFrame:
     """What changed from ``a`` to ``b``: one row per changed meta field, stem or stem field.
 
@@ -66,6 +71,8 @@ def diff_states(a: State, b: State) -> pd.DataFrame:
             row(sid, "changed", "tone", old.tone.to_dict(), new.tone.to_dict())
         if old.params != new.params:
             row(sid, "changed", "params", old.params.to_dict(), new.params.to_dict())
+        if old.automation != new.automation:
+            row(sid, "changed", "automation", _lanes_label(old), _lanes_label(new))
         if old.notes_hash != new.notes_hash:
             ca, cb = Counter(old.notes), Counter(new.notes)
             row(sid, "changed", "notes", len(old.notes), len(new.notes),

@@ -113,13 +113,19 @@ class _StateView:
 
     @property
     def stems(self) -> pd.DataFrame:
-        """One row per stem: stem_id, name, role, instrument, agent, effects, gain_db, pan, muted, solo, hash, notes_hash."""
+        """One row per stem: stem_id, name, role, instrument, agent, effects, gain_db, pan, muted, solo, hash,
+        notes_hash, stale (written over chords the song no longer plays)."""
         return self._state.stems_table()
 
     @property
     def notes(self) -> pd.DataFrame:
         """One row per note: stem_id, pitch, start (beats), duration (beats), velocity."""
         return self._state.notes_table()
+
+    @property
+    def automation(self) -> pd.DataFrame:
+        """One row per automation point: stem_id, param, beat, value, curve (music/automation.py)."""
+        return self._state.automation_table()
 
     @property
     def sections(self) -> pd.DataFrame:
@@ -130,7 +136,8 @@ class _StateView:
 
     @property
     def plot(self) -> Any:
-        """Pictures of this state: ``.plot.piano_roll()``, ``.waveform()``, ``.spectrogram()``, ``.timeline()``.
+        """Pictures of this state: ``.plot.piano_roll()``, ``.waveform()``, ``.spectrogram()``, ``.timeline()``
+        (sections, tempo, automation), ``.versions()``.
 
         Imported on first use, as pandas does for ``DataFrame.plot``, so the session layer
         does not load matplotlib.

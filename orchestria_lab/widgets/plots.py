@@ -57,10 +57,13 @@ def _state_of(obj: Any, version: int | None = None) -> State:
         return obj
     if version is not None:
         return obj.state_at(version) if hasattr(obj, "state_at") else _state_of(obj.at(version))
-    return obj.state if hasattr(obj, "state") else state_from_tables(obj.meta, obj.stems, obj.notes)
+    if hasattr(obj, "state"):
+        return obj.state
+    return state_from_tables(obj.meta, obj.stems, obj.notes, automation=getattr(obj, "automation", None))
 
 
-def state_from_tables(meta: dict[str, Any], stems: pd.DataFrame, notes: pd.DataFrame) -> State:
+def state_from_tables(meta: dict[str, Any], stems: pd.DataFrame, notes: pd.DataFrame,
+                      automation: pd.DataFrame | None = None) -> State:
     """Rebuild a State from a session's ``meta``, ``stems`` and ``notes`` tables.
 
     What a remote session offers is tables, not a State; this lets every picture draw it.
@@ -76,13 +79,18 @@ def state_from_tables(meta: dict[str, Any], stems: pd.DataFrame, notes: pd.DataF
     by_stem: dict[str, list[Any]] = {}
     for row in notes.itertuples(index=False):
         by_stem.setdefault(row.stem_id, []).append((row.pitch, row.start, row.duration, row.velocity))
+    lanes: dict[str, list[Any]] = {}
+    for row in (automation.itertuples(index=False) if automation is not None else ()):
+        lanes.setdefault(row.stem_id, []).append((row.param, row.beat, row.value, row.curve))
     fields = ("stem_id", "name", "role", "instrument", "agent", "effects", "gain_db", "pan", "muted", "solo")
     built = []
     for record in stems.to_dict("records"):
         d = {k: record[k] for k in fields if k in record}
         d["notes"] = by_stem.get(record["stem_id"], [])
+        d["automation"] = lanes.get(record["stem_id"], [])
         built.append(Stem.from_dict(d))
-    known = {k: meta[k] for k in ("bpm", "key", "genre", "time_signature", "bars", "sample_rate", "seed") if k in meta}
+    known = {k: meta[k] for k in ("bpm", "key", "genre", "time_signature", "bars", "sample_rate", "seed", "sections",
+                                  "tempo_changes", "key_changes") if k in meta}
     return State(Meta(**known), tuple(built))
 
 
@@ -159,7 +167,8 @@ def piano_roll(obj: Any, *, version: int | None = None, figsize: tuple[float, fl
         axes[0].text((section.start_bar - 1) * meta.beats_per_bar + 0.2, 1.0, section.name,
                      transform=axes[0].get_xaxis_transform(), va="bottom", fontsize=8, color="0.3")
     axes[-1].set_xlabel("beats")
-    axes[0].set_title(f"Piano roll — {meta.bpm} bpm, {meta.key}, {meta.time_signature}, {meta.bars} bars")
+    axes[0].set_title(f"Piano roll — {meta.bpm} bpm, {meta.key}, {meta.time_signature}, {meta.bars} bars",
+                      pad=14 if meta.sections else 6)  # room for the section names
     if handles:
         axes[0].legend(handles=handles, loc="upper right", fontsize=8)
     return fig
@@ -167,6 +176,66 @@ def piano_roll(obj: Any, *, version: int | None = None, figsize: tuple[float, fl
 
 #: Fills of alternating section bands (light, so notes stay readable over them).
 _BANDS = ("#dbe7f5", "#f5e6d3")
+
+#: How each kind of automation lane is drawn: its axis label, and whether the axis is logarithmic.
+_LANE_AXES = {"gain_db": ("gain (dB)", False), "pan": ("pan (L -1 .. R 1)", False),
+              "cutoff": ("filter cutoff (Hz)", True), "mix": ("effect mix", False)}
+
+
+def _lane_axis(param: str) -> str:
+    return "cutoff" if param.endswith("_hz") else "mix" if param.endswith(".mix") else param
+
+
+def timeline(obj: Any, *, version: int | None = None, figsize: tuple[float, float] = (11, 5)) -> Figure:
+    """The song over its bars: sections as bands, the tempo (with its changes) and key changes on top,
+    and one panel per kind of automation (gain, pan, filter cutoff, effect mix), a line per lane.
+
+    >>> from orchestria_lab.state import Meta, Stem
+    >>> pad = Stem("pad", role="pad", instrument="pad", automation=[("gain_db", 0, -60), ("gain_db", 16, 0)])
+    >>> fig = timeline(State(Meta(bpm=90, key="Cm", genre="lo-fi", tempo_changes=[{"bar": 5, "bpm": 70}]), (pad,)))
+    >>> [ax.get_ylabel() for ax in fig.axes]
+    ['bpm', 'gain (dB)']
+    """
+    from orchestria_lab.music.automation import envelope, lanes
+
+    state = _state_of(obj, version)
+    meta, colors = state.meta, stem_colors(state)
+    kinds = list(dict.fromkeys(_lane_axis(p.param) for s in state.stems for p in s.automation))
+    fig = PlotFigure(figsize=figsize, layout="constrained")
+    axes = fig.subplots(1 + len(kinds), 1, sharex=True, squeeze=False,
+                        height_ratios=[1] + [2] * len(kinds))[:, 0]
+    bar_beats = meta.beats_per_bar
+    x = np.linspace(0, meta.total_beats, max(2, meta.bars * 32))
+    top = axes[0]
+    bars = np.arange(1, meta.bars + 1)
+    top.step((bars - 1) * bar_beats, [meta.tempo_at(int(b)) for b in bars], where="post", color="0.2")
+    top.set_ylabel("bpm")
+    for c in meta.key_changes:
+        top.text((c.bar - 1) * bar_beats, 1.0, f" {c.key}", transform=top.get_xaxis_transform(), fontsize=8,
+                 color="#7b2cbf", va="top")
+    for row, kind in enumerate(kinds, start=1):
+        ax = axes[row]
+        label, log = _LANE_AXES[kind]
+        for stem in state.stems:
+            for param, lane in lanes(stem.automation).items():
+                if _lane_axis(param) == kind:
+                    ax.plot(x, envelope(lane, times=x), color=colors[stem.stem_id], lw=1.6,
+                            label=f"{stem.stem_id} {param}")
+        ax.set_ylabel(label)
+        if log:
+            ax.set_yscale("log")
+        ax.legend(loc="upper right", fontsize=7)
+    for ax in axes:
+        ax.set_xlim(0, meta.total_beats)
+        for i, section in enumerate(meta.sections):
+            start = (section.start_bar - 1) * bar_beats
+            ax.axvspan(start, start + section.bars * bar_beats, color=_BANDS[i % len(_BANDS)], alpha=0.5, lw=0, zorder=-1)
+    for section in meta.sections:
+        top.text((section.start_bar - 1) * bar_beats + 0.2, 1.02, section.name, transform=top.get_xaxis_transform(),
+                 va="bottom", fontsize=8, color="0.3")
+    axes[-1].set_xlabel("beats")
+    axes[0].set_title(f"Timeline — {meta.bars} bars, {meta.duration_s:.1f} s", pad=14 if meta.sections else 6)
+    return fig
 
 
 def _legend_label(stem: Any) -> str:
@@ -285,5 +354,10 @@ class PlotAccessor:
         return spectrogram(self._owner.render(), sr=self._owner.sample_rate, **kw)
 
     def timeline(self, **kw: Any) -> Figure:
+        """The song over its bars: sections, tempo and key changes, automation lanes."""
+        return timeline(self._owner, **kw)
+
+    def versions(self, **kw: Any) -> Figure:
+        """The session's versions over time, rollbacks marked."""
         session = getattr(self._owner, "session", self._owner)
         return version_timeline(session, **kw)

@@ -125,6 +125,8 @@ class Studio(w.VBox):
         self.stems_box = w.VBox()
 
         self.roll = w.Image(format="png", layout=w.Layout(max_width="100%", display="none"))  # shown once drawn
+        #: the song's timeline under the roll: sections, tempo and key changes, automation lanes
+        self.timeline = w.Image(format="png", layout=w.Layout(max_width="100%", display="none"))
         self._roll_version: int | None = None
 
         self.history = w.Select(rows=9, layout=w.Layout(width="100%"))
@@ -153,7 +155,7 @@ class Studio(w.VBox):
 
         self.tabs = w.Tab(children=[
             w.VBox([w.HBox([self.mix_button, self.mix_player]), self.stems_box]),
-            self.roll,
+            w.VBox([self.roll, self.timeline]),
             w.VBox([self.history, self.rollback_button, self.history_diff]),
             w.VBox([w.HBox([self.ab_a, self.ab_b, self.ab_button]),
                     w.HBox([w.VBox([self.label_a, self.player_a]), w.VBox([self.label_b, self.player_b])]),
@@ -378,6 +380,10 @@ class Studio(w.VBox):
         plots.piano_roll(self.session, figsize=(11, 4.5)).savefig(buffer, format="png", dpi=90)
         self.roll.value = buffer.getvalue()
         self.roll.layout.display = None
+        buffer = io.BytesIO()
+        plots.timeline(self.session, figsize=(11, 3.5)).savefig(buffer, format="png", dpi=90)
+        self.timeline.value = buffer.getvalue()
+        self.timeline.layout.display = None
         self._roll_version = self.session.version
 
     def _show_not_understood(self, exc: CommandNotUnderstood) -> None:
