@@ -24,7 +24,7 @@ PASS_RATE = 0.95
 #: direction judged on the rendered stems, negation, exclusion, time scopes, missing parts, refusals.
 TRUST = Path(__file__).resolve().parent / "language" / "trust"
 #: What each trust suite passes today (the README table): a change that drops below fails here.
-TRUST_FLOORS = {"sound": 0.98, "time_and_parts": 1.0}
+TRUST_FLOORS = {"sound": 0.98, "time_and_parts": 1.0, "form": 0.95}
 
 
 @pytest.fixture(scope="module")

@@ -199,10 +199,11 @@ def test_a_plugin_that_makes_stems_passes_validate_plan_by_its_spec(monkeypatch)
 def test_a_scope_on_an_intent_that_takes_none_is_refused_never_applied_to_the_whole_song():
     state = State(Meta(bpm=90, key="Cm", genre="lo-fi", bars=16))
     with pytest.raises(InvalidValue) as caught:
-        validate_plan([Action("arrange", "tempo", params={"bpm": 70}, scope=Scope.last(4, of=16))], state)
+        validate_plan([Action("arrange", "genre", params={"genre": "house"}, scope=Scope.last(4, of=16))], state)
     assert "cannot be limited to bars 13-16" in str(caught.value) and "whole song" in str(caught.value)
     with pytest.raises(InvalidValue, match="cannot be limited to the chorus"):
-        validate_plan([Action("arrange", "tempo", params={"bpm": 70}, scope=Scope(section="chorus"))], state)
+        validate_plan([Action("arrange", "time_signature", params={"time_signature": "3/4"},
+                              scope=Scope(section="chorus"))], state)
 
 
 def test_specs_refuse_targets_and_scopes_for_intents_they_do_not_have():

@@ -33,6 +33,6 @@ def test_version_timeline_marks_rollbacks(session):
     session.commit(Edit(meta={"bpm": 100}), command="faster")
     session.commit(Edit(meta={"bpm": 110}), command="faster again")
     session.rollback(1)
-    fig = session.plot.timeline()
+    fig = session.plot.versions()
     arrows = [c for c in fig.axes[0].texts if c.arrow_patch is not None]
     assert len(arrows) == 1

@@ -44,7 +44,7 @@ def test_renaming_and_a_second_of_a_kind(song):
     ([], "make bars 9 to 20 the chorus", ["1 to 16"]),
     (["make bars 1 to 8 the verse"], "mute the drums in the chorus", ["verse (bars 1-8)"]),
     ([], "make the chorus louder", ["no sections yet"]),
-    ([], "add a verse and a chorus", ["command of its own"]),
+    ([], "add a 250 bar bridge", ["256"]),
     (["make bars 1 to 8 the verse"], "rename the bridge to outro", ["verse (bars 1-8)"]),
 ])
 def test_bad_sections_are_refused_with_what_would_be_valid_and_make_no_version(song, setup, text, words):

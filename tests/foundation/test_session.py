@@ -21,7 +21,7 @@ def test_new_session_is_version_zero_and_validated(store):
     assert (s.version, s.bpm, s.key, s.genre, s.bars, s.time_signature) == (0, 92.5, "Eb", "lo-fi", 8, "4/4")
     assert s.stems.empty and list(s.stems.columns) == [
         "stem_id", "name", "role", "instrument", "agent", "effects", "gain_db", "pan",
-        "muted", "solo", "hash", "notes_hash"]
+        "muted", "solo", "hash", "notes_hash", "stale"]
     assert list(s.notes.columns) == ["stem_id", "pitch", "start", "duration", "velocity"]
     assert s.versions.loc[0, "command"] == "create session"
     with pytest.raises(InvalidValue, match="20 to 300"):

@@ -102,14 +102,10 @@ def test_a_part_that_is_not_there_is_never_made_by_an_edit(text, words, state):
 @pytest.mark.parametrize(("text", "words"), [
     ("add a vocal on top", ["vocals"]),
     ("get a rapper to rap over it", ["vocals"]),
-    ("sidechain the bass to the kick", ["sidechain"]),
-    ("duck the bass under the kick", ["sidechain"]),
     ("give me three variations of the melody", ["one version"]),
-    ("use the chords Am F C G", ["chord symbols", "not change the key"]),
     ("add a 4 bar drum fill", ["fill"]),
     ("add rock guitar chords with 7ths", ["triads"]),
     ("repeat the last 4 bars", ["end of the song"]),
-    ("fade out the last 4 bars", ["automation", "nothing was changed"]),
 ])
 def test_what_we_cannot_make_is_refused_by_name_never_replaced(text, words, state):
     message = refusal(text, state)
