@@ -38,6 +38,9 @@ from orchestria_lab.music.tempo import KeyChange, TempoChange, changed, deleted
 from orchestria_lab.music.theory import Key, parse_key, parse_time_signature
 from orchestria_lab.state import Edit, Meta, Note, State, Stem, apply
 
+#: How a riser sounds: the instrument, its level, and where its gain and lowpass start and end.
+RISER = {"instrument": "synth_lead", "level_db": -6.0, "gain_db": (-30.0, 0.0), "lowpass_hz": (300.0, 16000.0)}
+
 
 class ArrangeAgent(Agent):
     """Session-wide changes: tempo, key, bars, meter, genre; removing and restoring stems."""
@@ -48,7 +51,7 @@ class ArrangeAgent(Agent):
                     "re-made in the new meter), genre (parts re-styled), and which stems are in the track.",
         capabilities=("tempo", "key", "bars", "time_signature", "genre", "remove", "restore", "section",
                       "rename_section", "delete_bars", "clear", "copy_bars", "form", "insert_section",
-                      "repeat_section", "insert_bars", "move_bars"),
+                      "repeat_section", "insert_bars", "move_bars", "riser"),
         parameters=(
             Param("bpm", "float", None, low=20, high=300, unit="bpm", description="absolute tempo"),
             Param("change_bpm", "float", None, low=-280, high=280, unit="bpm", description="tempo change"),
@@ -84,10 +87,10 @@ class ArrangeAgent(Agent):
                        "copy_bars": ("first_bar", "last_bar", "to_bar", "until_bar", "only"),
                        "form": ("sections", "bars"), "insert_section": ("name", "bars", "to_bar", "roles", "again"),
                        "repeat_section": ("name",), "insert_bars": ("to_bar", "bars"),
-                       "move_bars": ("first_bar", "last_bar", "to_bar")},
+                       "move_bars": ("first_bar", "last_bar", "to_bar"), "riser": ("first_bar", "last_bar")},
         targets={**dict.fromkeys(("tempo", "key", "bars", "time_signature", "genre", "section", "rename_section",
                                   "delete_bars", "copy_bars", "form", "insert_section", "repeat_section",
-                                  "insert_bars", "move_bars"), Target.SESSION),
+                                  "insert_bars", "move_bars"), Target.SESSION), "riser": Target.NEW,
                  "remove": Target.REMOVE, "restore": Target.NEW, "clear": Target.STEM},
         scoped=("clear", "tempo", "key"),
     )
@@ -198,7 +201,7 @@ class ArrangeAgent(Agent):
         old_total, total = state.meta.total_beats, meta.total_beats
         stems = [s if s.agent in REMAKE_ORDER else s.evolve(notes=_loop(s.notes, old_total, total)) for s in state.stems]
         seconds = round(meta.duration_s)
-        remade = _remake(State(meta, tuple(stems)))
+        remade = _remake(State(meta, tuple(stems)), until=old_total if total > old_total else 0.0)
         kept = State(meta, tuple(_continue(state.stem(s.stem_id), s, old_total, total) if s.agent in REMAKE_ORDER else s
                                  for s in remade.stems))
         return _as_edit(state, kept,
@@ -419,6 +422,31 @@ class ArrangeAgent(Agent):
         song = State(Meta(**{**song.meta.to_dict(), "sections": renumber([*others, *moved])}), song.stems)
         return _as_edit(state, song, f"bars {first}-{last} moved to bars {at}-{at + n - 1}")
 
+    def riser(self, state: State, action: Action, rng: np.random.Generator) -> Edit:
+        """A riser over bars ``first_bar``-``last_bar``: a saw pulsing the key's root and fifth, faster in
+        its last bar, while its level climbs and a lowpass opens (:data:`RISER`), silent elsewhere; every
+        other part stays."""
+        p, meta = action.params, state.meta
+        first, last = int(p.get("first_bar") or 0), int(p.get("last_bar") or 0)
+        if not 1 <= first <= last <= meta.bars:
+            raise InvalidValue("bars", f"{first}-{last}", f"bars inside the song (1 to {meta.bars})")
+        beats = meta.beats_per_bar
+        lo, hi = (first - 1) * beats, last * beats
+        root = 60 + parse_key(meta.key_at(first)).tonic_pc
+        notes = []  # the root and fifth struck on every beat, every half beat in the last bar: it speeds up
+        for bar in range(first, last + 1):
+            step = 0.5 if bar == last else 1.0
+            start = (bar - 1) * beats
+            for k in range(int(round(beats / step))):
+                notes += [Note(pitch, round(start + k * step, 4), step, 96) for pitch in (root, root + 7, root + 12)]
+        gain, cutoff = RISER["gain_db"], RISER["lowpass_hz"]
+        lanes = [("gain_db", lo, gain[0]), ("gain_db", hi, gain[1]), ("lowpass_hz", lo, cutoff[0], "exp"),
+                 ("lowpass_hz", hi, cutoff[1])]
+        stem = Stem(state.new_stem_id("riser"), role="fx", instrument=RISER["instrument"], agent="arrange",
+                    notes=notes, gain_db=RISER["level_db"], automation=lanes)
+        span = f"bar {first}" if first == last else f"bars {first}-{last}"
+        return Edit(add=[stem], summary=f"added {stem.stem_id}: rising over {span}")
+
     def clear(self, state: State, action: Action, rng: np.random.Generator) -> Edit:
         """Silence a stem in its scope's bars: the notes that start there go; every note outside
         stays identical, as every scoped edit leaves it (undo brings them back)."""
@@ -473,8 +501,9 @@ class ArrangeAgent(Agent):
         return out
 
 
-def _remake(state: State) -> State:
-    """Re-make every generated stem in ``state``'s meta, chords first, then drums, bass, melody."""
+def _remake(state: State, *, until: float = 0.0) -> State:
+    """Re-make every generated stem in ``state``'s meta, chords first, then drums, bass, melody; with
+    ``until`` (beats), each continuing from its own notes before it (a learned model is given them)."""
     from orchestria_lab.agents.generator import GeneratorAgent
     from orchestria_lab.agents.registry import get_agent
 
@@ -484,7 +513,7 @@ def _remake(state: State) -> State:
             continue
         for stem in state.stems:
             if stem.agent == name and "seed" in stem.params:
-                state = apply(state, Edit(update=[agent.remake(state, stem)]))
+                state = apply(state, Edit(update=[agent.remake(state, stem, until=until)]))
     return state
 
 

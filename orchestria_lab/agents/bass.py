@@ -14,7 +14,14 @@ import numpy as np
 
 from orchestria_lab.agents.base import Action, AgentSpec
 from orchestria_lab.agents.context import current_chords, current_kicks, model_function, stem_range
-from orchestria_lab.agents.generator import SCOPED, GeneratorAgent, common_params, swung, targets
+from orchestria_lab.agents.generator import (
+    SCOPED,
+    GeneratorAgent,
+    common_params,
+    swung,
+    targets,
+    unswung,
+)
 from orchestria_lab.music.lines import BASS_STYLE_FOR_GENRE, bass_line
 from orchestria_lab.state import Note, State, Stem
 
@@ -28,6 +35,7 @@ class BassAgent(GeneratorAgent):
 
     roles = ("bass",)
     follows_chords = True
+    continues = True
     declared = AgentSpec(
         name="bass",
         description="Bass lines that play the chord root on every change, fifths and octaves on the kick "
@@ -42,7 +50,7 @@ class BassAgent(GeneratorAgent):
         scoped=SCOPED,
     )
 
-    def make_notes(self, state: State, stem: Stem) -> list[Note]:
+    def make_notes(self, state: State, stem: Stem, *, primer: tuple[Note, ...] = (), until: float = 0.0) -> list[Note]:
         meta, p = state.meta, stem.params
         chords = current_chords(state)
         kicks = current_kicks(state)
@@ -53,7 +61,8 @@ class BassAgent(GeneratorAgent):
         if model is not None and "style" not in p:
             notes = model(key=meta.key, genre=meta.genre, time_signature=meta.time_signature,
                           bars=meta.bars, chords=chords, kick_beats=kicks, low=low, high=high, rng=rng,
-                          density=float(p.get("density", 0.5)))
+                          density=float(p.get("density", 0.5)),
+                          primer=unswung(primer, amount), until=until)
             return swung(notes, amount)  # the model writes straight; the feel is laid on after
         style = p.get("style") or ("sustain" if stem.instrument == "sub_bass" else BASS_STYLE_FOR_GENRE.get(meta.genre))
         return bass_line(key=meta.key, genre=meta.genre, time_signature=meta.time_signature,

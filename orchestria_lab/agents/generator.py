@@ -71,6 +71,9 @@ class GeneratorAgent(Agent, ABC):
     #: whether the part is written over the session's chords (bass, melody): it records which
     #: (``params["follows"]``), so it is marked stale when they change (State.stale)
     follows_chords: ClassVar[bool] = False
+    #: whether ``make_notes`` takes ``primer``/``until``: the bars before, to continue from (the learned
+    #: models of melody and bass; the baselines play their pattern on)
+    continues: ClassVar[bool] = False
 
     def __init__(self, *, backend: str = "auto") -> None:
         if backend not in BACKENDS:
@@ -200,32 +203,44 @@ class GeneratorAgent(Agent, ABC):
 
     def _regenerate_bars(self, state: State, stem: Stem, action: Action, rng: np.random.Generator) -> Edit:
         """A new take of the bars in ``action.scope`` (over the same chords and kick), joined to the
-        bars around it, which stay note for note."""
+        bars around it, which stay note for note: of :data:`TAKES` takes that differ from the bars
+        there now, the one that joins best (:func:`join_cost`: the smallest leaps into it from the
+        bar before and out of it into the bar after)."""
         inside = inside_scope(state, action.scope)
         settings = self._settings(stem.params, dict(action.params), state, stem.role)
         keep = [n for n in stem.notes if not inside(n)]
-        new_notes = keep
-        for _ in range(8):  # a new take that sounds the same is no new take (over the same chords: the
-            settings["seed"] = int(rng.integers(2**31))  # other parts there follow the song's progression)
-            take = self.notes_for(state, stem.evolve(params=_clean(settings)))
-            new_notes = sorted(keep + [n for n in take if inside(n)])
-            if new_notes != sorted(stem.notes):
+        takes: list[list[Note]] = []
+        lo = (action.scope.bars(total=state.meta.bars)[0] - 1) * state.meta.beats_per_bar
+        primer = tuple(n for n in keep if n.start < lo)  # a model continues from the bars before
+        for _ in range(4 * TAKES):  # a new take that sounds the same is no new take (over the same chords:
+            settings["seed"] = int(rng.integers(2**31))  # the other parts there follow the song's progression)
+            made = [n for n in self.notes_for(state, stem.evolve(params=_clean(settings)), primer=primer, until=lo)
+                    if inside(n)]
+            if sorted(keep + made) != sorted(stem.notes):
+                takes.append(made)
+            if len(takes) == TAKES:
                 break
-        return Edit(update=[stem.evolve(notes=tuple(new_notes))],
+        best = min(takes, key=lambda take: join_cost(keep, take, pitched=not stem.is_drums)) if takes else []
+        return Edit(update=[stem.evolve(notes=tuple(sorted(keep + best)))],
                     summary=f"regenerated {stem.stem_id} in {action.scope.describe()} (the other bars as they were)")
 
     # making notes -----------------------------------------------------------------------
-    def remake(self, state: State, stem: Stem) -> Stem:
-        """``stem`` made again from its settings in ``state``'s meta (meter, bars, key, genre)."""
+    def remake(self, state: State, stem: Stem, *, until: float = 0.0) -> Stem:
+        """``stem`` made again from its settings in ``state``'s meta (meter, bars, key, genre); with ``until``
+        (beats), continuing from its own notes before it (a song made longer)."""
+        primer = tuple(n for n in stem.notes if n.start < until) if until else ()
         stem = stem.evolve(params=stem.params.updated(**self._over(state))) if self.follows_chords else stem
-        return stem.evolve(notes=self.notes_for(state, stem))
+        return stem.evolve(notes=self.notes_for(state, stem, primer=primer, until=until))
 
     def _over(self, state: State) -> dict[str, Any]:
         """The chords a part made now is written over (``follows``), for the parts that follow them."""
         return {"follows": state.chords_digest} if self.follows_chords else {}
 
-    def notes_for(self, state: State, stem: Stem) -> tuple[Note, ...]:
-        notes = self.make_notes(state, stem)
+    def notes_for(self, state: State, stem: Stem, *, primer: tuple[Note, ...] = (), until: float = 0.0) -> tuple[Note, ...]:
+        """The part's notes; with ``until`` (beats), a generator that ``continues`` (a learned model) is
+        given ``primer``'s notes before it, the bars it continues from."""
+        notes = self.make_notes(state, stem, primer=primer, until=until) if until and self.continues else \
+            self.make_notes(state, stem)
         delta = 12 * int(stem.params.get("octave", 0)) + int(stem.params.get("semitones", 0))
         if delta and not stem.is_drums:
             notes = [n._replace(pitch=int(np.clip(n.pitch + delta, 0, 127))) for n in notes]
@@ -311,6 +326,51 @@ def swung(notes, amount: float, *, subdivision: float = 0.5) -> list[Note]:
         start, duration = swing_span(n.start, n.duration, amount, subdivision=subdivision)
         out.append(n._replace(start=start, duration=duration))
     return out
+
+
+#: Takes a scoped regeneration draws, of which the one that joins its neighbours best is kept.
+TAKES = 4
+
+
+def join_cost(around: list[Note], take: list[Note], *, pitched: bool) -> float:
+    """How badly ``take`` joins the notes ``around`` it: the leap (semitones) from the last note before
+    it to its first, and from its last to the first note after it; drums join as they are (0).
+
+    >>> around = [Note(60, 0.0, 1.0, 90), Note(64, 8.0, 1.0, 90)]
+    >>> join_cost(around, [Note(62, 4.0, 1.0, 90)], pitched=True), join_cost(around, [Note(72, 4.0, 1.0, 90)], pitched=True)
+    (4.0, 20.0)
+    """
+    if not pitched or not take:
+        return 0.0
+    first, last = min(take, key=lambda n: n.start), max(take, key=lambda n: n.start)
+    before = [n for n in around if n.start < first.start]
+    after = [n for n in around if n.start > last.start]
+    cost = 0.0
+    if before:
+        cost += abs(first.pitch - max(before, key=lambda n: n.start).pitch)
+    if after:
+        cost += abs(last.pitch - min(after, key=lambda n: n.start).pitch)
+    return float(cost)
+
+
+def unswung(notes, amount: float, *, subdivision: float = 0.5) -> tuple[Note, ...]:
+    """``notes`` played with ``amount`` of swing, put back on the straight grid (what a model that writes
+    straight is given to continue from); :func:`swung` undone.
+
+    >>> unswung(swung([Note(60, 0.5, 0.5, 90)], 1.0), 1.0)
+    (Note(pitch=60, start=0.5, duration=0.5, velocity=90),)
+    """
+    if not amount:
+        return tuple(notes)
+    grid = {}
+    for k in range(int(max((n.start + n.duration for n in notes), default=0) / subdivision) + 2):
+        a, d = swing_span(k * subdivision, subdivision, amount, subdivision=subdivision)
+        grid[round(a, 3)] = k * subdivision
+    out = []
+    for n in notes:
+        start, end = grid.get(round(n.start, 3), n.start), grid.get(round(n.start + n.duration, 3), n.start + n.duration)
+        out.append(n._replace(start=start, duration=round(max(end - start, 0.01), 4)))
+    return tuple(out)
 
 
 def inside_scope(state: State, scope: Any) -> Callable[[Note], bool]:

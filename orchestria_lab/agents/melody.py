@@ -19,7 +19,14 @@ import numpy as np
 
 from orchestria_lab.agents.base import Action, AgentSpec
 from orchestria_lab.agents.context import current_chords, model_function, stem_range
-from orchestria_lab.agents.generator import SCOPED, GeneratorAgent, common_params, swung, targets
+from orchestria_lab.agents.generator import (
+    SCOPED,
+    GeneratorAgent,
+    common_params,
+    swung,
+    targets,
+    unswung,
+)
 from orchestria_lab.music.lines import melody_line
 from orchestria_lab.state import Note, State, Stem
 
@@ -35,6 +42,7 @@ class MelodyAgent(GeneratorAgent):
 
     roles = _ROLES
     follows_chords = True
+    continues = True
     declared = AgentSpec(
         name="melody",
         description="Melodies over the chords: chord tones on strong beats, mostly stepwise motion with "
@@ -55,7 +63,7 @@ class MelodyAgent(GeneratorAgent):
             out["density"] = 0.2
         return out
 
-    def make_notes(self, state: State, stem: Stem) -> list[Note]:
+    def make_notes(self, state: State, stem: Stem, *, primer: tuple[Note, ...] = (), until: float = 0.0) -> list[Note]:
         meta, p = state.meta, stem.params
         chords = current_chords(state, exclude=stem.stem_id)
         low, high = stem_range(stem.role, stem.instrument)
@@ -66,7 +74,8 @@ class MelodyAgent(GeneratorAgent):
         if model is not None and style in ("melody", "lead"):
             notes = model(key=meta.key, genre=meta.genre, time_signature=meta.time_signature,
                           bars=meta.bars, chords=chords, low=low, high=high, rng=rng,
-                          density=float(p.get("density", 0.5)))
+                          density=float(p.get("density", 0.5)),
+                          primer=unswung(primer, amount), until=until)
             return swung(notes, amount)  # the model writes straight; the feel is laid on after
         return melody_line(key=meta.key, genre=meta.genre, time_signature=meta.time_signature,
                            bars=meta.bars, chords=chords, low=low, high=high, rng=rng, style=style,

@@ -25,7 +25,7 @@ import numpy as np
 from orchestria_lab.audio.dsp import db_to_gain
 from orchestria_lab.audio.effects import apply_chain, highpass, lowpass
 from orchestria_lab.errors import InvalidValue
-from orchestria_lab.music.automation import Point, envelope, lanes
+from orchestria_lab.music.automation import Point, envelope, lanes, ramp, spans
 from orchestria_lab.state import Effect, State, Stem
 
 #: Filter bank spacing: cutoffs at most this many octaves apart.
@@ -44,15 +44,27 @@ def automate(state: State, stem: Stem, played: np.ndarray, *, loop: bool) -> np.
         audio = _blend_mix(state, stem, played, mixes[0], by_param[mixes[0]], loop=loop)
     else:
         audio = apply_chain(played, sr, stem.effects, bpm=m.bpm, loop=loop, consume=True)
-    audio = np.array(audio, dtype=np.float32, copy=True)
+    return apply_lanes(state, stem, np.array(audio, dtype=np.float32, copy=True))
+
+
+def lanes_need_the_chain(stem: Stem) -> bool:
+    """Whether the stem's lanes reach inside its effect chain (an effect's mix); gain, pan and filter
+    lanes apply to the chain's output, so the stem without them can be rendered and cached alone."""
+    return any(p.param.endswith(".mix") for p in stem.automation)
+
+
+def apply_lanes(state: State, stem: Stem, audio: np.ndarray) -> np.ndarray:
+    """``audio`` (the stem through its chain) with its filter, gain and pan lanes applied, in that order."""
+    sr = state.meta.sample_rate
+    by_param = lanes(stem.automation)
+    audio = np.asarray(audio, dtype=np.float32)
     n = audio.shape[1]
     for kind, fn in (("lowpass_hz", lowpass), ("highpass_hz", highpass)):
         if kind in by_param:
             audio = _sweep(audio, sr, envelope(by_param[kind], times=np.arange(n), beats=_samples(state, by_param[kind])),
                            fn)
     if "gain_db" in by_param:
-        lane = by_param["gain_db"]
-        audio *= db_to_gain(envelope(lane, times=np.arange(n), beats=_samples(state, lane))).astype(np.float32)
+        scale_by_lane(audio, by_param["gain_db"], at=_samples(state, by_param["gain_db"]))
     if "pan" in by_param:
         lane = by_param["pan"]
         angle = (envelope(lane, times=np.arange(n), beats=_samples(state, lane)) + 1.0) * np.pi / 4.0
@@ -61,6 +73,21 @@ def automate(state: State, stem: Stem, played: np.ndarray, *, loop: bool) -> np.
             audio = np.stack([audio[0] * left, audio[0] * right])
         else:
             audio = np.stack([audio[0] * np.minimum(1.0, left * 2**0.5), audio[1] * np.minimum(1.0, right * 2**0.5)])
+    return audio
+
+
+def scale_by_lane(audio: np.ndarray, lane: list[Point], *, at: np.ndarray) -> np.ndarray:
+    """``audio`` (channels, samples) scaled in place by a gain lane whose points sit at samples ``at``,
+    span by span: a level held is one number, only ramps are arrays (a fade over the last bars of a
+    long song touches those bars alone)."""
+    n = audio.shape[1]
+    for a, b, v0, v1, curve in spans(lane, at=at, n=n):
+        if v0 == v1 or curve == "step":
+            if v0 != 0.0:
+                audio[:, a:b] *= np.float32(db_to_gain(v0))
+        else:
+            full = int(round(at[min(np.searchsorted(at, a + 0.5), len(at) - 1)])) - a
+            audio[:, a:b] *= db_to_gain(ramp(v0, v1, b - a, curve, total=max(full, b - a))).astype(np.float32)
     return audio
 
 
@@ -110,4 +137,4 @@ def _sweep(audio: np.ndarray, sr: int, cutoff: np.ndarray, fn: Any) -> np.ndarra
     return out
 
 
-__all__ = ["BANK_STEP_OCTAVES", "automate"]
+__all__ = ["BANK_STEP_OCTAVES", "apply_lanes", "automate", "lanes_need_the_chain", "scale_by_lane"]

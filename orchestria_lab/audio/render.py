@@ -34,7 +34,7 @@ from typing import Any
 
 import numpy as np
 
-from orchestria_lab.audio.automate import automate
+from orchestria_lab.audio.automate import apply_lanes, automate, lanes_need_the_chain
 from orchestria_lab.audio.dsp import db_to_gain, view_tensor
 from orchestria_lab.audio.dynamics import master
 from orchestria_lab.audio.effects import apply_chain
@@ -228,7 +228,12 @@ def _dry_period(state: State, stem: Stem, *, cache: bool, loop: bool) -> tuple[n
             return hit, (n // hit.shape[1] if loop and hit.shape[1] else 1)
     m = state.meta
     period = pattern_period(state, stem) if loop else m.bars
-    if period < m.bars:  # a repeating part: render one period as a loop of its own
+    if stem.automation and not lanes_need_the_chain(stem):  # the stem as it plays (cached, a period at a time),
+        base, repeats = _dry_period(state, stem.evolve(automation=()), cache=cache, loop=loop)  # then its lanes
+        audio = apply_lanes(state, stem, np.tile(base, (1, repeats)) if repeats > 1 else np.array(base, copy=True))
+        if not any(p.param.endswith("_hz") for p in stem.automation):
+            return audio, 1  # gain and pan lanes cost less than caching their result
+    elif period < m.bars:  # a repeating part: render one period as a loop of its own
         part = State(replace(m, bars=period, sections=()), (stem.evolve(
             notes=[note for note in stem.notes if note.start < period * m.beats_per_bar]),))
         audio = _render_fresh(part, part.stems[0], loop=True)

@@ -56,6 +56,7 @@ from orchestria_lab.models.tokens import (
     chord_parts,
     chord_slots,
     metric_levels,
+    pitch_token,
     steps_per_bar,
     style_id,
     token_pitch,
@@ -149,9 +150,30 @@ def chords(
     return [(i * span, span, chord_of(int(t), tonic_pc=key.tonic_pc, flats=key.flats)) for i, t in enumerate(tokens)]
 
 
+def primer_tokens(notes, *, until: float) -> np.ndarray:
+    """The tokens of a line's notes before beat ``until``, on the 16th grid: what the model is given as
+    the bars before, to continue from (a note is its onset token and holds; a later onset cuts it).
+
+    >>> primer_tokens([Note(60, 0.0, 0.5, 90), Note(62, 1.0, 0.25, 90)], until=1.5).tolist() == [
+    ...     pitch_token(60), HOLD, REST, REST, pitch_token(62), REST]
+    True
+    """
+    n = int(round(until * 4))
+    tokens = np.full(n, REST, dtype=np.int64)
+    for note in sorted(notes, key=lambda x: x.start):
+        a = int(round(note.start * 4))
+        if not 0 <= a < n or not PITCH_LOW <= note.pitch <= PITCH_HIGH:
+            continue
+        b = min(n, max(a + 1, int(round((note.start + note.duration) * 4))))
+        tokens[a] = pitch_token(note.pitch)
+        tokens[a + 1:b] = HOLD
+    return tokens
+
+
 def _pitched(
     part: str, *, key: Key, genre: str, time_signature: str, bars: int, chords, low: int, high: int,
     rng: np.random.Generator, kick: np.ndarray | None, temperature: float, top_p: float, density: float,
+    primer=(), until: float = 0.0,
 ) -> list[Note]:
     from orchestria_lab.models.sampling import sample
 
@@ -182,7 +204,8 @@ def _pitched(
         bias += ROOT_BONUS * ((pcs[None, :] == root[:, None]) & change[:, None])
         bias[:, TOKEN_PITCHES >= 0] += KICK_BONUS * (np.asarray(kick)[:, None] == 1)
     tokens = sample(model(part), feats, bar=spb, allowed=allowed, bias=bias, rng=rng,
-                    temperature=temperature, top_p=top_p, hold=HOLD, rest=REST)
+                    temperature=temperature, top_p=top_p, hold=HOLD, rest=REST,
+                    primer=primer_tokens(primer, until=min(until, n / 4)) if until else None)
     return _notes_from_tokens(tokens, time_signature, rng)
 
 
@@ -223,21 +246,24 @@ def _notes_from_tokens(tokens: np.ndarray, time_signature: str, rng: np.random.G
 def melody(
     *, key: Key | str, genre: str, time_signature: str, bars: int, chords: list[tuple[float, float, Chord]],
     low: int, high: int, rng: np.random.Generator, temperature: float = 1.0, top_p: float = 0.95,
-    density: float = 0.5,
+    density: float = 0.5, primer=(), until: float = 0.0,
 ) -> list[Note]:
     """A melody over ``chords``: pitches in ``[low, high]``, in the scale or the sounding chord.
 
     ``temperature`` and ``top_p`` shape the sampling; ``density`` (0 sparse .. 1 busy) biases
-    how often a note starts, 0.5 leaving the model as trained.
+    how often a note starts, 0.5 leaving the model as trained. With ``until`` (beats), the model is
+    given the notes of ``primer`` before it and continues from them (the bars before an infill or
+    an extension); its notes there are those notes.
     """
     return _pitched("melody", key=key, genre=genre, time_signature=time_signature, bars=bars, chords=chords,
-                    low=low, high=high, rng=rng, kick=None, temperature=temperature, top_p=top_p, density=density)
+                    low=low, high=high, rng=rng, kick=None, temperature=temperature, top_p=top_p, density=density,
+                    primer=primer, until=until)
 
 
 def bass(
     *, key: Key | str, genre: str, time_signature: str, bars: int, chords: list[tuple[float, float, Chord]],
     kick_beats: list[float], low: int, high: int, rng: np.random.Generator,
-    temperature: float = 1.0, top_p: float = 0.95, density: float = 0.5,
+    temperature: float = 1.0, top_p: float = 0.95, density: float = 0.5, primer=(), until: float = 0.0,
 ) -> list[Note]:
     """A bass line on ``chords`` that attacks with the kick (``kick_beats``, in beats) and
     plays the root where the chord changes (settings as for :func:`melody`)."""
@@ -250,7 +276,8 @@ def bass(
         if 0 <= step < n:
             kick[step] = 1
     return _pitched("bass", key=key, genre=genre, time_signature=time_signature, bars=bars, chords=chords,
-                    low=low, high=high, rng=rng, kick=kick, temperature=temperature, top_p=top_p, density=density)
+                    low=low, high=high, rng=rng, kick=kick, temperature=temperature, top_p=top_p, density=density,
+                    primer=primer, until=until)
 
 
 def _drum_primer(genre: str, time_signature: str, labels: tuple[str, ...], rng: np.random.Generator) -> np.ndarray | None:

@@ -35,6 +35,7 @@ PARAMS: dict[str, tuple[float, float, float | None]] = {
 #: An effect's wet/dry mix, 0 to 1: "<effect>.mix".
 MIX_RANGE = (0.0, 1.0)
 CURVES = ("linear", "exp", "step")
+_EXP, _STEP = CURVES.index("exp"), CURVES.index("step")
 #: The most points one stem's lanes may hold (a sidechain over 256 bars needs about 2,300).
 MAX_POINTS = 8192
 
@@ -93,13 +94,16 @@ def envelope(lane: Sequence[Point], *, times: Any, beats: Any | None = None) -> 
     at = np.asarray([p.beat for p in lane] if beats is None else beats, dtype=np.float64)
     values = np.array([p.value for p in lane], dtype=np.float64)
     out = np.interp(t, at, values)
+    codes = np.array([CURVES.index(p.curve) for p in lane], dtype=np.int8)
+    if not codes[:-1].any():  # all linear: the interpolation is the envelope
+        return out
     k = np.clip(np.searchsorted(at, t, side="right") - 1, 0, len(lane) - 1)
-    curves = np.array([p.curve for p in lane])
     nxt = np.minimum(k + 1, len(lane) - 1)
     inside = (t >= at[0]) & (t < at[-1])
-    step = inside & (curves[k] == "step")
+    kind = codes[k]
+    step = inside & (kind == _STEP)
     out[step] = values[k[step]]
-    exp = inside & (curves[k] == "exp") & (values[k] > 0) & (values[nxt] > 0)
+    exp = inside & (kind == _EXP) & (values[k] > 0) & (values[nxt] > 0)
     if exp.any():
         span = np.maximum(at[nxt[exp]] - at[k[exp]], 1e-12)
         frac = (t[exp] - at[k[exp]]) / span
@@ -107,4 +111,34 @@ def envelope(lane: Sequence[Point], *, times: Any, beats: Any | None = None) -> 
     return out
 
 
-__all__ = ["CURVES", "MAX_POINTS", "PARAMS", "Point", "check_points", "envelope", "lanes", "value_range"]
+def spans(lane: Sequence[Point], *, at: Any, n: int) -> list[tuple[int, int, float, float, str]]:
+    """The lane over samples ``0..n`` as spans ``(start, stop, value at start, value at stop, curve)``,
+    ``at`` giving each point's position in samples; before the first point and after the last the
+    value holds. A renderer applies a constant span as one number and a ramp as an array.
+
+    >>> spans([Point("gain_db", 0, -60.0), Point("gain_db", 4, 0.0)], at=[2, 6], n=10)
+    [(0, 2, -60.0, -60.0, 'step'), (2, 6, -60.0, 0.0, 'linear'), (6, 10, 0.0, 0.0, 'step')]
+    """
+    at = [int(round(float(x))) for x in at]
+    out = []
+    if at[0] > 0:
+        out.append((0, min(at[0], n), lane[0].value, lane[0].value, "step"))
+    for p, q, a, b in zip(lane, lane[1:], at, at[1:], strict=False):
+        if b > a and a < n:
+            out.append((a, min(b, n), p.value, q.value if p.curve != "step" else p.value, p.curve))
+    if at[-1] < n:
+        out.append((max(at[-1], 0), n, lane[-1].value, lane[-1].value, "step"))
+    return out
+
+
+def ramp(start: float, stop: float, length: int, curve: str, *, total: int | None = None) -> np.ndarray:
+    """``length`` values of a span moving from ``start`` toward ``stop`` over ``total`` samples (default
+    ``length``; a span cut short by the end of the audio stops part of the way)."""
+    total = length if total is None else total
+    frac = np.arange(length, dtype=np.float64) / max(total, 1)
+    if curve == "exp" and start > 0 and stop > 0:
+        return start * (stop / start) ** frac
+    return start + (stop - start) * frac
+
+
+__all__ = ["CURVES", "ramp", "spans", "MAX_POINTS", "PARAMS", "Point", "check_points", "envelope", "lanes", "value_range"]

@@ -61,7 +61,7 @@ ROLE_RECORDS: dict[str, Role] = {r.name: r for r in (
          ("percussion", "perc", "percs", "shaker", "shakers", "congas", "conga", "bongos",
           "bongo", "tambourine", "tambourines", "cowbell", "hand percussion")),
     Role("fx", default="bells", range=(60, 96), words=
-         ("fx", "sfx", "riser", "risers", "sweep", "sweeps", "ear candy", "sound effects",
+         ("fx", "sfx", "riser", "risers", "uplifter", "uplifters", "sweep", "sweeps", "ear candy", "sound effects",
           "transitions")),
 )}
 INSTRUMENT_RECORDS: dict[str, Instrument] = {i.name: i for i in (
