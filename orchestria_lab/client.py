@@ -45,7 +45,7 @@ from orchestria_lab.errors import (
 from orchestria_lab.server import errors as server_errors  # its classes join the lookup by code
 from orchestria_lab.session.history import DIFF_COLUMNS
 from orchestria_lab.session.store import VersionRecord
-from orchestria_lab.state import AUTOMATION_COLUMNS, NOTE_COLUMNS, STEM_COLUMNS
+from orchestria_lab.state import AUTOMATION_COLUMNS, NOTE_COLUMNS, SECTION_COLUMNS, STEM_COLUMNS
 
 #: How often a call that met a version conflict (nothing written) is sent again.
 CONFLICT_RETRIES = 3
@@ -309,8 +309,13 @@ class RemoteSession:
     @property
     def sections(self) -> pd.DataFrame:
         """The song form, the columns of :attr:`Session.sections`."""
-        rows = [{**s, "last_bar": s["start_bar"] + s["bars"] - 1} for s in self.meta["sections"]]
-        return pd.DataFrame(rows, columns=["name", "start_bar", "bars", "last_bar"]).astype(
+        from orchestria_lab.music.tempo import KeyChange, key_at
+
+        meta = self.meta
+        changes = [KeyChange(**c) for c in meta["key_changes"]]
+        rows = [{**s, "last_bar": s["start_bar"] + s["bars"] - 1, "key": key_at(changes, bar=s["start_bar"], key=meta["key"])}
+                for s in meta["sections"]]
+        return pd.DataFrame(rows, columns=list(SECTION_COLUMNS)).astype(
             {"start_bar": "int64", "bars": "int64", "last_bar": "int64"})
 
     bpm = property(lambda self: self.meta["bpm"])

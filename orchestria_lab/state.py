@@ -51,6 +51,7 @@ STEM_COLUMNS = (
 )
 NOTE_COLUMNS = ("stem_id", "pitch", "start", "duration", "velocity")
 AUTOMATION_COLUMNS = ("stem_id", "param", "beat", "value", "curve")
+SECTION_COLUMNS = ("name", "start_bar", "bars", "last_bar", "key")
 SAMPLE_RATES = (8000, 16000, 22050, 24000, 32000, 44100, 48000, 88200, 96000)
 
 

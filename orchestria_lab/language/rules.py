@@ -33,6 +33,10 @@ _ADDING = ("add", "drench")
 _CUTTING = ("remove", "cut", "strip", "kill", "drop")
 #: Words that, said of bars, play them again elsewhere.
 _COPYING = ("copy", "repeat", "duplicate", "loop", "paste", "reuse")
+#: Words for a transition part that rises into the bars after it ("add a riser into the chorus").
+RISER_WORDS = ("riser", "risers", "uplifter", "uplifters")
+#: Bars a riser rises over when it leads into a section.
+RISER_BARS = 2
 #: Words for a whole piece that the lexicon also reads as a part ("a jazz tune").
 _SONG_WORDS = ("tune", "tunes", "number", "jam")
 #: What a verbless clause that only names a part may hold ("a dusty drum beat please").
@@ -156,6 +160,8 @@ class Planning(AutomationRules, EffectRules, MixRules, PartRules):
                 or [t.value for t in f.tokens if t.kind not in ("filler", "det", "prep")][-1:] == ["refit"]):
             return self.refit(f)  # "make the bass follow the new chords"
         if self.automation(f):  # fades, sweeps, builds, ducking: lanes over time
+            return True
+        if self._riser(f):
             return True
         if f.has("progression"):  # "play Am F C G", "change the chords to ii V I in the chorus"
             self.session_wide(f)  # "... in D": the key first, so numerals are read in it
@@ -301,6 +307,19 @@ class Planning(AutomationRules, EffectRules, MixRules, PartRules):
                 self.index.add(target, "chords", DEFAULT_INSTRUMENT["chords"], "harmony")
             self.scope = scope
         self.emit(Action("harmony", "chords", target, params))
+        return True
+
+    def _riser(self, f: Frame) -> bool:
+        """ "add a riser into the chorus", "a riser in bars 7 to 8": a part that rises over those bars (into a
+        section: the bars that lead into it)."""
+        if self.scope is None or f.verb not in _ADDING or not any(
+                m.indefinite and f.tokens[m.pos].text in RISER_WORDS for m in f.stems):
+            return False
+        first, last = self.scope.bars(total=self.ctx.state.meta.bars)
+        if (self.scope.section or "").startswith("into "):
+            first = max(1, last - RISER_BARS + 1)
+        self.actions.append(Action("arrange", "riser", params={"first_bar": first, "last_bar": last}))
+        self.placed = True
         return True
 
     def _it_is_a_part(self, f: Frame) -> bool:

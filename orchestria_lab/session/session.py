@@ -34,7 +34,7 @@ from orchestria_lab.errors import InvalidValue, NotFound, VersionConflict
 from orchestria_lab.session.bounds import Bounds
 from orchestria_lab.session.history import diff_states, summarize
 from orchestria_lab.session.store import RESTORING, Store, VersionRecord, default_store
-from orchestria_lab.state import Edit, Meta, State, apply
+from orchestria_lab.state import SECTION_COLUMNS, Edit, Meta, State, apply
 
 if TYPE_CHECKING:
     from orchestria_lab.session.conductor import CommandResult
@@ -129,9 +129,11 @@ class _StateView:
 
     @property
     def sections(self) -> pd.DataFrame:
-        """One row per section of the song form: name, start_bar, bars, last_bar (bars count from 1)."""
-        rows = [{**s.to_dict(), "last_bar": s.last_bar} for s in self._state.meta.sections]
-        return pd.DataFrame(rows, columns=["name", "start_bar", "bars", "last_bar"]).astype(
+        """One row per section of the song form: name, start_bar, bars, last_bar (bars count from 1), and
+        the key it starts in (the key changes place it)."""
+        meta = self._state.meta
+        rows = [{**s.to_dict(), "last_bar": s.last_bar, "key": meta.key_at(s.start_bar)} for s in meta.sections]
+        return pd.DataFrame(rows, columns=list(SECTION_COLUMNS)).astype(
             {"start_bar": "int64", "bars": "int64", "last_bar": "int64"})
 
     @property

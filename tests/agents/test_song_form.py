@@ -209,3 +209,43 @@ def test_bad_automation_and_tempo_changes_are_refused_with_what_would_be_valid()
         Stem("a", role="pad", instrument="pad", automation=[Point("gain_db", 0.0, 99.0)])
     with pytest.raises(InvalidValue, match="20 to 300"):
         TempoChange(5, 500)
+
+
+def test_a_lane_applied_span_by_span_is_its_envelope_sample_for_sample():
+    """The renderer applies gain lanes a span at a time (a held level as one number); that is exactly
+    the lane's value at every sample."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from orchestria_lab.audio.automate import scale_by_lane
+    from orchestria_lab.audio.dsp import db_to_gain
+    from orchestria_lab.music.automation import check_points, envelope
+
+    point = st.tuples(st.integers(0, 40), st.floats(-60, 6), st.sampled_from(["linear", "step"]))
+
+    @settings(max_examples=150, deadline=None)
+    @given(st.lists(point, min_size=1, max_size=6, unique_by=lambda p: p[0]), st.integers(10, 400))
+    def check(raw, n):
+        lane = list(check_points([Point("gain_db", float(b), v, c) for b, v, c in raw]))
+        at = np.round(np.array([p.beat for p in lane]) * 7.3)
+        out = scale_by_lane(np.ones((1, n), np.float32), lane, at=at)[0]
+        assert np.allclose(out, db_to_gain(envelope(lane, times=np.arange(n), beats=at)), rtol=1e-5, atol=1e-6)
+
+    check()
+
+
+def test_a_learned_model_continues_from_the_bars_before():
+    """The melody and bass models are given the bars before an infill or an extension and play on from
+    them: the tokens there are those bars' notes, and what follows is the model's."""
+    from orchestria_lab.models import generate
+    from orchestria_lab.music.progressions import progression
+    from orchestria_lab.music.theory import parse_key
+
+    assert generate.available("melody"), "the melody checkpoint ships in data/checkpoints"
+    key = parse_key("Am")
+    chords = progression(key=key, genre="pop", time_signature="4/4", bars=4, rng=np.random.default_rng(0))
+    before = [Note(69, 0.0, 1.0, 90), Note(72, 1.0, 0.5, 90), Note(71, 2.0, 2.0, 90), Note(67, 5.0, 1.0, 90)]
+    line = generate.melody(key=key, genre="pop", time_signature="4/4", bars=4, chords=chords, low=60, high=84,
+                           rng=np.random.default_rng(3), primer=before, until=8.0)
+    assert [(n.pitch, n.start, n.duration) for n in line if n.start < 8] == [(n.pitch, n.start, n.duration) for n in before]
+    assert any(n.start >= 8 for n in line)  # and the model plays on after them

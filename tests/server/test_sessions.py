@@ -207,3 +207,20 @@ def test_a_session_answers_its_sections(server):
         made = client.post(f"/v1/sessions/{sid}/command", json={"text": "make bars 9 to 16 the chorus"})
         assert made.status_code == 200, made.text
         assert client.get(f"/v1/sessions/{sid}").json()["sections"] == [{"name": "chorus", "start_bar": 9, "bars": 8}]
+
+
+def test_form_chords_tempo_and_automation_over_rest(server):
+    """The song-form commands through the REST shim: the session JSON carries what they made."""
+    with server.client(server.key("form2")) as client:
+        sid = client.post("/v1/sessions", json={"bpm": 90, "key": "Cm", "genre": "lo-fi", "bars": 8}).json()["id"]
+        for text in ["add warm piano chords", "add an 808 bass line", "play Am F C G", "arrange it as verse, chorus",
+                     "slow down to 70 bpm for the last 4 bars", "fade out the last 4 bars"]:
+            made = client.post(f"/v1/sessions/{sid}/command", json={"text": text})
+            assert made.status_code == 200, (text, made.text)
+        body = client.get(f"/v1/sessions/{sid}").json()
+        assert [s["name"] for s in body["sections"]] == ["verse", "chorus"]
+        assert body["tempo_changes"] == [{"bar": 13, "bpm": 70}] and body["key_changes"] == []
+        assert {p["stem_id"] for p in body["automation"]} == {"chords", "bass"}
+        assert {s["id"]: s["stale"] for s in body["stems"]} == {"chords": False, "bass": True}
+        bad = client.post(f"/v1/sessions/{sid}/command", json={"text": "play Am Fzz"})
+        assert bad.status_code in (400, 422) and "Fzz" in bad.text
