@@ -93,16 +93,19 @@ def test_silencing_bars_of_a_part_leaves_every_note_outside_them_identical(first
 
 @settings(max_examples=16, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(first=st.integers(1, 12), span=st.integers(1, 4), role=st.sampled_from(["drums", "chords", "bass", "melody"]),
-       intent=st.sampled_from(["regenerate", "shift"]), seed=st.integers(0, 5))
+       intent=st.sampled_from(["regenerate", "shift", "change", "fill"]), seed=st.integers(0, 5))
 def test_a_scoped_edit_leaves_every_note_outside_its_bars_identical(first, span, role, intent, seed):
+    """Every note outside the scope stays, and only the stem the edit touches renders again (every other
+    stem keeps the cache key its audio is stored under)."""
+    from orchestria_lab.audio.render import stem_cache_key
     from orchestria_lab.music.scope import Scope
 
     before = _song(12, "lo-fi")
     target = next(s for s in before.stems if s.role == role)
-    if intent == "shift" and target.is_drums:
+    if (intent == "shift" and target.is_drums) or (intent == "fill" and not target.is_drums):
         return
     last = min(12, first + span - 1)
-    params = {"octaves": 1} if intent == "shift" else {}
+    params = {"octaves": 1} if intent == "shift" else {"density_change": 0.3} if intent == "change" else {}
     action = Action(target.agent, intent, target.stem_id, params, scope=Scope(first_bar=first, last_bar=last))
     after = apply(before, get_agent(target.agent)(before, action, np.random.default_rng(seed)))
     beats = before.meta.beats_per_bar
@@ -111,7 +114,8 @@ def test_a_scoped_edit_leaves_every_note_outside_its_bars_identical(first, span,
         now = after.stem(stem.stem_id)
         assert _outside(now, low, high) == _outside(stem, low, high)
         if stem.stem_id != target.stem_id:
-            assert now.notes == stem.notes
+            assert now.notes == stem.notes and now.hash == stem.hash
+            assert stem_cache_key(after, now, loop=True) == stem_cache_key(before, stem, loop=True)
 
 
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
