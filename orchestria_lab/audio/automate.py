@@ -28,6 +28,8 @@ from orchestria_lab.errors import InvalidValue
 from orchestria_lab.music.automation import Point, envelope, lanes, ramp, spans
 from orchestria_lab.state import Effect, State, Stem
 
+#: How long a step in a gain lane takes (seconds): quick enough to hear as a step, slow enough not to click.
+STEP_S = 0.005
 #: Filter bank spacing: cutoffs at most this many octaves apart.
 BANK_STEP_OCTAVES = 1 / 3
 
@@ -64,7 +66,7 @@ def apply_lanes(state: State, stem: Stem, audio: np.ndarray) -> np.ndarray:
             audio = _sweep(audio, sr, envelope(by_param[kind], times=np.arange(n), beats=_samples(state, by_param[kind])),
                            fn)
     if "gain_db" in by_param:
-        scale_by_lane(audio, by_param["gain_db"], at=_samples(state, by_param["gain_db"]))
+        scale_by_lane(audio, by_param["gain_db"], at=_samples(state, by_param["gain_db"]), smooth=int(STEP_S * sr))
     if "pan" in by_param:
         lane = by_param["pan"]
         angle = (envelope(lane, times=np.arange(n), beats=_samples(state, lane)) + 1.0) * np.pi / 4.0
@@ -76,18 +78,26 @@ def apply_lanes(state: State, stem: Stem, audio: np.ndarray) -> np.ndarray:
     return audio
 
 
-def scale_by_lane(audio: np.ndarray, lane: list[Point], *, at: np.ndarray) -> np.ndarray:
+def scale_by_lane(audio: np.ndarray, lane: list[Point], *, at: np.ndarray, smooth: int = 0) -> np.ndarray:
     """``audio`` (channels, samples) scaled in place by a gain lane whose points sit at samples ``at``,
     span by span: a level held is one number, only ramps are arrays (a fade over the last bars of a
-    long song touches those bars alone)."""
+    long song touches those bars alone). A step (a section a little louder) moves over ``smooth``
+    samples rather than at once, so a note held across it does not click."""
     n = audio.shape[1]
+    previous = None
     for a, b, v0, v1, curve in spans(lane, at=at, n=n):
         if v0 == v1 or curve == "step":
+            if previous is not None and previous != v0 and smooth:
+                k = min(smooth, b - a)
+                audio[:, a:a + k] *= db_to_gain(ramp(previous, v0, k, "linear")).astype(np.float32)
+                a += k
             if v0 != 0.0:
                 audio[:, a:b] *= np.float32(db_to_gain(v0))
+            previous = v0
         else:
             full = int(round(at[min(np.searchsorted(at, a + 0.5), len(at) - 1)])) - a
             audio[:, a:b] *= db_to_gain(ramp(v0, v1, b - a, curve, total=max(full, b - a))).astype(np.float32)
+            previous = float(ramp(v0, v1, b - a, curve, total=max(full, b - a))[-1]) if b > a else v1
     return audio
 
 
