@@ -22,7 +22,9 @@
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -31,6 +33,11 @@ from orchestria_lab.session.store import SQLiteStore
 
 RENDERS = "renders"
 EXPORTS = "exports"
+#: Hard links to the cached renders being sent: a file the cache drops while it is sent goes on
+#: being sent, and its bytes go when the link does.
+SERVING = "serving"
+#: A link older than this is a leftover (a crash mid-send), and collection removes it.
+SERVING_TTL_S = 3600
 
 
 def expiry(created_at: str, *, ttl_days: int) -> str:
@@ -81,6 +88,46 @@ def trim_cache(folder: Path, *, max_bytes: int, keep: Path | None = None) -> tup
     return removed, freed
 
 
+def pin(path: Path, data_dir: Path) -> Path | None:
+    """A hard link to ``path`` under ``serving/`` to send it from (the cache may drop ``path`` meanwhile),
+    or None when ``path`` is already gone. :func:`unpin` it once sent.
+
+    >>> import tempfile
+    >>> root = Path(tempfile.mkdtemp()); f = root / "a.wav"; _ = f.write_bytes(b"x")
+    >>> link = pin(f, root); f.unlink(); link.read_bytes(), unpin(link), link.exists()
+    (b'x', None, False)
+    """
+    folder = data_dir / SERVING
+    folder.mkdir(parents=True, exist_ok=True)
+    link = folder / f"{os.getpid()}-{secrets.token_hex(8)}{path.suffix}"
+    try:
+        os.link(path, link)
+    except FileNotFoundError:
+        return None
+    return link
+
+
+def unpin(link: Path) -> None:
+    """Let go of a link :func:`pin` made (its bytes go with it if the cache dropped the file)."""
+    try:
+        link.unlink()
+    except OSError:
+        pass
+
+
+def drop_stale_links(data_dir: Path, *, now: float) -> int:
+    """Remove links under ``serving/`` older than :data:`SERVING_TTL_S`; returns how many."""
+    folder, dropped = data_dir / SERVING, 0
+    for p in folder.iterdir() if folder.is_dir() else ():
+        try:
+            if now - p.stat().st_mtime > SERVING_TTL_S:
+                p.unlink()
+                dropped += 1
+        except OSError:
+            continue
+    return dropped
+
+
 @dataclass(frozen=True)
 class Collected:
     """What a collection removed."""
@@ -112,6 +159,7 @@ def drop_exports(store: SQLiteStore, data_dir: Path, *, now: str, session_id: st
 
 
 def collect(store: SQLiteStore, data_dir: Path, *, render_cache_mb: int, now: str) -> Collected:
-    """Trim the render cache to its cap and drop expired and orphaned exports."""
+    """Trim the render cache to its cap, drop expired and orphaned exports and leftover links."""
     renders, freed = trim_cache(data_dir / RENDERS, max_bytes=render_cache_mb * 1024 * 1024)
+    drop_stale_links(data_dir, now=time.time())
     return Collected(renders, freed, drop_exports(store, data_dir, now=now))

@@ -39,7 +39,7 @@ from typing import Any
 from urllib.parse import unquote, urlencode
 
 from orchestria_lab.errors import InvalidValue, NotFound, StoreError
-from orchestria_lab.server.disk import expiry, touch, trim_cache
+from orchestria_lab.server.disk import expiry, pin, touch, trim_cache
 from orchestria_lab.server.errors import Forbidden, Unauthorized
 from orchestria_lab.session.session import Session, now_iso
 from orchestria_lab.session.store import SQLiteStore
@@ -127,7 +127,9 @@ def init_key_file(path: Path, *, value: str | None = None, exist_ok: bool = Fals
 # rendered files ---------------------------------------------------------------------------
 def rendered_file(session: Session, *, version: int, fmt: str, cache_dir: Path,
                   stem_id: str | None = None, cache_mb: int | None = None) -> Path:
-    """The mix (or one stem) of ``version`` as a ``fmt`` file, rendered once and cached.
+    """The mix (or one stem) of ``version`` as a ``fmt`` file, rendered once and cached; what is
+    returned is a link to send it from (``disk.pin``: unpin it once sent), so a file the cache drops
+    under a concurrent request is still sent whole.
 
     The cache name is a digest of what defines the sound, so a stem shared by many
     versions is rendered once, and no client input ever becomes part of a path.
@@ -142,20 +144,26 @@ def rendered_file(session: Session, *, version: int, fmt: str, cache_dir: Path,
     sound = {k: v for k, v in state.meta.to_dict().items() if k != "sections" or fmt == "midi"}
     identity = json.dumps([ENGINE_VERSION, sound, [s.hash for s in state.stems], stem_id, fmt])
     target = cache_dir / f"{hashlib.sha256(identity.encode()).hexdigest()[:32]}.{FORMATS[fmt]}"
+    data_dir = cache_dir.parent
     if target.exists():
         touch(target)  # recently used: the cache keeps it longest
-    else:
-        cache_dir.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryDirectory(dir=cache_dir) as tmp:
-            written = _export(session, Path(tmp), f"render.{FORMATS[fmt]}", format=fmt, version=version,
-                              stems=[stem_id] if stem_id is not None else False)
-            audio = [p for p in written if p.suffix != ".json"]
-            if len(audio) != 1:
-                raise StoreError(f"Rendering {stem_id or 'the mix'} gave {len(audio)} files, not one.")
-            os.replace(audio[0], target)
-        if cache_mb is not None:  # back under the cap, least recently used first
-            trim_cache(cache_dir, max_bytes=cache_mb * 1024 * 1024, keep=target)
-    return target
+        if (link := pin(target, data_dir)) is not None:
+            return link
+    # not cached, or dropped by another request's trim just now: made (again)
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=cache_dir) as tmp:
+        written = _export(session, Path(tmp), f"render.{FORMATS[fmt]}", format=fmt, version=version,
+                          stems=[stem_id] if stem_id is not None else False)
+        audio = [p for p in written if p.suffix != ".json"]
+        if len(audio) != 1:
+            raise StoreError(f"Rendering {stem_id or 'the mix'} gave {len(audio)} files, not one.")
+        os.replace(audio[0], target)
+        link = pin(target, data_dir)  # what this request sends, whatever the cache drops next
+    if cache_mb is not None:  # back under the cap, least recently used first
+        trim_cache(cache_dir, max_bytes=cache_mb * 1024 * 1024, keep=target)
+    if link is None:
+        raise StoreError(f"The render of {stem_id or 'the mix'} went before it could be sent.")
+    return link
 
 
 def _export(session: Session, folder: Path, name: str, **kw: Any) -> list[Path]:

@@ -85,3 +85,24 @@ def test_orchestria_gc_trims_the_cache_and_drops_expired_exports(live_server_fac
     assert "1 export(s)" in said and "cached render(s)" in said
     assert _bytes(cache) <= 1024 * 1024
     assert not (server.settings.data_dir / "exports" / export["id"]).exists()
+
+
+def test_a_render_the_cache_drops_while_it_is_sent_is_still_sent_whole(tmp_path, store):
+    """Another request's trim can drop the file this request is about to send (found by the disk fuzz run,
+    benchmarks/bench_disk.py): what is sent is a link to it, which outlives the cache's copy."""
+    from orchestria_lab.server.disk import SERVING, unpin
+    from orchestria_lab.server.downloads import rendered_file
+    from orchestria_lab.session import Session
+
+    from .conftest import add_stem as add
+
+    s = Session.create(bpm=120, key="C", genre="pop", bars=1, sample_rate=8000, store=store)
+    add(store, s.id, "keys", pitch=60)
+    s = Session.open(s.id, store=store)
+    renders = tmp_path / "data" / RENDERS
+    first = rendered_file(s, version=s.version, fmt="wav", cache_dir=renders, cache_mb=0)
+    sent = first.read_bytes()
+    second = rendered_file(s, version=s.version, fmt="flac", cache_dir=renders, cache_mb=0)  # trims the wav
+    assert not list(renders.glob("*.wav")) and first.read_bytes() == sent and sent[:4] == b"RIFF"
+    unpin(first), unpin(second)
+    assert not list((tmp_path / "data" / SERVING).iterdir())  # sent, and let go

@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import FileResponse
+from starlette.background import BackgroundTask
 
 from orchestria_lab.server.deps import (
     Caller,
@@ -16,6 +17,7 @@ from orchestria_lab.server.deps import (
     WorkLimiter,
     require_key_or_signature,
 )
+from orchestria_lab.server.disk import unpin
 from orchestria_lab.server.downloads import FORMATS, export_file, load_export, rendered_file
 from orchestria_lab.server.models import AudioFormat
 from orchestria_lab.server.routers import error_responses
@@ -31,9 +33,11 @@ router = APIRouter(tags=["downloads"], dependencies=[Depends(require_key_or_sign
 Version = Annotated[int | None, Query(ge=0, description="default: the current version")]
 
 
-def _file(path: Path, download_name: str) -> FileResponse:
+def _file(path: Path, download_name: str, *, pinned: bool = False) -> FileResponse:
+    """``path`` sent inline; a ``pinned`` link (a cached render) is let go once sent."""
     return FileResponse(path, media_type=MEDIA_TYPES.get(path.suffix, "application/octet-stream"),
-                        filename=download_name, content_disposition_type="inline")
+                        filename=download_name, content_disposition_type="inline",
+                        background=BackgroundTask(unpin, path) if pinned else None)
 
 
 def _name(session_id: str, version: int, part: str, fmt: str) -> str:
@@ -46,7 +50,7 @@ async def mix_audio(session: OwnedSession, settings: CurrentSettings, limiter: W
     version = session.version if version is None else version
     path = await run_work(limiter, rendered_file, session, version=version, fmt=format, cache_dir=settings.data_dir / "renders",
                          cache_mb=settings.render_cache_mb)
-    return _file(path, _name(session.id, version, "mix", format))
+    return _file(path, _name(session.id, version, "mix", format), pinned=True)
 
 
 @router.get("/v1/sessions/{session_id}/stems/{stem_id}/audio", response_class=FileResponse,
@@ -56,7 +60,7 @@ async def stem_audio(stem_id: str, session: OwnedSession, settings: CurrentSetti
     version = session.version if version is None else version
     path = await run_work(limiter, rendered_file, session, version=version, fmt=format, cache_dir=settings.data_dir / "renders",
                          stem_id=stem_id, cache_mb=settings.render_cache_mb)
-    return _file(path, _name(session.id, version, stem_id, format))
+    return _file(path, _name(session.id, version, stem_id, format), pinned=True)
 
 
 @router.get("/v1/sessions/{session_id}/stems/{stem_id}/midi", response_class=FileResponse,
@@ -66,7 +70,7 @@ async def stem_midi(stem_id: str, session: OwnedSession, settings: CurrentSettin
     version = session.version if version is None else version
     path = await run_work(limiter, rendered_file, session, version=version, fmt="midi", cache_dir=settings.data_dir / "renders",
                          stem_id=stem_id, cache_mb=settings.render_cache_mb)
-    return _file(path, _name(session.id, version, stem_id, "midi"))
+    return _file(path, _name(session.id, version, stem_id, "midi"), pinned=True)
 
 
 @router.get("/v1/exports/{export_id}/files/{name:path}", response_class=FileResponse,
