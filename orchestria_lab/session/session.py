@@ -245,9 +245,13 @@ class Session(_StateView):
         return self._records[version]
 
     def _check_version(self, version: Any) -> int:
-        if isinstance(version, bool) or not isinstance(version, int | np.integer) or not (
-            0 <= version <= self.version
-        ):
+        """``version`` as an int, or an error saying which versions there are. One later than this object
+        has seen may have been made by another writer since (a rollback racing another process): the
+        store is asked before it is refused."""
+        whole = not isinstance(version, bool) and isinstance(version, int | np.integer)
+        if whole and version > self.version:
+            self.refresh()
+        if not whole or not (0 <= version <= self.version):
             raise InvalidValue("version", version, f"a whole number from 0 to {self.version}")
         return int(version)
 

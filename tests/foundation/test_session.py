@@ -131,3 +131,16 @@ def test_diff_reports_note_changes(session):
     row = session.diff(1, 2).iloc[0]
     assert (row.field, row.before, row.after, row.notes_added, row.notes_removed) == ("notes", 4, 3, 1, 2)
     assert np.isfinite(session.diff(0, 2)["notes_added"].sum())
+
+
+def test_a_version_another_writer_made_can_be_read_and_rolled_back_to(store):
+    """A rollback racing another process: the version it names was made after this object last looked."""
+    first = Session.create(bpm=90, key="Cm", genre="lo-fi", seed=1, store=store)
+    first.command("add warm piano chords")
+    other = Session.open(first.id, store=store)
+    other.command("add an 808 bass line")  # v2, made by the other writer
+    assert sorted(first.state_at(2).stems_table()["role"]) == ["bass", "chords"]
+    record = first.rollback(2)
+    assert record.version == 3 and sorted(first.stems["role"]) == ["bass", "chords"]
+    with pytest.raises(InvalidValue, match="from 0 to 3"):
+        first.rollback(7)
