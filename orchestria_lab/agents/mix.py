@@ -16,7 +16,14 @@ import numpy as np
 
 from orchestria_lab.agents.base import Action, Agent, AgentSpec, Param
 from orchestria_lab.errors import InvalidValue
-from orchestria_lab.music.automation import CURVES, PARAMS, Point, check_points, envelope
+from orchestria_lab.music.automation import (
+    CURVES,
+    PARAMS,
+    Point,
+    check_points,
+    envelope,
+    value_range,
+)
 from orchestria_lab.music.grooves import kick_beats
 from orchestria_lab.state import Edit, State, Stem
 
@@ -79,8 +86,8 @@ class MixAgent(Agent):
         lo, hi = _span(state, action)
         before = _value_at(stem, param, lo)
         start, end = float(p["start"]), float(p["end"])
-        if p.get("relative"):  # from and to wherever the lane sits there (a fade out of a lifted chorus)
-            start, end = start + before, end + _value_at(stem, param, hi)
+        if p.get("relative"):  # added to what the lane does there: a fade of a lifted, ducked chorus
+            return self._offset(state, stem, action, param, lo, hi, start, end)
         points = [Point(param, lo, start, curve), Point(param, hi, end)]
         if lo > 0 and not any(q.param == param and q.beat < lo - 1e-9 for q in stem.automation):
             points.insert(0, Point(param, 0.0, before, "step"))  # the bars before keep their sound
@@ -93,6 +100,32 @@ class MixAgent(Agent):
             else ", and holds there"
         moves = f"{_fmt(param, start)}" if start == end else f"{_fmt(param, start)} → {_fmt(param, end)}"
         return Edit(update=[new], summary=f"{stem.stem_id}: {param} {moves} over {where}{held}")
+
+    def _offset(self, state: State, stem: Stem, action: Action, param: str, lo: float, hi: float,
+                start: float, end: float) -> Edit:
+        """A lane added to the one there: ``start`` at ``lo`` moving to ``end`` at ``hi`` (linear), ``end``
+        held after. The lane's own shape is kept under it: sampled at its points, just before each step,
+        and on every beat, then offset; the bars before are untouched."""
+        low, high = value_range(param)
+        ours = [q for q in stem.automation if q.param == param]
+
+        def offset(beat: float) -> float:
+            return end if beat >= hi else start + (end - start) * (beat - lo) / max(hi - lo, 1e-9)
+
+        def at(beat: float) -> Point:
+            return Point(param, round(beat, 4), round(float(np.clip(_value_at(stem, param, beat) + offset(beat), low, high)), 4))
+
+        beats = {lo, hi, *np.arange(lo, hi, 1.0).tolist(), *(q.beat for q in ours if lo < q.beat < hi)}
+        beats |= {r.beat - 1e-3 for q, r in zip(ours, ours[1:], strict=False) if q.curve == "step" and lo < r.beat <= hi}
+        inside = [at(b) for b in sorted(beats)]
+        before = [q for q in ours if q.beat < lo - 1e-9]
+        if lo > 0:  # the bars before keep their sound, up to the span
+            before.append(Point(param, round(max(0.0, lo - 1e-3), 4), _value_at(stem, param, lo - 1e-3)))
+        after = [q._replace(value=round(float(np.clip(q.value + end, low, high)), 4)) for q in ours if q.beat > hi + 1e-9]
+        others = [q for q in stem.automation if q.param != param]
+        new = stem.evolve(automation=check_points([*others, *before, *inside, *after]))
+        where = action.scope.describe() if action.scope is not None else "the whole song"
+        return Edit(update=[new], summary=f"{stem.stem_id}: {param} {start:+g} → {end:+g} dB over {where}")
 
     def duck(self, state: State, action: Action, rng: np.random.Generator) -> Edit:
         """The stem's gain dips ``depth_db`` on every kick of ``source`` (the drums) and comes back over
@@ -107,12 +140,16 @@ class MixAgent(Agent):
         lo, hi = _span(state, action)
         depth, release = float(p.get("depth_db", 9.0)), float(p.get("release", 0.4))
         points: list[Point] = []
-        for k in sorted(b for b in set(kicks) if lo - 1e-9 <= b < hi - 1e-9):
-            points += [Point("gain_db", max(0.0, k - 0.01), 0.0), Point("gain_db", k, -depth),
-                       Point("gain_db", k + release, 0.0)]
+        hits = sorted(b for b in set(kicks) if lo - 1e-9 <= b < hi - 1e-9)
+        for k in hits:  # each dip is taken from the level the lane has there (a lifted chorus ducks from it)
+            points += [Point("gain_db", max(0.0, k - 0.01), _value_at(stem, "gain_db", max(0.0, k - 0.01))),
+                       Point("gain_db", k, _value_at(stem, "gain_db", k) - depth),
+                       Point("gain_db", k + release, _value_at(stem, "gain_db", k + release))]
         if not points:
             raise InvalidValue("duck", source.stem_id, f"a drum stem with kicks in {_where(action)}")
-        new = _with_lane(stem, "gain_db", lo, hi, points)
+        inside = lambda q: any(k - 0.01 - 1e-9 <= q.beat <= k + release + 1e-9 for k in hits)  # noqa: E731
+        kept = [q for q in stem.automation if not (q.param == "gain_db" and inside(q))]
+        new = stem.evolve(automation=check_points([*kept, *points]))
         return Edit(update=[new], summary=f"{stem.stem_id} sidechained to the kick of {source.stem_id}: it ducks "
                                           f"{depth:g} dB on each of its {len(points) // 3} kicks ({release:g} beats back)")
 

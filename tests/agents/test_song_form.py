@@ -114,8 +114,12 @@ def test_inserting_a_section_moves_what_follows_with_its_automation(song):
     for old in before.stems:
         moved = [n for n in after.stem(old.stem_id).notes if n.start >= 16]
         assert moved == [n._replace(start=round(n.start + 16, 4)) for n in old.notes]
-        assert {p.beat for p in after.stem(old.stem_id).automation if p.param == "gain_db" and p.beat >= 16} == {
-            p.beat + 16 for p in old.automation if p.param == "gain_db"}
+        from orchestria_lab.music.automation import envelope
+
+        lane = [p for p in after.stem(old.stem_id).automation if p.param == "gain_db"]
+        was = [p for p in old.automation if p.param == "gain_db"]
+        beats = np.arange(16.5, 48.0, 0.25)  # the lane plays on under the moved bars as it did
+        assert np.allclose(envelope(lane, times=beats), envelope(was, times=beats - 16), atol=1e-3)
     assert after.meta.sections[0].name == "intro" and after.meta.bars == 12
 
 
@@ -249,3 +253,23 @@ def test_a_learned_model_continues_from_the_bars_before():
                            rng=np.random.default_rng(3), primer=before, until=8.0)
     assert [(n.pitch, n.start, n.duration) for n in line if n.start < 8] == [(n.pitch, n.start, n.duration) for n in before]
     assert any(n.start >= 8 for n in line)  # and the model plays on after them
+
+
+def test_lanes_compose_a_ducked_pad_keeps_its_sections_lift_and_ducks_through_a_fade(store):
+    from orchestria_lab.music.automation import envelope
+
+    s = Session.create(bpm=90, key="Cm", genre="lo-fi", seed=7, store=store, sample_rate=22050)
+    for text in ["add warm piano chords", "add a boom bap drum beat", "add a soft pad", "arrange it as verse, chorus",
+                 "sidechain the pad to the kick", "fade out the last 4 bars"]:
+        s.command(text)
+    state = s.state
+    lane = [p for p in state.stem("pad").automation if p.param == "gain_db"]
+    kicks = sorted({n.start for n in state.stem("drums").notes if n.pitch in (35, 36)})
+    chorus = [k for k in kicks if 32 + 1 <= k < 48]  # the chorus before the fade: +2.5 dB, dipping on each kick
+    faded = [k for k in kicks if 52 <= k < 62]
+    for k in chorus[:3]:
+        just_before, on = envelope(lane, times=[k - 0.02, k])
+        assert just_before == pytest.approx(2.5, abs=0.2) and on == pytest.approx(2.5 - 9, abs=0.2)
+    for k in faded[:3]:  # still ducking, under the fade
+        just_before, on = envelope(lane, times=[k - 0.02, k])
+        assert on < just_before - 6 and just_before < 2.5 - 3
