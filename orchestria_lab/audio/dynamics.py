@@ -45,13 +45,14 @@ def _release(reduction_db: np.ndarray, db_per_block: float) -> np.ndarray:
     return np.maximum.accumulate(reduction_db + ramp) - ramp
 
 
-def _apply_gains(x: np.ndarray, gains: np.ndarray, block: int, *, ceiling_db: float | None = None,
-                 out: np.ndarray | None = None, dc: np.ndarray | None = None) -> np.ndarray:
+def apply_gains(x: np.ndarray, gains: np.ndarray, block: int, *, ceiling_db: float | None = None,
+                 out: np.ndarray | None = None, dc: np.ndarray | None = None, first: int = 0) -> np.ndarray:
     """``x`` (less ``dc``, one value per channel) times block-rate ``gains`` (one per block,
     at its centre, interpolated linearly between centres), clipped at ``ceiling_db`` dBFS if
-    given; into ``out`` (may be ``x``).
+    given; into ``out`` (may be ``x``). ``x`` may be a piece of a longer signal that starts
+    at block ``first`` of ``gains``.
 
-    >>> _apply_gains(np.ones((1, 8), np.float32), np.array([1.0, 0.5]), 4)[0].astype(float).round(3).tolist()
+    >>> apply_gains(np.ones((1, 8), np.float32), np.array([1.0, 0.5]), 4)[0].astype(float).round(3).tolist()
     [1.0, 1.0, 0.938, 0.812, 0.688, 0.562, 0.5, 0.5]
     """
     from orchestria_lab.audio.kernels import kernel
@@ -64,7 +65,7 @@ def _apply_gains(x: np.ndarray, gains: np.ndarray, block: int, *, ceiling_db: fl
         nearest = np.float32(exact)
         limit = float(nearest if float(nearest) <= exact else np.nextafter(nearest, np.float32(0)))
     dc = np.zeros(x.shape[0]) if dc is None else dc
-    kernel("block_gain")(x, out, dc, np.ascontiguousarray(gains, dtype=np.float64), block, limit)
+    kernel("block_gain")(x, out, dc, np.ascontiguousarray(gains, dtype=np.float64), block, limit, first)
     return out
 
 
@@ -101,7 +102,7 @@ def compressor(audio: np.ndarray, sr: int, *, threshold: float = -18.0, ratio: f
     ahead = min(int(round(lookahead / 1000 * sr / block)), len(held) - 1)
     if ahead > 0:
         held = np.concatenate([held[ahead:], np.full(ahead, held[-1])])
-    return _apply_gains(x, db_to_gain(makeup - held), block)
+    return apply_gains(x, db_to_gain(makeup - held), block)
 
 
 def _limiter_gains(peak_db: np.ndarray, sr: int, block: int, *, ceiling: float, release: float,
@@ -139,7 +140,7 @@ def limiter(audio: np.ndarray, sr: int, *, ceiling: float = -1.0, gain: float = 
         return x
     g = _limiter_gains(_block_peak(x, BLOCK) + gain, sr, BLOCK, ceiling=ceiling, release=release,
                        lookahead=lookahead) * db_to_gain(gain)
-    return _apply_gains(x, g, BLOCK, ceiling_db=ceiling)
+    return apply_gains(x, g, BLOCK, ceiling_db=ceiling)
 
 
 def master(mix: np.ndarray, sr: int, *, loop: bool, target_lufs: float = -14.0, ceiling: float = -1.0,
@@ -164,10 +165,22 @@ def master(mix: np.ndarray, sr: int, *, loop: bool, target_lufs: float = -14.0, 
         return x
     dc = x.mean(axis=1, dtype=np.float64)  # taken away by the passes below, not by one of its own
     block = loudness_block(sr)
-    power, peak = _block_stats(x, sr, block, dc=dc)
-    loudness = _gated_loudness(power, block, sr)
+    power, peak = block_stats(x, sr, block, dc=dc)
+    g = master_gains(power, peak, sr, block, loop=loop, target_lufs=target_lufs, ceiling=ceiling,
+                     release=release, lookahead=lookahead)
+    return apply_gains(x, g, block, ceiling_db=ceiling, out=x, dc=dc)
+
+
+def master_gains(power: np.ndarray, peak: np.ndarray, sr: int, block: int, *, loop: bool,
+                 target_lufs: float = -14.0, ceiling: float = -1.0, release: float = 60.0,
+                 lookahead: float = 3.0) -> np.ndarray:
+    """The master bus's gain for each block of ``block`` samples, from the blocks' K-weighted
+    energy and peak (:func:`block_stats`): the loudness gain to ``target_lufs`` and the
+    limiter's gain under ``ceiling``, found without touching the audio again, so a mix too long
+    to hold can be mastered a piece at a time (:mod:`orchestria_lab.audio.stream`)."""
+    loudness = gated_loudness(power, block, sr)
     if not np.isfinite(loudness):
-        return _apply_gains(x, np.ones(-(-n // block)), block, ceiling_db=ceiling, out=x, dc=dc)
+        return np.ones(len(power))
     peak_db = gain_to_db(peak, floor=1e-9)
 
     def gains(gain_db: float) -> np.ndarray:
@@ -176,10 +189,10 @@ def master(mix: np.ndarray, sr: int, *, loop: bool, target_lufs: float = -14.0, 
 
     gain = target_lufs - loudness
     g = gains(gain)
-    short = target_lufs - _gated_loudness(power * g**2, block, sr)
+    short = target_lufs - gated_loudness(power * g**2, block, sr)
     if short > 0.3:  # the limiter took some loudness away: push once more into it
         g = gains(gain + short)
-    return _apply_gains(x, g, block, ceiling_db=ceiling, out=x, dc=dc)
+    return g
 
 
 def loudness_block(sr: int) -> int:
@@ -189,19 +202,22 @@ def loudness_block(sr: int) -> int:
     return min(divisors, key=lambda b: abs(b - 32)) if divisors else BLOCK
 
 
-def _block_stats(audio: np.ndarray, sr: int, block: int, *,
-                 dc: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+def block_stats(audio: np.ndarray, sr: int, block: int, *, dc: np.ndarray | None = None,
+                zi: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Per block of ``block`` samples of ``audio`` less ``dc`` (one value per channel): the
     K-weighted energy summed over channels, and the linked peak (float64). One compiled
-    pass; the K-weighted signal is never stored."""
+    pass; the K-weighted signal is never stored. ``zi`` (float64 ``(channels, 4)``, zeros at
+    first) carries the K-weighting's state from one piece of a signal to the next."""
     from orchestria_lab.audio.kernels import kernel
 
     x = np.ascontiguousarray(audio, dtype=np.float32)
     dc = np.zeros(x.shape[0]) if dc is None else dc
-    return kernel("block_stats")(k_weighting(sr), x, dc, block)
+    zi = np.zeros((x.shape[0], 4)) if zi is None else zi
+    return kernel("block_stats")(k_weighting(sr), x, dc, block, zi)
 
 
-def _gated_loudness(block_power: np.ndarray, block: int, sr: int) -> float:
+
+def gated_loudness(block_power: np.ndarray, block: int, sr: int) -> float:
     """BS.1770 gating over 400 ms windows (75 % overlap) built from per-block energies."""
     per_quarter = int(0.1 * sr) // block
     nq = len(block_power) // per_quarter
@@ -251,4 +267,4 @@ def integrated_loudness(audio: np.ndarray, sr: int) -> float:
     x = as_audio(audio)
     block = loudness_block(sr)
     usable = x.shape[1] // int(0.1 * sr) * int(0.1 * sr)
-    return _gated_loudness(_block_stats(x[:, :usable], sr, block)[0], block, sr)
+    return gated_loudness(block_stats(x[:, :usable], sr, block)[0], block, sr)

@@ -1,7 +1,9 @@
 """Export a version as WAV, FLAC, MP3 or MIDI (the mix, or one file per stem), with a manifest.
 
-The format comes from the file's suffix or from ``format``. PCM is quantised here, by
-rounding without dither, so the same version always writes the same bytes. Every export
+The format comes from the file's suffix or from ``format``. PCM is quantised by rounding
+without dither (:mod:`~orchestria_lab.audio.writer`), so the same version always writes the
+same bytes. A long song is made and written a block at a time (:mod:`~orchestria_lab.audio.stream`),
+so its memory is that of one stem. Every export
 writes a JSON manifest beside it (session id, version, the commands, agents and seeds that
 made it, package and engine versions, checkpoint hashes and the full state), written by
 :mod:`orchestria_lab.session.export`, from which it writes the same files again, bit for bit.
@@ -17,28 +19,27 @@ made it, package and engine versions, checkpoint hashes and the full state), wri
 
 from __future__ import annotations
 
-import io
 import os
 import re
+import shutil
+import tempfile
 import zipfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import scipy.signal as sig
-import soundfile as sf
 
 from orchestria_lab.audio.dsp import db_to_gain
-from orchestria_lab.audio.dynamics import integrated_loudness
-from orchestria_lab.audio.mp3 import encode_mp3
-from orchestria_lab.audio.render import (
-    CEILING_DB,
-    TARGET_LUFS,
-    audible_stems,
-    render_mix,
-    render_stem,
+from orchestria_lab.audio.render import CEILING_DB, TARGET_LUFS, render_mix
+from orchestria_lab.audio.stream import (
+    STREAM_BYTES,
+    held_bytes,
+    mix_loudness,
+    mixdown,
+    write_mix,
 )
+from orchestria_lab.audio.writer import AudioWriter, quantise  # noqa: F401 - quantise is part of this API
 from orchestria_lab.errors import InvalidValue, NotFound
 from orchestria_lab.state import State
 
@@ -57,31 +58,6 @@ def resolve_format(path: str | os.PathLike[str], format: str | None = None) -> s
         raise InvalidValue("format", format or Path(path).suffix or "(none)",
                            "one of wav, flac, mp3, midi (from the file suffix or format=)")
     return name
-
-
-def quantise(audio: np.ndarray, bits: int) -> np.ndarray:
-    """Float audio to ``bits``-bit integers by rounding (no dither), clipped to the integer range.
-
-    >>> quantise(np.array([[0.5, -1.0, 1.0]], np.float32), 16).tolist()
-    [[16384, -32768, 32767]]
-    """
-    scale = float(2 ** (bits - 1))
-    return np.clip(np.round(audio.astype(np.float64) * scale), -scale, scale - 1).astype(np.int32)
-
-
-def _audio_bytes(audio: np.ndarray, sr: int, fmt: str, *, bit_depth: int | str, bitrate: int) -> bytes:
-    buf = io.BytesIO()
-    if fmt == "mp3":
-        if sr > 48000:  # MP3 stops at 48 kHz: halve 88.2 and 96 kHz
-            audio, sr = sig.resample_poly(audio, 1, 2, axis=1).astype(np.float32), sr // 2
-        return encode_mp3(audio, sr, bitrate=bitrate)
-    if bit_depth == "float":
-        sf.write(buf, audio.T, sr, format=fmt.upper(), subtype="FLOAT")
-    else:
-        data = quantise(audio, int(bit_depth))
-        data = data.astype(np.int16) if bit_depth == 16 else data << 8  # int32 full scale for 24-bit
-        sf.write(buf, data.T, sr, format=fmt.upper(), subtype=f"PCM_{bit_depth}")
-    return buf.getvalue()
 
 
 def _check_options(fmt: str, bit_depth: Any, bitrate: Any) -> None:
@@ -114,42 +90,48 @@ def _stem_ids(state: State, stems: bool | Sequence[str]) -> list[str]:
     return ids
 
 
-def _stem_files(state: State, ids: list[str], fmt: str, *, loop: bool, bit_depth: Any,
-                bitrate: int, cache: bool) -> list[tuple[str, bytes]]:
-    """One file per stem. Audio stems share one gain: the master's loudness gain, lowered
-    if needed so no stem clips; they sum to the mix before its limiter."""
+def _stem_names(state: State, ids: list[str], ext: str) -> list[str]:
+    names: list[str] = []
+    for stem_id in ids:
+        name = _safe_name(state.stem(stem_id).name)
+        while name + ext in names:
+            name += "_"
+        names.append(name + ext)
+    return names
+
+
+def _write_stems(state: State, ids: list[str], fmt: str, folder: Path, *, loop: bool, bit_depth: Any,
+                 bitrate: int, cache: bool) -> list[Path]:
+    """One file per stem in ``folder``. Audio stems share one gain: the master's loudness gain,
+    lowered if needed so no stem clips; they sum to the mix before its limiter. Each stem is
+    rendered once and kept (on disk, for a long song: :mod:`~orchestria_lab.audio.stream`)
+    until its file is written, a block at a time."""
     from orchestria_lab.music.midi import state_to_midi
 
-    ext = FORMATS[fmt]
+    names = _stem_names(state, ids, FORMATS[fmt])
     if fmt == "midi":
-        out = []
-        for stem_id in ids:
-            buf = io.BytesIO()
-            state_to_midi(State(state.meta, (state.stem(stem_id),))).write(buf)
-            out.append((_safe_name(state.stem(stem_id).name) + ext, buf.getvalue()))
-        return out
+        for stem_id, name in zip(ids, names, strict=True):
+            state_to_midi(State(state.meta, (state.stem(stem_id),))).write(str(folder / name))
+        return [folder / name for name in names]
     sr = state.meta.sample_rate
-    audios = {i: render_stem(state, i, cache=cache, loop=loop) for i in ids}
-    total = max((a.shape[1] for a in audios.values()), default=0)
-    mix = np.zeros((2, total), np.float32)
-    for s in audible_stems(state):
-        a = audios.get(s.stem_id)
-        a = render_stem(state, s.stem_id, cache=cache, loop=loop) if a is None else a
-        mix[:, : a.shape[1]] += a[:, :total]
-    loudness = integrated_loudness(mix, sr)
-    gain = db_to_gain(TARGET_LUFS - loudness) if np.isfinite(loudness) else 1.0
-    peak = max((float(np.abs(a).max(initial=0.0)) for a in audios.values()), default=0.0) * gain
-    gain *= min(1.0, db_to_gain(CEILING_DB) / peak) if peak > 0 else 1.0
-    names: set[str] = set()
-    out = []
-    for stem_id, audio in audios.items():
-        name = _safe_name(state.stem(stem_id).name)
-        while name in names:
-            name += "_"
-        names.add(name)
-        data = _audio_bytes(audio * np.float32(gain), sr, fmt, bit_depth=bit_depth, bitrate=bitrate)
-        out.append((name + ext, data))
-    return out
+    mix, kept = mixdown(state, ids, cache=cache, loop=loop, on_disk=held_bytes(state, len(ids)) > STREAM_BYTES)
+    try:
+        with mix:
+            loudness = mix_loudness(mix, sr)
+        gain = db_to_gain(TARGET_LUFS - loudness) if np.isfinite(loudness) else 1.0
+        peak = max((spill.peak() for spill in kept.values()), default=0.0) * gain
+        gain = np.float32(gain * (min(1.0, db_to_gain(CEILING_DB) / peak) if peak > 0 else 1.0))
+        for stem_id, name in zip(ids, names, strict=True):
+            spill = kept[stem_id]
+            with open(folder / name, "wb") as f, \
+                    AudioWriter(f, fmt, sr, 2, bit_depth=bit_depth, bitrate=bitrate) as out:
+                for block in spill.blocks():
+                    out.write(block * gain)
+            spill.close()
+    finally:
+        for spill in kept.values():
+            spill.close()
+    return [folder / name for name in names]
 
 
 def export_state(state: State, path: str | os.PathLike[str], *, stems: bool | Sequence[str] = False,
@@ -177,22 +159,25 @@ def export_state(state: State, path: str | os.PathLike[str], *, stems: bool | Se
             from orchestria_lab.music.midi import write_midi
 
             return [write_midi(state, path)]
-        data = _audio_bytes(render_mix(state, cache=cache, loop=loop), state.meta.sample_rate, fmt,
-                            bit_depth=bit_depth, bitrate=bitrate)
-        path.write_bytes(data)
+        with open(path, "wb") as f:
+            if held_bytes(state, 0) > STREAM_BYTES:  # too long to hold: made and written a block at a time
+                write_mix(state, f, fmt, loop=loop, bit_depth=bit_depth, bitrate=bitrate, cache=cache)
+            else:
+                with AudioWriter(f, fmt, state.meta.sample_rate, 2, bit_depth=bit_depth, bitrate=bitrate) as out:
+                    out.write(render_mix(state, cache=cache, loop=loop))
         return [path]
-    files = _stem_files(state, _stem_ids(state, stems), fmt, loop=loop, bit_depth=bit_depth,
-                        bitrate=bitrate, cache=cache)
-    if path.suffix.lower() == ".zip":
-        with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-            for name, data in files:
-                info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))  # same bytes every time
-                info.compress_type = zipfile.ZIP_DEFLATED
-                zf.writestr(info, data)
-        return [path]
-    path.mkdir(parents=True, exist_ok=True)
-    for name, data in files:
-        (path / name).write_bytes(data)
-    return [path / name for name, _ in files]
-
-
+    ids = _stem_ids(state, stems)
+    if path.suffix.lower() != ".zip":
+        path.mkdir(parents=True, exist_ok=True)
+        return _write_stems(state, ids, fmt, path, loop=loop, bit_depth=bit_depth, bitrate=bitrate, cache=cache)
+    with tempfile.TemporaryDirectory(prefix="orchestria-stems-") as tmp, \
+            zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        for file in _write_stems(state, ids, fmt, Path(tmp), loop=loop, bit_depth=bit_depth, bitrate=bitrate,
+                                 cache=cache):
+            info = zipfile.ZipInfo(file.name, date_time=(1980, 1, 1, 0, 0, 0))  # same bytes every time
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.file_size = file.stat().st_size
+            with open(file, "rb") as src, zf.open(info, "w") as dst:
+                shutil.copyfileobj(src, dst, 1 << 20)
+            file.unlink()  # one stem on disk at a time, besides the archive
+    return [path]

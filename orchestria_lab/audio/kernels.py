@@ -59,15 +59,20 @@ def biquads(sos: np.ndarray, x: np.ndarray, zi: np.ndarray) -> np.ndarray:
     return y
 
 
-def block_stats(sos: np.ndarray, x: np.ndarray, offset: np.ndarray, block: int) -> tuple[np.ndarray, np.ndarray]:
+def block_stats(sos: np.ndarray, x: np.ndarray, offset: np.ndarray, block: int,
+                zi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Per block of ``block`` samples (the last one partial), float64, of ``x - offset``
     (``offset`` one value per channel, a DC to take away): the energy filtered by the
     two-section cascade ``sos`` ``(2, 6)``, summed over channels, and the peak magnitude
     over all channels. One pass; the filtered signal is never stored, so a ten-minute mix
-    costs no extra memory."""
+    costs no extra memory. ``zi`` float64 ``(channels, 4)`` is the cascade's state, read
+    and updated in place: zeros for a signal on its own, and the same array again for the
+    next piece of a signal fed a whole number of blocks at a time."""
     channels, n = x.shape
-    if sos.shape[0] != 2 or sos.shape[1] != 6 or offset.shape[0] != channels or block < 1:
-        raise ValueError("block_stats: sos must be (2, 6), offset one value per channel, block >= 1")
+    if sos.shape[0] != 2 or sos.shape[1] != 6 or offset.shape[0] != channels or block < 1 \
+            or zi.shape[0] != channels or zi.shape[1] != 4:
+        raise ValueError("block_stats: sos must be (2, 6), offset one value per channel, zi (channels, 4), "
+                         "block >= 1")
     blocks = (n + block - 1) // block
     energy = np.zeros(blocks)
     peak = np.zeros(blocks)
@@ -76,7 +81,8 @@ def block_stats(sos: np.ndarray, x: np.ndarray, offset: np.ndarray, block: int) 
     for c in range(0, channels, 2):
         d = min(c + 1, channels - 1)
         second = 1.0 if d != c else 0.0
-        p1 = p2 = q1 = q2 = r1 = r2 = s1 = s2 = 0.0
+        p1, p2, q1, q2 = zi[c, 0], zi[c, 1], zi[c, 2], zi[c, 3]
+        r1, r2, s1, s2 = zi[d, 0], zi[d, 1], zi[d, 2], zi[d, 3]
         for b in range(blocks):
             e = m = 0.0  # in registers: a block's sums touch memory once
             for i in range(b * block, min(n, (b + 1) * block)):
@@ -91,30 +97,39 @@ def block_stats(sos: np.ndarray, x: np.ndarray, offset: np.ndarray, block: int) 
                 m = max(m, abs(u), abs(v))
             energy[b] += e
             peak[b] = max(peak[b], m)
+        zi[c, 0], zi[c, 1], zi[c, 2], zi[c, 3] = p1, p2, q1, q2
+        if d != c:
+            zi[d, 0], zi[d, 1], zi[d, 2], zi[d, 3] = r1, r2, s1, s2
     return energy, peak
 
 
 def block_gain(x: np.ndarray, out: np.ndarray, offset: np.ndarray, gains: np.ndarray, block: int,
-               limit: float) -> None:
+               limit: float, first_block: int) -> None:
     """``out = clip((x - offset) * g, -limit, limit)`` (``out`` may be ``x``; ``offset`` one
     value per channel), where ``g`` interpolates
     ``gains`` (one per block of ``block`` samples, at its centre) linearly between centres
-    and holds it flat before the first centre and after the last."""
+    and holds it flat before the first centre and after the last. ``x`` starts at block
+    ``first_block`` of ``gains`` (0 for a whole signal; a piece of a longer one starts on a block
+    edge), so a signal gained a piece at a time comes out as if gained whole."""
     channels, n = x.shape
     blocks = len(gains)
-    if out.shape != x.shape or offset.shape[0] != channels or block < 1 or blocks != (n + block - 1) // block:
-        raise ValueError("block_gain: out shaped as x, offset one value per channel, one gain per block")
+    if out.shape != x.shape or offset.shape[0] != channels or block < 1 or first_block < 0 \
+            or first_block + (n + block - 1) // block > blocks \
+            or (first_block + (n + block - 1) // block < blocks and n % block):
+        raise ValueError("block_gain: out shaped as x, offset one value per channel, a gain for each block "
+                         "from first_block on")
     half = block // 2
     step = 1.0 / block
     stretch = block * 2048
     g = np.empty(min(stretch, n + block))  # the gain curve of one stretch, shared by the channels
     for s0 in range(0, n, stretch):
         s1 = min(n, s0 + stretch)
-        for b in range(s0 // block, (s1 + block - 1) // block):
+        for k in range(s0 // block, (s1 + block - 1) // block):
+            b = first_block + k
             here = gains[b]
             before = gains[b - 1] if b > 0 else here
             after = gains[b + 1] if b + 1 < blocks else gains[blocks - 1]
-            start = b * block
+            start = k * block
             stop = min(n, start + block)
             # a straight line on each half block: from the last centre, then towards the next
             rise, fall = (here - before) * step, (after - here) * step
@@ -200,7 +215,7 @@ def warm() -> None:
     does this while it starts)."""
     x = np.zeros((2, 64), np.float32)
     kernel("biquads")(np.array([[1.0, 0, 0, 1.0, 0, 0]]), x, np.zeros((2, 1, 4)))
-    kernel("block_stats")(np.array([[1.0, 0, 0, 1.0, 0, 0]] * 2), x, np.zeros(2), 32)
-    kernel("block_gain")(x, np.empty_like(x), np.zeros(2), np.ones(2), 32, 1.0)
+    kernel("block_stats")(np.array([[1.0, 0, 0, 1.0, 0, 0]] * 2), x, np.zeros(2), 32, np.zeros((2, 4)))
+    kernel("block_gain")(x, np.empty_like(x), np.zeros(2), np.ones(2), 32, 1.0, 0)
     kernel("feedback_delay")(x, 16, 0.5, 0.0, False, 1.0, 0.5)
 

@@ -82,19 +82,41 @@ def info_tag(stream: bytes, samples: int) -> bytes:
     return bytes(frame)
 
 
+class Mp3Encoder:
+    """CBR MP3 of audio given a piece at a time (the same bytes as :func:`encode_mp3` of the
+    whole: LAME buffers across calls); :meth:`finish` returns the stream behind its info frame.
+    Below 32 kHz MPEG-2 tops out at 160 kbps, which LAME then uses."""
+
+    def __init__(self, sr: int, channels: int, *, bitrate: int = 192, quality: int = 2) -> None:
+        import lameenc
+
+        self._enc = lameenc.Encoder()
+        self._enc.set_bit_rate(bitrate)
+        self._enc.set_in_sample_rate(sr)
+        self._enc.set_channels(channels)
+        self._enc.set_quality(quality)
+        self._parts: list[bytes] = []
+        self.samples = 0
+
+    def encode(self, audio: np.ndarray) -> None:
+        """Add float32 ``(channels, samples)`` audio at the rate given."""
+        pcm = np.clip(np.round(audio.astype(np.float64) * 32768.0), -32768, 32767).astype(np.int16)
+        self.samples += pcm.shape[1]
+        if pcm.shape[1]:
+            self._parts.append(bytes(self._enc.encode(pcm.T.copy().tobytes())))
+
+    def finish(self) -> bytes:
+        """The whole file: the info frame, then every encoded frame."""
+        stream = b"".join([*self._parts, bytes(self._enc.flush())])
+        self._parts = []
+        return info_tag(stream, self.samples) + stream if stream else stream
+
+
 def encode_mp3(audio: np.ndarray, sr: int, *, bitrate: int = 192, quality: int = 2) -> bytes:
     """Stereo float32 ``(2, samples)`` at ``sr`` (8-48 kHz) to CBR MP3 bytes that decode gaplessly.
 
-    Below 32 kHz MPEG-2 tops out at 160 kbps, which LAME then uses. Deterministic: the same
-    audio always gives the same bytes.
+    Deterministic: the same audio always gives the same bytes.
     """
-    import lameenc
-
-    pcm = np.clip(np.round(audio.astype(np.float64) * 32768.0), -32768, 32767).astype(np.int16)
-    enc = lameenc.Encoder()
-    enc.set_bit_rate(bitrate)
-    enc.set_in_sample_rate(sr)
-    enc.set_channels(pcm.shape[0])
-    enc.set_quality(quality)
-    stream = bytes(enc.encode(pcm.T.copy().tobytes()) + enc.flush())
-    return info_tag(stream, pcm.shape[1]) + stream if stream else stream
+    enc = Mp3Encoder(sr, audio.shape[0], bitrate=bitrate, quality=quality)
+    enc.encode(audio)
+    return enc.finish()

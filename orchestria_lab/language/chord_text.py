@@ -66,7 +66,9 @@ class Progression:
 
 
 def find(text: str, *, beats_per_bar: float = 4.0) -> tuple[str, list[Progression]]:
-    """``text`` with each run of chords replaced by ``^k``, and the progressions found."""
+    """``text`` with each run of chords replaced by ``^k``, and the progressions found. A caret
+    the user typed is a space, so no text can pose as a progression that was never found."""
+    text = text.replace("^", " ")
     parts = [(m.start(), m.end(), m.group(0)) for m in _PART.finditer(text)]
     out: list[Progression] = []
     pieces: list[str] = []

@@ -41,7 +41,7 @@ def test_biquad_state_carries_across_calls():
 def test_block_stats_are_the_k_weighted_energy_and_the_linked_peak():
     x = noise(2, 10007)  # a partial last block
     x[1, 5000] = 2.5
-    energy, peak = kernels.kernel("block_stats")(k_weighting(SR), x, np.zeros(2), 64)
+    energy, peak = kernels.kernel("block_stats")(k_weighting(SR), x, np.zeros(2), 64, np.zeros((2, 4)))
     filtered = sig.sosfilt(k_weighting(SR), x.astype(np.float64), axis=-1) ** 2
     padded = np.pad(filtered.sum(axis=0), (0, -x.shape[1] % 64))
     np.testing.assert_allclose(energy, padded.reshape(-1, 64).sum(axis=1), rtol=1e-9)
@@ -54,10 +54,30 @@ def test_block_gain_interpolates_between_block_centres_and_clips():
     block, gains = 8, np.array([1.0, 0.25, 2.0, 2.0, 0.5])
     x = np.full((2, 37), 0.8, np.float32)
     out = np.empty_like(x)
-    kernels.kernel("block_gain")(x, out, np.zeros(2), gains, block, 1.0)
+    kernels.kernel("block_gain")(x, out, np.zeros(2), gains, block, 1.0, 0)
     centres = np.arange(len(gains)) * block + (block - 1) / 2
     expected = np.clip(0.8 * np.interp(np.arange(37), centres, gains), -1.0, 1.0)  # flat beyond the ends
     np.testing.assert_allclose(out, np.broadcast_to(expected, x.shape), rtol=1e-6)
+
+
+@pytest.mark.parametrize("channels", [1, 2, 3])
+def test_block_stats_and_gain_in_pieces_give_what_they_give_whole(channels):
+    x = noise(channels, 64 * 40 + 17, seed=3)  # the last piece ends in a partial block
+    whole = kernels.kernel("block_stats")(k_weighting(SR), x, np.full(channels, 0.01), 64, np.zeros((channels, 4)))
+    zi, parts = np.zeros((channels, 4)), []
+    for s in range(0, x.shape[1], 64 * 7):
+        parts.append(kernels.kernel("block_stats")(k_weighting(SR), np.ascontiguousarray(x[:, s:s + 64 * 7]),
+                                                   np.full(channels, 0.01), 64, zi))
+    for k in range(2):
+        np.testing.assert_array_equal(np.concatenate([p[k] for p in parts]), whole[k])
+    gains = np.random.default_rng(4).uniform(0.2, 2.0, len(whole[0]))
+    out = np.empty_like(x)
+    kernels.kernel("block_gain")(x, out, np.zeros(channels), gains, 64, 0.9, 0)
+    for s in range(0, x.shape[1], 64 * 7):
+        piece = np.ascontiguousarray(x[:, s:s + 64 * 7])
+        got = np.empty_like(piece)
+        kernels.kernel("block_gain")(piece, got, np.zeros(channels), gains, 64, 0.9, s // 64)
+        np.testing.assert_array_equal(got, out[:, s:s + 64 * 7])
 
 
 @pytest.mark.parametrize("ping_pong", [False, True])
@@ -83,8 +103,10 @@ def test_kernels_refuse_shapes_that_would_read_or_write_out_of_bounds():
     x = noise(2, 100)
     with pytest.raises(ValueError, match="zi"):
         kernels.kernel("biquads")(biquad("lowpass", 1000, SR), x, np.zeros((2, 1, 2)))
-    with pytest.raises(ValueError, match="one gain per block"):
-        kernels.kernel("block_gain")(x, np.empty_like(x), np.zeros(2), np.ones(3), 32, 1.0)
+    with pytest.raises(ValueError, match="a gain for each block"):
+        kernels.kernel("block_gain")(x, np.empty_like(x), np.zeros(2), np.ones(3), 32, 1.0, 2)
+    with pytest.raises(ValueError, match="zi"):
+        kernels.kernel("block_stats")(k_weighting(SR), x, np.zeros(2), 32, np.zeros((1, 4)))
     with pytest.raises(ValueError, match="channels"):
         kernels.kernel("feedback_delay")(noise(3, 100), 10, 0.5, 0.0, False, 1.0, 0.5)
 
@@ -102,7 +124,7 @@ def test_kernels_still_compile_where_numba_cannot_keep_a_cache(monkeypatch):
     monkeypatch.setattr(numba, "njit", no_cache_dir)
     monkeypatch.setattr(kernels, "_COMPILED", {})
     out = np.empty((1, 64), np.float32)
-    kernels.kernel("block_gain")(np.ones((1, 64), np.float32), out, np.zeros(1), np.full(2, 0.5), 32, 1.0)
+    kernels.kernel("block_gain")(np.ones((1, 64), np.float32), out, np.zeros(1), np.full(2, 0.5), 32, 1.0, 0)
     assert np.allclose(out, 0.5)
 
 
