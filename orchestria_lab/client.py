@@ -45,7 +45,12 @@ from orchestria_lab.errors import (
 from orchestria_lab.server import errors as server_errors  # its classes join the lookup by code
 from orchestria_lab.session.history import DIFF_COLUMNS
 from orchestria_lab.session.store import VersionRecord
-from orchestria_lab.state import AUTOMATION_COLUMNS, NOTE_COLUMNS, SECTION_COLUMNS, STEM_COLUMNS
+from orchestria_lab.state import (
+    AUTOMATION_COLUMNS,
+    NOTE_COLUMNS,
+    SECTION_COLUMNS,
+    STEM_TABLE_COLUMNS,
+)
 
 #: How often a call that met a version conflict (nothing written) is sent again.
 CONFLICT_RETRIES = 3
@@ -348,7 +353,7 @@ class RemoteSession:
     def stems(self) -> pd.DataFrame:
         """One row per stem, the columns of :attr:`Session.stems`."""
         rows = [{**s, "stem_id": s["id"]} for s in self.stems_json()]
-        return pd.DataFrame(rows, columns=list(STEM_COLUMNS))
+        return pd.DataFrame(rows, columns=list(STEM_TABLE_COLUMNS)).astype({"loudness_lufs": "float64"})
 
     @property
     def notes(self) -> pd.DataFrame:
@@ -411,7 +416,7 @@ class RemoteSession:
 
     # audio --------------------------------------------------------------------------------
     def export(self, path: str | Path, *, stems: bool | list[str] = False, version: int | None = None,
-               format: str | None = None) -> list[Path]:
+               format: str | None = None, loudness: float | str | None = None) -> list[Path]:
         """Export on the server and download what it wrote, laid out as :meth:`Session.export`
         lays it out: the mix at ``path`` with its manifest beside it, or with ``stems`` one
         file per stem and ``manifest.json`` in the folder ``path``. Returns the paths, manifest last."""
@@ -423,7 +428,8 @@ class RemoteSession:
                                    "one of wav, flac, mp3, midi (from the file suffix or format=)")
             path = path if path.suffix else path.with_suffix(_FORMAT_SUFFIXES[format])
         export = self.client.json("POST", self._path("/export"),
-                                  json={"format": format or "wav", "stems": stems, "version": version})
+                                  json={"format": format or "wav", "stems": stems, "version": version,
+                                        **({"loudness": loudness} if loudness is not None else {})})
         written = []
         for f in export["files"]:
             name = PurePosixPath(f["name"]).name

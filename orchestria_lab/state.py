@@ -46,9 +46,12 @@ from orchestria_lab.music.theory import beats_per_bar, parse_key, parse_time_sig
 from orchestria_lab.music.vocabulary import DRUM_ROLES, EFFECT_TYPES, INSTRUMENTS, ROLES
 
 STEM_COLUMNS = (
-    "stem_id", "name", "role", "instrument", "agent", "effects", "gain_db", "pan",
+    "stem_id", "name", "role", "instrument", "agent", "effects", "level_db", "gain_db", "pan",
     "muted", "solo", "hash", "notes_hash", "stale",
 )
+#: The columns of ``session.stems``: the stem's own, and beside its gain the loudness measured on its render.
+STEM_TABLE_COLUMNS = (*STEM_COLUMNS[:STEM_COLUMNS.index("gain_db") + 1], "loudness_lufs",
+                      *STEM_COLUMNS[STEM_COLUMNS.index("gain_db") + 1:])
 NOTE_COLUMNS = ("stem_id", "pitch", "start", "duration", "velocity")
 AUTOMATION_COLUMNS = ("stem_id", "param", "beat", "value", "curve")
 SECTION_COLUMNS = ("name", "start_bar", "bars", "last_bar", "key")
@@ -161,6 +164,9 @@ class Stem:
     gain_db: float = 0.0
     pan: float = 0.0
     muted: bool = False
+    #: The stem's trim, set when it is made so it sits at its role's loudness in the mix (gain
+    #: staging, ``audio/levels.py``); ``gain_db`` is the user's move from there.
+    level_db: float = 0.0
     solo: bool = False
     tone: FrozenParams = field(default_factory=FrozenParams)
     params: FrozenParams = field(default_factory=FrozenParams)
@@ -176,6 +182,8 @@ class Stem:
             raise InvalidValue("instrument", self.instrument, "one of " + ", ".join(INSTRUMENTS))
         if not (isinstance(self.gain_db, int | float) and -96.0 <= self.gain_db <= 24.0):
             raise InvalidValue("gain_db", self.gain_db, "a number of dB from -96 to 24")
+        if not (isinstance(self.level_db, int | float) and -60.0 <= self.level_db <= 60.0):
+            raise InvalidValue("level_db", self.level_db, "a number of dB from -60 to 60")
         if not (isinstance(self.pan, int | float) and -1.0 <= self.pan <= 1.0):
             raise InvalidValue("pan", self.pan, "a number from -1 (left) to 1 (right)")
         set_ = object.__setattr__
@@ -184,6 +192,7 @@ class Stem:
         set_(self, "effects", tuple(e if isinstance(e, Effect) else Effect(**e) for e in self.effects))
         set_(self, "gain_db", float(self.gain_db) + 0.0)  # + 0.0 folds -0.0 into 0.0
         set_(self, "pan", float(self.pan) + 0.0)
+        set_(self, "level_db", float(self.level_db) + 0.0)
         set_(self, "muted", bool(self.muted))
         set_(self, "solo", bool(self.solo))
         set_(self, "automation", check_points(self.automation or ()))
@@ -219,6 +228,8 @@ class Stem:
         }
         if self.automation:  # only when there is some: a stem without keeps the hash it always had
             d["automation"] = [list(p) for p in self.automation]
+        if self.level_db:  # the same: a stem made before gain staging keeps its hash
+            d["level_db"] = self.level_db
         if with_hashes:
             d["hash"], d["notes_hash"] = self.hash, self.notes_hash
         return d
@@ -375,7 +386,7 @@ class State:
             {
                 "stem_id": s.stem_id, "name": s.name, "role": s.role, "instrument": s.instrument,
                 "agent": s.agent, "effects": [e.to_dict() for e in s.effects],
-                "gain_db": s.gain_db, "pan": s.pan, "muted": s.muted, "solo": s.solo,
+                "level_db": s.level_db, "gain_db": s.gain_db, "pan": s.pan, "muted": s.muted, "solo": s.solo,
                 "hash": s.hash, "notes_hash": s.notes_hash, "stale": s.stem_id in stale,
             }
             for s in self.stems

@@ -3,7 +3,7 @@
 >>> import orchestria_lab
 >>> from orchestria_lab.agents import Action, get_agent
 >>> get_agent("mix").spec.capabilities
-('gain', 'pan', 'mute', 'unmute', 'solo', 'unsolo', 'automate', 'duck')
+('gain', 'pan', 'mute', 'unmute', 'solo', 'unsolo', 'automate', 'duck', 'balance')
 >>> list(orchestria_lab.list_agents().columns)[:3]
 ['name', 'description', 'capabilities']
 """

@@ -27,7 +27,7 @@ from orchestria_lab.state import Note, State, Stem
 
 STYLES = ("kick", "walking", "offbeat", "eighths", "sustain")
 _ALL = ("role", "instrument", "style", "density", "octave", "swing", "backend")
-_CHANGE = ("style", "density", "density_change", "octave", "swing", "swing_change", "backend")
+_CHANGE = ("style", "density", "density_change", "octave", "swing", "swing_change", "backend", "humanize")
 
 
 class BassAgent(GeneratorAgent):

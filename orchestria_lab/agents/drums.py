@@ -43,7 +43,7 @@ _ROLES = ("drums", "percussion")
 _VOICES = tuple(VOICE_GROUPS)
 _ALL = ("role", "instrument", "style", "density", "swing", "backend", "fills", "half_time", "double_time",
         "exclude", "include", "layers")
-_CHANGE = ("style", "density", "density_change", "swing", "swing_change", "backend", "fills",
+_CHANGE = ("style", "density", "density_change", "swing", "swing_change", "backend", "humanize", "fills",
            "half_time", "double_time", "exclude", "include", "layers")
 
 #: A voice laid over the groove: the kit piece it plays, where when the groove lacks it,

@@ -18,6 +18,7 @@ import numpy as np
 
 from orchestria_lab.agents.base import Action, Agent, AgentSpec, Param, Target
 from orchestria_lab.errors import InvalidValue
+from orchestria_lab.music.humanize import humanize, on_grid
 from orchestria_lab.music.rhythm import swing_span
 from orchestria_lab.music.vocabulary import DEFAULT_INSTRUMENT, INSTRUMENTS
 from orchestria_lab.state import Edit, Note, State, Stem
@@ -39,10 +40,12 @@ def common_params(roles: tuple[str, ...], styles: tuple[str, ...]) -> tuple[Para
         Param("swing", "float", None, low=0.0, high=1.0, description="0 straight .. 1 triplet (default: the genre's)"),
         Param("swing_change", "float", None, low=-1.0, high=1.0, description="relative swing change"),
         Param("backend", "str", "auto", choices=BACKENDS, description="model (trained checkpoint) or baseline (music theory)"),
+        Param("humanize", "float", None, low=0.0, high=2.0, description="played by a person: timing off the grid, "
+              "accents, drum ghost notes (0 on the grid, 0.5 a little, 1, 2 a lot)"),
     )
 
 
-_SHAPE = ("style", "density", "density_change", "swing", "swing_change", "backend")
+_SHAPE = ("style", "density", "density_change", "swing", "swing_change", "backend", "humanize")
 #: What each generator intent acts on: ``add`` makes a part; the others change one of the agent's own.
 TARGETS: dict[str, Target] = {"add": Target.NEW, "regenerate": Target.OWN, "change": Target.OWN,
                               "shift": Target.OWN, "refit": Target.OWN}
@@ -244,6 +247,12 @@ class GeneratorAgent(Agent, ABC):
         delta = 12 * int(stem.params.get("octave", 0)) + int(stem.params.get("semitones", 0))
         if delta and not stem.is_drums:
             notes = [n._replace(pitch=int(np.clip(n.pitch + delta, 0, 127))) for n in notes]
+        if "humanize" in stem.params:  # on its grid (0: quantized), then played by a person over it
+            m = state.meta
+            swing_amount = float(stem.params.get("swing", self.default_swing(state, stem.params)))
+            notes = humanize(on_grid(notes, swing_amount=swing_amount), bpm=m.bpm, beats_per_bar=m.beats_per_bar,
+                             genre=m.genre, drums=stem.is_drums, amount=float(stem.params["humanize"]),
+                             seed=int(stem.params.get("seed", 0)), total_beats=m.total_beats)
         return tuple(notes)
 
     @abstractmethod
@@ -268,6 +277,11 @@ class GeneratorAgent(Agent, ABC):
 
     def describe_change(self, key: str, before: Any, after: Any, *, stem: Stem, state: State) -> str:
         """One setting's change of ``stem`` in words ("density 0.5 → 0.8", "voicing → open")."""
+        if key == "humanize":
+            if not after:
+                return "back on its grid (quantized)"
+            what = "timing off the grid, accents" + (", ghost notes and a breathing hi-hat" if stem.is_drums else "")
+            return f"played by hand ({what}; humanize {_fmt(before) if before else 0} → {_fmt(after)})"
         return f"{key} {_fmt(before)} → {_fmt(after)}" if before is not None else f"{key} → {_fmt(after)}"
 
     # helpers ----------------------------------------------------------------------------

@@ -41,7 +41,7 @@ from orchestria_lab.state import Edit, FrozenParams, Note, State, Stem, apply
 VOICINGS = ("close", "open", "shell", "power")
 _ROLES = ("chords", "pad")
 _ALL = ("role", "instrument", "style", "density", "octave", "swing", "backend", "voicing", "comping")
-_CHANGE = ("style", "density", "density_change", "octave", "swing", "swing_change", "backend", "voicing", "comping")
+_CHANGE = ("style", "density", "density_change", "octave", "swing", "swing_change", "backend", "humanize", "voicing", "comping")
 
 
 class HarmonyAgent(GeneratorAgent):

@@ -34,7 +34,7 @@ STYLES = ("melody", "lead", "hook", "arp")
 _ROLES = ("melody", "lead", "arp", "fx")
 _STYLE_FOR_ROLE = {"melody": "melody", "lead": "lead", "arp": "arp", "fx": "arp"}
 _ALL = ("role", "instrument", "style", "density", "octave", "swing", "backend")
-_CHANGE = ("style", "density", "density_change", "octave", "swing", "swing_change", "backend")
+_CHANGE = ("style", "density", "density_change", "octave", "swing", "swing_change", "backend", "humanize")
 
 
 class MelodyAgent(GeneratorAgent):

@@ -25,6 +25,7 @@ from orchestria_lab.music.automation import (
     value_range,
 )
 from orchestria_lab.music.grooves import kick_beats
+from orchestria_lab.music.levels import target_lu
 from orchestria_lab.state import Edit, State, Stem
 
 GAIN_FLOOR_DB = -60.0
@@ -50,7 +51,7 @@ class MixAgent(Agent):
         name="mix",
         description="Gain, pan, mute and solo for each stem: absolute settings (\"-6 dB\", \"pan hard "
                     "right\") and relative ones (\"a bit louder\", \"too loud\", \"more to the left\").",
-        capabilities=("gain", "pan", "mute", "unmute", "solo", "unsolo", "automate", "duck"),
+        capabilities=("gain", "pan", "mute", "unmute", "solo", "unsolo", "automate", "duck", "balance"),
         parameters=(
             Param("param", "str", None, description="what an automation lane moves: gain_db, pan, lowpass_hz, "
                   "highpass_hz or <effect>.mix"),
@@ -70,9 +71,22 @@ class MixAgent(Agent):
         ),
         intent_params={"gain": ("db", "change_db"), "pan": ("pan", "change_pan"),
                        "mute": (), "unmute": (), "solo": (), "unsolo": (),
-                       "automate": ("param", "start", "end", "curve", "relative"), "duck": ("depth_db", "release", "source")},
+                       "automate": ("param", "start", "end", "curve", "relative"), "duck": ("depth_db", "release", "source"),
+                       "balance": ()},
         scoped=("automate", "duck", "gain"),
     )
+
+    def balance(self, state: State, action: Action, rng: np.random.Generator) -> Edit:
+        """The stem back at its role's level in this genre (``music/levels.py``): measured again as it
+        is written now, and the user's gain move taken back to 0."""
+        from orchestria_lab.audio.levels import level_for
+
+        stem = state.stem(_target(action))
+        new = stem.evolve(level_db=level_for(state, stem), gain_db=0.0)
+        role = f"{stem.role} level ({target_lu(stem.role, state.meta.genre):+g} LU)"
+        if (new.level_db, new.gain_db) == (stem.level_db, stem.gain_db):
+            return Edit(summary=f"{stem.stem_id} already at its level")
+        return Edit(update=[new], summary=f"{stem.stem_id}: back to the {role}, trim {new.level_db:+g} dB, gain 0 dB")
 
     def automate(self, state: State, action: Action, rng: np.random.Generator) -> Edit:
         """A lane moving ``param`` from ``start`` to ``end`` over the scope's bars (the whole song

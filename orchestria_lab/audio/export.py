@@ -24,18 +24,20 @@ import re
 import shutil
 import tempfile
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from orchestria_lab.audio.dsp import db_to_gain
-from orchestria_lab.audio.render import CEILING_DB, TARGET_LUFS, render_mix
+from orchestria_lab.audio.dynamics import true_peak
+from orchestria_lab.audio.render import CEILING_DB, loop_samples, render_mix
 from orchestria_lab.audio.stream import (
     STREAM_BYTES,
+    Spill,
     held_bytes,
-    mix_loudness,
+    master_plan,
     mixdown,
     write_mix,
 )
@@ -48,6 +50,27 @@ _ALIASES = {"wave": "wav", "mid": "midi", "smf": "midi", "fla": "flac"}
 BIT_DEPTHS = (16, 24, "float")
 MP3_BITRATES = (96, 128, 160, 192, 224, 256, 320)
 MANIFEST_SUFFIX = ".manifest.json"
+
+
+#: The mix's loudness by name, in LUFS: for streaming services that turn loud masters down, the
+#: default, and as loud as a club master.
+LOUDNESS = {"streaming": -16.0, "default": -14.0, "club": -9.0}
+
+
+def resolve_loudness(loudness: float | str | None) -> float:
+    """A loudness target in LUFS from a name in :data:`LOUDNESS` or a number from -30 to -6.
+
+    >>> resolve_loudness("club"), resolve_loudness(-12), resolve_loudness(None)
+    (-9.0, -12.0, -14.0)
+    """
+    if loudness is None:
+        return LOUDNESS["default"]
+    if isinstance(loudness, str) and loudness.strip().lower() in LOUDNESS:
+        return LOUDNESS[loudness.strip().lower()]
+    if isinstance(loudness, int | float) and not isinstance(loudness, bool) and -30.0 <= loudness <= -6.0:
+        return float(loudness)
+    raise InvalidValue("loudness", loudness, "streaming (-16 LUFS), default (-14), club (-9), or a number of LUFS "
+                       "from -30 to -6")
 
 
 def resolve_format(path: str | os.PathLike[str], format: str | None = None) -> str:
@@ -101,11 +124,11 @@ def _stem_names(state: State, ids: list[str], ext: str) -> list[str]:
 
 
 def _write_stems(state: State, ids: list[str], fmt: str, folder: Path, *, loop: bool, bit_depth: Any,
-                 bitrate: int, cache: bool) -> list[Path]:
-    """One file per stem in ``folder``. Audio stems share one gain: the master's loudness gain,
-    lowered if needed so no stem clips; they sum to the mix before its limiter. Each stem is
-    rendered once and kept (on disk, for a long song: :mod:`~orchestria_lab.audio.stream`)
-    until its file is written, a block at a time."""
+                 bitrate: int, cache: bool, target_lufs: float) -> list[Path]:
+    """One file per stem in ``folder``, each through the master bus's gain for the mix (its loudness
+    gain and its limiter, as a gain curve), so the stems sum to the mix; lowered together, should one
+    stem alone pass the true-peak ceiling. Each stem is rendered once and kept (on disk, for a long
+    song: :mod:`~orchestria_lab.audio.stream`) until its file is written, a block at a time."""
     from orchestria_lab.music.midi import state_to_midi
 
     names = _stem_names(state, ids, FORMATS[fmt])
@@ -117,17 +140,22 @@ def _write_stems(state: State, ids: list[str], fmt: str, folder: Path, *, loop: 
     mix, kept = mixdown(state, ids, cache=cache, loop=loop, on_disk=held_bytes(state, len(ids)) > STREAM_BYTES)
     try:
         with mix:
-            loudness = mix_loudness(mix, sr)
-        gain = db_to_gain(TARGET_LUFS - loudness) if np.isfinite(loudness) else 1.0
-        peak = max((spill.peak() for spill in kept.values()), default=0.0) * gain
-        gain = np.float32(gain * (min(1.0, db_to_gain(CEILING_DB) / peak) if peak > 0 else 1.0))
+            length = loop_samples(state) if loop else max([loop_samples(state), mix.frames,
+                                                          *(s.frames for s in kept.values())])
+            plan = master_plan(mix, length, sr, loop=loop, target_lufs=target_lufs)
+
+        def mastered(spill: Spill) -> Iterator[np.ndarray]:
+            for start in range(0, spill.frames, spill.page):
+                yield plan.apply(spill.read(start, min(start + spill.page, spill.frames)), start, mix=False)
+
+        peak = max((true_peak(block, sr) for spill in kept.values() for block in mastered(spill)), default=0.0)
+        trim = np.float32(min(1.0, db_to_gain(CEILING_DB) / peak) if peak > 0 else 1.0)
         for stem_id, name in zip(ids, names, strict=True):
-            spill = kept[stem_id]
             with open(folder / name, "wb") as f, \
                     AudioWriter(f, fmt, sr, 2, bit_depth=bit_depth, bitrate=bitrate) as out:
-                for block in spill.blocks():
-                    out.write(block * gain)
-            spill.close()
+                for block in mastered(kept[stem_id]):
+                    out.write(block * trim if trim < 1.0 else block)
+            kept[stem_id].close()
     finally:
         for spill in kept.values():
             spill.close()
@@ -136,15 +164,17 @@ def _write_stems(state: State, ids: list[str], fmt: str, folder: Path, *, loop: 
 
 def export_state(state: State, path: str | os.PathLike[str], *, stems: bool | Sequence[str] = False,
                  format: str | None = None, loop: bool = True, bit_depth: int | str = 24,
-                 bitrate: int = 192, cache: bool = True) -> list[Path]:
+                 bitrate: int = 192, cache: bool = True, loudness: float | str | None = None) -> list[Path]:
     """Write ``state`` (no manifest) and return the paths written.
 
     The mix goes to ``path``. With ``stems`` (``True`` or a list of stem ids), ``path`` is
     a folder, or a ``.zip``, holding one file per stem in ``format`` (default WAV; a path
     like ``stems.flac`` means the folder ``stems`` of FLAC files).
     ``loop=False`` lets tails ring out past the loop's end; ``bit_depth`` is 16, 24 or
-    ``"float"`` (WAV); ``bitrate`` in kbps for MP3.
+    ``"float"`` (WAV); ``bitrate`` in kbps for MP3; ``loudness`` the mix's target (see
+    :func:`resolve_loudness`: -14 LUFS by default), which the stems share.
     """
+    target = resolve_loudness(loudness)
     path = Path(path)
     if stems is not False:
         path, fmt = stems_target(path, format)
@@ -161,19 +191,21 @@ def export_state(state: State, path: str | os.PathLike[str], *, stems: bool | Se
             return [write_midi(state, path)]
         with open(path, "wb") as f:
             if held_bytes(state, 0) > STREAM_BYTES:  # too long to hold: made and written a block at a time
-                write_mix(state, f, fmt, loop=loop, bit_depth=bit_depth, bitrate=bitrate, cache=cache)
+                write_mix(state, f, fmt, loop=loop, bit_depth=bit_depth, bitrate=bitrate, cache=cache,
+                          target_lufs=target)
             else:
                 with AudioWriter(f, fmt, state.meta.sample_rate, 2, bit_depth=bit_depth, bitrate=bitrate) as out:
-                    out.write(render_mix(state, cache=cache, loop=loop))
+                    out.write(render_mix(state, cache=cache, loop=loop, target_lufs=target))
         return [path]
     ids = _stem_ids(state, stems)
     if path.suffix.lower() != ".zip":
         path.mkdir(parents=True, exist_ok=True)
-        return _write_stems(state, ids, fmt, path, loop=loop, bit_depth=bit_depth, bitrate=bitrate, cache=cache)
+        return _write_stems(state, ids, fmt, path, loop=loop, bit_depth=bit_depth, bitrate=bitrate, cache=cache,
+                            target_lufs=target)
     with tempfile.TemporaryDirectory(prefix="orchestria-stems-") as tmp, \
             zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as zf:
         for file in _write_stems(state, ids, fmt, Path(tmp), loop=loop, bit_depth=bit_depth, bitrate=bitrate,
-                                 cache=cache):
+                                 cache=cache, target_lufs=target):
             info = zipfile.ZipInfo(file.name, date_time=(1980, 1, 1, 0, 0, 0))  # same bytes every time
             info.compress_type = zipfile.ZIP_DEFLATED
             info.file_size = file.stat().st_size

@@ -36,7 +36,7 @@ import numpy as np
 
 from orchestria_lab.audio.automate import apply_lanes, automate, lanes_need_the_chain
 from orchestria_lab.audio.dsp import db_to_gain, view_tensor
-from orchestria_lab.audio.dynamics import master
+from orchestria_lab.audio.dynamics import master, true_peak
 from orchestria_lab.audio.effects import apply_chain
 from orchestria_lab.audio.engines import render_instrument
 from orchestria_lab.errors import InvalidValue
@@ -44,7 +44,7 @@ from orchestria_lab.paths import data_dir
 from orchestria_lab.state import State, Stem
 
 #: Bump when the sound of any stem changes, so caches made by older code are not reused.
-ENGINE_VERSION = 3
+ENGINE_VERSION = 4
 TARGET_LUFS = -14.0
 CEILING_DB = -1.0
 MEMORY_CACHE_BYTES = 256 << 20
@@ -318,17 +318,26 @@ def pan_gains(pan: float, channels: int) -> tuple[float, float]:
 
 
 def _gains(stem: Stem, channels: int) -> tuple[float, float]:
-    g = db_to_gain(stem.gain_db)
+    g = db_to_gain(stem.level_db + stem.gain_db)  # its trim to the role's level, and the user's move
     panned = any(p.param == "pan" for p in stem.automation)  # its lane placed it already
     gl, gr = pan_gains(0.0 if panned else stem.pan, channels)
     return g * gl, g * gr
 
 
-def render_stem(state: State, stem_id: str, *, cache: bool = True, loop: bool = True) -> np.ndarray:
-    """One stem with its gain and pan, before the master: float32 ``(2, samples)``."""
+def render_stem(state: State, stem_id: str, *, cache: bool = True, loop: bool = True,
+                headroom: bool = True) -> np.ndarray:
+    """One stem with its level, gain and pan, before the master: float32 ``(2, samples)``. With
+    ``headroom`` (the default: what is played or sent), a stem whose true peak would pass the
+    ceiling (``CEILING_DB``) is turned down until it does not, never limited; without, it is as
+    it sits in the mix, for measuring."""
     stem = state.stem(stem_id)
     audio, repeats = _dry_period(state, stem, cache=cache, loop=loop)
-    return mix_stems([audio], [stem], repeats=[repeats])
+    out = mix_stems([audio], [stem], repeats=[repeats])
+    if headroom:
+        peak, limit = true_peak(out, state.meta.sample_rate), db_to_gain(CEILING_DB)
+        if peak > limit:
+            out *= np.float32(limit / peak)
+    return out
 
 
 def audible_stems(state: State) -> list[Stem]:

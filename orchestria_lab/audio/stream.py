@@ -26,6 +26,7 @@ from __future__ import annotations
 import os
 import tempfile
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from typing import BinaryIO
 
 import numpy as np
@@ -33,9 +34,10 @@ import numpy as np
 from orchestria_lab.audio.dynamics import (
     apply_gains,
     block_stats,
-    gated_loudness,
     loudness_block,
     master_gains,
+    true_block_peaks,
+    true_peak_taps,
 )
 from orchestria_lab.audio.render import (
     CEILING_DB,
@@ -202,11 +204,52 @@ def _measure(mix: Spill, length: int, sr: int, chunk: int, dc: np.ndarray | None
             np.concatenate([k for _, k in stats]) if stats else np.zeros(0))
 
 
-def mix_loudness(mix: Spill, sr: int, *, chunk: int | None = None) -> float:
-    """The integrated loudness (LUFS) of ``mix``, as :func:`~orchestria_lab.audio.dynamics.integrated_loudness`."""
-    usable = mix.frames // int(0.1 * sr) * int(0.1 * sr)
-    power, _ = _measure(mix, usable, sr, _chunk(sr, chunk), None)
-    return gated_loudness(power, loudness_block(sr), sr)
+@dataclass(frozen=True)
+class Mastering:
+    """The master bus worked out for one mix: a gain per loudness block (loudness to the target,
+    then the true-peak limiter), and the mix's DC. :meth:`apply` gives any piece of the mix, or of
+    one of its stems, that gain: stems so gained sum to the mastered mix."""
+
+    gains: np.ndarray
+    dc: np.ndarray
+    block: int
+    ceiling: float
+
+    def apply(self, piece: np.ndarray, start: int, *, mix: bool) -> np.ndarray:
+        """``piece`` (frames ``start`` on, a new array the caller gives up) through the master's gain;
+        ``mix`` takes the mix's DC away and clips at the ceiling, as the master does to the mix."""
+        gains = self.gains
+        if piece.shape[1] % self.block:  # the piece ends inside a block: the end of a stem shorter than the mix
+            gains = gains[:start // self.block + -(-piece.shape[1] // self.block)]
+        return apply_gains(piece, gains, self.block, ceiling_db=self.ceiling if mix else None, out=piece,
+                           dc=self.dc if mix else None, first=start // self.block)
+
+
+def master_plan(mix: Spill, length: int, sr: int, *, loop: bool, target_lufs: float = TARGET_LUFS,
+                ceiling: float = CEILING_DB, chunk: int | None = None) -> Mastering:
+    """The master bus for the first ``length`` frames of ``mix``, measured a block at a time: its DC,
+    every loudness block's K-weighted energy and peak, and the true peaks where the limiter needs them."""
+    chunk, block = _chunk(sr, chunk), loudness_block(sr)
+    dc = np.zeros(2)
+    for s in range(0, length, chunk):
+        dc += mix.read(s, min(s + chunk, length)).sum(axis=1, dtype=np.float64)
+    dc /= max(length, 1)
+    power, peak = _measure(mix, length, sr, chunk, dc)
+    reach, per = true_peak_taps().shape[1], chunk // block
+
+    def true_peak(blocks: np.ndarray) -> np.ndarray:
+        out = np.zeros(len(blocks))
+        for piece in np.unique(blocks // per):  # each piece once, with the samples around it the filter reads
+            mine = np.flatnonzero(blocks // per == piece)
+            start = int(piece) * chunk
+            first = max(0, start - reach)
+            seg = mix.read(first, min(length, start + chunk + reach))
+            out[mine] = true_block_peaks(seg, blocks[mine] - piece * per, block, dc=dc, lead=start - first)
+        return out
+
+    gains = master_gains(power, peak, sr, block, loop=loop, target_lufs=target_lufs, ceiling=ceiling,
+                         true_peak=true_peak)
+    return Mastering(gains, dc, block, ceiling)
 
 
 def write_mix(state: State, file: BinaryIO, fmt: str, *, loop: bool, bit_depth: int | str = 24,
@@ -215,18 +258,11 @@ def write_mix(state: State, file: BinaryIO, fmt: str, *, loop: bool, bit_depth: 
     """The mastered mix of ``state`` written to ``file`` as ``fmt``, a block at a time, with the
     unmastered mix on disk meanwhile (see the module's text)."""
     sr = state.meta.sample_rate
-    chunk, block = _chunk(sr, chunk), loudness_block(sr)
+    chunk = _chunk(sr, chunk)
     mix, _ = mixdown(state, cache=cache, loop=loop, on_disk=True, chunk=chunk)
     with mix:
         length = loop_samples(state) if loop else max(loop_samples(state), mix.frames)
-        starts = range(0, length, chunk)
-        dc = np.zeros(2)
-        for s in starts:
-            dc += mix.read(s, min(s + chunk, length)).sum(axis=1, dtype=np.float64)
-        dc /= max(length, 1)
-        power, peak = _measure(mix, length, sr, chunk, dc)
-        gains = master_gains(power, peak, sr, block, loop=loop, target_lufs=target_lufs, ceiling=ceiling)
+        plan = master_plan(mix, length, sr, loop=loop, target_lufs=target_lufs, ceiling=ceiling, chunk=chunk)
         with AudioWriter(file, fmt, sr, 2, bit_depth=bit_depth, bitrate=bitrate) as out:
-            for s in starts:
-                piece = mix.read(s, min(s + chunk, length))
-                out.write(apply_gains(piece, gains, block, ceiling_db=ceiling, out=piece, dc=dc, first=s // block))
+            for s in range(0, length, chunk):
+                out.write(plan.apply(mix.read(s, min(s + chunk, length)), s, mix=True))

@@ -44,7 +44,7 @@ _HEADS = ("role", "instrument", "family", "voice", "ref", "melstyle")
 _MODIFIERS = ("det", "adj", "style", "fresh", "amount")
 #: Verbs strong enough to lead a clause; set/make/turn only shape what the slots say.
 _STRONG = ("add", "drench", "remove", "strip", "kill", "drop", "cut", "mute", "unmute", "solo",
-           "unsolo", "listen", "louder", "quieter", "pan", "place", "replace", "regenerate", "transpose",
+           "unsolo", "balance", "listen", "louder", "quieter", "pan", "place", "replace", "regenerate", "transpose",
            "speedup", "slowdown", "double", "halve", "extend", "shorten", "keep", "reset")
 
 
@@ -107,7 +107,7 @@ class Frame:
             return "unmute"  # "bring the hats back", "put the drums back in"
         if self.has("off") and verb in ("take", "add"):
             return "remove"  # "take the reverb off", "get the drums out"
-        if self.has("off") and not any(self.has(k) for k in ("swing", "density", "adj", "feel", "fill", "dir", "effect")):
+        if self.has("off") and not any(self.has(k) for k in ("swing", "humanize", "density", "adj", "feel", "fill", "dir", "effect")):
             return "mute" if verb in ("turn", "set", "place", None) else verb  # "drums off", not "straighten out"
         if wishes and self.has("neg") and verb == "add":
             return "remove"  # "I don't want the drums"
@@ -285,7 +285,7 @@ def _scopes_join(clauses: list[list[Token]]) -> list[list[Token]]:
     return out
 
 
-_CONTENT = ("verb", "dir", "adj", "effect", "number", "pattern", "voicing", "swing", "density", "more", "less",
+_CONTENT = ("verb", "dir", "adj", "effect", "number", "pattern", "voicing", "swing", "humanize", "density", "more", "less",
             "interval", "style", "feel")
 
 
@@ -304,7 +304,7 @@ def _parts_then_content(tokens: list[Token]) -> bool:
 
 
 def _has_content(frame: Frame) -> bool:
-    return any(frame.has(k) for k in ("effect", "adj", "meta", "swing", "density", "voice", "fxparam", "pattern", "voicing"))
+    return any(frame.has(k) for k in ("effect", "adj", "meta", "swing", "humanize", "density", "voice", "fxparam", "pattern", "voicing"))
 
 
 def _only_stems(tokens: list[Token]) -> bool:
@@ -320,7 +320,7 @@ def _only_qualities(tokens: list[Token]) -> bool:
 
 def _self_standing(frame: Frame) -> bool:
     """A verbless clause that says what to do by itself ("louder", "more reverb", "120 bpm")."""
-    return any(frame.has(k) for k in ("history", "speedup", "key", "timesig", "density", "swing", "feel", "too", "more", "less",
+    return any(frame.has(k) for k in ("history", "speedup", "key", "timesig", "density", "swing", "humanize", "feel", "too", "more", "less",
                                       "pattern", "voicing"))
 
 

@@ -38,6 +38,7 @@ class Kind(StrEnum):
     DRY = "dry"
     DENSITY = "density"
     SWING = "swing"
+    HUMANIZE = "humanize"        # played by hand, or back on the grid
     FEEL = "feel"                # half time, double time
     FILL = "fill"
     PATTERN = "pattern"          # sustained, offbeat

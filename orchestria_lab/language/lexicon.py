@@ -38,6 +38,7 @@ verb unmute: unmuting | unmute | un-mute | unmuted | turn on | switch on | turn 
 verb solo: soloing | solo | soloed | isolate
 verb listen: hear | listen | listen to | hear only | listen only
 verb unsolo: unsolo | un-solo | unsoloed
+verb balance: balance | rebalance | re-balance | balanced | auto-mix | automix | auto mix | auto-level | auto level | gain stage | gain-stage | level out | even out | fix the levels | fix the balance
 verb louder: louder | can't hear | cant hear | cannot hear | hardly hear | can hardly hear | can barely hear | hear more | hear more of | hear it more | hear them more | hear it better | hear more of the | buried | drowned out | inaudible | hard to hear | barely hear | turn up | boost | crank | crank up | pump up | bring up | push up | amplify | raise the volume | more volume | turn it up | loud | loudest
 verb quieter: tuck | tuck in | tuck it in | tuck away | tuck them in | overpowering | overpowers | overbearing | dominating | too dominant | too prominent | sticks out | sticking out | in your face | quieter | turn down | softer | bring down | pull back | pull down | back off | tame | duck | less volume | lower the volume | quiet | quietly | quieten | quieter please | soften
 verb pan: pan | panned | panning
@@ -163,8 +164,10 @@ except except: except | except for | but | apart from | other than | besides | a
 only only: only | just | solely | nothing but | exclusively | alone | on its own | by itself | by themselves
 density up: ghost notes | ghost note | ghosts | busier | busy | denser | dense | more notes | more complex | complex | fill it out | more active | livelier | lively | more going on | intricate | fuller pattern | more hits | extra hits | more fills
 density down: simpler | simple | sparser | sparse | fewer notes | less busy | minimal | minimalist | thin out | calmer | less notes | stripped | cleaner pattern | simplify | empty | emptier | bare | barren
-swing more: sloppy | bounce | bouncy | bouncier | bouncing | loosen | loosen up | loosen it up | humanize | humanise | humanized | more human | human | looser | loose | sloppier | swing | swung | shuffle | shuffled | groove more | swingier | swingy | more swing | lazier | lazy | drunk | drunken | behind the beat
-swing straight: stiff | stiffer | mechanical | stiff sounding | straight | straighten | quantize | quantise | quantized | rigid | robotic | on the grid | dead straight | unswung
+swing more: sloppy | bounce | bouncy | bouncier | bouncing | loosen | loosen up | loosen it up | looser | loose | sloppier | swing | swung | shuffle | shuffled | groove more | swingier | swingy | more swing | lazier | lazy | drunk | drunken | behind the beat
+swing straight: stiff | stiffer | mechanical | stiff sounding | straight | straighten | rigid | robotic | dead straight | unswung
+humanize more: humanize | humanise | humanized | humanised | humanizing | humanising | more human | human | human feel | feel played | feels played | sound played | played by hand | by hand | like a live drummer | like a live player | like a live band | like a real drummer | like a real player | a live drummer | live drummer | live player | live feel | feel live | more live | more organic | organic
+humanize off: quantize | quantise | quantized | quantised | quantizing | quantising | back on the grid | on the grid | snap to the grid | snap to grid | back to the grid | to the grid | on grid
 feel half: half time | half-time | halftime | half time feel | half-time feel
 feel double: double time | double-time | doubletime | double time feel | double-time feel | twice as busy
 feel normal: normal time | full time | regular time | back to normal time

@@ -47,10 +47,23 @@ class MixRules:
             self.index.remove(target)
         return bool(targets) or bool(keep_only)
 
+    def balance(self, f: Frame) -> bool:
+        """"balance the mix", "auto-mix the drums": the stems named (every stem without one, or with
+        "the mix") back at their roles' levels."""
+        if f.verb != "balance":
+            return False
+        named = [m for m in f.stems if not m.ref]
+        targets = self.targets(f) if named and not f.has("ref", "all") else self.index.ids()
+        if not targets:
+            raise Unclear("there is nothing to balance yet", ["add a drum beat", "add a bass line"])
+        for target in targets:
+            self.emit(Action("mix", "balance", target))
+        return True
+
     def mute(self, f: Frame) -> bool:
         verb = f.verb
         intent = _MUTING.get(verb or "")
-        only = f.has("only") and f.stems and not any(f.has(k) for k in ("adj", "density", "swing", "effect", "pattern")) and (
+        only = f.has("only") and f.stems and not any(f.has(k) for k in ("adj", "density", "swing", "humanize", "effect", "pattern")) and (
             verb is None or (verb in ("add", "turn") and all(
             self.index.resolve(m, touched=self.touched) for m in f.stems)))  # "bring in the bass only"
         if verb == "listen":  # "let me hear the bass", "I only want to hear the piano"

@@ -121,7 +121,7 @@ class PartRules:
     def parts(self, f: Frame) -> bool:
         voiced = f.verb in ("add", "unmute", "remove", "kill", "mute", "drop", "cut") or f.has("neg") or (
             f.verb is None and all(t.kind in ("voice", "det", "filler", "amount", "more") for t in f.tokens))
-        voiced &= not any(f.has(k) for k in ("density", "swing", "feel", "fill"))  # "ghost notes on the snare"
+        voiced &= not any(f.has(k) for k in ("density", "swing", "humanize", "feel", "fill"))  # "ghost notes on the snare"
         drums = self.index.with_role("drums")
         placing = f.verb in ("add", "place", "replace", None) and not f.has("neg")
         if self.scope is not None and drums and placing and (f.has("voice", "crash") or f.has("fill")):
@@ -162,6 +162,14 @@ class PartRules:
                     params["fills"] = not (f.has("neg") or f.has("off") or f.verb in ("remove", "kill", "mute", "strip", "drop", "cut"))
                 if params:
                     acts.append(Action(self.index.get(i).agent, "change", i, params))
+        played = slots.humanize(f)
+        if played is not None:  # "humanize the drums", "quantize the piano": the part played by hand, or on the grid
+            targets = generated or [i for i in self.touched[-1:] if self.index.get(i)
+                                    and self.index.get(i).agent in GENERATOR_FOR_ROLE.values()]
+            if not targets:
+                raise Unclear("humanizing plays a generated part by hand; name the part",
+                              ["humanize the drums", "quantize the bass"])
+            acts += [Action(self.index.get(i).agent, "change", i, {"humanize": played}) for i in targets]
         if density is not None:
             targets = generated or [i for i in self.touched[-1:] if self.index.get(i) and self.index.get(i).agent in GENERATOR_FOR_ROLE.values()]
             if any(t.kind == "density" and "ghost" in t.text for t in f.tokens):
@@ -204,7 +212,7 @@ class PartRules:
 
 
 #: Slots that make a clause ask for more than an instrument ("make the melody on piano brighter").
-_CONTENT = ("adj", "effect", "dir", "number", "swing", "density", "feel", "fill", "interval", "voice", "more",
+_CONTENT = ("adj", "effect", "dir", "number", "swing", "humanize", "density", "feel", "fill", "interval", "voice", "more",
             "less", "style", "meta", "pattern", "voicing")
 
 #: What a time feel asks of a drum part.
@@ -214,5 +222,5 @@ _FEEL = {"half": {"half_time": True}, "double": {"double_time": True},
 
 def _settings(f: Frame) -> bool:
     """Whether the clause asks for a particular change (a style, swing, an octave ...)."""
-    return any(f.has(k) for k in ("style", "swing", "density", "feel", "fill", "interval", "number", "adj",
+    return any(f.has(k) for k in ("style", "swing", "humanize", "density", "feel", "fill", "interval", "number", "adj",
                                   "effect", "voice", "instrument", "key", "timesig", "dir", "pattern", "voicing"))

@@ -169,7 +169,7 @@ class Planning(AutomationRules, EffectRules, MixRules, PartRules):
         if self.session_wide(f):
             self.add_parts(f)  # "write a chord progression in D minor": the key, and the chords
             return True
-        for rule in (self.double, self.add_parts, self.reset, self.effects, self.remove, self.mute, self.gain, self.pan,
+        for rule in (self.double, self.add_parts, self.reset, self.effects, self.remove, self.balance, self.mute, self.gain, self.pan,
                      self.instrument, self.parts, self.shape):
             if rule(f):
                 break
@@ -347,7 +347,7 @@ class Planning(AutomationRules, EffectRules, MixRules, PartRules):
 
     def _one_of_each(self, f: Frame) -> None:
         """"add a bass line" when one plays: a session has one kit and one bass; say so."""
-        if any(f.has(k) for k in ("effect", "adj", "dir", "number", "pattern", "voicing", "swing", "density", "feel",
+        if any(f.has(k) for k in ("effect", "adj", "dir", "number", "pattern", "voicing", "swing", "humanize", "density", "feel",
                                   "more", "less")):
             return
         for m in f.stems:

@@ -31,7 +31,7 @@ def matches(stem, m: Mention) -> bool:
 
 
 def other_slots(f: Frame) -> bool:
-    return any(f.has(k) for k in ("adj", "effect", "swing", "density", "voice", "feel", "fill", "interval", "style",
+    return any(f.has(k) for k in ("adj", "effect", "swing", "humanize", "density", "voice", "feel", "fill", "interval", "style",
                                   "pattern", "voicing"))
 
 
@@ -179,6 +179,17 @@ def swing(f: Frame) -> dict | None:
         return {"swing": min(1.0, max(0.0, (pct - 50) / 16.7 if pct >= 50 else pct / 100))}
     sign = -1 if f.has("less") or f.has("too") else 1
     return {"swing_change": sign * SWING_STEP * f.amount}
+
+
+def humanize(f: Frame) -> float | None:
+    """How much a clause asks a part to be played by hand: 0 is back on the grid ("quantize the
+    drums"), 0.5 "a little", 1 by default, 2 "a lot"; None when it does not ask."""
+    values = f.values("humanize")
+    if not values:
+        return None
+    if "off" in values or f.has("neg"):
+        return 0.0
+    return float(min(2.0, f.amount))
 
 
 def density(f: Frame) -> float | None:

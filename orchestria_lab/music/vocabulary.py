@@ -16,13 +16,16 @@ from dataclasses import dataclass
 @dataclass(frozen=True)
 class Role:
     """A part a stem plays: its default instrument, its usual pitch range (MIDI low, high; None for
-    drums), whether its notes are drum numbers, and the words that name it."""
+    drums), whether its notes are drum numbers, the words that name it, and how loud it sits in a
+    mix: LU against the kick and bass (0), as an engineer balances a record (the genres' own
+    departures: :mod:`orchestria_lab.music.levels`)."""
 
     name: str
     default: str
     range: tuple[int, int] | None = None
     drums: bool = False
     words: tuple[str, ...] = ()
+    level: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -38,29 +41,29 @@ class Instrument:
 
 
 ROLE_RECORDS: dict[str, Role] = {r.name: r for r in (
-    Role("drums", default="drum_kit", drums=True, words=
+    Role("drums", default="drum_kit", level=0.0, drums=True, words=
          ("drums", "drum", "beat", "beats", "groove", "drum beat", "drum loop", "drum track",
           "drum pattern", "drumbeat", "drum part", "rhythm section", "kit", "drum kit",
           "drum groove", "percussion track")),
-    Role("bass", default="synth_bass", range=(28, 55), words=
+    Role("bass", default="synth_bass", level=0.0, range=(28, 55), words=
          ("bass", "bassline", "bass line", "bass part", "low end", "basses", "bass track",
           "bass lines")),
-    Role("chords", default="piano", range=(48, 79), words=
+    Role("chords", default="piano", level=-6.0, range=(48, 79), words=
          ("chords", "chord", "chord progression", "progression", "harmony", "harmonies",
           "comping", "stabs", "chord stabs", "chord part")),
-    Role("melody", default="electric_piano", range=(60, 88), words=
+    Role("melody", default="electric_piano", level=-4.0, range=(60, 88), words=
          ("countermelody", "counter melody", "counter-melody", "melody", "melodies", "tune",
           "topline", "top line", "riff", "motif", "melodic line", "theme", "melody line")),
-    Role("pad", default="pad", range=(48, 84), words=
+    Role("pad", default="pad", level=-10.0, range=(48, 84), words=
          ("pad", "pads", "atmosphere", "drone", "texture", "bed", "soundscape")),
-    Role("lead", default="synth_lead", range=(62, 91), words=
+    Role("lead", default="synth_lead", level=-3.0, range=(62, 91), words=
          ("lead", "leads", "lead line", "lead part")),
-    Role("arp", default="pluck", range=(55, 91), words=
+    Role("arp", default="pluck", level=-8.0, range=(55, 91), words=
          ("arp", "arps", "arpeggio", "arpeggios", "arpeggiator", "arpeggiated", "arpeggiate")),
-    Role("percussion", default="drum_kit", drums=True, words=
+    Role("percussion", default="drum_kit", level=-9.0, drums=True, words=
          ("percussion", "perc", "percs", "shaker", "shakers", "congas", "conga", "bongos",
           "bongo", "tambourine", "tambourines", "cowbell", "hand percussion")),
-    Role("fx", default="bells", range=(60, 96), words=
+    Role("fx", default="bells", level=-12.0, range=(60, 96), words=
          ("fx", "sfx", "riser", "risers", "uplifter", "uplifters", "sweep", "sweeps", "ear candy", "sound effects",
           "transitions")),
 )}

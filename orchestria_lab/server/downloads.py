@@ -191,7 +191,8 @@ class ExportRecord:
 
 
 def create_export(store: SQLiteStore, session: Session, account: str, *, fmt: str,
-                  stems: bool | list[str], version: int | None, data_dir: Path, ttl_days: int = 7) -> ExportRecord:
+                  stems: bool | list[str], version: int | None, data_dir: Path, ttl_days: int = 7,
+                  loudness: float | str | None = None) -> ExportRecord:
     """Write an export of ``session`` under ``data_dir/exports/<id>/`` and register it."""
     version = session.version if version is None else version
     state = session.state_at(version)
@@ -206,7 +207,7 @@ def create_export(store: SQLiteStore, session: Session, account: str, *, fmt: st
     folder.mkdir(parents=True)
     name = f"{session.id}-v{version}" + ("-stems" if stems is not False else f".{FORMATS[fmt]}")
     try:
-        written = _export(session, folder, name, stems=stems, version=version, format=fmt)
+        written = _export(session, folder, name, stems=stems, version=version, format=fmt, loudness=loudness)
         files = tuple((p.relative_to(folder.resolve()).as_posix(), p.stat().st_size) for p in written)
         made = now_iso()
         record = ExportRecord(export_id, account, session.id, version, fmt, made, files, expiry(made, ttl_days=ttl_days))

@@ -61,6 +61,9 @@ class ExportRequest(_Body):
     stems: bool | Annotated[list[StemId], Field(max_length=64)] = Field(
         False, description="false: the mix; true: every stem; a list: those stems")
     version: int | None = Field(None, ge=0, description="default: the current version")
+    loudness: Literal["streaming", "default", "club"] | Annotated[float, Field(ge=-30, le=-6)] | None = Field(
+        None, description="the mix's loudness: streaming (-16 LUFS), default (-14), club (-9), or LUFS from -30 "
+                          "to -6; the stems share the mix's gain")
 
 
 # answers ----------------------------------------------------------------------------------
@@ -86,7 +89,10 @@ class StemOut(BaseModel):
     instrument: str
     agent: str
     effects: list[EffectOut]
-    gain_db: float
+    level_db: float = Field(0.0, description="the trim that sits the stem at its role's loudness in the mix")
+    gain_db: float = Field(description="the user's move from that level")
+    loudness_lufs: float | None = Field(None, description="integrated loudness of its render before the master "
+                                                          "(null: silent)")
     pan: float
     muted: bool
     solo: bool

@@ -63,11 +63,15 @@ def records(df: pd.DataFrame) -> list[dict[str, Any]]:
 
 
 def stem_out(session_id: str, stem: Stem, state: State, version: int, links: Links) -> dict[str, Any]:
+    from orchestria_lab.audio.levels import stem_loudness
+
     meta = state.meta
+    loudness = stem_loudness(state, stem)
     base = f"/v1/sessions/{session_id}/stems/{quote(stem.stem_id, safe='')}"
     return {
         "id": stem.stem_id, "name": stem.name, "role": stem.role, "instrument": stem.instrument,
-        "agent": stem.agent, "effects": [e.to_dict() for e in stem.effects], "gain_db": stem.gain_db,
+        "agent": stem.agent, "effects": [e.to_dict() for e in stem.effects], "level_db": stem.level_db,
+        "gain_db": stem.gain_db, "loudness_lufs": round(loudness, 2) if math.isfinite(loudness) else None,
         "pan": stem.pan, "muted": stem.muted, "solo": stem.solo, "notes": len(stem.notes),
         "hash": stem.hash, "notes_hash": stem.notes_hash, "stale": stem.stem_id in state.stale,
         "version": version, "format": "wav",

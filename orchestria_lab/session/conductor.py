@@ -36,6 +36,7 @@ import pandas as pd
 
 from orchestria_lab.agents.base import Action
 from orchestria_lab.agents.registry import get_agent, is_working, registered, working
+from orchestria_lab.audio.levels import level_new_stems
 from orchestria_lab.errors import (
     CommandNotUnderstood,
     InvalidValue,
@@ -221,6 +222,8 @@ def _perform(session: Session, plan_for: Callable[[], list[Action]], text: str, 
                 touched = sorted({s.stem_id for s in (*edit.add, *edit.update)} | set(edit.remove))
                 emit("agent_finished", agent=action.agent, intent=action.intent, target=action.target,
                      summary=edit.summary, stems=touched)
+        if not dry_run:  # gain staging: a new part sits at its role's level (a dry run renders nothing)
+            current = level_new_stems(state, current)
         seen["after"] = current
         edit = _net_edit(state, current, removed, "; ".join(summaries) or "no change")
         if not (edit.add or edit.remove or edit.update or edit.meta):

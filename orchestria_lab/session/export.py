@@ -27,8 +27,15 @@ from typing import Any
 
 import numpy as np
 
-from orchestria_lab.audio.export import MANIFEST_SUFFIX, export_state, resolve_format, stems_target
-from orchestria_lab.audio.render import CEILING_DB, ENGINE_VERSION, TARGET_LUFS
+from orchestria_lab.audio.dynamics import MASTER_BUS
+from orchestria_lab.audio.export import (
+    MANIFEST_SUFFIX,
+    export_state,
+    resolve_format,
+    resolve_loudness,
+    stems_target,
+)
+from orchestria_lab.audio.render import CEILING_DB, ENGINE_VERSION
 from orchestria_lab.state import state_from_dict
 
 
@@ -68,7 +75,8 @@ def _checkpoints(agents: set[str]) -> dict[str, str]:
 
 def export_session(session: Any, path: str | os.PathLike[str], *, stems: bool | Sequence[str] = False,
                    version: int | None = None, format: str | None = None, loop: bool = True,
-                   bit_depth: int | str = 24, bitrate: int = 192, cache: bool = True) -> list[Path]:
+                   bit_depth: int | str = 24, bitrate: int = 192, cache: bool = True,
+                   loudness: float | str | None = None) -> list[Path]:
     """Export ``version`` (default: current) of ``session``; see :func:`export_state`.
 
     Returns the files written, the manifest last.
@@ -78,7 +86,7 @@ def export_session(session: Any, path: str | os.PathLike[str], *, stems: bool | 
     number = session.version if version is None else int(version)
     state = session.state_at(number)
     written = export_state(state, path, stems=stems, format=format, loop=loop, bit_depth=bit_depth,
-                           bitrate=bitrate, cache=cache)
+                           bitrate=bitrate, cache=cache, loudness=loudness)
     records = [r for r in session.records if r.version <= number]
     agents = {a for r in records for a in r.agents}
     if stems is False:
@@ -96,7 +104,10 @@ def export_session(session: Any, path: str | os.PathLike[str], *, stems: bool | 
         "format": fmt,
         "options": {"stems": stems if isinstance(stems, bool) else list(stems), "loop": loop,
                     "bit_depth": bit_depth, "bitrate": bitrate, "sample_rate": state.meta.sample_rate,
-                    "target_lufs": TARGET_LUFS, "ceiling_db": CEILING_DB},
+                    "target_lufs": resolve_loudness(loudness), "ceiling_db": CEILING_DB},
+        "master": {"target_lufs": resolve_loudness(loudness), "true_peak_ceiling_dbtp": CEILING_DB,
+                   "chain": ["dc removal", "glue compressor", "loudness gain", "true-peak limiter"],
+                   **MASTER_BUS.to_dict(), "stems": "each through the mix's master gain: they sum to the mix"},
         "files": [{"name": p.name, "bytes": p.stat().st_size, "sha256": _sha256(p)} for p in written],
         "sections": [s.to_dict() for s in state.meta.sections],
         "commands": [{"version": r.version, "parent": r.parent, "command": r.command,
@@ -121,4 +132,5 @@ def reproduce_export(manifest: str | os.PathLike[str], path: str | os.PathLike[s
     m = json.loads(Path(manifest).read_text())
     opts = m["options"]
     return export_state(state_from_dict(m["state"]), path, stems=opts["stems"], format=m["format"],
-                        loop=opts["loop"], bit_depth=opts["bit_depth"], bitrate=opts["bitrate"], cache=False)
+                        loop=opts["loop"], bit_depth=opts["bit_depth"], bitrate=opts["bitrate"], cache=False,
+                        loudness=opts.get("target_lufs"))

@@ -22,7 +22,7 @@ import pandas as pd
 from orchestria_lab.state import State, Stem
 
 DIFF_COLUMNS = ("stem_id", "what", "field", "before", "after", "notes_added", "notes_removed")
-_STEM_FIELDS = ("name", "role", "instrument", "agent", "gain_db", "pan", "muted", "solo")
+_STEM_FIELDS = ("name", "role", "instrument", "agent", "level_db", "gain_db", "pan", "muted", "solo")
 
 
 def _effects_label(stem: Stem) -> list[str]:

@@ -34,7 +34,7 @@ from orchestria_lab.errors import InvalidValue, NotFound, VersionConflict
 from orchestria_lab.session.bounds import Bounds
 from orchestria_lab.session.history import diff_states, summarize
 from orchestria_lab.session.store import RESTORING, Store, VersionRecord, default_store
-from orchestria_lab.state import SECTION_COLUMNS, Edit, Meta, State, apply
+from orchestria_lab.state import SECTION_COLUMNS, STEM_TABLE_COLUMNS, Edit, Meta, State, apply
 
 if TYPE_CHECKING:
     from orchestria_lab.session.conductor import CommandResult
@@ -113,9 +113,16 @@ class _StateView:
 
     @property
     def stems(self) -> pd.DataFrame:
-        """One row per stem: stem_id, name, role, instrument, agent, effects, gain_db, pan, muted, solo, hash,
+        """One row per stem: stem_id, name, role, instrument, agent, effects, level_db (its trim to the
+        role's level), gain_db (the user's move from there), loudness_lufs (measured on its render, before
+        the master: the stems are rendered, from the cache when they can be), pan, muted, solo, hash,
         notes_hash, stale (written over chords the song no longer plays)."""
-        return self._state.stems_table()
+        from orchestria_lab.audio.levels import stem_loudness
+
+        table = self._state.stems_table()
+        loudness = [stem_loudness(self._state, s) for s in self._state.stems]
+        table["loudness_lufs"] = pd.Series([round(v, 2) if np.isfinite(v) else np.nan for v in loudness], dtype="float64")
+        return table[list(STEM_TABLE_COLUMNS)]
 
     @property
     def notes(self) -> pd.DataFrame:

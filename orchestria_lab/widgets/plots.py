@@ -1,4 +1,4 @@
-"""Pictures of a session: piano roll, waveform, spectrogram and version timeline (matplotlib).
+"""Pictures of a session: piano roll, waveform, spectrogram, levels and version timeline (matplotlib).
 
 Every function returns a :class:`matplotlib.figure.Figure` built without pyplot (a
 :class:`PlotFigure`, which displays itself as a PNG), so it works headless, in scripts and in
@@ -309,6 +309,56 @@ def spectra(audios: Mapping[str, np.ndarray], *, sr: int, n_fft: int = 4096,
     return fig
 
 
+def levels(session: Any, *, n_fft: int = 4096, figsize: tuple[float, float] = (12, 4)) -> Figure:
+    """The balance of a mix at a glance: each stem's loudness before the master against where its
+    role should sit (``music/levels.py``), and the mastered mix's spectrum against a pink-noise slope
+    (-3 dB per octave, the tilt a balanced record roughly follows), titled with its loudness and
+    true peak.
+
+    >>> from orchestria_lab.session import Session, SQLiteStore
+    >>> s = Session.create(bpm=120, key="C", genre="pop", bars=1, sample_rate=8000, store=SQLiteStore(":memory:"))
+    >>> _ = s.command("add a drum beat"); _ = s.command("add a bass line")
+    >>> [ax.get_title()[:18] for ax in levels(s).axes]
+    ['Stems before the m', 'Mix -14.0 LUFS, tr']
+    """
+    from scipy.signal import welch
+
+    from orchestria_lab.audio.dynamics import integrated_loudness, true_peak
+    from orchestria_lab.audio.levels import target_lufs
+
+    state = _state_of(session)
+    table = session.stems
+    sr = state.meta.sample_rate
+    mix = session.render()
+    fig = PlotFigure(figsize=figsize, layout="constrained")
+    left, right = fig.subplots(1, 2, width_ratios=(1, 1.4))
+    colors = stem_colors(state)
+    y = np.arange(len(table))
+    measured = table["loudness_lufs"].fillna(-70.0)
+    floor = float(min(measured.min(), *(target_lufs(state, s) for s in state.stems), -30.0)) - 8.0 if len(table) else -60.0
+    for i, row in enumerate(table.itertuples()):
+        aim = target_lufs(state, state.stem(row.stem_id))
+        left.barh(i, measured.iloc[i] - floor, left=floor, color=colors[row.stem_id], alpha=0.85)
+        left.plot([aim + row.gain_db], [i], "k|", markersize=16, mew=2)
+    left.set(yticks=y, yticklabels=[f"{r.stem_id} ({r.role})" for r in table.itertuples()],
+             xlabel="LUFS (bar: measured; | its role's target plus the user's gain)",
+             title="Stems before the master")
+    left.invert_yaxis()
+    left.grid(True, axis="x", alpha=0.3)
+    f, power = welch(np.atleast_2d(mix).mean(axis=0), fs=sr, nperseg=min(n_fft, mix.shape[1]))
+    db = 10 * np.log10(power[1:] + 1e-20)
+    right.plot(f[1:], db, lw=1.2, color="#1d70b8", label="mix")
+    at_1k = float(np.interp(1000.0, f[1:], db)) if sr > 2000 else float(db.mean())
+    right.plot(f[1:], at_1k - 10 * np.log10(f[1:] / 1000.0), "--", color="#888", lw=1, label="pink (-3 dB/oct)")
+    right.set(xscale="log", xlim=(30, sr / 2), xlabel="Hz", ylabel="power (dB)",
+              title=f"Mix {integrated_loudness(mix, sr):.1f} LUFS, true peak "
+                    f"{20 * np.log10(max(true_peak(mix, sr), 1e-9)):.1f} dBTP")
+    right.set_ylim(float(db.max()) - 80, float(db.max()) + 6)
+    right.grid(True, which="both", alpha=0.25)
+    right.legend(loc="lower left", fontsize=8)
+    return fig
+
+
 def version_timeline(session: Any, *, figsize: tuple[float, float] = (11, 3)) -> Figure:
     """One marker per version; arcs below the line show where a rollback took its content from."""
     versions = session.versions
@@ -356,6 +406,10 @@ class PlotAccessor:
     def timeline(self, **kw: Any) -> Figure:
         """The song over its bars: sections, tempo and key changes, automation lanes."""
         return timeline(self._owner, **kw)
+
+    def levels(self, **kw: Any) -> Figure:
+        """Each stem's loudness against its role's target, and the mix's spectrum, loudness and true peak."""
+        return levels(self._owner, **kw)
 
     def versions(self, **kw: Any) -> Figure:
         """The session's versions over time, rollbacks marked."""

@@ -68,12 +68,25 @@ def test_stem_gain_and_equal_power_pan():
     state = band_state()
     bass = state.stem("bass")
     left = State(state.meta, (bass.evolve(pan=-1.0),))
-    out = render.render_stem(left, "bass", cache=False)
+    out = render.render_stem(left, "bass", cache=False, headroom=False)  # as it sits in the mix: no safety trim
     assert np.abs(out[1]).max() < 1e-7 < np.abs(out[0]).max()
-    centre = render.render_stem(State(state.meta, (bass,)), "bass", cache=False)
-    quieter = render.render_stem(State(state.meta, (bass.evolve(gain_db=-6.0),)), "bass", cache=False)
+    centre = render.render_stem(State(state.meta, (bass,)), "bass", cache=False, headroom=False)
+    quieter = render.render_stem(State(state.meta, (bass.evolve(gain_db=-6.0),)), "bass", cache=False, headroom=False)
     np.testing.assert_allclose(quieter, centre * 10 ** (-6 / 20), rtol=1e-5, atol=1e-7)
     np.testing.assert_allclose(centre[0] ** 2 + centre[1] ** 2, out[0] ** 2, rtol=1e-4, atol=1e-9)
+
+
+def test_a_stem_render_that_would_pass_the_ceiling_is_turned_down_not_limited():
+    from orchestria_lab.audio.dynamics import true_peak
+
+    state = band_state()
+    loud = State(state.meta, (state.stem("bass").evolve(gain_db=18.0),))
+    raw = render.render_stem(loud, "bass", cache=False, headroom=False)
+    safe = render.render_stem(loud, "bass", cache=False)
+    assert true_peak(raw, state.meta.sample_rate) > 1.0
+    assert true_peak(safe, state.meta.sample_rate) == pytest.approx(10 ** (-1 / 20), rel=1e-4)
+    ratio = safe[raw != 0] / raw[raw != 0]
+    assert np.ptp(ratio) < 1e-5  # one gain for the whole stem: its shape untouched
 
 
 def test_an_edit_to_one_stem_re_renders_that_stem_only(monkeypatch):

@@ -20,7 +20,7 @@ def test_new_session_is_version_zero_and_validated(store):
     s = Session.create(bpm=92.5, key="E flat major", genre="Chillhop", seed=3, store=store)
     assert (s.version, s.bpm, s.key, s.genre, s.bars, s.time_signature) == (0, 92.5, "Eb", "lo-fi", 8, "4/4")
     assert s.stems.empty and list(s.stems.columns) == [
-        "stem_id", "name", "role", "instrument", "agent", "effects", "gain_db", "pan",
+        "stem_id", "name", "role", "instrument", "agent", "effects", "level_db", "gain_db", "loudness_lufs", "pan",
         "muted", "solo", "hash", "notes_hash", "stale"]
     assert list(s.notes.columns) == ["stem_id", "pitch", "start", "duration", "velocity"]
     assert s.versions.loc[0, "command"] == "create session"

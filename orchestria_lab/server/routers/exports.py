@@ -29,7 +29,8 @@ def export(body: ExportRequest, session: OwnedSession, caller: Caller, store: St
            settings: CurrentSettings, links: RequestLinks) -> dict:
     with export_allowance(store, caller.account, settings.exports_per_day):
         record = create_export(store, session, caller.account, fmt=body.format, stems=body.stems,
-                               version=body.version, data_dir=settings.data_dir, ttl_days=settings.export_ttl_days)
+                               version=body.version, data_dir=settings.data_dir, ttl_days=settings.export_ttl_days,
+                               loudness=body.loudness)
     drop_exports(store, settings.data_dir, now=now_iso())  # what has expired goes as new ones come
     return export_out(record, links)
 
