@@ -178,8 +178,9 @@ class Stem:
             raise InvalidValue("stem_id", self.stem_id, "a non-empty string of at most 64 characters")
         if self.role not in ROLES:
             raise InvalidValue("role", self.role, "one of " + ", ".join(ROLES))
-        if self.instrument not in INSTRUMENTS:
-            raise InvalidValue("instrument", self.instrument, "one of " + ", ".join(INSTRUMENTS))
+        if self.instrument not in INSTRUMENTS and not _is_soundfont_voice(self.instrument):
+            raise InvalidValue("instrument", self.instrument, "one of " + ", ".join(INSTRUMENTS)
+                               + ", or sf2:<preset name or GM program> for the session's SoundFont")
         if not (isinstance(self.gain_db, int | float) and -96.0 <= self.gain_db <= 24.0):
             raise InvalidValue("gain_db", self.gain_db, "a number of dB from -96 to 24")
         if not (isinstance(self.level_db, int | float) and -60.0 <= self.level_db <= 60.0):
@@ -243,6 +244,26 @@ class Stem:
         return cls(**kw)
 
 
+def _is_soundfont_voice(instrument: Any) -> bool:
+    """``sf2:<preset name>`` or ``sf2:<GM program>``: a voice of the session's SoundFont (audio/soundfont.py)."""
+    return isinstance(instrument, str) and instrument.startswith("sf2:") and 4 < len(instrument) <= 64
+
+
+def gm_program(instrument: str) -> int:
+    """The General MIDI program (0-based) of ``instrument``: its record's, or an ``sf2:<number>``'s
+    own; a preset named by name gives 0 here (only its file knows its number).
+
+    >>> gm_program("electric_piano"), gm_program("sf2:33")
+    (4, 33)
+    """
+    from orchestria_lab.music.vocabulary import GM_PROGRAMS
+
+    if instrument in GM_PROGRAMS:
+        return GM_PROGRAMS[instrument]
+    number = instrument.removeprefix("sf2:")
+    return int(number) if number.isdigit() and int(number) < 128 else 0
+
+
 def _digest(obj: Any) -> str:
     blob = json.dumps(obj, sort_keys=True, separators=(",", ":"), allow_nan=False)
     return hashlib.sha256(blob.encode()).hexdigest()[:20]
@@ -273,6 +294,8 @@ class Meta:
     tempo_changes: tuple[TempoChange, ...] = ()
     #: Key changes at bar lines, in bar order; () for one key throughout.
     key_changes: tuple[KeyChange, ...] = ()
+    #: The SoundFont (.sf2 path) that voices ``sf2:`` instruments; "" for ``ORCHESTRIA_SOUNDFONT``.
+    soundfont: str = ""
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__
@@ -294,6 +317,8 @@ class Meta:
         set_(self, "sections", check_sections(self.sections or (), total=bars))
         set_(self, "tempo_changes", check_changes(self.tempo_changes or (), TempoChange, bars=bars))
         set_(self, "key_changes", check_changes(self.key_changes or (), KeyChange, bars=bars))
+        if not isinstance(self.soundfont, str) or len(self.soundfont) > 4096:
+            raise InvalidValue("soundfont", self.soundfont, "the path of an .sf2 file, or \"\"")
 
     @property
     def beats_per_bar(self) -> float:
@@ -327,6 +352,8 @@ class Meta:
         out = {f.name: getattr(self, f.name) for f in fields(self)}
         for name in ("sections", "tempo_changes", "key_changes"):
             out[name] = [c.to_dict() for c in getattr(self, name)]
+        if not self.soundfont:  # a session without one reads as it always did
+            del out["soundfont"]
         return out
 
 

@@ -50,7 +50,8 @@ class SoundAgent(Agent):
                     "lo-fi ...) to its patch, adding the effect that carries the word further.",
         capabilities=("instrument", "shape", "reset"),
         parameters=(
-            Param("instrument", "str", None, choices=INSTRUMENTS, description="the new instrument"),
+            Param("instrument", "str", None, description="the new instrument: one of "
+                  + ", ".join(INSTRUMENTS) + ", or sf2:<preset name or GM program> (the session's SoundFont)"),
             Param("adjective", "str", None, choices=ADJECTIVES, description="how it should sound"),
             Param("amount", "float", 1.0, low=-3.0, high=3.0,
                   description="how far: 0.5 a bit, 1, 2 a lot; negative for the opposite ('less bright')"),
@@ -62,13 +63,19 @@ class SoundAgent(Agent):
     def instrument(self, state: State, action: Action, rng: np.random.Generator) -> Edit:
         stem = state.stem(_require(action.target, "instrument"))
         new_instrument = action.params.get("instrument")
-        if new_instrument is None:
-            raise InvalidValue("instrument", None, "one of " + ", ".join(INSTRUMENTS))
-        if stem.is_drums != (new_instrument == "drum_kit"):
+        sampled = isinstance(new_instrument, str) and new_instrument.startswith("sf2:") and len(new_instrument) > 4
+        if new_instrument not in INSTRUMENTS and not sampled:
+            raise InvalidValue("instrument", new_instrument, "one of " + ", ".join(INSTRUMENTS)
+                               + ", or sf2:<preset name or GM program>")
+        if sampled:  # the file must have it: refused now, with the presets it does have, not at the render
+            from orchestria_lab.audio.soundfont import load
+
+            load(state.meta.soundfont or None).preset(new_instrument[4:], drums=stem.is_drums)
+        elif stem.is_drums != (new_instrument == "drum_kit"):
             kind = "drum_kit" if stem.is_drums else "a pitched instrument (" + ", ".join(_PITCHED) + ")"
             raise InvalidValue("instrument", new_instrument, f"{kind} for the {stem.role} stem")
         notes = stem.notes
-        if notes and not stem.is_drums:
+        if notes and not stem.is_drums and not sampled:
             low, high = stem_range(stem.role, new_instrument)
             middle = float(np.median([n.pitch for n in notes]))
             octaves = int(np.round(((low + high) / 2 - middle) / 12)) if not low <= middle <= high else 0

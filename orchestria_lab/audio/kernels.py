@@ -176,6 +176,66 @@ def true_peaks(x: np.ndarray, offset: np.ndarray, lead: int, block: int, blocks:
     return out
 
 
+def sample_voice(data: np.ndarray, out: np.ndarray, onset: int, gate: int, start: float, end: float,
+                 loop_start: float, loop_end: float, looping: bool, ratio: float, env: np.ndarray,
+                 gain_l: float, gain_r: float, wrap: bool) -> None:
+    """Add one sampled voice (a SoundFont zone playing a note) into ``out`` (float32 ``(2, n)``)
+    from sample ``onset``: ``data`` (int16) read from ``start`` at ``ratio`` samples per output
+    sample, linearly interpolated, round ``loop_start .. loop_end`` while ``looping`` (else it
+    stops at ``end``), shaped by the volume envelope ``env`` = (delay, attack, hold, decay in
+    samples, sustain level, release in samples): attack linear, decay and release linear in dB
+    (the times SF2 gives are for 100 dB). The note is held for ``gate`` samples; ``wrap`` plays
+    what runs past the end of ``out`` at its start (a loop)."""
+    n = out.shape[1]
+    if n == 0 or data.shape[0] < 2 or not (0 <= start < end <= data.shape[0]) or env.shape[0] != 6:
+        raise ValueError("sample_voice: start and end inside data, env of 6 values, out not empty")
+    delay, attack, hold, decay, sustain, release = env[0], env[1], env[2], env[3], env[4], env[5]
+    decay_step = sustain ** (1.0 / decay) if decay > 1.0 and sustain > 0.0 else 0.0
+    release_step = 1e-5 ** (1.0 / max(release, 1.0))
+    span = loop_end - loop_start
+    pos = start
+    e = 0.0
+    i = 0
+    while True:
+        if i < gate:
+            if i < delay:
+                e = 0.0
+            elif i < delay + attack:
+                e = (i - delay + 1.0) / attack
+            elif i < delay + attack + hold:
+                e = 1.0
+            elif i < delay + attack + hold + 1.0:
+                e = 1.0 if decay > 1.0 else sustain  # the decay starts from the peak
+            elif e > sustain:
+                e = max(sustain, e * decay_step)
+            else:
+                e = sustain
+        else:
+            if i - gate >= release or e < 1e-6:
+                break
+            e *= release_step
+        if looping:
+            if pos >= loop_end:
+                pos = loop_start + (pos - loop_start) % span
+        elif pos >= end - 1.0:
+            break
+        k = int(pos)
+        frac = pos - k
+        k1 = k + 1
+        if looping and k1 >= loop_end:
+            k1 = int(loop_start) + (k1 - int(loop_end))
+        v = (data[k] * (1.0 - frac) + data[k1] * frac) * (e / 32768.0)
+        j = onset + i
+        if j >= n:
+            if not wrap:
+                break
+            j = j % n
+        out[0, j] += v * gain_l
+        out[1, j] += v * gain_r
+        pos += ratio
+        i += 1
+
+
 def feedback_delay(x: np.ndarray, period: int, feedback: float, pole: float, ping_pong: bool,
                    dry: float, wet: float) -> np.ndarray:
     """A feedback delay, mono or stereo in, stereo out: ``dry * x + wet * e`` where the
@@ -218,7 +278,7 @@ def feedback_delay(x: np.ndarray, period: int, feedback: float, pole: float, pin
 
 _PYTHON: dict[str, Callable] = {
     "biquads": biquads, "block_stats": block_stats, "block_gain": block_gain, "feedback_delay": feedback_delay,
-    "true_peaks": true_peaks,
+    "true_peaks": true_peaks, "sample_voice": sample_voice,
 }
 _COMPILED: dict[str, Callable] = {}
 _LOCK = threading.Lock()
@@ -252,4 +312,6 @@ def warm() -> None:
     kernel("block_gain")(x, np.empty_like(x), np.zeros(2), np.ones(2), 32, 1.0, 0)
     kernel("feedback_delay")(x, 16, 0.5, 0.0, False, 1.0, 0.5)
     kernel("true_peaks")(x, np.zeros(2), 0, 32, np.arange(2), np.ones((3, 12)) / 12)
+    kernel("sample_voice")(np.zeros(64, np.int16), x, 0, 8, 0.0, 63.0, 8.0, 40.0, True, 1.0,
+                           np.array([0.0, 1.0, 0.0, 4.0, 0.5, 8.0]), 0.5, 0.5, True)
 

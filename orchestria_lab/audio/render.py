@@ -34,6 +34,7 @@ from typing import Any
 
 import numpy as np
 
+from orchestria_lab.audio import soundfont
 from orchestria_lab.audio.automate import apply_lanes, automate, lanes_need_the_chain
 from orchestria_lab.audio.dsp import db_to_gain, view_tensor
 from orchestria_lab.audio.dynamics import master, true_peak
@@ -111,6 +112,8 @@ def stem_cache_key(state: State, stem: Stem, *, loop: bool) -> str:
         "effects": [e.to_dict() for e in stem.effects], "bpm": m.bpm, "sr": m.sample_rate,
         "tempo": [c.to_dict() for c in m.tempo_changes], "automation": [list(p) for p in stem.automation],
         "n": loop_samples(state), "loop": loop, "seed": stem_seed(state, stem),
+        **({"soundfont": soundfont.load(m.soundfont or None).identity}
+           if stem.instrument.startswith(soundfont.PREFIX) else {}),
     }, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(blob.encode()).hexdigest()[:32]
 
@@ -251,9 +254,14 @@ def _dry_period(state: State, stem: Stem, *, cache: bool, loop: bool) -> tuple[n
 
 def _render_fresh(state: State, stem: Stem, *, loop: bool) -> np.ndarray:
     m = state.meta
-    played = render_instrument(stem.instrument, on_the_clock(m, stem.notes), tone=stem.tone, drums=stem.is_drums,
-                               bpm=m.bpm, sr=m.sample_rate, n_samples=loop_samples(state), loop=loop,
-                               seed=stem_seed(state, stem))
+    if stem.instrument.startswith(soundfont.PREFIX):  # a voice of the session's SoundFont
+        played = soundfont.render_notes(soundfont.load(m.soundfont or None), stem.instrument[len(soundfont.PREFIX):],
+                                        on_the_clock(m, stem.notes), drums=stem.is_drums, bpm=m.bpm,
+                                        sr=m.sample_rate, n_samples=loop_samples(state), loop=loop)
+    else:
+        played = render_instrument(stem.instrument, on_the_clock(m, stem.notes), tone=stem.tone, drums=stem.is_drums,
+                                   bpm=m.bpm, sr=m.sample_rate, n_samples=loop_samples(state), loop=loop,
+                                   seed=stem_seed(state, stem))
     if stem.automation:
         return automate(state, stem, played, loop=loop)
     # The instrument's output is only held by apply_chain, which lets go of each stage.

@@ -30,7 +30,7 @@ import pretty_midi
 from orchestria_lab.errors import InvalidValue
 from orchestria_lab.music.theory import parse_key, parse_time_signature
 from orchestria_lab.music.vocabulary import DEFAULT_INSTRUMENT, GM_PROGRAMS, ROLES
-from orchestria_lab.state import Note, State, Stem
+from orchestria_lab.state import Note, State, Stem, gm_program
 
 #: Ticks per beat: divisible by 2, 3, 4, 5, 6, 8, 16 and 64, so usual grids are exact.
 RESOLUTION = 960
@@ -96,7 +96,7 @@ def state_to_midi(state: State) -> pretty_midi.PrettyMIDI:
     pm.text_events.append(pretty_midi.Text(_TAG + json.dumps(info, separators=(",", ":")), 0.0))
     spb = 60.0 / meta.bpm
     for stem in state.stems:
-        inst = pretty_midi.Instrument(program=GM_PROGRAMS[stem.instrument], is_drum=stem.is_drums, name=stem.name)
+        inst = pretty_midi.Instrument(program=gm_program(stem.instrument), is_drum=stem.is_drums, name=stem.name)
         for n in stem.notes:
             inst.notes.append(pretty_midi.Note(velocity=n.velocity, pitch=n.pitch, start=n.start * spb,
                                                end=(n.start + n.duration) * spb))
@@ -196,7 +196,7 @@ def midi_to_song(pm: pretty_midi.PrettyMIDI) -> MidiSong:
     names = {t.name for t in tracks}
     for name, (role, instrument) in described.items():  # stems without notes write no events
         if name not in names:
-            tracks.append(MidiTrack(name, GM_PROGRAMS[instrument], role in ("drums", "percussion"), (),
+            tracks.append(MidiTrack(name, gm_program(instrument), role in ("drums", "percussion"), (),
                                     role, instrument))
     return MidiSong(bpm, key, time_signature, tuple(tracks))
 

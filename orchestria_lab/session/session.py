@@ -196,11 +196,16 @@ class Session(_StateView):
     @classmethod
     def create(cls, *, bpm: float, key: str, genre: str, time_signature: str = "4/4",
                bars: int = 8, sample_rate: int = 44100, seed: int | None = None,
-               store: Store | None = None, owner: str | None = None) -> Session:
-        """Open a new session at version 0 (no stems). Bad settings raise InvalidValue."""
+               store: Store | None = None, owner: str | None = None, soundfont: str | Path | None = None) -> Session:
+        """Open a new session at version 0 (no stems). Bad settings raise InvalidValue. ``soundfont``
+        is an .sf2 file whose presets ``sf2:`` instruments play (default: ``ORCHESTRIA_SOUNDFONT``)."""
         seed = secrets.randbits(31) if seed is None else seed
+        if soundfont is not None:
+            from orchestria_lab.audio.soundfont import load
+
+            load(soundfont)  # a missing or broken file is refused now, not at the first render
         meta = Meta(bpm=bpm, key=key, genre=genre, time_signature=time_signature, bars=bars,
-                    sample_rate=sample_rate, seed=seed)
+                    sample_rate=sample_rate, seed=seed, soundfont=str(Path(soundfont).resolve()) if soundfont else "")
         store = store or default_store()
         session_id = "ses_" + secrets.token_hex(8)
         state = State(meta)
@@ -342,6 +347,19 @@ class Session(_StateView):
         from orchestria_lab.session.conductor import run_command
 
         return run_command(self, text, dry_run=dry_run, **kw)
+
+    def voice(self, stem_id: str, instrument: str) -> CommandResult:
+        """Play ``stem_id`` on ``instrument`` (one of ours, or ``sf2:<preset name or GM program>`` of the
+        session's SoundFont), as the command "play the <stem> on <instrument>" does: one version, the
+        stem levelled to its role again."""
+        from orchestria_lab.agents.base import Action
+        from orchestria_lab.session.conductor import run_command
+
+        class _Voice:
+            def plan(self, text: str, context: Any) -> list[Action]:
+                return [Action("sound", "instrument", stem_id, {"instrument": instrument})]
+
+        return run_command(self, f"play the {stem_id} on {instrument}", planner=_Voice())
 
     # audio ------------------------------------------------------------------------------
     def render(self, *, cache: bool = True, version: int | None = None, loop: bool = True) -> np.ndarray:
