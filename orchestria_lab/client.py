@@ -404,6 +404,17 @@ class RemoteSession:
                 on_event(RemoteEvent(kind, payload.get("data", payload)))  # the event's own data, as locally
         raise ApiError(502, "stream_cut", "The event stream ended before the command's result.")
 
+    def import_midi(self, path: str | Path | bytes, *, role: str | None = None,
+                    name: str | None = None) -> RemoteCommandResult:
+        """Add a MIDI file's tracks as stems, like :meth:`Session.import_midi` (``POST .../import``)."""
+        data = path if isinstance(path, bytes) else Path(path).read_bytes()
+        filename = "import.mid" if isinstance(path, bytes) else Path(path).name
+        form = {k: v for k, v in (("role", role), ("name", name)) if v is not None}
+        payload = self.client.json("POST", self._path("/import"), files={"file": (filename, data, "audio/midi")},
+                                   data=form)
+        self._data["version"] = payload["version"]
+        return RemoteCommandResult.from_dict(payload)
+
     def rollback(self, version: int) -> VersionRecord:
         """Append a version equal to ``version``, like :meth:`Session.rollback`."""
         r = self.client.json("POST", self._path("/rollback"), json={"version": version})

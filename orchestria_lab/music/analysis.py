@@ -110,3 +110,35 @@ def estimate_chords(notes: Sequence[Note], *, key: str | Key, time_signature: st
             prev = max(cands, key=score)
         out.append((lo, bar, prev))
     return out
+
+
+#: Krumhansl & Kessler's key profiles (1982): how well each pitch class fits a major and a minor key
+#: heard from its tonic.
+_MAJOR_PROFILE = (6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88)
+_MINOR_PROFILE = (6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17)
+_NAMES = ("C", "Db", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
+
+
+def estimate_key(notes: Sequence[Note]) -> str:
+    """The key ``notes`` are most likely in (Krumhansl-Schmuckler: the duration-weighted pitch-class
+    profile correlated with the 24 key profiles), as a key name; ``"C"`` for no pitched notes.
+
+    >>> from orchestria_lab.music.notes import Note
+    >>> scale = [Note(p, i, 1) for i, p in enumerate((57, 59, 60, 62, 64, 65, 67, 69, 64, 60, 57))]
+    >>> estimate_key(scale), estimate_key([Note(p, i, 1) for i, p in enumerate((62, 64, 66, 67, 69, 71, 73, 74))])
+    ('Am', 'D')
+    """
+    import numpy as np
+
+    weights = np.zeros(12)
+    for n in notes:
+        weights[int(n.pitch) % 12] += max(float(n.duration), 0.05)
+    if not weights.any():
+        return "C"
+    best, name = -2.0, "C"
+    for tonic in range(12):
+        for profile, suffix in ((_MAJOR_PROFILE, ""), (_MINOR_PROFILE, "m")):
+            r = float(np.corrcoef(weights, np.roll(profile, tonic))[0, 1])
+            if r > best:
+                best, name = r, _NAMES[tonic] + suffix
+    return name

@@ -15,6 +15,10 @@ from orchestria_lab.server.errors import PayloadTooLarge
 DRAIN_CAP_BYTES = 4 << 20
 
 
+#: The body an import may send: a MIDI file of the largest size read, and the multipart form around it.
+IMPORT_BODY_BYTES = (1 << 20) + (16 << 10)
+
+
 class BodyLimit:
     """413 for a body over ``max_bytes``: at once if Content-Length says so, else as it streams."""
 
@@ -24,8 +28,11 @@ class BodyLimit:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
+        limit = self.max_bytes
+        if scope.get("method") == "POST" and str(scope.get("path", "")).endswith("/import"):
+            limit = max(limit, IMPORT_BODY_BYTES)  # a MIDI file of up to 1 MB, and its form around it
         declared = Headers(scope=scope).get("content-length", "")
-        if declared.isdigit() and int(declared) > self.max_bytes:
+        if declared.isdigit() and int(declared) > limit:
             # Read (and drop) what a client is still sending, up to a cap, so that it reads
             # the 413 instead of a connection reset; past the cap the server closes.
             drained, more = 0, True
@@ -33,7 +40,7 @@ class BodyLimit:
                 message = await receive()
                 drained += len(message.get("body", b""))
                 more = message.get("more_body", False) and message["type"] == "http.request"
-            body = json.dumps({"error": PayloadTooLarge(self.max_bytes).to_dict()}).encode()
+            body = json.dumps({"error": PayloadTooLarge(limit).to_dict()}).encode()
             await send({"type": "http.response.start", "status": 413,
                         "headers": [(b"content-type", b"application/json"),
                                     (b"content-length", str(len(body)).encode())]})
@@ -45,10 +52,10 @@ class BodyLimit:
             nonlocal seen
             message = await receive()
             seen += len(message.get("body", b""))
-            if seen > self.max_bytes:
+            if seen > limit:
                 # FastAPI re-raises HTTPExceptions met while reading the body; the
                 # app's handler then answers in the usual error shape.
-                raise HTTPException(413, PayloadTooLarge(self.max_bytes).message)
+                raise HTTPException(413, PayloadTooLarge(limit).message)
             return message
 
         await self.app(scope, limited_receive, send)

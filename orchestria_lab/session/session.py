@@ -216,6 +216,26 @@ class Session(_StateView):
         return cls(session_id, store, state, [record])
 
     @classmethod
+    def from_midi(cls, path: str | Path | bytes, *, genre: str, key: str | None = None, bpm: float | None = None,
+                  **create: Any) -> Session:
+        """A new session from a MIDI file: its tempo, metre and key (a key the file lacks is found from its
+        notes; ``key`` and ``bpm`` given win), one stem per track with its role guessed from channel, program
+        and register (the import version's summary says each guess). ``create`` takes the other
+        :meth:`create` settings (``sample_rate``, ``seed``, ``store`` ...)."""
+        from orchestria_lab.session.midi_import import session_from_midi
+
+        return session_from_midi(path, genre=genre, key=key, bpm=bpm, **create)
+
+    def import_midi(self, path: str | Path | bytes, *, role: str | None = None, name: str | None = None,
+                    bars: int | None = None, filename: str | None = None) -> VersionRecord:
+        """Add a MIDI file's tracks as stems, on this session's tempo grid (one version; its summary says
+        what was guessed, left out, or played at another tempo). ``role`` sets every track's role, ``name``
+        names the stems, ``bars`` takes only the file's first bars; ``filename`` names bytes in the record."""
+        from orchestria_lab.session.midi_import import import_midi
+
+        return import_midi(self, path, role=role, name=name, bars=bars, filename=filename)
+
+    @classmethod
     def open(cls, session_id: str, store: Store | None = None) -> Session:
         """Reopen a stored session at its latest version (in this or any later process)."""
         store = store or default_store()

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import AbstractContextManager
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import StreamingResponse
 
 from orchestria_lab.server.deps import (
@@ -18,7 +18,7 @@ from orchestria_lab.server.deps import (
     require_key,
 )
 from orchestria_lab.server.models import CommandRequest, CommandResultOut
-from orchestria_lab.server.resources import command_out
+from orchestria_lab.server.resources import command_out, records
 from orchestria_lab.server.routers import COMMON_ERRORS, error_responses
 from orchestria_lab.server.streaming import command_events
 from orchestria_lab.server.work import command_slot, run_work
@@ -56,3 +56,22 @@ async def _holding(slot: AbstractContextManager, events: AsyncIterator[bytes]) -
             yield event
     finally:
         slot.__exit__(None, None, None)
+
+
+@router.post("/{session_id}/import", response_model=CommandResultOut, responses=error_responses(409, 413),
+             summary="Add a MIDI file's tracks as stems")
+async def import_midi(session: OwnedSession, caller: Caller, store: Store, settings: CurrentSettings,
+                      limiter: WorkLimiter,
+                      file: Annotated[UploadFile, File(description="a Standard MIDI File, at most 1 MB")],
+                      role: Annotated[str | None, Form(description="the role of every track (default: guessed)")] = None,
+                      name: Annotated[str | None, Form(description="what to name the stems")] = None) -> dict[str, Any]:
+    """Like a command: one version (of kind ``import``) whose message says each track's guessed role;
+    a bad file makes none and says what is wrong (not MIDI, empty, no notes, format 2, a tempo out of
+    range, notes past 256 bars: 422; over 1 MB: 413)."""
+    from orchestria_lab.session.midi_import import MAX_MIDI_BYTES
+
+    data = await file.read(MAX_MIDI_BYTES + 1)
+    with command_slot(store, session.id, caller.account, per_account=settings.commands_per_account):
+        record = await run_work(limiter, session.import_midi, data, role=role, name=name, filename=file.filename)
+    diff = session.diff(record.version - 1, record.version)
+    return {"version": record.version, "message": record.summary, "plan": [], "diff": records(diff), "dry_run": False}
