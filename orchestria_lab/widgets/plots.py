@@ -318,8 +318,9 @@ def levels(session: Any, *, n_fft: int = 4096, figsize: tuple[float, float] = (1
     >>> from orchestria_lab.session import Session, SQLiteStore
     >>> s = Session.create(bpm=120, key="C", genre="pop", bars=1, sample_rate=8000, store=SQLiteStore(":memory:"))
     >>> _ = s.command("add a drum beat"); _ = s.command("add a bass line")
-    >>> [ax.get_title()[:18] for ax in levels(s).axes]
-    ['Stems before the m', 'Mix -14.0 LUFS, tr']
+    >>> fig = levels(s)
+    >>> fig.axes[0].get_title(), fig.axes[1].get_title().startswith("Mix -14"), "dBTP" in fig.axes[1].get_title()
+    ('Stems before the master', True, True)
     """
     from scipy.signal import welch
 
