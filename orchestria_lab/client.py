@@ -404,11 +404,11 @@ class RemoteSession:
                 on_event(RemoteEvent(kind, payload.get("data", payload)))  # the event's own data, as locally
         raise ApiError(502, "stream_cut", "The event stream ended before the command's result.")
 
-    def import_midi(self, path: str | Path | bytes, *, role: str | None = None,
-                    name: str | None = None) -> RemoteCommandResult:
+    def import_midi(self, path: str | Path | bytes, *, role: str | None = None, name: str | None = None,
+                    filename: str | None = None) -> RemoteCommandResult:
         """Add a MIDI file's tracks as stems, like :meth:`Session.import_midi` (``POST .../import``)."""
         data = path if isinstance(path, bytes) else Path(path).read_bytes()
-        filename = "import.mid" if isinstance(path, bytes) else Path(path).name
+        filename = filename or ("import.mid" if isinstance(path, bytes) else Path(path).name)
         form = {k: v for k, v in (("role", role), ("name", name)) if v is not None}
         payload = self.client.json("POST", self._path("/import"), files={"file": (filename, data, "audio/midi")},
                                    data=form)

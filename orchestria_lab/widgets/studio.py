@@ -123,6 +123,10 @@ class Studio(w.VBox):
         self.mix_player = w.Audio(format="wav", autoplay=False, layout=w.Layout(display="none"))
         self.stem_rows: dict[str, StemRow] = {}
         self.stems_box = w.VBox()
+        #: your own parts: a MIDI file's tracks become stems (session.import_midi)
+        self.upload = w.FileUpload(accept=".mid,.midi", multiple=True, description="import MIDI",
+                                   tooltip="add a MIDI file's tracks as stems, each role guessed")
+        self.upload.observe(self._guard(lambda c: c["new"] and self.import_files(c["new"])), "value")
 
         self.roll = w.Image(format="png", layout=w.Layout(max_width="100%", display="none"))  # shown once drawn
         #: the song's timeline under the roll: sections, tempo and key changes, automation lanes
@@ -154,7 +158,7 @@ class Studio(w.VBox):
         self.export_log = w.HTML()
 
         self.tabs = w.Tab(children=[
-            w.VBox([w.HBox([self.mix_button, self.mix_player]), self.stems_box]),
+            w.VBox([w.HBox([self.mix_button, self.mix_player, self.upload]), self.stems_box]),
             w.VBox([self.roll, self.timeline]),
             w.VBox([self.history, self.rollback_button, self.history_diff]),
             w.VBox([w.HBox([self.ab_a, self.ab_b, self.ab_button]),
@@ -208,6 +212,23 @@ class Studio(w.VBox):
         self.result.value = result_html(result, dry_run=dry_run)
         self.refresh()
         return result
+
+    def import_files(self, files: Any) -> Any:
+        """Add each uploaded MIDI file (``FileUpload`` values: ``name`` and ``content``) as stems, one
+        version each; what was guessed is shown, and a bad file's reason (no version is made)."""
+        record = None
+        for upload in files:
+            self.last_error = None
+            try:
+                record = self.session.import_midi(bytes(upload["content"]), filename=str(upload["name"]))
+            except OrchestriaError as exc:
+                self.last_error = exc
+                self._show_error_text(exc.message)
+                return None
+            said = getattr(record, "summary", None) or getattr(record, "message", "")
+            self.result.value = f'<div class="orchestria-message">{html.escape(str(said))}</div>'
+        self.refresh()
+        return record
 
     def _call_command(self, text: str, *, dry_run: bool, actions: list[Action] | None) -> Any:
         command = self.session.command

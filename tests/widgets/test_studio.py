@@ -210,3 +210,25 @@ def test_a_command_that_would_change_nothing_says_so_without_a_version(studio, s
     studio.run("unmute the drums")
     assert small.version == 1
     assert "Nothing to do" in studio.result.value and "Not understood" not in studio.result.value
+
+
+def test_a_midi_file_uploaded_in_the_stems_tab_becomes_stems(studio, small):
+    import io
+    from datetime import datetime
+
+    import pretty_midi
+
+    pm = pretty_midi.PrettyMIDI(initial_tempo=90)
+    low = pretty_midi.Instrument(program=33, name="My bass")
+    low.notes += [pretty_midi.Note(90, 40, b * 2 / 3, (b + 0.9) * 2 / 3) for b in range(8)]
+    pm.instruments.append(low)
+    buf = io.BytesIO()
+    pm.write(buf)
+    studio.upload.value = ({"name": "riff.mid", "type": "audio/midi", "size": len(buf.getvalue()),
+                            "content": memoryview(buf.getvalue()),
+                            "last_modified": datetime(2026, 1, 1)},)
+    assert studio.last_error is None, studio.last_error
+    assert small.version == 1 and "bass" in studio.result.value and "my-bass" in studio.stem_rows
+    studio.import_files([{"name": "broken.mid", "content": memoryview(b"not midi")}])
+    assert studio.last_error is not None and "not MIDI" in studio.status.value + studio.result.value
+    assert small.version == 1
