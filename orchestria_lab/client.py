@@ -269,6 +269,16 @@ class Client:
                 "bars": bars, "sample_rate": sample_rate, "seed": seed}
         return RemoteSession(self, self.json("POST", "/v1/sessions", json=body))
 
+    def from_midi(self, path: str | Path | bytes, *, genre: str, key: str | None = None, bpm: float | None = None,
+                  sample_rate: int = 44100, seed: int | None = None) -> RemoteSession:
+        """A new session on the server made from a MIDI file, like :meth:`Session.from_midi`."""
+        data = path if isinstance(path, bytes) else Path(path).read_bytes()
+        name = "session.mid" if isinstance(path, bytes) else Path(path).name
+        form = {k: str(v) for k, v in (("genre", genre), ("key", key), ("bpm", bpm), ("sample_rate", sample_rate),
+                                         ("seed", seed)) if v is not None}
+        return RemoteSession(self, self.json("POST", "/v1/sessions", files={"file": (name, data, "audio/midi")},
+                                             data=form))
+
     def open(self, session_id: str) -> RemoteSession:
         """An existing session of this account, like :meth:`Session.open`."""
         return RemoteSession(self, self.json("GET", f"/v1/sessions/{session_id}"))

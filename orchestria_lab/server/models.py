@@ -47,6 +47,17 @@ class SessionCreate(_Body):
     seed: int | None = Field(None, ge=0, le=2**63 - 1)
 
 
+class MidiSessionCreate(BaseModel):
+    """The form fields beside a MIDI file that makes a session (strings from the form, so not strict)."""
+
+    model_config = ConfigDict(extra="forbid")
+    genre: str = Field(min_length=1, max_length=64)
+    key: str | None = Field(None, min_length=1, max_length=32, description="default: the file's, or found from its notes")
+    bpm: float | None = Field(None, ge=20, le=300, allow_inf_nan=False, description="default: the file's")
+    sample_rate: int = Field(44100, description="one of " + ", ".join(map(str, SAMPLE_RATES)))
+    seed: int | None = Field(None, ge=0, le=2**63 - 1)
+
+
 class CommandRequest(_Body):
     text: str = Field(min_length=1, max_length=MAX_COMMAND_CHARS, examples=["Add warm piano chords with reverb"])
     dry_run: bool = Field(False, description="return the plan and change nothing")

@@ -64,3 +64,23 @@ def test_the_python_client_imports_like_the_library(server, tmp_path):
         result = remote.import_midi(path, name="riff")
         assert result.version == remote.version == 1 and "channel 10" in result.message
         assert {"riff-track-1", "riff-track-2"} <= set(remote.stems["stem_id"])
+
+
+def test_a_session_is_made_from_a_midi_file_over_rest(alice, server):
+    answer = alice.post("/v1/sessions", files={"file": ("song.mid", midi_bytes(bars=2), "audio/midi")},
+                        data={"genre": "rock", "sample_rate": "22050"})
+    assert answer.status_code == 201, answer.text
+    made = answer.json()
+    assert made["version"] == 1 and made["bpm"] == 90 and made["bars"] == 2
+    stems = alice.get(f"/v1/sessions/{made['id']}/stems").json()
+    assert sorted(s["role"] for s in stems) == ["bass", "drums"]
+    bad = alice.post("/v1/sessions", files={"file": ("x.mid", b"nope", "audio/midi")}, data={"genre": "rock"})
+    assert bad.status_code == 422 and "not MIDI" in bad.text
+    no_genre = alice.post("/v1/sessions", files={"file": ("x.mid", midi_bytes(), "audio/midi")})
+    assert no_genre.status_code == 422 and "genre" in no_genre.text
+    assert alice.post("/v1/sessions", json={"bpm": 90, "key": "Cm", "genre": "lo-fi"}).status_code == 201  # JSON as before
+    from orchestria_lab.client import Client
+
+    with Client(server.url, server.key("maker")) as client:
+        remote = client.from_midi(midi_bytes(), genre="rock", key="E minor", sample_rate=22050)
+        assert remote.version == 1 and remote.meta["key"] == "Em"

@@ -2,22 +2,29 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from functools import partial
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi.exceptions import RequestValidationError
+from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
 
+from orchestria_lab.errors import InvalidValue
 from orchestria_lab.server.deps import (
     Caller,
     CurrentSettings,
     OwnedSession,
     RequestLinks,
     Store,
+    WorkLimiter,
     require_key,
 )
 from orchestria_lab.server.disk import drop_exports
 from orchestria_lab.server.limits import open_session_slot
 from orchestria_lab.server.models import (
     DiffRow,
+    MidiSessionCreate,
     NoteOut,
     RollbackRequest,
     SessionCreate,
@@ -35,6 +42,7 @@ from orchestria_lab.server.resources import (
     versions_out,
 )
 from orchestria_lab.server.routers import COMMON_ERRORS, error_responses
+from orchestria_lab.server.work import run_work
 from orchestria_lab.session.session import Session, now_iso
 
 router = APIRouter(prefix="/v1/sessions", tags=["sessions"], dependencies=[Depends(require_key)],
@@ -70,12 +78,47 @@ def list_sessions(caller: Caller, store: Store, request: Request, response: Resp
     return _page(session_list(store, caller.account), "id", after, limit, request, response)
 
 
-@router.post("", status_code=201, response_model=SessionOut, summary="Open a session at version 0")
-def create_session(body: SessionCreate, caller: Caller, store: Store, settings: CurrentSettings,
-                   links: RequestLinks) -> dict:
+_CREATE_BODY = {"required": True, "content": {
+    "application/json": {"schema": SessionCreate.model_json_schema()},
+    "multipart/form-data": {"schema": MidiSessionCreate.model_json_schema() | {
+        "properties": {**MidiSessionCreate.model_json_schema()["properties"],
+                       "file": {"type": "string", "format": "binary", "description": "a Standard MIDI File, at most 1 MB"}},
+        "required": ["file", "genre"]}},
+}}
+
+
+@router.post("", status_code=201, response_model=SessionOut, openapi_extra={"requestBody": _CREATE_BODY},
+             summary="Open a session at version 0, or from a MIDI file (version 1: its tracks)")
+async def create_session(request: Request, caller: Caller, store: Store, settings: CurrentSettings,
+                         links: RequestLinks, limiter: WorkLimiter) -> dict:
+    """JSON: a new, empty session. Multipart, with the file in ``file``: a session made from a MIDI
+    file (its tempo, metre and key; ``genre`` and optional ``key``, ``bpm``, ``sample_rate``, ``seed``),
+    its tracks as stems in version 1, as ``Session.from_midi`` makes it."""
+    if request.headers.get("content-type", "").startswith("multipart/form-data"):
+        from orchestria_lab.session.midi_import import MAX_MIDI_BYTES
+
+        form = await request.form()
+        upload = form.get("file")
+        if upload is None or isinstance(upload, str):
+            raise InvalidValue("file", None, "a MIDI file in the multipart field `file`")
+        fields = _validated(MidiSessionCreate, {k: v for k, v in form.items() if k != "file"})
+        data = await upload.read(MAX_MIDI_BYTES + 1)
+        with open_session_slot(store, caller.account, settings.max_open_sessions):
+            session = await run_work(limiter, partial(Session.from_midi, data, store=store, owner=caller.account,
+                                                      **fields.model_dump(exclude_none=True)))
+        return session_out(session, links)
+    body = _validated(SessionCreate, await request.body(), json=True)
     with open_session_slot(store, caller.account, settings.max_open_sessions):
-        session = Session.create(**body.model_dump(), store=store, owner=caller.account)
+        session = await run_in_threadpool(partial(Session.create, **body.model_dump(), store=store, owner=caller.account))
     return session_out(session, links)
+
+
+def _validated(model: Any, data: Any, *, json: bool = False) -> Any:
+    """``data`` as ``model``, or the 422 FastAPI gives a body that is not one."""
+    try:
+        return model.model_validate_json(data) if json else model.model_validate(data)
+    except ValidationError as exc:
+        raise RequestValidationError([{**e, "loc": ("body", *e["loc"])} for e in exc.errors(include_url=False)]) from None
 
 
 @router.get("/{session_id}", response_model=SessionOut, summary="A session: meta, stems, versions, agents")
