@@ -11,6 +11,7 @@ middleware, routers. Serve it with ``orchestria serve`` or
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -22,7 +23,13 @@ from orchestria_lab import __version__
 from orchestria_lab.server.deps import ALLOWANCE_STATE
 from orchestria_lab.server.downloads import Signer
 from orchestria_lab.server.handlers import install_error_handlers
-from orchestria_lab.server.middleware import BodyLimit, InternalErrors, RateLimitHeaders
+from orchestria_lab.server.middleware import (
+    BodyLimit,
+    InternalErrors,
+    RateLimitHeaders,
+    RequestId,
+    RequestIdLogFilter,
+)
 from orchestria_lab.server.routers import agents, commands, downloads, exports, sessions
 from orchestria_lab.server.settings import Settings
 from orchestria_lab.server.tables import ensure_tables
@@ -32,7 +39,8 @@ __all__ = ["create_app"]
 
 DESCRIPTION = """The API preview of Orchestria Lab: the same versioned sessions as the Python
 library, over HTTP. Every request sends `Authorization: Bearer <key>`; make keys with
-`orchestria keys create --account NAME`. Errors are `{"error": {"code", "message", ...}}`."""
+`orchestria keys create --account NAME`. Errors are `{"error": {"code", "message", ..., "request_id"}}`,
+and every answer carries `X-Request-Id`."""
 
 
 def create_app(*, store: SQLiteStore | None = None, settings: Settings | None = None) -> FastAPI:
@@ -46,6 +54,9 @@ def create_app(*, store: SQLiteStore | None = None, settings: Settings | None = 
     app.state.signer = Signer.for_store(store, secret=settings.secret, ttl_s=settings.signed_url_ttl_s,
                                         key_file=settings.key_file)
     install_error_handlers(app)
+    server_log = logging.getLogger("orchestria_lab.server")
+    if not any(isinstance(f, RequestIdLogFilter) for f in server_log.filters):
+        server_log.addFilter(RequestIdLogFilter())
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(RateLimitHeaders, limit=settings.requests_per_minute, state_key=ALLOWANCE_STATE)
     if settings.cors_origins:
@@ -54,7 +65,8 @@ def create_app(*, store: SQLiteStore | None = None, settings: Settings | None = 
                            allow_headers=["Authorization", "Content-Type", "Accept"],
                            expose_headers=["Retry-After", "X-RateLimit-Limit", "X-RateLimit-Remaining",
                                            "X-Total-Count", "Link"])
-    app.add_middleware(InternalErrors)  # outermost of ours: a 500 keeps the connection
+    app.add_middleware(InternalErrors)  # a 500 keeps the connection
+    app.add_middleware(RequestId)  # outermost: every answer, errors and 413s included, carries its id
     for module in (sessions, commands, exports, downloads, agents):
         app.include_router(module.router)
     return app

@@ -25,7 +25,10 @@ _HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "
 
 
 def error_response(status: int, error: dict[str, Any], headers: dict[str, str] | None = None) -> JSONResponse:
-    return JSONResponse({"error": error}, status_code=status, headers=headers)
+    """The error shape: ``{"error": {"code", "message", ..., "request_id"}}``."""
+    from orchestria_lab.server.middleware import request_id
+
+    return JSONResponse({"error": {**error, "request_id": request_id()}}, status_code=status, headers=headers)
 
 
 async def orchestria_error(request: Request, exc: Exception) -> JSONResponse:

@@ -3,7 +3,11 @@ the connection."""
 
 from __future__ import annotations
 
+import contextvars
 import json
+import logging
+import re
+import secrets
 
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException
@@ -40,7 +44,7 @@ class BodyLimit:
                 message = await receive()
                 drained += len(message.get("body", b""))
                 more = message.get("more_body", False) and message["type"] == "http.request"
-            body = json.dumps({"error": PayloadTooLarge(limit).to_dict()}).encode()
+            body = json.dumps({"error": {**PayloadTooLarge(limit).to_dict(), "request_id": request_id()}}).encode()
             await send({"type": "http.response.start", "status": 413,
                         "headers": [(b"content-type", b"application/json"),
                                     (b"content-length", str(len(body)).encode())]})
@@ -82,6 +86,53 @@ class RateLimitHeaders:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+#: The id of the request being answered (what every error body and the server's log lines carry).
+REQUEST_ID: contextvars.ContextVar[str] = contextvars.ContextVar("orchestria_request_id", default="")
+_CLIENT_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
+
+
+def request_id() -> str:
+    """The id of the request this code answers ("" outside one)."""
+    return REQUEST_ID.get()
+
+
+class RequestId:
+    """Every answer carries ``X-Request-Id``: the client's own, when it sent a usable one (up to 64
+    letters, digits and ``._:-``), else a new ``req_`` id. Error bodies carry it as ``request_id``,
+    and the server's log lines as ``[req_...]``, so a bug report can quote it."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        given = Headers(scope=scope).get("x-request-id", "")
+        rid = given if _CLIENT_ID.match(given) else "req_" + secrets.token_hex(8)
+        token = REQUEST_ID.set(rid)
+
+        async def tag(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": [*message.get("headers", []), (b"x-request-id", rid.encode())]}
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tag)
+        finally:
+            REQUEST_ID.reset(token)
+
+
+class RequestIdLogFilter(logging.Filter):
+    """Puts the request's id in front of each log line the server writes while answering it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        rid = REQUEST_ID.get()
+        if rid and not getattr(record, "_request_tagged", False):
+            record.msg, record._request_tagged = f"[{rid}] {record.msg}", True
+        return True
 
 
 class InternalErrors:
