@@ -98,10 +98,8 @@ def request_id() -> str:
     return REQUEST_ID.get()
 
 
-class RequestId:
-    """Every answer carries ``X-Request-Id``: the client's own, when it sent a usable one (up to 64
-    letters, digits and ``._:-``), else a new ``req_`` id. Error bodies carry it as ``request_id``,
-    and the server's log lines as ``[req_...]``, so a bug report can quote it."""
+class _HttpOnly:
+    """An ASGI middleware that acts on HTTP requests (:meth:`http`) and passes anything else through."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -110,6 +108,18 @@ class RequestId:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        await self.http(scope, receive, send)
+
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        raise NotImplementedError
+
+
+class RequestId(_HttpOnly):
+    """Every answer carries ``X-Request-Id``: the client's own, when it sent a usable one (up to 64
+    letters, digits and ``._:-``), else a new ``req_`` id. Error bodies carry it as ``request_id``,
+    and the server's log lines as ``[req_...]``, so a bug report can quote it."""
+
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
         given = Headers(scope=scope).get("x-request-id", "")
         rid = given if _CLIENT_ID.match(given) else "req_" + secrets.token_hex(8)
         token = REQUEST_ID.set(rid)
@@ -135,18 +145,12 @@ class RequestIdLogFilter(logging.Filter):
         return True
 
 
-class InternalErrors:
+class InternalErrors(_HttpOnly):
     """A failure nothing else handled becomes the JSON 500, and goes no further: re-raised, the
     ASGI server would close the keep-alive connection under the client (Starlette's outer error
     middleware re-raises after answering)."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = False
 
         async def watch(message: Message) -> None:
