@@ -112,24 +112,20 @@ class SoundFont:
             while at + 8 <= end:
                 f.seek(at)
                 cid, length = struct.unpack("<4sI", f.read(8))
-                if cid == b"LIST":
-                    kind = f.read(4)
+                if cid == b"LIST":  # INFO, sdta, pdta: their sub-chunks, after the 4-byte list type
                     inner, stop = at + 12, at + 8 + length
                     while inner + 8 <= stop:
                         f.seek(inner)
                         sid, slen = struct.unpack("<4sI", f.read(8))
                         chunks[sid.decode("latin-1")] = (inner + 8, slen)
                         inner += 8 + slen + (slen & 1)
-                    del kind
                 at += 8 + length + (length & 1)
             hydra = {name: self._read(f, *chunks[name]) for name in
                      ("phdr", "pbag", "pgen", "inst", "ibag", "igen", "shdr")}
         smpl_at, smpl_len = chunks["smpl"]
         self._data = np.memmap(self.path, dtype="<i2", mode="r", offset=smpl_at, shape=(smpl_len // 2,))
         self.samples = [Sample(r[0].split(b"\0")[0].decode("latin-1"), *r[1:8])
-                        for r in struct.iter_unpack("<20sIIIIIBbHH", hydra["shdr"])][:-1]
-        self.samples = [Sample(s.name, s.start, s.end, s.loop_start, s.loop_end, s.rate, s.pitch, s.correction)
-                        for s in self.samples]
+                        for r in struct.iter_unpack("<20sIIIIIBbHH", hydra["shdr"])][:-1]  # the last is EOS
         igen = list(struct.iter_unpack("<HH", hydra["igen"]))
         ibag = [b[0] for b in struct.iter_unpack("<HH", hydra["ibag"])]
         inst = [(r[0].split(b"\0")[0].decode("latin-1"), r[1]) for r in struct.iter_unpack("<20sH", hydra["inst"])]
@@ -260,7 +256,7 @@ def render_notes(font: SoundFont, name: str, notes: Any, *, drums: bool, bpm: fl
             plans.append((onset, gate, key, vel, voice))
     length = n_samples if loop else max([n_samples, *(o + g + int(_seconds(v.gens[GEN["release"]]) * sr) + 1
                                                      for o, g, _, _, v in plans)])
-    out = np.zeros((2, length + (0 if loop else 0)), np.float32)
+    out = np.zeros((2, length), np.float32)
     play = kernel("sample_voice")
     for onset, gate, key, vel, voice in plans:
         s, g = voice.sample, voice.gens

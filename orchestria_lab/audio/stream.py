@@ -182,17 +182,18 @@ def mixdown(state: State, keep: Sequence[str] = (), *, cache: bool, loop: bool, 
         for stem in state.stems:
             if stem.stem_id not in audible and stem.stem_id not in keep:
                 continue
-            own = kept[stem.stem_id] = Spill(2, on_disk=on_disk, page=chunk) if stem.stem_id in keep else None
+            if stem.stem_id in keep:
+                kept[stem.stem_id] = Spill(2, on_disk=on_disk, page=chunk)
             for start, piece in stem_pieces(state, stem, cache=cache, loop=loop, chunk=chunk):
                 if stem.stem_id in audible:
                     mix.add(start, piece)
-                if own is not None:
-                    own.write(start, piece)
+                if stem.stem_id in kept:
+                    kept[stem.stem_id].write(start, piece)
     except BaseException:
-        for spill in [mix, *(s for s in kept.values() if s is not None)]:
+        for spill in [mix, *kept.values()]:
             spill.close()
         raise
-    return mix, {k: v for k, v in kept.items() if v is not None}
+    return mix, kept
 
 
 def _measure(mix: Spill, length: int, sr: int, chunk: int, dc: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:

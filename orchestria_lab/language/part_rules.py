@@ -164,14 +164,13 @@ class PartRules:
                     acts.append(Action(self.index.get(i).agent, "change", i, params))
         played = slots.humanize(f)
         if played is not None:  # "humanize the drums", "quantize the piano": the part played by hand, or on the grid
-            targets = generated or [i for i in self.touched[-1:] if self.index.get(i)
-                                    and self.index.get(i).agent in GENERATOR_FOR_ROLE.values()]
+            targets = self._generated_or_last(generated)
             if not targets:
                 raise Unclear("humanizing plays a generated part by hand; name the part",
                               ["humanize the drums", "quantize the bass"])
             acts += [Action(self.index.get(i).agent, "change", i, {"humanize": played}) for i in targets]
         if density is not None:
-            targets = generated or [i for i in self.touched[-1:] if self.index.get(i) and self.index.get(i).agent in GENERATOR_FOR_ROLE.values()]
+            targets = self._generated_or_last(generated)
             if any(t.kind == "density" and "ghost" in t.text for t in f.tokens):
                 targets = [i for i in targets if self.index.get(i).role == "drums"] or self.index.with_role("drums")
             acts += [Action(self.index.get(i).agent, "change", i, {"density_change": density * f.amount}) for i in targets]
@@ -193,6 +192,11 @@ class PartRules:
         for a in acts:
             self.emit(a)
         return bool(acts)
+
+    def _generated_or_last(self, generated: list[str]) -> list[str]:
+        """The generated parts the clause names, else the last part touched if a generator made it."""
+        return generated or [i for i in self.touched[-1:] if self.index.get(i)
+                             and self.index.get(i).agent in GENERATOR_FOR_ROLE.values()]
 
     def shape(self, f: Frame) -> bool:
         adjectives = f.predicate_adjectives or [a for m in f.stems for a in m.adjectives]

@@ -8,6 +8,7 @@ import json
 import logging
 import re
 import secrets
+from abc import ABC, abstractmethod
 
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException
@@ -98,7 +99,7 @@ def request_id() -> str:
     return REQUEST_ID.get()
 
 
-class _HttpOnly:
+class _HttpOnly(ABC):
     """An ASGI middleware that acts on HTTP requests (:meth:`http`) and passes anything else through."""
 
     def __init__(self, app: ASGIApp) -> None:
@@ -110,8 +111,9 @@ class _HttpOnly:
             return
         await self.http(scope, receive, send)
 
+    @abstractmethod
     async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
-        raise NotImplementedError
+        """Answer one HTTP request."""
 
 
 class RequestId(_HttpOnly):

@@ -26,11 +26,11 @@ import numpy as np
 from orchestria_lab.errors import InvalidValue, LimitExceeded
 from orchestria_lab.music.analysis import estimate_key
 from orchestria_lab.music.midi import MidiSong, MidiTrack, midi_to_song, song_to_stems
+from orchestria_lab.music.naming import numbered
 from orchestria_lab.state import Edit, State, Stem
 
 #: The largest MIDI file read (bytes).
 MAX_MIDI_BYTES = 1 << 20
-#: A drum track, by General MIDI's channel 10 (index 9).
 _BASS_PROGRAMS = range(32, 40)
 _PAD_PROGRAMS = (*range(48, 56), *range(88, 96))
 
@@ -121,20 +121,13 @@ def stems_of(song: MidiSong, state: State, *, role: str | None = None, name: str
         if not notes:
             continue
         label = name if name and len(song.tracks) == 1 else (f"{name} {track.name}".strip() if name else base.name)
-        stem_id = _free("".join(c if c.isalnum() or c in "-_" else "-" for c in label.lower())[:60] or guessed, taken)
+        stem_id = numbered("".join(c if c.isalnum() or c in "-_" else "-" for c in label.lower())[:60] or guessed, taken, sep="-")
         taken.add(stem_id)
         instrument = base.instrument if track.instrument else _instrument_for_role(guessed, base)
         notes = tuple(n._replace(duration=min(n.duration, limit - n.start)) for n in notes)
         stems.append(Stem(stem_id, role=guessed, instrument=instrument, agent="midi", name=label, notes=notes))
         said.append(f"{stem_id}: {guessed} ({why})")
     return stems, said, left_out
-
-
-def _free(base: str, taken: set[str]) -> str:
-    stem_id, k = base, 2
-    while stem_id in taken:
-        stem_id, k = f"{base}-{k}", k + 1
-    return stem_id
 
 
 def _instrument_for_role(role: str, base: Stem) -> str:
@@ -212,7 +205,7 @@ def import_midi(session: Any, source: Any, *, role: str | None = None, name: str
 
     def build(current: State, _rng: Any) -> Edit:
         taken = {s.stem_id for s in current.stems}
-        fresh = [s if s.stem_id not in taken else s.evolve(stem_id=_free(s.stem_id, taken)) for s in stems]
+        fresh = [s if s.stem_id not in taken else s.evolve(stem_id=numbered(s.stem_id, taken, sep="-")) for s in stems]
         levelled = level_new_stems(current, State(current.meta, (*current.stems, *fresh)))
         return Edit(add=list(levelled.stems[len(current.stems):]), summary=describe(said, left_out, extra))
 
