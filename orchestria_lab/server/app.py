@@ -23,7 +23,9 @@ from orchestria_lab import __version__
 from orchestria_lab.server.deps import ALLOWANCE_STATE
 from orchestria_lab.server.downloads import Signer
 from orchestria_lab.server.handlers import install_error_handlers
+from orchestria_lab.server.idempotency import Idempotency, document
 from orchestria_lab.server.middleware import (
+    IMPORT_BODY_BYTES,
     BodyLimit,
     InternalErrors,
     RateLimitHeaders,
@@ -31,6 +33,7 @@ from orchestria_lab.server.middleware import (
     RequestIdLogFilter,
 )
 from orchestria_lab.server.routers import agents, commands, downloads, exports, sessions
+from orchestria_lab.server.routers.docs import install_docs
 from orchestria_lab.server.settings import Settings
 from orchestria_lab.server.tables import ensure_tables
 from orchestria_lab.session.store import SQLiteStore, default_store
@@ -49,7 +52,7 @@ def create_app(*, store: SQLiteStore | None = None, settings: Settings | None = 
     store = store or default_store()
     ensure_tables(store)
     app = FastAPI(title="Orchestria Lab API (preview)", version=__version__, description=DESCRIPTION,
-                  lifespan=_warm_up)
+                  lifespan=_warm_up, docs_url=None, redoc_url=None)
     app.state.store, app.state.settings = store, settings
     app.state.signer = Signer.for_store(store, secret=settings.secret, ttl_s=settings.signed_url_ttl_s,
                                         key_file=settings.key_file)
@@ -59,16 +62,21 @@ def create_app(*, store: SQLiteStore | None = None, settings: Settings | None = 
         server_log.addFilter(RequestIdLogFilter())
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(RateLimitHeaders, limit=settings.requests_per_minute, state_key=ALLOWANCE_STATE)
+    # outside the rate limit (a replay is not a new request), inside CORS (a replay is answered with its headers)
+    app.add_middleware(Idempotency, max_bytes=max(settings.max_body_bytes, IMPORT_BODY_BYTES))
     if settings.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=list(settings.cors_origins),
                            allow_methods=["GET", "POST", "DELETE"],
-                           allow_headers=["Authorization", "Content-Type", "Accept"],
+                           allow_headers=["Authorization", "Content-Type", "Accept", "Idempotency-Key",
+                                          "X-Request-Id"],
                            expose_headers=["Retry-After", "X-RateLimit-Limit", "X-RateLimit-Remaining",
-                                           "X-Total-Count", "Link"])
+                                           "X-Request-Id", "Idempotent-Replayed", "X-Total-Count", "Link"])
     app.add_middleware(InternalErrors)  # a 500 keeps the connection
     app.add_middleware(RequestId)  # outermost: every answer, errors and 413s included, carries its id
     for module in (sessions, commands, exports, downloads, agents):
         app.include_router(module.router)
+    document(app)  # the Idempotency-Key header, in the spec of every POST
+    install_docs(app)  # /docs and /redoc, with their scripts served from the package (no CDN)
     return app
 
 

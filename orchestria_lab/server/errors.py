@@ -52,3 +52,38 @@ class PayloadTooLarge(OrchestriaError):
 
     def __init__(self, limit: int) -> None:
         super().__init__(f"The request body is over {limit} bytes; send less.", limit=limit)
+
+
+class IdempotencyKeyReused(OrchestriaError):
+    """An ``Idempotency-Key`` sent again with a different request."""
+
+    code = "idempotency_key_reused"
+    status = 422
+
+    def __init__(self, key: str) -> None:
+        super().__init__(f"The Idempotency-Key {key!r} was first sent with a different request (method, "
+                         f"path or body). Send a retry exactly as the first, or use a new key for a new request.",
+                         key=key)
+
+
+class IdempotencyInProgress(OrchestriaError):
+    """The first request with this ``Idempotency-Key`` is still being answered."""
+
+    code = "idempotency_in_progress"
+    status = 409
+
+    def __init__(self, key: str, retry_after: int = 1) -> None:
+        super().__init__(f"The first request with Idempotency-Key {key!r} is still running; retry after "
+                         f"{retry_after} s to get its answer.", key=key, retry_after=retry_after)
+        self.retry_after = retry_after
+
+
+class InvalidIdempotencyKey(OrchestriaError):
+    """An ``Idempotency-Key`` header that is empty, too long or not printable ASCII."""
+
+    code = "invalid_idempotency_key"
+    status = 400
+
+    def __init__(self, key: str) -> None:
+        super().__init__(f"The Idempotency-Key {key[:40]!r} is not valid: expected 1 to 255 printable ASCII "
+                         f"characters without spaces, such as a UUID.", key=key[:255])

@@ -14,11 +14,12 @@ True
 
 from __future__ import annotations
 
+from orchestria_lab.server.idempotency import SCHEMA as IDEMPOTENCY_SCHEMA
 from orchestria_lab.server.work import SCHEMA as WORK_SCHEMA
 from orchestria_lab.session.store import SQLiteStore
 
 SERVER_TABLES = ("accounts", "api_keys", "rate_buckets", "session_claims", "export_quota",
-                 "exports", "server_secrets", "running_commands")
+                 "exports", "server_secrets", "running_commands", "idempotency_keys")
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS accounts (
@@ -71,7 +72,7 @@ CREATE INDEX IF NOT EXISTS session_claims_account ON session_claims(account);
 def ensure_tables(store: SQLiteStore) -> None:
     """Create the server tables if they are missing (idempotent, safe from many processes)."""
     with store.transaction() as db:
-        for statement in filter(str.strip, (_SCHEMA + WORK_SCHEMA).split(";")):
+        for statement in filter(str.strip, (_SCHEMA + WORK_SCHEMA + IDEMPOTENCY_SCHEMA).split(";")):
             db.execute(statement)
         if "expires_at" not in {row[1] for row in db.execute("PRAGMA table_info(exports)")}:
             db.execute("ALTER TABLE exports ADD COLUMN expires_at TEXT")  # exports made before they expired
