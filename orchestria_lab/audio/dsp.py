@@ -122,34 +122,6 @@ def sosfilt(sos: np.ndarray, audio: np.ndarray) -> np.ndarray:
     return y[0] if flat else y.reshape(x.shape)
 
 
-def delayed(x: np.ndarray, delay: np.ndarray) -> np.ndarray:
-    """``x`` (1-D) read ``delay[i]`` samples late at each sample ``i`` (fractional: linear
-    interpolation; silence before ``x`` starts). Whole and fractional parts of the read
-    position are kept apart, so long signals read as precisely as short ones.
-
-    >>> delayed(np.array([0.0, 1.0, 4.0, 9.0], np.float32), np.array([0.0, 0.5, 1.25, 4.0], np.float32))
-    array([0.  , 0.5 , 0.75, 0.  ], dtype=float32)
-    """
-    import torch
-
-    n = len(delay)
-    d = view_tensor(delay)
-    whole = d.to(torch.int32)  # delays are never negative: truncation is the floor
-    frac = d - whole
-    xt = view_tensor(x)
-    at = torch.arange(n, dtype=torch.int32) - whole
-    lead = min(n, int(whole.max()) + 2) if n else 0  # only the first samples can reach before x starts
-    early = at[:lead].clone()
-    at[:lead].clamp_(min=1)
-    out = torch.lerp(xt.index_select(0, at), xt.index_select(0, at - 1), frac)
-    if lead:
-        silent = torch.zeros(1)
-        a = torch.where(early >= 0, xt.index_select(0, early.clamp(min=0)), silent)
-        b = torch.where(early >= 1, xt.index_select(0, (early - 1).clamp(min=0)), silent)
-        out[:lead] = torch.lerp(a, b, frac[:lead])
-    return out.numpy()
-
-
 def fft_convolve(x: np.ndarray, h: np.ndarray, *, circular: bool = False) -> np.ndarray:
     """Convolution of each channel of ``x`` with the matching channel of ``h``, by FFT.
 

@@ -26,9 +26,9 @@ from typing import Any
 
 import numpy as np
 
-from orchestria_lab.audio.dsp import as_audio, biquad, butterworth_qs, dc_block, delayed, sosfilt
+from orchestria_lab.audio.dsp import as_audio, biquad, butterworth_qs, dc_block, sosfilt
 from orchestria_lab.audio.dynamics import compressor, limiter
-from orchestria_lab.audio.space import chorus, delay, lfo_phase, reverb
+from orchestria_lab.audio.space import chorus, delay, reverb
 from orchestria_lab.audio.spec import EffectSpec, ParamSpec
 from orchestria_lab.errors import InvalidValue
 from orchestria_lab.music.vocabulary import EFFECT_TYPES
@@ -118,10 +118,12 @@ def tape(audio: np.ndarray, sr: int, *, wow: float = 0.3, flutter: float = 0.2,
     """
     x = as_audio(audio)
     c, n = x.shape
-    swing = np.float32(sr / 1000.0) * (
-        np.float32(2.0 * wow) * (1 + np.sin(lfo_phase(start, n, wow_rate, sr)))
-        + np.float32(0.15 * flutter) * (1 + np.sin(lfo_phase(start, n, flutter_rate, sr))))
-    y = np.stack([delayed(x[ch], swing) for ch in range(c)])
+    from orchestria_lab.audio.kernels import kernel
+
+    ms = sr / 1000.0  # the speed wander as a delay that swings between 0 and its peak
+    wander = np.array([[2.0 * wow * ms, wow_rate, 0.0], [0.15 * flutter * ms, flutter_rate, 0.0]])
+    read = kernel("swept_delay")
+    y = np.stack([read(x[ch], start, float(sr), float(wander[:, 0].sum()), wander) for ch in range(c)])
     if saturation > 0:
         g = np.float32(10 ** (12 * saturation / 20))
         y = np.tanh(y * g) / np.float32(np.tanh(g))

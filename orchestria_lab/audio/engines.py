@@ -31,7 +31,9 @@ import torch
 
 from orchestria_lab.audio.drums import CHOKED_BY, voice_for, voice_waveform
 from orchestria_lab.audio.instruments import patch
+from orchestria_lab.audio.kernels import kernel
 from orchestria_lab.audio.synth import (
+    FRAC_BITS,
     HARMONICS,
     PHASE_BITS,
     adsr,
@@ -54,6 +56,8 @@ from orchestria_lab.audio.synth import (
 #: Most samples one batch of notes may lay out (bounds memory on long sessions).
 BATCH_SAMPLES = 1 << 20
 ENV_HOP = 16
+#: Seconds before a wavetable patch's vibrato starts to fade in.
+VIBRATO_DELAY_S = 0.25
 _NOISE_LEN = 1 << 16
 _DRAWBAR_HARMONICS = (1, 2, 3, 4, 6, 8, 10, 12, 16)  # 16', 8', 5 1/3', 4' ... on a table an octave down
 
@@ -91,7 +95,8 @@ def _spectra(p: Mapping[str, float], partials: Sequence[float], half: bool) -> t
 
 
 def _wavetable(p: Mapping[str, Any], partials: Sequence[float], pitch: torch.Tensor, vel: torch.Tensor,
-               n: torch.Tensor, t: torch.Tensor, amp_env: torch.Tensor, sr: int, seed: int) -> torch.Tensor:
+               n: torch.Tensor, t: torch.Tensor, amp_env: torch.Tensor, lengths: torch.Tensor, sr: int,
+               seed: int) -> torch.Tensor:
     f0 = midi_to_hz(pitch)
     half = p["sub"] > 0 or bool(partials)
     table_hz = f0 / 2 if half else f0
@@ -104,31 +109,29 @@ def _wavetable(p: Mapping[str, Any], partials: Sequence[float], pitch: torch.Ten
     rows = [amps * lowpass_gain(freqs, cutoff[:, None], p["resonance"])]
     if p["env_amount"] > 0:
         rows.append(amps * lowpass_gain(freqs, (cutoff * 2.0 ** p["env_amount"])[:, None], p["resonance"]))
-    tables = pack_tables(*(wavetables(r) for r in rows))
-    note_row = torch.arange(len(pitch), dtype=torch.int32)[:, None]
+    tables = [wavetables(r) for r in rows]
     fenv = None
     if p["env_amount"] > 0:  # depends on time alone: one row shared by every note
         fenv = torch.clamp(t / max(p["attack"], 1e-3), max=1.0) * torch.exp(-6.9 / p["filter_decay"] * t)
-    wobble = None
-    if p["vibrato"] > 0:
-        wobble = wrap32((vibrato_cycles(t, table_hz[:, None], rate=p["vibrato_rate"], cents=p["vibrato"], delay=0.25)
-                         * 2.0**PHASE_BITS).to(torch.int64))
     channels = 2 if voices > 1 and p["width"] > 0 else 1
-    out = torch.zeros(channels, *amp_env.shape)
-    for v in range(voices):
-        spread = (v - (voices - 1) / 2) / max((voices - 1) / 2, 1)
-        step = phase_step(table_hz * 2.0 ** (p["detune"] * spread / 1200.0), sr)[:, None]
-        cyc = fixed_phase(n, step, int((0.618 * v) % 1.0 * 2**PHASE_BITS))
-        if wobble is not None:
-            cyc += wobble
-        sound = read_table(tables, note_row, cyc, fenv)
-        if channels == 2:
-            angle = (1 + p["width"] * spread) * math.pi / 4
-            out[0].add_(sound, alpha=math.cos(angle) * math.sqrt(2))
-            out[1].add_(sound, alpha=math.sin(angle) * math.sqrt(2))
-        else:
-            out[0].add_(sound)
-    out *= amp_env * (1.0 / math.sqrt(voices))
+    spreads = [(v - (voices - 1) / 2) / max((voices - 1) / 2, 1) for v in range(voices)]
+    steps = [phase_step(table_hz * 2.0 ** (p["detune"] * spread / 1200.0), sr) for spread in spreads]
+    offsets = [int((0.618 * v) % 1.0 * 2**PHASE_BITS) for v in range(voices)]
+    gains = np.ones((voices, channels)) / math.sqrt(voices)
+    if channels == 2:
+        angles = [(1 + p["width"] * spread) * math.pi / 4 for spread in spreads]
+        gains *= math.sqrt(2) * np.array([[math.cos(a), math.sin(a)] for a in angles])
+    if torch.is_grad_enabled():  # fitting a patch: torch all the way, so gradients reach the tables
+        out = _read_voices(p, pack_tables(*tables), table_hz, steps, offsets, gains, n, t, amp_env, fenv)
+    else:
+        vibrato = np.zeros(0)
+        if p["vibrato"] > 0:
+            vibrato = np.array([p["vibrato_rate"], 2.0 ** (p["vibrato"] / 1200.0) - 1.0, VIBRATO_DELAY_S, sr,
+                                *table_hz.tolist()])
+        out = torch.from_numpy(kernel("wavetable_voices")(
+            torch.stack(tables).numpy(), (torch.stack(steps).to(torch.int64) & (2**PHASE_BITS - 1)).numpy(),
+            np.array(offsets, np.int64), gains, amp_env.numpy(), lengths.numpy(),
+            np.ones(1, np.float32) if fenv is None else fenv[0].numpy(), vibrato, FRAC_BITS))
     if p["noise"] > 0:  # only while it is above -60 dB
         k = min(n.shape[1], math.ceil(p["noise_decay"] * sr))
         table = noise(_NOISE_LEN, seed=seed)
@@ -137,6 +140,27 @@ def _wavetable(p: Mapping[str, Any], partials: Sequence[float], pitch: torch.Ten
         breath = table[at] * (p["noise"] * torch.exp(-6.9 / p["noise_decay"] * tk) * torch.clamp(tk / 0.001, max=1.0))
         out[..., :k] += breath * vel[:, None]
     return out
+
+
+def _read_voices(p: Mapping[str, Any], tables: torch.Tensor, table_hz: torch.Tensor, steps: list[torch.Tensor],
+                 offsets: list[int], gains: np.ndarray, n: torch.Tensor, t: torch.Tensor, amp_env: torch.Tensor,
+                 fenv: torch.Tensor | None) -> torch.Tensor:
+    """The unison voices in torch operations, differentiable: what the ``wavetable_voices``
+    kernel computes (the renderer's path), for fitting a patch to a target sound."""
+    note_row = torch.arange(len(table_hz), dtype=torch.int32)[:, None]
+    wobble = None
+    if p["vibrato"] > 0:
+        wobble = wrap32((vibrato_cycles(t, table_hz[:, None], rate=p["vibrato_rate"], cents=p["vibrato"],
+                                        delay=VIBRATO_DELAY_S) * 2.0**PHASE_BITS).to(torch.int64))
+    out = torch.zeros(gains.shape[1], *amp_env.shape)
+    for step, offset, gain in zip(steps, offsets, gains, strict=True):
+        cyc = fixed_phase(n, step[:, None], offset)
+        if wobble is not None:
+            cyc += wobble
+        sound = read_table(tables, note_row, cyc, fenv)
+        for c in range(gains.shape[1]):
+            out[c].add_(sound, alpha=float(gain[c]))
+    return out * amp_env
 
 
 def _fm(p: Mapping[str, Any], pitch: torch.Tensor, vel: torch.Tensor, n: torch.Tensor, t: torch.Tensor,
@@ -175,7 +199,7 @@ def _render_block(p: Mapping[str, Any], engine: str, partials: Sequence[float], 
     env = torch.nn.functional.interpolate(env[:, None, :], size=(coarse.shape[1] - 1) * ENV_HOP + 1,
                                           mode="linear", align_corners=True)[:, 0, : n.shape[1]]
     if engine == "wavetable":
-        return _wavetable(p, partials, pitch, vel, n, t, env, sr, seed), lengths
+        return _wavetable(p, partials, pitch, vel, n, t, env, lengths, sr, seed), lengths
     if engine == "fm":
         return _fm(p, pitch, vel, n, t, env, sr), lengths
     strings = karplus_strong(midi_to_hz(pitch), n.shape[1], sr, decay=decay, brightness=p["brightness"],

@@ -276,9 +276,112 @@ def feedback_delay(x: np.ndarray, period: int, feedback: float, pole: float, pin
     return out
 
 
+def wavetable_voices(tables: np.ndarray, steps: np.ndarray, offsets: np.ndarray, gains: np.ndarray,
+                     env: np.ndarray, lengths: np.ndarray, blend: np.ndarray, vibrato: np.ndarray,
+                     frac_bits: int) -> np.ndarray:
+    """Unison voices reading per-note wavetables: float32 ``(channels, rows, samples)``.
+
+    Row ``r`` (a note) reads ``tables`` float32 ``(layers, rows, size + 1)`` (the last sample
+    repeats the first) at a 32-bit fixed-point phase that starts at ``offsets[v]`` and moves
+    ``steps[v, r]`` a sample (int64 holding uint32: 2**32 is one cycle, so the phase wraps
+    exactly however long the note), the top bits indexing the table and ``frac_bits`` bits
+    interpolating. With two layers the read crossfades to the second by ``blend[n]`` (the
+    filter envelope; ignored for one layer). ``vibrato`` = (rate Hz, depth as a frequency
+    ratio minus one, delay s, sample rate, then each row's table frequency in Hz), empty for
+    none, adds ``f c fade (1 - cos w t) / w`` cycles, fading in over 0.3 s after the delay.
+    Voice ``v`` goes to channel ``c`` with ``gains[v, c]``; their sum is scaled by the
+    amplitude envelope ``env`` float32 ``(rows, samples)``. Samples past ``lengths[r]`` stay 0.
+    """
+    layers, rows, width = tables.shape
+    voices, channels = gains.shape
+    samples = env.shape[1]
+    size = width - 1
+    if (steps.shape[0] != voices or steps.shape[1] != rows or offsets.shape[0] != voices or env.shape[0] != rows
+            or lengths.shape[0] != rows or size < 2 or size & (size - 1) != 0 or not 0 < frac_bits < 32
+            or (layers == 2 and blend.shape[0] < samples) or (vibrato.shape[0] != 0 and vibrato.shape[0] != 4 + rows)):
+        raise ValueError("wavetable_voices: tables (layers, rows, 2**k + 1), steps (voices, rows), offsets "
+                         "(voices,), env (rows, samples), lengths (rows,), blend (samples,), vibrato empty or 4 + rows")
+    out = np.zeros((channels, rows, samples), np.float32)
+    mask = (1 << 32) - 1
+    frac_mask = (1 << frac_bits) - 1
+    scale = 1.0 / (1 << frac_bits)
+    phases = np.empty(voices, np.int64)
+    left = gains[:, 0].copy()
+    right = gains[:, channels - 1].copy()
+    w, depth, delay, sr = 1.0, 0.0, 0.0, 1.0
+    for r in range(rows):
+        first, second = tables[0, r], tables[layers - 1, r]
+        step = steps[:, r].copy()
+        for v in range(voices):
+            phases[v] = offsets[v] & mask
+        if vibrato.shape[0]:
+            w = 2.0 * np.pi * vibrato[0]
+            depth = vibrato[4 + r] * vibrato[1] / w * 4294967296.0
+            delay, sr = vibrato[2], vibrato[3]
+        for i in range(min(lengths[r], samples)):
+            wobble = 0
+            if vibrato.shape[0]:
+                t = i / sr
+                fade = 1.0 if delay <= 0.0 else min(max((t - delay) / 0.3, 0.0), 1.0)
+                wobble = np.int64(depth * fade * (1.0 - np.cos(w * t)))
+            mix = 0.0 if layers == 1 else np.float64(blend[i])
+            a_left, a_right = 0.0, 0.0
+            for v in range(voices):
+                ph = (phases[v] + wobble) & mask
+                k = ph >> frac_bits
+                f = (ph & frac_mask) * scale
+                a = first[k]
+                x = a + (first[k + 1] - a) * f
+                if layers == 2:
+                    b = second[k]
+                    x += (b + (second[k + 1] - b) * f - x) * mix
+                a_left += x * left[v]
+                a_right += x * right[v]
+                phases[v] = (phases[v] + step[v]) & mask
+            e = env[r, i]
+            out[0, r, i] = a_left * e
+            if channels == 2:
+                out[1, r, i] = a_right * e
+    return out
+
+
+def swept_delay(x: np.ndarray, start: int, sr: float, centre: float, lfos: np.ndarray) -> np.ndarray:
+    """``x`` float32 ``(samples,)`` read through a swinging delay: float32, same length.
+
+    At sample ``i`` the read is ``d = centre + sum(depth * sin(2 pi rate (start + i) / sr + phase))``
+    samples late (``lfos`` float64 ``(k, 3)``: depth in samples, rate in Hz, phase in radians;
+    ``start`` places ``x[0]`` in the whole piece, so pieces read apart sweep as one), linearly
+    interpolated, silence before ``x`` starts. The oscillators' phase and the read position
+    are float64 with whole and fractional samples apart, so long signals read as precisely as
+    short ones. ``d`` must never be negative (``centre`` at least the depths' sum).
+    """
+    n = x.shape[0]
+    if lfos.ndim != 2 or lfos.shape[1] != 3 or centre < np.abs(lfos[:, 0]).sum():
+        raise ValueError("swept_delay: lfos must be (k, 3) and centre at least the sum of their depths")
+    k = lfos.shape[0]
+    base = np.empty(k)
+    step = np.empty(k)
+    for j in range(k):
+        base[j] = 2.0 * np.pi * ((start * lfos[j, 1] / sr) % 1.0) + lfos[j, 2]
+        step[j] = 2.0 * np.pi * lfos[j, 1] / sr
+    out = np.empty(n, np.float32)
+    for i in range(n):
+        d = centre
+        for j in range(k):
+            d += lfos[j, 0] * np.sin(base[j] + i * step[j])
+        whole = int(d)  # d >= 0: truncation is the floor
+        frac = d - whole
+        at = i - whole
+        a = np.float64(x[at]) if at >= 0 else 0.0
+        b = np.float64(x[at - 1]) if at >= 1 else 0.0
+        out[i] = a + (b - a) * frac
+    return out
+
+
 _PYTHON: dict[str, Callable] = {
     "biquads": biquads, "block_stats": block_stats, "block_gain": block_gain, "feedback_delay": feedback_delay,
-    "true_peaks": true_peaks, "sample_voice": sample_voice,
+    "true_peaks": true_peaks, "sample_voice": sample_voice, "wavetable_voices": wavetable_voices,
+    "swept_delay": swept_delay,
 }
 _COMPILED: dict[str, Callable] = {}
 _LOCK = threading.Lock()
@@ -314,4 +417,9 @@ def warm() -> None:
     kernel("true_peaks")(x, np.zeros(2), 0, 32, np.arange(2), np.ones((3, 12)) / 12)
     kernel("sample_voice")(np.zeros(64, np.int16), x, 0, 8, 0.0, 63.0, 8.0, 40.0, True, 1.0,
                            np.array([0.0, 1.0, 0.0, 4.0, 0.5, 8.0]), 0.5, 0.5, True)
+    kernel("swept_delay")(x[0], 0, 8000.0, 2.0, np.array([[1.0, 0.5, 0.0]]))
+    for layers, vibrato in ((1, np.zeros(0)), (2, np.array([5.0, 0.01, 0.25, 8000.0, 100.0]))):
+        kernel("wavetable_voices")(np.zeros((layers, 1, 9), np.float32), np.ones((1, 1), np.int64),
+                                   np.zeros(1, np.int64), np.ones((1, 1)), np.ones((1, 8), np.float32),
+                                   np.full(1, 8, np.int64), np.ones(8, np.float32), vibrato, 29)
 

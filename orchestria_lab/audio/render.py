@@ -26,9 +26,11 @@ import hashlib
 import json
 import os
 import threading
-from collections import Counter, OrderedDict
+from collections import Counter, OrderedDict, deque
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -43,9 +45,10 @@ from orchestria_lab.audio.engines import render_instrument
 from orchestria_lab.errors import InvalidValue
 from orchestria_lab.paths import data_dir
 from orchestria_lab.state import State, Stem
+from orchestria_lab.threads import one_thread, render_threads
 
 #: Bump when the sound of any stem changes, so caches made by older code are not reused.
-ENGINE_VERSION = 4
+ENGINE_VERSION = 5
 TARGET_LUFS = -14.0
 CEILING_DB = -1.0
 MEMORY_CACHE_BYTES = 256 << 20
@@ -252,6 +255,49 @@ def _dry_period(state: State, stem: Stem, *, cache: bool, loop: bool) -> tuple[n
     return audio, m.bars // period
 
 
+def dry_periods(state: State, stems: list[Stem], *, cache: bool = True,
+                loop: bool = True) -> Iterator[tuple[Stem, np.ndarray, int]]:
+    """Each of ``stems`` with its dry period and repeats (:func:`_dry_period`), in order,
+    rendered :func:`~orchestria_lab.threads.render_threads` at a time on a pool of threads
+    (the kernels and torch release the GIL), each on one torch thread. At most that many
+    renders are held beyond the one the caller is working on, so memory stays bounded by a
+    few stems whatever their number."""
+    workers = min(render_threads(), len(stems))
+    with one_thread():
+        if workers <= 1:
+            for stem in stems:
+                yield stem, *_dry_period(state, stem, cache=cache, loop=loop)
+            return
+        pool, waiting = _render_pool(workers), iter(stems)
+        running = deque((stem, pool.submit(_dry_period, state, stem, cache=cache, loop=loop))
+                        for stem in islice(waiting, workers))
+        try:
+            while running:
+                stem, future = running.popleft()
+                audio, repeats = future.result()
+                following = next(waiting, None)
+                if following is not None:
+                    running.append((following, pool.submit(_dry_period, state, following, cache=cache, loop=loop)))
+                yield stem, audio, repeats
+                del audio
+        finally:
+            for _, future in running:  # the caller stopped early: do not render what it will not read
+                future.cancel()
+
+
+_POOL: tuple[ThreadPoolExecutor, int] | None = None  # the pool and its size
+_POOL_LOCK = threading.Lock()
+
+
+def _render_pool(workers: int) -> ThreadPoolExecutor:
+    """The process's stem-render threads, made anew with ``workers`` when asked for more."""
+    global _POOL
+    with _POOL_LOCK:
+        if _POOL is None or _POOL[1] < workers:
+            _POOL = (ThreadPoolExecutor(max_workers=workers, thread_name_prefix="orchestria-render"), workers)
+        return _POOL[0]
+
+
 def _render_fresh(state: State, stem: Stem, *, loop: bool) -> np.ndarray:
     m = state.meta
     if stem.instrument.startswith(soundfont.PREFIX):  # a voice of the session's SoundFont
@@ -417,7 +463,7 @@ def render_mix(state: State, *, cache: bool = True, loop: bool = True, target_lu
     n = loop_samples(state)
     stems = audible_stems(state)
     if n * 8 * len(stems) <= MEMORY_CACHE_BYTES:  # short: all stems at once, one cache-friendly pass
-        parts = [_dry_period(state, stem, cache=cache, loop=loop) for stem in stems]
+        parts = [(audio, repeats) for _, audio, repeats in dry_periods(state, stems, cache=cache, loop=loop)]
         length = n if loop else max([n, *(a.shape[1] for a, _ in parts)])
         mix = mix_stems([a for a, _ in parts], stems, length=length, repeats=[r for _, r in parts])
     else:
@@ -438,8 +484,7 @@ def _mix_long(state: State, stems: list[Stem], *, cache: bool, loop: bool) -> np
     if loop:
         stems = sorted(stems, key=lambda s: pattern_period(state, s) < bars)  # stable: ties keep their order
     mix = None
-    for stem in stems:
-        audio, repeats = _dry_period(state, stem, cache=cache, loop=loop)
+    for stem, audio, repeats in dry_periods(state, stems, cache=cache, loop=loop):
         if mix is None and repeats == 1 and audio.shape[0] == 2 and audio.flags.writeable:
             gl, gr = _gains(stem, 2)
             audio[0] *= np.float32(gl)

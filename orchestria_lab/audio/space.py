@@ -23,7 +23,6 @@ from orchestria_lab.audio.dsp import (
     as_audio,
     biquad,
     circular_spectrum,
-    delayed,
     fft_convolve,
     one_pole_lowpass_coef,
     view_tensor,
@@ -31,12 +30,6 @@ from orchestria_lab.audio.dsp import (
 from orchestria_lab.errors import InvalidValue
 
 MAX_IR_SECONDS = 12.0
-
-
-def lfo_phase(start: int, n: int, rate: float, sr: int) -> np.ndarray:
-    """Radians of a ``rate`` Hz oscillator at samples ``start .. start + n`` (float32, wrapped first)."""
-    cycles = (start * rate / sr) % 1.0
-    return (np.float32(2 * np.pi * cycles) + np.arange(n, dtype=np.float32) * np.float32(2 * np.pi * rate / sr))
 
 
 def _stereo(x: np.ndarray) -> np.ndarray:
@@ -130,21 +123,24 @@ def chorus(audio: np.ndarray, sr: int, *, rate: float = 0.8, depth: float = 3.0,
            voices: int = 1, mix: float = 0.5, start: int = 0) -> np.ndarray:
     """Chorus: ``voices`` copies per channel read through slowly swinging delays.
 
-    ``rate`` is the sweep in Hz, ``depth`` and ``delay`` in ms; left and right sweep in
+    ``rate`` is the sweep in Hz, ``depth`` and ``delay`` in ms (a sweep deeper than the
+    centre delay is held to it: a delay cannot read ahead of now); left and right sweep in
     quadrature for width. Linear interpolation reads the fractional delays. ``start`` is
     the position of ``audio[0]`` in the whole piece, so pieces processed apart sweep as one.
     """
     import torch
 
+    from orchestria_lab.audio.kernels import kernel
+
     x = _stereo(as_audio(audio))
     n = x.shape[1]
-    t = torch.from_numpy(lfo_phase(start, n, rate, sr))
-    centre, swing = delay * sr / 1000.0, depth * sr / 1000.0
+    centre, swing = delay * sr / 1000.0, min(depth, delay) * sr / 1000.0
+    read = kernel("swept_delay")
     wet = torch.empty(2, n)
     for ch in range(2):
         for v in range(voices):
-            phase = np.pi / 2 * ch + 2 * np.pi * v / voices
-            voice = torch.from_numpy(delayed(x[ch], torch.sin(t + phase).mul_(swing).add_(centre).numpy()))
+            sweep = np.array([[swing, rate, np.pi / 2 * ch + 2 * np.pi * v / voices]])
+            voice = torch.from_numpy(read(x[ch], start, float(sr), centre, sweep))
             wet[ch] = voice if v == 0 else wet[ch] + voice
     if voices > 1:
         wet *= 1.0 / voices

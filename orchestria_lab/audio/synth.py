@@ -92,7 +92,7 @@ def wavetables(amplitudes: torch.Tensor) -> torch.Tensor:
 
 
 PHASE_BITS = 32
-_FRAC_BITS = PHASE_BITS - (TABLE_SIZE.bit_length() - 1)
+FRAC_BITS = PHASE_BITS - (TABLE_SIZE.bit_length() - 1)
 
 
 def wrap32(x: torch.Tensor | int) -> torch.Tensor:
@@ -134,8 +134,8 @@ def read_table(packed: torch.Tensor, row: torch.Tensor, phase: torch.Tensor,
     crossfades from the first to the second. The result has the shape of ``phase``.
     """
     if phase.dtype == torch.int32:
-        i0 = (phase >> _FRAC_BITS) & (TABLE_SIZE - 1)
-        frac = (phase & (2**_FRAC_BITS - 1)).to(torch.float32) * (1.0 / 2**_FRAC_BITS)
+        i0 = (phase >> FRAC_BITS) & (TABLE_SIZE - 1)
+        frac = (phase & (2**FRAC_BITS - 1)).to(torch.float32) * (1.0 / 2**FRAC_BITS)
     else:
         pos = (phase - torch.floor(phase)) * TABLE_SIZE
         i0 = pos.to(torch.int32)

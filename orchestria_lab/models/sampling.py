@@ -10,51 +10,12 @@ precomputed, so eight bars take a few milliseconds per layer; it runs on one tor
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 import numpy as np
 import torch
 
 from orchestria_lab.errors import InvalidValue
 from orchestria_lab.models.network import SequenceModel
-
-_THREADS_LOCK = threading.Lock()
-_THREADS_USERS = 0
-_THREADS_BEFORE = 1
-
-
-@contextmanager
-def one_thread() -> Iterator[None]:
-    """Run torch on one thread inside the block, and restore the setting when the last
-    block still open (in any thread) ends.
-
-    Step-by-step sampling is thousands of tiny matrix products, and handing each to a
-    thread pool costs far more than the product: eight bars of melody take 40 ms on one
-    thread and over a second on two threads of a busy two-core machine.
-
-    >>> before = torch.get_num_threads()
-    >>> with one_thread():
-    ...     torch.get_num_threads()
-    1
-    >>> torch.get_num_threads() == before
-    True
-    """
-    global _THREADS_USERS, _THREADS_BEFORE
-    with _THREADS_LOCK:
-        if _THREADS_USERS == 0:
-            _THREADS_BEFORE = torch.get_num_threads()
-            if _THREADS_BEFORE != 1:
-                torch.set_num_threads(1)
-        _THREADS_USERS += 1
-    try:
-        yield
-    finally:
-        with _THREADS_LOCK:
-            _THREADS_USERS -= 1
-            if _THREADS_USERS == 0 and _THREADS_BEFORE != 1:
-                torch.set_num_threads(_THREADS_BEFORE)
+from orchestria_lab.threads import one_thread
 
 
 class Stepper:

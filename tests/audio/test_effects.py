@@ -213,3 +213,13 @@ def test_long_audio_processed_in_chunks_sounds_as_if_in_one_piece(effect, loop, 
     pieces = fx.apply_effect(x.copy(), SR, effect, bpm=120, loop=loop, consume=True)
     assert pieces.shape == whole.shape
     np.testing.assert_allclose(pieces, whole, atol=2e-3 * np.abs(whole).max())
+
+
+def test_a_chorus_sweeping_deeper_than_its_delay_is_held_to_it():
+    """depth 10 ms round a 2 ms centre would read ahead of now: the sweep is held to the centre."""
+    from orchestria_lab.audio.space import chorus
+
+    x = (np.random.default_rng(1).standard_normal((2, 8000)) * 0.2).astype(np.float32)
+    deep, held = chorus(x, 16000, depth=10.0, delay=2.0, mix=1.0), chorus(x, 16000, depth=2.0, delay=2.0, mix=1.0)
+    assert deep.shape == x.shape and np.isfinite(deep).all()
+    np.testing.assert_array_equal(deep, held)

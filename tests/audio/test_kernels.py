@@ -131,3 +131,62 @@ def test_kernels_still_compile_where_numba_cannot_keep_a_cache(monkeypatch):
 def test_warm_compiles_every_kernel_for_the_types_rendering_uses():
     kernels.warm()
     assert all(kernels.kernel(name).signatures for name in kernels._PYTHON)
+
+
+@pytest.mark.parametrize("instrument", ["piano", "pad", "strings", "synth_lead", "synth_bass", "organ", "brass"])
+def test_the_wavetable_kernel_plays_what_the_differentiable_torch_path_plays(instrument):
+    """The renderer reads wavetables with the compiled kernel; fitting a patch (grad on) reads
+    them with torch ops. Both must sound the same: unison voices, detune, stereo width, filter
+    envelope blend and vibrato included (vibrato's phase is float64 in the kernel, float32 in torch)."""
+    import torch
+
+    from orchestria_lab.audio import engines
+    from orchestria_lab.audio.instruments import PATCHES
+
+    pt = PATCHES[instrument]
+    p = pt.resolve({})
+    pitch, gate = torch.tensor([40, 55, 67, 79]), torch.tensor([0.25, 0.5, 1.0, 0.125])
+    vel = torch.tensor([0.4, 0.7, 0.9, 1.0])
+    with torch.no_grad():
+        compiled, lengths = engines._render_block(p, "wavetable", pt.partials, pitch, gate, vel, 16000, 5)
+    with torch.enable_grad():
+        reference, _ = engines._render_block(p, "wavetable", pt.partials, pitch, gate, vel, 16000, 5)
+    reference = reference.detach()
+    assert compiled.shape == reference.shape and compiled.abs().max() > 0.05
+    np.testing.assert_allclose(compiled.numpy(), reference.numpy(), atol=2e-4 * float(reference.abs().max()))
+    for row, length in enumerate(lengths.tolist()):  # padding past each note stays silent
+        assert not compiled[:, row, length:].any()
+
+
+def test_the_wavetable_kernel_matches_its_python_body_and_wraps_its_phase_exactly():
+    rng = np.random.default_rng(3)
+    tables = rng.standard_normal((2, 3, 17)).astype(np.float32)
+    tables[:, :, -1] = tables[:, :, 0]
+    steps = np.array([[2**31 + 12345, 2**30, 4_000_000_000]] * 2, np.int64)  # near and past half a cycle
+    args = (tables, steps, np.array([0, 2**31], np.int64), np.array([[0.6, 0.2], [0.1, 0.9]]),
+            rng.uniform(0, 1, (3, 50)).astype(np.float32), np.array([50, 20, 7], np.int64),
+            rng.uniform(0, 1, 50).astype(np.float32), np.array([5.0, 0.02, 0.0, 1000.0, 100.0, 200.0, 300.0]), 28)
+    compiled, python = kernels.kernel("wavetable_voices")(*args), kernels.wavetable_voices(*args)
+    np.testing.assert_allclose(compiled, python, atol=1e-6)
+    assert not compiled[:, 1, 20:].any() and not compiled[:, 2, 7:].any()
+    with pytest.raises(ValueError, match="wavetable_voices"):
+        kernels.kernel("wavetable_voices")(tables[:, :, :16], *args[1:])  # a table of 15 + 1 samples
+
+
+def test_a_swept_delay_reads_late_by_its_sweep_and_pieces_join_seamlessly():
+    x = noise(1, 4000, seed=4)[0]
+    sweep = np.array([[30.0, 3.0, 0.5], [4.0, 11.0, 0.0]])
+    whole = kernels.kernel("swept_delay")(x, 0, 8000.0, 40.0, sweep)
+    np.testing.assert_allclose(whole, kernels.swept_delay(x, 0, 8000.0, 40.0, sweep), atol=1e-6)
+    # at each sample, the linear interpolation NumPy makes at i - d(i) of x with silence before it
+    i = np.arange(len(x))
+    d = 40.0 + sum(depth * np.sin(2 * np.pi * rate * i / 8000.0 + phase) for depth, rate, phase in sweep)
+    np.testing.assert_allclose(whole, np.interp(i - d, np.arange(-1, len(x)), np.r_[0.0, x], left=0.0), atol=1e-5)
+    # a still delay of 10 samples is x moved 10 late, silent before it starts
+    still = kernels.kernel("swept_delay")(x, 0, 8000.0, 10.0, np.zeros((1, 3)))
+    assert not still[:10].any() and np.array_equal(still[10:], x[:-10])
+    # the second half read on its own (start=2000) is the second half of the whole, but for what it cannot see
+    half = kernels.kernel("swept_delay")(x[2000:], 2000, 8000.0, 40.0, sweep)
+    np.testing.assert_allclose(half[80:], whole[2080:], atol=1e-6)
+    with pytest.raises(ValueError, match="centre"):
+        kernels.kernel("swept_delay")(x, 0, 8000.0, 5.0, sweep)  # would read ahead of now
