@@ -5,26 +5,34 @@ A notebook switches between local and remote in one line::
     session = Session.create(bpm=90, key="Cm", genre="lo-fi")                 # local
     session = Client("http://127.0.0.1:8000", KEY).create(bpm=90, key="Cm", genre="lo-fi")
 
-and then ``session.command(...)``, ``.stems``, ``.notes``, ``.versions``, ``.diff(a, b)``,
-``.rollback(v)``, ``.export(path)`` and ``.render()`` work the same on both.
+and then ``session.command(...)``, ``.stems``, ``.notes``, ``.sections``, ``.automation``,
+``.versions``, ``.diff(a, b)``, ``.at(v)``, ``.plot``, ``.rollback(v)``, ``.export(path)`` and
+``.render()`` work the same on both; ``session.stream(text)`` gives a command's events as
+they happen.
+
+As a local session's do, a remote session's tables describe its ``version``. They are read
+from the last answer that described the session (opening it, :meth:`RemoteSession.refresh`,
+or a command, whose answer carries the session after it), so reading them after a command
+asks nothing more; what that answer lacks (notes, diffs, other versions) is asked for once
+per version. ``refresh()`` catches up with other writers.
 
 Errors mirror the server's: each ``{"error": {"code", ...}}`` answer raises the toolkit's
 exception of that code (``NotFound``, ``InvalidValue``, ``CommandNotUnderstood`` with its
-``suggestions``, ``RateLimited`` with its ``retry_after`` ...).
+``suggestions``, ``RateLimited`` with its ``retry_after`` ...); a server that does not answer
+raises :class:`ServerUnreachable`, naming its URL. Resends are safe (see :mod:`.client_http`).
 
->>> err = error_from_body(404, {"code": "not_found", "message": "No session 'ses_0'.", "kind": "session"})
->>> type(err).__name__, err.status, err.details["kind"]
-('NotFound', 404, 'session')
->>> error_from_body(418, {"code": "teapot", "message": "short and stout"})
-ApiError(418, 'teapot', 'short and stout')
+>>> with Client("http://127.0.0.1:9", "ork_key", timeout=2) as client:  # nothing listens on port 9
+...     client.agents()
+Traceback (most recent call last):
+...
+orchestria_lab.client_http.ServerUnreachable: Could not reach the Orchestria server at http://127.0.0.1:9 (GET /v1/agents): ...
 """
 
 from __future__ import annotations
 
+import copy
 import io
 import json
-import random
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -36,13 +44,16 @@ import numpy as np
 import pandas as pd
 
 from orchestria_lab import __version__
-from orchestria_lab.errors import (
-    CommandNotUnderstood,
-    InvalidValue,
-    OrchestriaError,
-    VersionConflict,
+from orchestria_lab.client_http import (
+    BUSY_PATIENCE_S,
+    CONFLICT_RETRIES,
+    ApiError,
+    ServerUnreachable,
+    error_from_body,
+    send,
+    sse_events,
 )
-from orchestria_lab.server import errors as server_errors  # its classes join the lookup by code
+from orchestria_lab.errors import InvalidValue, OrchestriaError
 from orchestria_lab.session.history import DIFF_COLUMNS
 from orchestria_lab.session.store import VersionRecord
 from orchestria_lab.state import (
@@ -52,12 +63,9 @@ from orchestria_lab.state import (
     STEM_TABLE_COLUMNS,
 )
 
-#: How often a call that met a version conflict (nothing written) is sent again.
-CONFLICT_RETRIES = 3
-#: How long a call waits, retrying, for a session busy with another command (seconds).
-BUSY_PATIENCE_S = 60.0
-
-__all__ = ["ApiError", "Client", "RemoteCommandResult", "RemoteEvent", "RemoteSession", "error_from_body"]
+__all__ = ["BUSY_PATIENCE_S", "CONFLICT_RETRIES", "ApiError", "Client", "CommandStream", "ReadOnlyVersion",
+           "RemoteCommandResult", "RemoteEvent", "RemoteSession", "RemoteVersionView", "ServerUnreachable",
+           "error_from_body"]
 
 # As orchestria_lab.audio.export names them (not imported: it would load torch into the client).
 _SUFFIX_FORMATS = {".wav": "wav", ".flac": "flac", ".mp3": "mp3", ".mid": "midi", ".midi": "midi"}
@@ -68,74 +76,16 @@ VERSION_COLUMNS = ["version", "parent", "kind", "restores", "command", "agents",
 AGENT_COLUMNS = ("name", "description", "capabilities", "parameters", "status", "backend")
 
 
-class ApiError(OrchestriaError):
-    """An error answer whose code this client does not know (a newer server, a proxy)."""
+class ReadOnlyVersion(OrchestriaError):
+    """A write sent to a view of one version (``session.at(v)``), which only reads."""
 
-    def __init__(self, status: int, code: str, message: str, **details: Any) -> None:
-        super().__init__(message, **details)
-        self.status, self.code = status, code
+    code = "read_only_version"
+    status = 409
 
-    def __repr__(self) -> str:
-        return f"ApiError({self.status}, {self.code!r}, {self.message!r})"
-
-
-def _error_classes() -> dict[str, type[OrchestriaError]]:
-    classes: dict[str, type[OrchestriaError]] = {}
-    pending = [OrchestriaError]
-    while pending:
-        cls = pending.pop()
-        classes.setdefault(cls.code, cls)
-        pending.extend(cls.__subclasses__())
-    classes.pop(ApiError.code, None)
-    return classes
-
-
-def error_from_body(status: int, body: dict[str, Any]) -> OrchestriaError:
-    """The exception an error answer stands for: the toolkit's class of that code if there
-    is one (built without its constructor, with the server's message and details)."""
-    details = {k: v for k, v in body.items() if k not in ("code", "message")}
-    code, message = str(body.get("code", f"http_{status}")), str(body.get("message", ""))
-    cls = _error_classes().get(code)
-    if cls is None or cls.status != status:
-        return ApiError(status, code, message, **details)
-    err = cls.__new__(cls)
-    OrchestriaError.__init__(err, message, **details)
-    if isinstance(err, CommandNotUnderstood):
-        err.understood, err.suggestions = details.get("understood", []), details.get("suggestions", [])
-    if isinstance(err, server_errors.RateLimited):
-        err.retry_after = int(details.get("retry_after", 1))
-    return err
-
-
-def _busy(response: httpx.Response) -> bool:
-    """A 409 ``session_busy``: nothing ran; the same request may be sent again shortly."""
-    if response.status_code != 409:
-        return False
-    try:
-        return response.json()["error"]["code"] == "session_busy"
-    except (ValueError, KeyError, TypeError):
-        return False
-
-
-def _retryable_conflict(response: httpx.Response) -> bool:
-    if response.status_code != 409:
-        return False
-    try:
-        body = response.json()["error"]
-    except (ValueError, KeyError, TypeError):
-        return False
-    return body.get("code") == VersionConflict.code and body.get("retryable", True) is not False
-
-
-def _raise_for_error(response: httpx.Response) -> None:
-    if response.is_success:
-        return
-    response.read()
-    try:
-        body = response.json()["error"]
-    except (ValueError, KeyError, TypeError):
-        body = {"code": f"http_{response.status_code}", "message": response.text[:500]}
-    raise error_from_body(response.status_code, body)
+    def __init__(self, session_id: str, version: int, verb: str) -> None:
+        super().__init__(f"session.at({version}) is a read-only view of version {version} of {session_id}: it cannot "
+                         f"{verb}. To build on version {version}, restore it with session.rollback({version}), then "
+                         "send commands to the session.", session_id=session_id, version=version)
 
 
 @dataclass(frozen=True)
@@ -157,13 +107,15 @@ class RemoteCommandResult:
     message: str
     plan: list[dict[str, Any]] = field(default_factory=list)
     diff: pd.DataFrame = field(default_factory=lambda: _diff_table([]))
+    dry_run: bool = False
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> RemoteCommandResult:
-        return cls(d.get("version"), d.get("message", ""), list(d.get("plan", [])), _diff_table(d.get("diff", [])))
+        return cls(d.get("version"), d.get("message", ""), list(d.get("plan", [])), _diff_table(d.get("diff", [])),
+                   bool(d.get("dry_run", False)))
 
     def to_dict(self) -> dict[str, Any]:
-        return {"version": self.version, "message": self.message, "plan": self.plan,
+        return {"version": self.version, "message": self.message, "plan": self.plan, "dry_run": self.dry_run,
                 "diff": self.diff.astype(object).where(self.diff.notna(), None).to_dict("records")}
 
 
@@ -172,24 +124,15 @@ def _diff_table(rows: list[dict[str, Any]]) -> pd.DataFrame:
     return df.astype({"notes_added": "int64", "notes_removed": "int64"})
 
 
-def _sse_events(lines: Iterator[str]) -> Iterator[tuple[str, str]]:
-    """``(event, data)`` pairs from the lines of a ``text/event-stream``."""
-    kind, data = "message", []
-    for line in lines:
-        if line == "":
-            if data:
-                yield kind, "\n".join(data)
-            kind, data = "message", []
-        elif line.startswith("event:"):
-            kind = line[6:].strip()
-        elif line.startswith("data:"):
-            data.append(line[5:].removeprefix(" "))
+def _record(row: dict[str, Any]) -> VersionRecord:
+    return VersionRecord(**{k: v for k, v in row.items() if k != "diff"} | {"agents": tuple(row["agents"])})
 
 
 class Client:
     """A connection to an Orchestria Lab server, acting for one API key.
 
     ``Client(base_url, api_key)``; use it as a context manager, or call :meth:`close`.
+    ``transport`` is an httpx transport to send through (tests count or fake requests with one).
     """
 
     def __init__(self, base_url: str, api_key: str, *, timeout: float = 120.0,
@@ -213,28 +156,14 @@ class Client:
         return f"<Client {self.base_url}>"
 
     # plumbing -----------------------------------------------------------------------------
-    def request(self, method: str, path: str, **kw: Any) -> httpx.Response:
-        """One API call; an error answer raises its typed exception.
+    def request(self, method: str, path: str, *, stream: bool = False, **kw: Any) -> httpx.Response:
+        """One API call; an error answer raises its typed exception, no answer :class:`ServerUnreachable`.
 
-        A ``409 version_conflict`` means another writer got there first and nothing was
-        written, so the call is retried a few times, with a little jitter, before the
-        conflict is raised; a conflict the server marks ``retryable: false`` (an undo whose
-        head moved) is raised at once.
+        Sent again when that is safe, a POST with the same ``Idempotency-Key``: after a version
+        conflict, while the session is busy, once after no answer (:func:`.client_http.send`).
+        With ``stream=True`` the caller reads the body and closes the response.
         """
-        deadline = time.monotonic() + BUSY_PATIENCE_S
-        attempt = 0
-        while True:
-            response = self._http.request(method, path, **kw)
-            if attempt < CONFLICT_RETRIES and _retryable_conflict(response):
-                attempt += 1
-                time.sleep(random.uniform(0, 0.05 * attempt))
-                continue
-            if _busy(response) and time.monotonic() < deadline:  # the session runs another command
-                time.sleep(min(2.0, float(response.headers.get("Retry-After", "1"))) * random.uniform(0.5, 1.0))
-                continue
-            break
-        _raise_for_error(response)
-        return response
+        return send(self._http, method, path, stream=stream, **kw)
 
     def json(self, method: str, path: str, **kw: Any) -> Any:
         return self.request(method, path, **kw).json()
@@ -254,11 +183,15 @@ class Client:
         """Fetch ``url`` (a file URL the API gave) into ``dest``, streaming."""
         dest = Path(dest)
         dest.parent.mkdir(parents=True, exist_ok=True)
-        with self._http.stream("GET", url) as response:
-            _raise_for_error(response)
+        response = self.request("GET", url, stream=True)
+        try:
             with open(dest, "wb") as out:
                 for chunk in response.iter_bytes():
                     out.write(chunk)
+        except httpx.TransportError as exc:
+            raise ServerUnreachable(self.base_url, exc, request=f"GET {url}") from exc
+        finally:
+            response.close()
         return dest
 
     # sessions -----------------------------------------------------------------------------
@@ -292,33 +225,53 @@ class Client:
         return pd.DataFrame(self.json("GET", "/v1/agents"), columns=list(AGENT_COLUMNS))
 
 
-class RemoteSession:
-    """A session on a server, with the verbs and tables of :class:`Session`."""
+class _RemoteTables:
+    """The attributes and tables a remote session and a view of one of its versions share, all read
+    from one session JSON (``_json()``), as ``_StateView`` serves a Session and its VersionView."""
 
-    def __init__(self, client: Client, data: dict[str, Any]) -> None:
-        self.client, self._data = client, data
+    id: str
+    version: int
 
-    # attributes ---------------------------------------------------------------------------
+    def _json(self) -> dict[str, Any]:
+        raise NotImplementedError
+
     @property
-    def id(self) -> str:
-        return self._data["id"]
-
-    @property
-    def version(self) -> int:
-        return self._data["version"]
+    def _home(self) -> RemoteSession:
+        raise NotImplementedError
 
     @property
     def meta(self) -> dict[str, Any]:
-        meta = {k: self._data[k] for k in ("bpm", "key", "genre", "time_signature", "bars", "sample_rate", "seed")}
+        data = self._json()
+        meta = {k: data[k] for k in ("bpm", "key", "genre", "time_signature", "bars", "sample_rate", "seed")}
         meta["bpm"] = int(meta["bpm"]) if float(meta["bpm"]).is_integer() else meta["bpm"]
         for name in ("sections", "tempo_changes", "key_changes"):
-            meta[name] = [dict(s) for s in self._data.get(name, [])]
+            meta[name] = [dict(s) for s in data.get(name, [])]
         return meta
+
+    bpm = property(lambda self: self.meta["bpm"])
+    key = property(lambda self: self._json()["key"])
+    genre = property(lambda self: self._json()["genre"])
+    time_signature = property(lambda self: self._json()["time_signature"])
+    bars = property(lambda self: self._json()["bars"])
+    sample_rate = property(lambda self: self._json()["sample_rate"])
+    seed = property(lambda self: self._json()["seed"])
+
+    @property
+    def stems(self) -> pd.DataFrame:
+        """One row per stem, the columns of :attr:`Session.stems`."""
+        rows = [{**s, "stem_id": s["id"]} for s in self._json()["stems"]]
+        return pd.DataFrame(rows, columns=list(STEM_TABLE_COLUMNS)).astype({"loudness_lufs": "float64"})
+
+    @property
+    def notes(self) -> pd.DataFrame:
+        """One row per note, the columns and dtypes of :attr:`Session.notes`."""
+        df = pd.DataFrame(self._home._notes_rows(self.version), columns=list(NOTE_COLUMNS))
+        return df.astype({"pitch": "int64", "start": "float64", "duration": "float64", "velocity": "int64"})
 
     @property
     def automation(self) -> pd.DataFrame:
         """Every stem's automation points, the columns of :attr:`Session.automation`."""
-        return pd.DataFrame(self._data.get("automation", []), columns=list(AUTOMATION_COLUMNS)).astype(
+        return pd.DataFrame(self._json().get("automation", []), columns=list(AUTOMATION_COLUMNS)).astype(
             {"beat": "float64", "value": "float64"})
 
     @property
@@ -333,86 +286,164 @@ class RemoteSession:
         return pd.DataFrame(rows, columns=list(SECTION_COLUMNS)).astype(
             {"start_bar": "int64", "bars": "int64", "last_bar": "int64"})
 
-    bpm = property(lambda self: self.meta["bpm"])
-    key = property(lambda self: self._data["key"])
-    genre = property(lambda self: self._data["genre"])
-    time_signature = property(lambda self: self._data["time_signature"])
-    bars = property(lambda self: self._data["bars"])
-    sample_rate = property(lambda self: self._data["sample_rate"])
-    seed = property(lambda self: self._data["seed"])
+    @property
+    def plot(self) -> Any:
+        """The pictures of :attr:`Session.plot` (``.piano_roll()``, ``.waveform()``, ``.timeline()`` ...),
+        drawn by the same code from these tables and the server's audio."""
+        from orchestria_lab.widgets.plots import PlotAccessor
+
+        return PlotAccessor(self)
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
+        """Displays like a local session in Jupyter (summary, stems table, player)."""
+        from orchestria_lab.widgets.display import mimebundle
+
+        return mimebundle(self)
+
+
+class RemoteSession(_RemoteTables):
+    """A session on a server, with the verbs and tables of :class:`Session`."""
+
+    def __init__(self, client: Client, data: dict[str, Any]) -> None:
+        self.client = client
+        self._data = data  # the session JSON the tables read: the last answer that described it
+        self._stale = False  # a write of ours moved the version, and its answer did not say to what
+        self._known: dict[tuple[Any, ...], Any] = {}  # what the JSON lacks, by version: notes, diffs, old versions
+        #: What the last :meth:`export` wrote, one dict per file: ``name`` (of the local copy), ``url``
+        #: (the server's signed, absolute download URL: no key needed until it expires), ``path`` (the copy).
+        self.last_export: list[dict[str, str]] = []
+
+    @property
+    def id(self) -> str:
+        return self._data["id"]
+
+    @property
+    def version(self) -> int:
+        return self._data["version"]
+
+    @property
+    def _home(self) -> RemoteSession:
+        return self
+
+    def _json(self) -> dict[str, Any]:
+        if self._stale:
+            self.refresh()
+        return self._data
+
+    def _take(self, data: dict[str, Any]) -> None:
+        """``data``, the session as the server just described it, becomes what the tables read."""
+        if data["version"] != self._data["version"]:
+            self._known.clear()
+        self._data, self._stale = data, False
+
+    def _moved_to(self, version: int) -> None:
+        """A write of ours made ``version`` without saying what it holds: the next read asks."""
+        self._known.clear()
+        self._data, self._stale = {**self._data, "version": version}, True
+
+    def _once(self, key: tuple[Any, ...], fetch: Callable[[], Any]) -> Any:
+        """What ``fetch`` answers, asked for once: ``key`` names a read of one version, which never changes."""
+        if key not in self._known:
+            self._known[key] = fetch()
+        return self._known[key]
 
     def _path(self, tail: str = "") -> str:
         return f"/v1/sessions/{self.id}{tail}"
 
     def refresh(self) -> RemoteSession:
         """Catch up with the server (versions made elsewhere, agents' state)."""
-        self._data = self.client.json("GET", self._path())
+        self._take(self.client.json("GET", self._path()))
         return self
 
     @property
     def agent_states(self) -> dict[str, str]:
-        """Each agent's live state (``idle`` or ``working``), as of the last refresh."""
+        """Each agent's live state (``idle`` or ``working``), as of the last answer about the session."""
         return {a["name"]: a["state"] for a in self._data.get("agents", [])}
 
     # tables -------------------------------------------------------------------------------
     def stems_json(self, version: int | None = None) -> list[dict[str, Any]]:
         """The stems as the API gives them, with ``url``, ``midi_url`` and ``signed_url``."""
-        return self.client.json("GET", self._path("/stems"), params=_params(version=version))
+        if version is None or version == self.version:
+            return copy.deepcopy(self._json()["stems"])
+        rows = self._once(("stems", version), lambda: self.client.json("GET", self._path("/stems"),
+                                                                      params={"version": version}))
+        return copy.deepcopy(rows)
 
-    @property
-    def stems(self) -> pd.DataFrame:
-        """One row per stem, the columns of :attr:`Session.stems`."""
-        rows = [{**s, "stem_id": s["id"]} for s in self.stems_json()]
-        return pd.DataFrame(rows, columns=list(STEM_TABLE_COLUMNS)).astype({"loudness_lufs": "float64"})
-
-    @property
-    def notes(self) -> pd.DataFrame:
-        """One row per note, the columns and dtypes of :attr:`Session.notes`."""
-        df = pd.DataFrame(self.client.json("GET", self._path("/notes")), columns=list(NOTE_COLUMNS))
-        return df.astype({"pitch": "int64", "start": "float64", "duration": "float64", "velocity": "int64"})
+    def _notes_rows(self, version: int) -> list[dict[str, Any]]:
+        return self._once(("notes", version), lambda: self.client.json("GET", self._path("/notes"),
+                                                                      params={"version": version}))
 
     @property
     def records(self) -> list[VersionRecord]:
-        return [VersionRecord(**{k: v for k, v in r.items() if k != "diff"} | {"agents": tuple(r["agents"])})
-                for r in self.client.all_pages(self._path("/versions"))]
+        return [_record(r) for r in self._json()["versions"]]
+
+    def record(self, version: int) -> VersionRecord:
+        """The record of ``version``; one this object has not seen yet is asked for first."""
+        whole = not isinstance(version, bool) and isinstance(version, int | np.integer)
+        if whole and version > self.version:
+            self.refresh()
+        if not whole or not 0 <= version <= self.version:
+            raise InvalidValue("version", version, f"a whole number from 0 to {self.version}")
+        return self.records[int(version)]
 
     @property
     def versions(self) -> pd.DataFrame:
         """Every version ever made, the columns of :attr:`Session.versions`."""
-        rows = self.client.all_pages(self._path("/versions"))
-        df = pd.DataFrame(rows, columns=VERSION_COLUMNS)
+        df = pd.DataFrame(self._json()["versions"], columns=VERSION_COLUMNS)
         return df.astype({"version": "int64", "parent": "Int64", "restores": "Int64"})
 
     def diff(self, a: int, b: int | None = None) -> pd.DataFrame:
         """What changed from version ``a`` to ``b`` (default: the current version)."""
-        return _diff_table(self.client.json("GET", self._path("/diff"), params=_params(a=a, b=b)))
+        b = self.version if b is None else b
+        rows = self._once(("diff", a, b), lambda: self.client.json("GET", self._path("/diff"), params={"a": a, "b": b}))
+        return _diff_table(rows)
+
+    def at(self, version: int) -> RemoteVersionView:
+        """A read-only view of ``version`` with the same attributes and tables, like :meth:`Session.at`."""
+        record = self.record(version)
+        if record.version == self.version:
+            return RemoteVersionView(self, record, self._json())
+        data = self._once(("session", record.version), lambda: self.client.json(
+            "GET", self._path(), params={"version": record.version}))
+        if data["version"] != record.version:
+            raise ApiError(501, "version_not_supported", f"The server at {self.client.base_url} answers "
+                           "GET /v1/sessions/{id} without ?version=: it is older than this client. Update it "
+                           "to read older versions.")
+        return RemoteVersionView(self, record, data)
 
     # writing ------------------------------------------------------------------------------
     def command(self, text: str, *, dry_run: bool = False,
                 on_event: Callable[[RemoteEvent], Any] | None = None) -> RemoteCommandResult:
-        """Run a command on the server. ``on_event`` receives the conductor's events live."""
-        body = {"text": text, "dry_run": dry_run}
+        """Run a command on the server. ``on_event`` receives the conductor's events live,
+        each as :meth:`stream` gives it."""
         if on_event is None:
-            result = RemoteCommandResult.from_dict(self.client.json("POST", self._path("/command"), json=body))
-        else:
-            result = self._stream_command(body, on_event)
-        if result.version is not None and not dry_run:
-            self._data["version"] = result.version
-        return result
+            return self._took(self.client.json("POST", self._path("/command"), json={"text": text, "dry_run": dry_run}))
+        with self.stream(text, dry_run=dry_run) as events:
+            for event in events:
+                on_event(event)
+        assert events.result is not None  # a stream that ends without one raises
+        return events.result
 
-    def _stream_command(self, body: dict[str, Any], on_event: Callable[[RemoteEvent], Any]) -> RemoteCommandResult:
-        with self.client._http.stream("POST", self._path("/command"), json=body,
-                                      headers={"Accept": "text/event-stream"}) as response:
-            _raise_for_error(response)
-            for kind, data in _sse_events(response.iter_lines()):
-                payload = json.loads(data)
-                if kind == "result":
-                    return RemoteCommandResult.from_dict(payload)
-                if kind == "error":  # the stream's last event: the error the JSON answer would be
-                    error = dict(payload.get("data", {}))
-                    raise error_from_body(int(error.pop("status", 500)), error)
-                on_event(RemoteEvent(kind, payload.get("data", payload)))  # the event's own data, as locally
-        raise ApiError(502, "stream_cut", "The event stream ended before the command's result.")
+    def stream(self, text: str, *, dry_run: bool = False) -> CommandStream:
+        """Run a command and give its events as they happen::
+
+            with session.stream("add a boom bap drum beat") as events:
+                for event in events:  # RemoteEvent: plan, agent_started, agent_finished, version_created
+                    print(event.type, event.data.get("agent", ""))
+            events.result             # the RemoteCommandResult; session.version is its version
+        """
+        return CommandStream(self, text, dry_run=dry_run)
+
+    def _took(self, answer: dict[str, Any]) -> RemoteCommandResult:
+        """The result of a command (or import) answer; the session it carries becomes what the tables read."""
+        result = RemoteCommandResult.from_dict(answer)
+        if answer.get("session"):
+            self._take(answer["session"])
+        elif not result.dry_run and result.version is not None:
+            self._moved_to(result.version)
+        if not result.dry_run and result.version:  # what version n changed is the diff from n - 1
+            self._known[("diff", result.version - 1, result.version)] = answer.get("diff", [])
+        return result
 
     def import_midi(self, path: str | Path | bytes, *, role: str | None = None, name: str | None = None,
                     filename: str | None = None) -> RemoteCommandResult:
@@ -420,16 +451,14 @@ class RemoteSession:
         data = path if isinstance(path, bytes) else Path(path).read_bytes()
         filename = filename or ("import.mid" if isinstance(path, bytes) else Path(path).name)
         form = {k: v for k, v in (("role", role), ("name", name)) if v is not None}
-        payload = self.client.json("POST", self._path("/import"), files={"file": (filename, data, "audio/midi")},
-                                   data=form)
-        self._data["version"] = payload["version"]
-        return RemoteCommandResult.from_dict(payload)
+        return self._took(self.client.json("POST", self._path("/import"),
+                                           files={"file": (filename, data, "audio/midi")}, data=form))
 
     def rollback(self, version: int) -> VersionRecord:
         """Append a version equal to ``version``, like :meth:`Session.rollback`."""
-        r = self.client.json("POST", self._path("/rollback"), json={"version": version})
-        self._data["version"] = r["version"]
-        return VersionRecord(**{k: v for k, v in r.items() if k != "diff"} | {"agents": tuple(r["agents"])})
+        answer = self.client.json("POST", self._path("/rollback"), json={"version": version})
+        self._moved_to(answer["version"])
+        return _record(answer)
 
     def close(self) -> None:
         """Close the session on the server (DELETE), freeing one of the account's slots."""
@@ -440,7 +469,8 @@ class RemoteSession:
                format: str | None = None, loudness: float | str | None = None) -> list[Path]:
         """Export on the server and download what it wrote, laid out as :meth:`Session.export`
         lays it out: the mix at ``path`` with its manifest beside it, or with ``stems`` one
-        file per stem and ``manifest.json`` in the folder ``path``. Returns the paths, manifest last."""
+        file per stem and ``manifest.json`` in the folder ``path``. Returns the paths, manifest
+        last; :attr:`last_export` keeps each file's name, signed download URL and local path."""
         path = Path(path)
         if stems is False:
             format = format or _SUFFIX_FORMATS.get(path.suffix.lower())
@@ -449,9 +479,10 @@ class RemoteSession:
                                    "one of wav, flac, mp3, midi (from the file suffix or format=)")
             path = path if path.suffix else path.with_suffix(_FORMAT_SUFFIXES[format])
         export = self.client.json("POST", self._path("/export"),
-                                  json={"format": format or "wav", "stems": stems, "version": version,
+                                  json={"format": format or "wav", "stems": stems,
+                                        "version": self.version if version is None else version,
                                         **({"loudness": loudness} if loudness is not None else {})})
-        written = []
+        written, kept = [], []
         for f in export["files"]:
             name = PurePosixPath(f["name"]).name
             if stems is not False:
@@ -461,12 +492,15 @@ class RemoteSession:
             else:
                 dest = path
             written.append(self.client.download(f["url"], dest))
+            kept.append({"name": dest.name, "url": f["signed_url"], "path": str(dest)})
+        self.last_export = kept
         return written
 
     def _audio(self, tail: str, version: int | None) -> np.ndarray:
         import soundfile
 
-        blob = self.client.request("GET", self._path(tail), params=_params(version=version, format="wav")).content
+        params = {"version": self.version if version is None else version, "format": "wav"}
+        blob = self.client.request("GET", self._path(tail), params=params).content
         audio, _ = soundfile.read(io.BytesIO(blob), dtype="float32", always_2d=True)
         return np.ascontiguousarray(audio.T)
 
@@ -478,16 +512,112 @@ class RemoteSession:
         """One stem's audio, shape ``(channels, samples)``."""
         return self._audio(f"/stems/{quote(stem_id, safe='')}/audio", version)
 
-    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
-        """Displays like a local session in Jupyter (summary, stems table, player)."""
-        from orchestria_lab.widgets.display import mimebundle
+    def __repr__(self) -> str:
+        return (f"<RemoteSession {self.id} v{self.version} at {self.client.base_url}: {self._data['bpm']:g} bpm, "
+                f"{self._data['key']}, {self._data['genre']}, {len(self._data.get('stems', []))} stems>")
 
-        return mimebundle(self)
+
+def _read_only(verb: str) -> Callable[..., Any]:
+    def refuse(self: RemoteVersionView, *args: Any, **kw: Any) -> Any:
+        raise ReadOnlyVersion(self.id, self.version, verb)
+
+    refuse.__doc__ = f"Refused with :class:`ReadOnlyVersion`: a view of one version cannot {verb}."
+    return refuse
+
+
+class RemoteVersionView(_RemoteTables):
+    """A read-only view of one version of a remote session (``session.at(v)``), with its
+    attributes and tables, as a :class:`VersionView` is of a local one. Writes raise
+    :class:`ReadOnlyVersion`."""
+
+    def __init__(self, session: RemoteSession, record: VersionRecord, data: dict[str, Any]) -> None:
+        self.session, self.record, self._data = session, record, data
+
+    @property
+    def id(self) -> str:
+        return self.session.id
+
+    @property
+    def version(self) -> int:
+        return self.record.version
+
+    @property
+    def _home(self) -> RemoteSession:
+        return self.session
+
+    def _json(self) -> dict[str, Any]:
+        return self._data
+
+    def render(self) -> np.ndarray:
+        """The mix of this version, float32, shape ``(channels, samples)``."""
+        return self.session.render(version=self.version)
+
+    def render_stem(self, stem_id: str) -> np.ndarray:
+        """One stem's audio in this version, shape ``(channels, samples)``."""
+        return self.session.render_stem(stem_id, version=self.version)
+
+    def export(self, path: str | Path, *, stems: bool | list[str] = False, format: str | None = None,
+               loudness: float | str | None = None) -> list[Path]:
+        """This version exported, as :meth:`RemoteSession.export` does."""
+        return self.session.export(path, stems=stems, version=self.version, format=format, loudness=loudness)
+
+    command = _read_only("run a command")
+    stream = _read_only("run a command")
+    import_midi = _read_only("import MIDI")
+    rollback = _read_only("roll back")
 
     def __repr__(self) -> str:
-        return (f"<RemoteSession {self.id} v{self.version} at {self.client.base_url}: {self.bpm} bpm, "
-                f"{self.key}, {self.genre}, {len(self._data.get('stems', []))} stems>")
+        return f"<RemoteVersionView {self.id} v{self.version}: {len(self._data['stems'])} stems>"
 
 
-def _params(**params: Any) -> dict[str, Any]:
-    return {k: v for k, v in params.items() if v is not None}
+class CommandStream:
+    """A command's conductor events as the server streams them (``RemoteSession.stream``).
+
+    Iterating it sends the command and gives :class:`RemoteEvent` objects as they come; when
+    the iteration ends, :attr:`result` holds the :class:`RemoteCommandResult` and the session
+    shows the version it made. An error ends the iteration with its typed exception. Leaving
+    early (or the ``with`` block) closes the connection; the command still lands whole.
+    """
+
+    def __init__(self, session: RemoteSession, text: str, *, dry_run: bool = False) -> None:
+        self.session, self.text, self.dry_run = session, text, dry_run
+        self.result: RemoteCommandResult | None = None
+        self._events: Iterator[RemoteEvent] | None = None
+
+    def __iter__(self) -> Iterator[RemoteEvent]:
+        if self._events is None:
+            self._events = self._run()
+        return self._events
+
+    def __enter__(self) -> CommandStream:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self._events is not None:
+            self._events.close()  # type: ignore[attr-defined]
+
+    def _run(self) -> Iterator[RemoteEvent]:
+        session, client = self.session, self.session.client
+        where = session._path("/command")
+        response = client.request("POST", where, stream=True, json={"text": self.text, "dry_run": self.dry_run},
+                                  headers={"Accept": "text/event-stream"})
+        try:
+            for kind, data in sse_events(response.iter_lines()):
+                payload = json.loads(data)
+                if kind == "result":
+                    self.result = session._took(payload)
+                    return
+                if kind == "error":  # the stream's last event: the error the JSON answer would be
+                    error = dict(payload.get("data", {}))
+                    raise error_from_body(int(error.pop("status", 500)), error)
+                yield RemoteEvent(kind, payload.get("data", payload))  # the event's own data, as locally
+        except httpx.TransportError as exc:
+            raise ServerUnreachable(client.base_url, exc, request=f"POST {where}", note=(
+                "The event stream broke after the command was sent: it still lands whole, or not at all; "
+                "refresh the session to see.")) from exc
+        finally:
+            response.close()
+        raise ApiError(502, "stream_cut", "The event stream ended before the command's result.")

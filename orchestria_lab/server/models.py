@@ -228,6 +228,9 @@ class CommandResultOut(BaseModel):
     plan: list[PlanStep]
     diff: list[DiffRow]
     dry_run: bool = False
+    session: SessionOut | None = Field(None, description=(
+        "the session just after the command (a dry run: as it is), as GET /v1/sessions/{id} gives it, "
+        "so a client can redraw without asking again"))
 
 
 class FileOut(BaseModel):

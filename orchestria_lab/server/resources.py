@@ -105,18 +105,21 @@ def versions_out(session: Session, *, with_diff: bool = False,
             for r in chosen]
 
 
-def session_out(session: Session, links: Links) -> dict[str, Any]:
-    """The session as JSON: meta, version, stems, versions and the agents' live state."""
+def session_out(session: Session, links: Links, version: int | None = None) -> dict[str, Any]:
+    """The session as JSON: meta, version, stems, versions and the agents' live state. With
+    ``version``, the meta, stems and automation as they were at that version (the versions
+    stay the whole history, the agents their live state)."""
     from orchestria_lab.session.conductor import agent_states
 
-    meta = session.meta
+    view = session if version is None else session.at(version)
+    meta = view.meta
     return {
         "id": session.id, **{k: meta[k] for k in ("bpm", "key", "genre", "time_signature", "bars",
                                                    "sample_rate", "seed")},
         "sections": meta["sections"], "tempo_changes": meta["tempo_changes"], "key_changes": meta["key_changes"],
-        "automation": records(session.automation),
-        "version": session.version, "created_at": session.store.session_info(session.id)["created_at"],
-        "stems": stems_out(session, links), "versions": versions_out(session),
+        "automation": records(view.automation),
+        "version": view.version, "created_at": session.store.session_info(session.id)["created_at"],
+        "stems": stems_out(session, links, view.version), "versions": versions_out(session),
         "agents": [{"name": name, "state": state} for name, state in agent_states(session.id).items()],
     }
 
@@ -137,11 +140,14 @@ def agents_out() -> list[dict[str, Any]]:
     return [{**row, "state": states.get(row["name"], "idle")} for row in records(agents_table())]
 
 
-def command_out(result: Any) -> dict[str, Any]:
-    """A conductor ``CommandResult`` as JSON: version, message, plan and diff (records)."""
+def command_out(result: Any, session: Session, links: Links) -> dict[str, Any]:
+    """A conductor ``CommandResult`` as JSON: version, message, plan and diff (records), and
+    ``session``, the session just after it (as :func:`session_out` gives it), so that a client
+    redraws without asking again."""
     d = result.to_dict()
     return {"version": d["version"], "message": d["message"], "plan": plain(d["plan"]),
-            "diff": plain(d["diff"]), "dry_run": bool(d.get("dry_run", False))}
+            "diff": plain(d["diff"]), "dry_run": bool(d.get("dry_run", False)),
+            "session": session_out(session, links)}
 
 
 def export_out(record: ExportRecord, links: Links) -> dict[str, Any]:

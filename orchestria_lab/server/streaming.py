@@ -4,7 +4,7 @@ The command runs in a worker thread; each event it emits crosses to the event lo
 a queue and goes out as ``event: <type>`` with the event (``{"type", "data"}``) as JSON.
 The stream ends with exactly one of:
 
-- ``event: result``: the command result, as the JSON answer would have been;
+- ``event: result``: the command result (with the session after it), as the JSON answer would have been;
 - ``event: error``: ``{"type": "error", "data": {"code", "message", "status", ...}}``, the
   error the JSON answer would have been (the conductor's own ``error`` event is folded
   into it, so a client sees one error, with its HTTP status).
@@ -24,7 +24,7 @@ import anyio
 from fastapi.sse import format_sse_event
 
 from orchestria_lab.errors import OrchestriaError
-from orchestria_lab.server.resources import command_out, plain
+from orchestria_lab.server.resources import Links, command_out, plain
 from orchestria_lab.session.session import Session
 
 log = logging.getLogger("orchestria_lab.server")
@@ -35,7 +35,7 @@ def _error_event(session_id: str, error: dict[str, Any], status: int) -> dict[st
     return {"type": "error", "data": {"session_id": session_id, **error, "status": status}}
 
 
-async def command_events(session: Session, text: str, *, dry_run: bool,
+async def command_events(session: Session, text: str, *, dry_run: bool, links: Links,
                          limiter: anyio.CapacityLimiter | None = None) -> AsyncIterator[bytes]:
     loop = asyncio.get_running_loop()
     queue: asyncio.Queue[Any] = asyncio.Queue()
@@ -57,7 +57,7 @@ async def command_events(session: Session, text: str, *, dry_run: bool,
             result = session.command(text, dry_run=dry_run, on_event=forward)
             for item in held:
                 emit(item)
-            emit(("result", command_out(result)))
+            emit(("result", command_out(result, session, links)))
         except OrchestriaError as err:
             emit(("error", _error_event(session.id, err.to_dict(), err.status)))
         except Exception:

@@ -122,8 +122,12 @@ def _validated(model: Any, data: Any, *, json: bool = False) -> Any:
 
 
 @router.get("/{session_id}", response_model=SessionOut, summary="A session: meta, stems, versions, agents")
-def get_session(session: OwnedSession, links: RequestLinks) -> dict:
-    return session_out(session, links)
+def get_session(session: OwnedSession, links: RequestLinks,
+                version: Annotated[int | None, Query(ge=0, description=(
+                    "the meta, stems and automation as they were at this version (default: the current "
+                    "one); the versions and agents are the whole history and the live state either way"))] = None,
+                ) -> dict:
+    return session_out(session, links, version)
 
 
 @router.delete("/{session_id}", status_code=204, response_class=Response,
