@@ -11,7 +11,12 @@ share (``command``, ``stems``, ``versions``, ``diff``, ``rollback``, ``export``,
 - the stems, each with a player, mute and solo toggles and gain and pan sliders. Every change
   is a command, so it makes exactly one version, like anything typed in the box;
 - the version history with the diff of the selected version and a button that restores it;
-- A/B listening between two versions, export buttons, and a piano roll of the current version.
+- A/B listening between two versions, export buttons with a download link per file written,
+  and a piano roll of the current version.
+
+Once opened, the mix player follows the session: after each command it holds the new version's
+mix. Every action (a command, a control, an export, a restore, A/B) first clears the error
+box a previous one left.
 
 Every part is a public attribute, so a test (or a curious user) can drive it:
 
@@ -29,6 +34,7 @@ Every part is a public attribute, so a test (or a curious user) can drive it:
 
 from __future__ import annotations
 
+import functools
 import html
 import inspect
 from pathlib import Path
@@ -39,9 +45,10 @@ import ipywidgets as w
 from orchestria_lab.agents.base import Action
 from orchestria_lab.errors import CommandNotUnderstood, OrchestriaError
 from orchestria_lab.session.conductor import NothingToChange
-from orchestria_lab.widgets import plots
+from orchestria_lab.widgets import downloads, plots
 from orchestria_lab.widgets.display import (
     STUDIO_CSS,
+    _one_line,
     agents_html,
     as_dict,
     diff_html,
@@ -56,6 +63,17 @@ from orchestria_lab.widgets.display import (
 EXPORT_FORMATS = ("wav", "flac", "mp3", "midi")
 _EXTENSIONS = {"wav": "wav", "flac": "flac", "mp3": "mp3", "midi": "mid"}
 _TABS = ("Stems", "Piano roll", "History", "A/B", "Export")
+
+
+def _action(method: Any) -> Any:
+    """Mark a Studio method as an action a person takes: it starts by clearing the last error."""
+
+    @functools.wraps(method)
+    def clear_error_then(self: Studio, *args: Any, **kw: Any) -> Any:
+        self._clear_error()
+        return method(self, *args, **kw)
+
+    return clear_error_then
 
 
 class StemRow(w.HBox):
@@ -90,14 +108,19 @@ class StemRow(w.HBox):
 class Studio(w.VBox):
     """A panel to direct ``session``: commands, live agents, stems, history, A/B, export, piano roll.
 
-    ``out_dir`` is where the export buttons write (default ``out/<session id>``).
+    ``out_dir`` is where the export buttons write (default ``out/<session id>``). Files up to
+    ``data_link_max_bytes`` (default :data:`~orchestria_lab.widgets.downloads.DATA_LINK_MAX_BYTES`)
+    are linked as data; larger ones through the Jupyter server (see :mod:`~orchestria_lab.widgets.downloads`).
     """
 
     def __init__(self, session: Any, *, out_dir: str | Path | None = None) -> None:
         self.session = session
         self.last_result: Any = None
         self.last_error: BaseException | None = None
+        self.data_link_max_bytes = downloads.DATA_LINK_MAX_BYTES
         self._syncing = False
+        self._error_shown = False  # the result area holds an error box, which the next action clears
+        self._mix_version: int | None = None  # the version the mix player holds; None while it is hidden
         self._agent_states: dict[str, str] = dict.fromkeys(_agent_names(session), "idle")
 
         self.header = w.HTML(layout=w.Layout(margin="0 0 4px 0"))
@@ -119,8 +142,9 @@ class Studio(w.VBox):
         self.suggestions = w.HBox()
 
         self.mix_button = w.Button(description="listen to the mix", icon="headphones", layout=w.Layout(width="180px"))
-        self.mix_button.on_click(self._guard(lambda _b: self._load_player(self.mix_player, None)))
+        self.mix_button.on_click(self._guard(lambda _b: self.listen_to_mix()))
         self.mix_player = w.Audio(format="wav", autoplay=False, layout=w.Layout(display="none"))
+        self.mix_player.add_class("orchestria-mix-player")
         self.stem_rows: dict[str, StemRow] = {}
         self.stems_box = w.VBox()
         #: your own parts: a MIDI file's tracks become stems (session.import_midi)
@@ -154,8 +178,10 @@ class Studio(w.VBox):
         self.export_buttons = {fmt: w.Button(description=fmt.upper(), icon="download") for fmt in EXPORT_FORMATS}
         self.export_buttons["stems"] = w.Button(description="stems (WAV)", icon="download")
         for name, button in self.export_buttons.items():
+            button.add_class(f"orchestria-export-{name}")
             button.on_click(self._guard(lambda _b, name=name: self.export(name)))
         self.export_log = w.HTML()
+        self.export_log.add_class("orchestria-export-log")
 
         self.tabs = w.Tab(children=[
             w.VBox([w.HBox([self.mix_button, self.mix_player, self.upload]), self.stems_box]),
@@ -168,13 +194,14 @@ class Studio(w.VBox):
                     self.export_log]),
         ], titles=_TABS)
         self.tabs.observe(self._guard(lambda _c: self._draw_roll_if_shown()), "selected_index")
-        super().__init__([w.HTML(STUDIO_CSS), self.header,
+        super().__init__([w.HTML(STUDIO_CSS + downloads.DOWNLOADS_CSS), self.header,
                           w.HBox([self.command_box, self.run_button, self.plan_button]),
                           self.status, self.result, self.suggestions, self.tabs])
         self.add_class("orchestria-studio")
         self.refresh()
 
     # commands ---------------------------------------------------------------------------
+    @_action
     def run(self, text: str | None = None, *, dry_run: bool = False) -> Any:
         """Run ``text`` (default: the command box) on the session and show what happened.
 
@@ -188,8 +215,6 @@ class Studio(w.VBox):
         if not text:
             self._show_error_text("Type what you want first, e.g. “add a boom bap drum beat”.")
             return None
-        self.last_error = None
-        self.suggestions.children = ()
         self._set_busy(True, text)
         try:
             result = self._call_command(text, dry_run=dry_run, actions=actions)
@@ -210,15 +235,15 @@ class Studio(w.VBox):
         if not dry_run and actions is None:
             self.command_box.value = ""
         self.result.value = result_html(result, dry_run=dry_run)
-        self.refresh()
+        self._redraw()  # the session holds its new version already: no request to re-read it
         return result
 
+    @_action
     def import_files(self, files: Any) -> Any:
         """Add each uploaded MIDI file (``FileUpload`` values: ``name`` and ``content``) as stems, one
         version each; what was guessed is shown, and a bad file's reason (no version is made)."""
         record = None
         for upload in files:
-            self.last_error = None
             try:
                 record = self.session.import_midi(bytes(upload["content"]), filename=str(upload["name"]))
             except OrchestriaError as exc:
@@ -227,7 +252,7 @@ class Studio(w.VBox):
                 return None
             said = getattr(record, "summary", None) or getattr(record, "message", "")
             self.result.value = f'<div class="orchestria-message">{html.escape(str(said))}</div>'
-        self.refresh()
+        self._redraw()
         return record
 
     def _call_command(self, text: str, *, dry_run: bool, actions: list[Action] | None) -> Any:
@@ -272,13 +297,13 @@ class Studio(w.VBox):
             self._draw_status()
 
     # mix controls -----------------------------------------------------------------------
+    @_action
     def _on_mix_change(self, stem_id: str, field: str, value: Any) -> None:
-        if self._syncing:
-            return
         if self._run(mix_command(stem_id, field, value), actions=[mix_action(stem_id, field, value)]) is None:
-            self.refresh()  # put the control back where the session says it is
+            self._redraw()  # put the control back where the session says it is
 
     # history, A/B, export ----------------------------------------------------------------
+    @_action
     def rollback(self, version: int | None) -> None:
         """Append a new version equal to ``version`` and show it."""
         if version is None:
@@ -287,8 +312,9 @@ class Studio(w.VBox):
         self.session.rollback(int(version))
         self.result.value = (f'<div class="orchestria-message">Restored version {int(version)} '
                              f"as version {self.session.version}.</div>")
-        self.refresh()
+        self._redraw()
 
+    @_action
     def load_ab(self) -> None:
         """Render versions A and B into the two players and show what differs between them."""
         a, b = self.ab_a.value, self.ab_b.value
@@ -297,37 +323,76 @@ class Studio(w.VBox):
         self.label_a.value, self.label_b.value = f"<b>A</b> · version {a}", f"<b>B</b> · version {b}"
         self.ab_diff.value = diff_html(self.session.diff(a, b), f"from version {a} to version {b}")
 
+    @_action
     def export(self, what: str) -> list[Path]:
-        """Export the selected version: a format of :data:`EXPORT_FORMATS`, or ``"stems"`` (WAV)."""
+        """Export the selected version: a format of :data:`EXPORT_FORMATS`, or ``"stems"`` (WAV).
+
+        The log under the buttons gets a download link per file: the signed URL of each file a
+        remote session exported (its ``last_export``), else a link to the file written here.
+        """
         version = self.export_version.value
         stem = f"{self.session.id}_v{version}"
         folder = Path(self.out_dir.value)
+        self.export_log.value = ""  # no links to the previous export while this one is written
         if what == "stems":
             paths = self.session.export(folder / f"{stem}_stems", stems=True, version=version, format="wav")
         else:
             paths = self.session.export(folder / f"{stem}.{_EXTENSIONS[what]}", version=version, format=what)
-        items = "".join(f"<li><code>{html.escape(str(p))}</code></li>" for p in paths)
-        self.export_log.value = f"Wrote {len(paths)} file{'s' if len(paths) != 1 else ''}:<ul>{items}</ul>"
+        signed = getattr(self.session, "last_export", None)  # a RemoteSession's: name, url, path per file
+        if signed:
+            links = [downloads.remote_link(f) for f in signed]
+        else:
+            server = downloads.jupyter_server()
+            links = [downloads.local_link(p, server=server, max_data_bytes=self.data_link_max_bytes) for p in paths]
+        self.export_log.value = downloads.export_links_html(links, version)
         return [Path(p) for p in paths]
+
+    @_action
+    def listen_to_mix(self) -> None:
+        """Show the mix player with the current version's mix; from now on it follows each command."""
+        self._load_mix()
+
+    def _load_mix(self) -> None:
+        self._load_player(self.mix_player, None)
+        self._mix_version = self.session.version
 
     def _load_player(self, player: w.Audio, version: int | None) -> None:
         audio = self.session.render() if version is None else self.session.render(version=version)
         player.value = wav_bytes(audio, sr=int(self.session.meta["sample_rate"]))
         player.layout.display = None
 
+    def _follow_with_mix_player(self) -> None:
+        """Reload an open mix player when the session moved on; a failed render closes it, saying why."""
+        if self._mix_version is None or self._mix_version == self.session.version:
+            return
+        try:
+            self._load_mix()
+        except Exception as exc:  # the command itself succeeded: keep its result, add why there is no player
+            self._mix_version, self.mix_player.layout.display = None, "none"
+            self.last_error = exc
+            self.result.value += self._error_box(f"No mix player for version {self.session.version}: "
+                                                 f"{_one_line(exc)}")
+            self._error_shown = True
+
+    @_action
     def _load_stem_player(self, row: StemRow) -> None:
         row.player.value = wav_bytes(self.session.render_stem(row.stem_id), sr=int(self.session.meta["sample_rate"]))
         row.player.layout.display = None
 
     # drawing ----------------------------------------------------------------------------
     def refresh(self) -> None:
-        """Redraw everything from the session (after a command, or after another writer)."""
+        """Read the session again (another writer may have moved it on) and redraw everything."""
         if callable(getattr(self.session, "refresh", None)):
             self.session.refresh()
+        self._redraw()
+
+    def _redraw(self) -> None:
+        """Redraw everything from the session as it holds itself: after the Studio's own
+        command, import or rollback it is already current, so a remote one asks nothing more."""
         self._draw_stems()
         self._draw_versions()
         self._draw_status()
-        self.mix_player.layout.display = "none"
+        self._follow_with_mix_player()
         self._draw_roll_if_shown()
         # last, so that a header showing version n means the whole panel shows version n
         self.header.value = f'<div class="orchestria-header">{html.escape(summary(self.session))}</div>'
@@ -355,10 +420,10 @@ class Studio(w.VBox):
     def _new_row(self, stem: dict[str, Any]) -> StemRow:
         row = StemRow(stem)
         sid = row.stem_id
-        row.mute.observe(self._guard(lambda c: self._on_mix_change(sid, "muted", c["new"])), "value")
-        row.solo.observe(self._guard(lambda c: self._on_mix_change(sid, "solo", c["new"])), "value")
-        row.gain.observe(self._guard(lambda c: self._on_mix_change(sid, "gain_db", c["new"])), "value")
-        row.pan.observe(self._guard(lambda c: self._on_mix_change(sid, "pan", c["new"])), "value")
+        for field, control in (("muted", row.mute), ("solo", row.solo), ("gain_db", row.gain), ("pan", row.pan)):
+            # a change the Studio makes itself (showing the session's values) is no action
+            control.observe(self._guard(lambda c, field=field: self._syncing
+                                        or self._on_mix_change(sid, field, c["new"])), "value")
         row.listen.on_click(self._guard(lambda _b: self._load_stem_player(row)))
         return row
 
@@ -409,6 +474,7 @@ class Studio(w.VBox):
 
     def _show_not_understood(self, exc: CommandNotUnderstood) -> None:
         self.last_error = exc
+        self._error_shown = True
         understood = "".join(f"<li>{html.escape(u)}</li>" for u in exc.understood)
         self.result.value = (
             f'<div class="orchestria-error"><b>Not understood:</b> {html.escape(exc.details.get("reason", exc.message))}'
@@ -423,7 +489,20 @@ class Studio(w.VBox):
         self.suggestions.children = buttons
 
     def _show_error_text(self, message: str) -> None:
-        self.result.value = f'<div class="orchestria-error">{html.escape(message)}</div>'
+        self.result.value = self._error_box(message)
+        self._error_shown = True
+
+    @staticmethod
+    def _error_box(message: str) -> str:
+        return f'<div class="orchestria-error">{html.escape(message)}</div>'
+
+    def _clear_error(self) -> None:
+        """What every action does first: the previous action's error box (and suggestions) go."""
+        self.last_error = None
+        if self._error_shown:
+            self.result.value = ""
+            self.suggestions.children = ()
+            self._error_shown = False
 
     def _guard(self, callback: Any) -> Any:
         """Wrap a widget callback: an error is shown in the panel (and kept), never a traceback."""
@@ -433,8 +512,7 @@ class Studio(w.VBox):
                 callback(arg)
             except Exception as exc:  # a callback's traceback would land in a log nobody reads
                 self.last_error = exc
-                text = str(exc).strip().splitlines()
-                self._show_error_text(f"{type(exc).__name__}: {text[0] if text else ''}")
+                self._show_error_text(_one_line(exc))
 
         return guarded
 

@@ -232,3 +232,69 @@ def test_a_midi_file_uploaded_in_the_stems_tab_becomes_stems(studio, small):
     studio.import_files([{"name": "broken.mid", "content": memoryview(b"not midi")}])
     assert studio.last_error is not None and "not MIDI" in studio.status.value + studio.result.value
     assert small.version == 1
+
+
+def test_the_mix_player_stays_hidden_until_asked_for(studio, small):
+    studio.run(CHORDS)
+    assert studio.mix_player.layout.display == "none" and studio.mix_player.value == b"", "no render nobody asked for"
+
+
+def test_an_open_mix_player_follows_each_command_and_restore(studio, small):
+    from orchestria_lab.widgets.display import wav_bytes
+
+    studio.run(CHORDS)
+    studio.mix_button.click()
+    first = studio.mix_player.value
+    assert first[:4] == b"RIFF" and studio.mix_player.layout.display is None
+    studio.run(DRUMS)
+    assert studio.last_error is None, studio.last_error
+    assert studio.mix_player.layout.display is None, "the player stays on screen after a command"
+    assert studio.mix_player.value == wav_bytes(small.render(), sr=small.meta["sample_rate"]) != first
+    studio.history.value = 1
+    studio.rollback_button.click()
+    assert studio.mix_player.value == first, "a restored version sounds as it did"
+    studio.ab_a.value, studio.ab_b.value = 1, 2
+    studio.ab_button.click()
+    assert studio.last_error is None, studio.last_error
+    assert studio.player_a.value == first and studio.player_b.value not in (b"", first)
+
+
+def test_a_mix_player_that_cannot_render_says_why_and_keeps_the_commands_result(studio, small, monkeypatch):
+    studio.run(CHORDS)
+    studio.mix_button.click()
+    monkeypatch.setattr(type(small), "render", lambda *a, **k: (_ for _ in ()).throw(RuntimeError("no sound card")))
+    studio.run(DRUMS)
+    assert small.version == 2 and "Version 2" in studio.result.value
+    assert "orchestria-error" in studio.result.value and "no sound card" in studio.result.value
+    assert studio.mix_player.layout.display == "none"
+
+
+def _fail_once(studio, small, monkeypatch):
+    """Leave an error box on screen: an export that fails."""
+    with monkeypatch.context() as m:
+        m.setattr(type(small), "export", lambda *a, **k: (_ for _ in ()).throw(OSError("disk full")))
+        studio.export_buttons["wav"].click()
+    assert "orchestria-error" in studio.result.value and "disk full" in studio.result.value
+    assert studio.last_error is not None
+
+
+@pytest.mark.parametrize("action", ["command", "export", "rollback", "ab", "mix player", "stem player", "mute"])
+def test_the_next_action_clears_the_last_error_box(studio, small, monkeypatch, tmp_path, action):
+    studio.run(CHORDS)
+    studio.out_dir.value = str(tmp_path / "exports")
+    _fail_once(studio, small, monkeypatch)
+    row = next(iter(studio.stem_rows.values()))
+    {"command": lambda: studio.run(DRUMS), "export": studio.export_buttons["midi"].click,
+     "rollback": studio.rollback_button.click, "ab": studio.ab_button.click, "mix player": studio.mix_button.click,
+     "stem player": row.listen.click, "mute": lambda: setattr(row.mute, "value", True)}[action]()
+    assert studio.last_error is None, studio.last_error
+    assert "orchestria-error" not in studio.result.value, studio.result.value
+
+
+def test_a_not_understood_box_and_its_suggestions_go_with_the_next_action(studio, small):
+    studio.run("florp the gizmo sideways")
+    assert studio.suggestions.children and "Not understood" in studio.result.value
+    studio.run(CHORDS)
+    assert studio.suggestions.children == () and "Not understood" not in studio.result.value
+    assert "Version 1" in studio.result.value
+
