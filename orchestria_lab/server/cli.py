@@ -6,14 +6,43 @@
 >>> args = parser.parse_args(["serve", "--port", "8123"])
 >>> args.host, args.port, args.func is serve
 ('127.0.0.1', 8123, True)
+
+Reading keys from a database that is not there is refused, naming the path, rather than
+making an empty one (which would list no keys and look like a lost database):
+
+>>> import os, tempfile
+>>> os.environ["ORCHESTRIA_DB"] = os.path.join(tempfile.mkdtemp(), "missing.db")
+>>> existing_store(_MAKE_KEYS_DB)
+Traceback (most recent call last):
+...
+orchestria_lab.errors.StoreError: There is no database at .../missing.db (from ORCHESTRIA_DB). ...
+>>> os.path.exists(os.environ.pop("ORCHESTRIA_DB"))
+False
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 
+from orchestria_lab.errors import StoreError
 from orchestria_lab.paths import default_db_path
-from orchestria_lab.session.store import default_store
+from orchestria_lab.session.store import SQLiteStore, default_store
+
+
+def existing_store(make_one: str) -> SQLiteStore:
+    """The default store, if its database file exists; else a :class:`StoreError` that names the
+    path, where it came from, and how to point at the right one (``make_one`` says how to start one).
+
+    Opening a :class:`SQLiteStore` makes its file, so commands that only read or change what is
+    there call this instead of :func:`default_store`.
+    """
+    path = default_db_path()
+    if not path.exists():
+        source = "from ORCHESTRIA_DB" if os.environ.get("ORCHESTRIA_DB") else "the default: ORCHESTRIA_DB is not set"
+        raise StoreError(f"There is no database at {path.resolve()} ({source}). Set ORCHESTRIA_DB to the "
+                         f"database you mean, {make_one}.", path=str(path.resolve()))
+    return default_store()
 
 
 def serve(args: argparse.Namespace) -> int:
@@ -60,10 +89,14 @@ def gc(args: argparse.Namespace) -> int:
     return 0
 
 
+#: How to make a keys database where there is none (``keys create`` makes it).
+_MAKE_KEYS_DB = "or run `orchestria keys create --account NAME` first to make one"
+
+
 def keys_list(args: argparse.Namespace) -> int:
     from orchestria_lab.server.keys import list_keys
 
-    table = list_keys(default_store(), account=args.account)
+    table = list_keys(existing_store(_MAKE_KEYS_DB), account=args.account)
     print(table.to_string(index=False) if len(table) else "No keys yet: orchestria keys create --account NAME")
     return 0
 
@@ -71,7 +104,7 @@ def keys_list(args: argparse.Namespace) -> int:
 def keys_revoke(args: argparse.Namespace) -> int:
     from orchestria_lab.server.keys import revoke_key
 
-    revoke_key(default_store(), args.key_id)
+    revoke_key(existing_store(_MAKE_KEYS_DB), args.key_id)
     print(f"Revoked {args.key_id}.")
     return 0
 
