@@ -122,6 +122,20 @@ def sosfilt(sos: np.ndarray, audio: np.ndarray) -> np.ndarray:
     return y[0] if flat else y.reshape(x.shape)
 
 
+def white_noise(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
+    """Float32 white noise of unit RMS: uniform, which sounds as white as Gaussian noise
+    (the spectrum is what the ear hears) and is several times quicker to draw.
+
+    >>> x = white_noise(np.random.default_rng(0), (2, 100_000))
+    >>> x.dtype, round(float(np.sqrt((x ** 2).mean())), 2), float(np.abs(x).max()) <= 3 ** 0.5
+    (dtype('float32'), 1.0, True)
+    """
+    noise = rng.random(shape, dtype=np.float32)
+    noise -= np.float32(0.5)
+    noise *= np.float32(2 * 3**0.5)
+    return noise
+
+
 def fft_convolve(x: np.ndarray, h: np.ndarray, *, circular: bool = False) -> np.ndarray:
     """Convolution of each channel of ``x`` with the matching channel of ``h``, by FFT.
 

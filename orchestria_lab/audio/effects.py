@@ -26,7 +26,14 @@ from typing import Any
 
 import numpy as np
 
-from orchestria_lab.audio.dsp import as_audio, biquad, butterworth_qs, dc_block, sosfilt
+from orchestria_lab.audio.dsp import (
+    as_audio,
+    biquad,
+    butterworth_qs,
+    dc_block,
+    sosfilt,
+    white_noise,
+)
 from orchestria_lab.audio.dynamics import compressor, limiter
 from orchestria_lab.audio.space import chorus, delay, reverb
 from orchestria_lab.audio.spec import EffectSpec, ParamSpec
@@ -129,7 +136,7 @@ def tape(audio: np.ndarray, sr: int, *, wow: float = 0.3, flutter: float = 0.2,
         y = np.tanh(y * g) / np.float32(np.tanh(g))
     y = sosfilt(biquad("lowpass", 16000.0 - 6000.0 * saturation, sr), y)
     if hiss > 0:
-        noise = np.random.default_rng((seed, start % 2**63)).standard_normal((c, n)).astype(np.float32)
+        noise = white_noise(np.random.default_rng((seed, start % 2**63)), (c, n))
         y += sosfilt(biquad("highpass", 2000.0, sr), noise) * np.float32(10 ** ((-90 + 40 * hiss) / 20))
     return y.astype(np.float32, copy=False)
 
@@ -148,7 +155,7 @@ def vinyl(audio: np.ndarray, sr: int, *, crackle: float = 0.3, noise: float = 0.
     y = sosfilt(sos, x)
     rng = np.random.default_rng((seed, start % 2**63))
     if noise > 0:
-        surface = sosfilt(biquad("lowpass", 3000.0, sr), rng.standard_normal((c, n)).astype(np.float32))
+        surface = sosfilt(biquad("lowpass", 3000.0, sr), white_noise(rng, (c, n)))
         y += surface * np.float32(10 ** ((-80 + 40 * noise) / 20))
     if crackle > 0 and n:
         count = rng.poisson(40.0 * crackle * n / sr)

@@ -27,6 +27,9 @@ from collections.abc import Callable
 
 import numpy as np
 
+#: Filter outputs smaller than this are stored as 0 (float32's smallest normal number is 1.2e-38).
+DENORMAL_FLOOR = 1e-30
+
 
 def biquads(sos: np.ndarray, x: np.ndarray, zi: np.ndarray) -> np.ndarray:
     """``x`` float32 ``(channels, samples)`` through the cascade ``sos`` ``(sections, 6)``
@@ -53,6 +56,16 @@ def biquads(sos: np.ndarray, x: np.ndarray, zi: np.ndarray) -> np.ndarray:
                 z = b0 * v + b1 * v1 + b2 * v2 - a1 * z1 - a2 * z2
                 u2, u1, w2, w1 = u1, u, w1, w
                 v2, v1, z2, z1 = v1, v, z1, z
+                # A filter ringing out into silence decays towards denormal numbers, which cost a
+                # hundred times more: what falls under the floor is stored, and kept, as 0.
+                if abs(w) < DENORMAL_FLOOR:
+                    w = w1 = 0.0
+                    if abs(w2) < DENORMAL_FLOOR:
+                        w2 = 0.0
+                if abs(z) < DENORMAL_FLOOR:
+                    z = z1 = 0.0
+                    if abs(z2) < DENORMAL_FLOOR:
+                        z2 = 0.0
                 yu[i], yv[i] = w, z
             zi[c, k, 0], zi[c, k, 1], zi[c, k, 2], zi[c, k, 3] = u1, u2, w1, w2
             zi[d, k, 0], zi[d, k, 1], zi[d, k, 2], zi[d, k, 3] = v1, v2, z1, z2
@@ -345,30 +358,41 @@ def wavetable_voices(tables: np.ndarray, steps: np.ndarray, offsets: np.ndarray,
     return out
 
 
+#: Samples between exact evaluations of the swept delay's oscillators (rotated in between).
+SWEEP_EXACT_EVERY = 256
+
+
 def swept_delay(x: np.ndarray, start: int, sr: float, centre: float, lfos: np.ndarray) -> np.ndarray:
     """``x`` float32 ``(samples,)`` read through a swinging delay: float32, same length.
 
     At sample ``i`` the read is ``d = centre + sum(depth * sin(2 pi rate (start + i) / sr + phase))``
     samples late (``lfos`` float64 ``(k, 3)``: depth in samples, rate in Hz, phase in radians;
     ``start`` places ``x[0]`` in the whole piece, so pieces read apart sweep as one), linearly
-    interpolated, silence before ``x`` starts. The oscillators' phase and the read position
-    are float64 with whole and fractional samples apart, so long signals read as precisely as
-    short ones. ``d`` must never be negative (``centre`` at least the depths' sum).
+    interpolated, silence before ``x`` starts. Each oscillator is a phasor rotated one step a
+    sample and set exactly every :data:`SWEEP_EXACT_EVERY` samples, so no error builds up;
+    phase and read position are float64, whole and fractional samples apart, so long signals
+    read as precisely as short ones. ``d`` must never be negative (``centre`` at least the
+    depths' sum).
     """
     n = x.shape[0]
     if lfos.ndim != 2 or lfos.shape[1] != 3 or centre < np.abs(lfos[:, 0]).sum():
         raise ValueError("swept_delay: lfos must be (k, 3) and centre at least the sum of their depths")
     k = lfos.shape[0]
-    base = np.empty(k)
-    step = np.empty(k)
+    base, step = np.empty(k), np.empty(k)
+    sine, cosine, turn_cos, turn_sin = np.empty(k), np.empty(k), np.empty(k), np.empty(k)
     for j in range(k):
         base[j] = 2.0 * np.pi * ((start * lfos[j, 1] / sr) % 1.0) + lfos[j, 2]
         step[j] = 2.0 * np.pi * lfos[j, 1] / sr
+        turn_cos[j], turn_sin[j] = np.cos(step[j]), np.sin(step[j])
     out = np.empty(n, np.float32)
     for i in range(n):
         d = centre
         for j in range(k):
-            d += lfos[j, 0] * np.sin(base[j] + i * step[j])
+            if i % SWEEP_EXACT_EVERY == 0:
+                sine[j], cosine[j] = np.sin(base[j] + i * step[j]), np.cos(base[j] + i * step[j])
+            d += lfos[j, 0] * sine[j]
+            sine[j], cosine[j] = (sine[j] * turn_cos[j] + cosine[j] * turn_sin[j],
+                                  cosine[j] * turn_cos[j] - sine[j] * turn_sin[j])
         whole = int(d)  # d >= 0: truncation is the floor
         frac = d - whole
         at = i - whole

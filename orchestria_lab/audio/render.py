@@ -48,7 +48,7 @@ from orchestria_lab.state import State, Stem
 from orchestria_lab.threads import one_thread, render_threads
 
 #: Bump when the sound of any stem changes, so caches made by older code are not reused.
-ENGINE_VERSION = 5
+ENGINE_VERSION = 6
 TARGET_LUFS = -14.0
 CEILING_DB = -1.0
 MEMORY_CACHE_BYTES = 256 << 20

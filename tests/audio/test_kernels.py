@@ -190,3 +190,16 @@ def test_a_swept_delay_reads_late_by_its_sweep_and_pieces_join_seamlessly():
     np.testing.assert_allclose(half[80:], whole[2080:], atol=1e-6)
     with pytest.raises(ValueError, match="centre"):
         kernels.kernel("swept_delay")(x, 0, 8000.0, 5.0, sweep)  # would read ahead of now
+
+
+def test_a_filter_ringing_out_into_silence_ends_in_zeros_not_denormal_numbers():
+    """Denormal numbers cost a hundred times more to compute with: a click through a bandpass,
+    then silence (vinyl crackle), must decay to exact zeros, in the output and in the state."""
+    x = np.zeros((1, 200_000), np.float32)
+    x[0, 0] = 0.3
+    zi = np.zeros((1, 1, 4))
+    y = kernels.kernel("biquads")(biquad("bandpass", 2500.0, SR, q=0.8), x, zi)
+    tiny = np.abs(y[(y != 0)])
+    assert tiny.min() >= 1e-30 and not y[0, -1000:].any()
+    assert not zi[0, 0, 2:].any()  # the filter's last outputs: exactly zero, not merely small
+    assert np.abs(y[0, :200]).max() > 0.01  # it did ring

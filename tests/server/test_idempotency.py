@@ -141,7 +141,7 @@ def test_a_retried_export_counts_once_against_the_daily_quota(live_server_factor
 
 def test_retries_on_another_server_process_are_replayed(server, spawn_servers):
     """The key lives in the shared database: a retry that reaches another process gets the first
-    answer, for a new session, a command and a rollback alike."""
+    answer, for a new session, a command, an export and a rollback alike, and makes nothing."""
     (there,) = spawn_servers(1, db=server.store.path, ORCHESTRIA_REQUESTS_PER_MINUTE="100000",
                              ORCHESTRIA_MAX_OPEN_SESSIONS="1000")
     key = server.key("dora")
@@ -154,13 +154,17 @@ def test_retries_on_another_server_process_are_replayed(server, spawn_servers):
         sid = made.json()["id"]
         assert len(far.get("/v1/sessions").json()) == 1
         for path, body in ((f"/v1/sessions/{sid}/command", {"text": "add drums"}),
+                           (f"/v1/sessions/{sid}/export", {"format": "midi"}),
                            (f"/v1/sessions/{sid}/rollback", {"version": 0})):
             headers = keyed()
             first = far.post(path, json=body, headers=headers)
-            assert first.status_code == 200, first.text
+            assert first.is_success, first.text
             again = here.post(path, json=body, headers=headers)
             assert again.headers.get("idempotent-replayed") == "true" and again.content == first.content
         assert versions(here, sid) == [0, 1, 2]
+        db = server.store.connection()
+        assert db.execute("SELECT COUNT(*) FROM exports WHERE account = 'dora'").fetchone()[0] == 1
+        assert db.execute("SELECT SUM(count) FROM export_quota WHERE account = 'dora'").fetchone()[0] == 1
 
 
 def send_together(urls: list[str], path: str, body: dict, headers: dict[str, str]) -> list[dict]:
