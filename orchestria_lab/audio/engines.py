@@ -31,7 +31,7 @@ import torch
 
 from orchestria_lab.audio.drums import CHOKED_BY, voice_for, voice_waveform
 from orchestria_lab.audio.instruments import patch
-from orchestria_lab.audio.kernels import kernel
+from orchestria_lab.audio.kernels import SINE_TABLE, kernel
 from orchestria_lab.audio.synth import (
     FRAC_BITS,
     HARMONICS,
@@ -164,12 +164,19 @@ def _read_voices(p: Mapping[str, Any], tables: torch.Tensor, table_hz: torch.Ten
 
 
 def _fm(p: Mapping[str, Any], pitch: torch.Tensor, vel: torch.Tensor, n: torch.Tensor, t: torch.Tensor,
-        amp_env: torch.Tensor, sr: int) -> torch.Tensor:
+        amp_env: torch.Tensor, lengths: torch.Tensor, sr: int) -> torch.Tensor:
+    """Two-operator FM: the ``fm_voices`` kernel when rendering, torch operations (the same
+    sound, differentiable) when gradients are wanted."""
     f0 = midi_to_hz(pitch)[:, None]
     ratio = p["fm_ratio"]
     # Carson's rule: the sidebands reach f0 (1 + ratio (index + 1)); keep that under Nyquist.
     room = ((0.45 * sr / f0.float() - 1.0) / ratio - 1.0).clamp(min=0.0)
     index = torch.minimum(p["fm_index"] * (0.35 + 0.65 * vel[:, None] ** (2 * p["velocity"])), room)
+    if not torch.is_grad_enabled():  # the renderer: one compiled pass
+        vibrato = np.array([p["vibrato_rate"], 2.0 ** (p["vibrato"] / 1200.0) - 1.0]) if p["vibrato"] > 0 else np.zeros(0)
+        return torch.from_numpy(kernel("fm_voices")(
+            f0[:, 0].numpy(), float(ratio), index[:, 0].double().numpy(), 6.9 / p["fm_decay"], vibrato,
+            amp_env.numpy(), lengths.numpy(), float(sr), SINE_TABLE))[None]
     carrier = phase(n, f0, sr)
     if p["vibrato"] > 0:
         carrier = carrier + vibrato_cycles(t, f0, rate=p["vibrato_rate"], cents=p["vibrato"])
@@ -201,7 +208,7 @@ def _render_block(p: Mapping[str, Any], engine: str, partials: Sequence[float], 
     if engine == "wavetable":
         return _wavetable(p, partials, pitch, vel, n, t, env, lengths, sr, seed), lengths
     if engine == "fm":
-        return _fm(p, pitch, vel, n, t, env, sr), lengths
+        return _fm(p, pitch, vel, n, t, env, lengths, sr), lengths
     strings = karplus_strong(midi_to_hz(pitch), n.shape[1], sr, decay=decay, brightness=p["brightness"],
                              pick=p["pick"], seed=seed)
     return (strings * env)[None], lengths

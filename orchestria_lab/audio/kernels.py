@@ -402,10 +402,55 @@ def swept_delay(x: np.ndarray, start: int, sr: float, centre: float, lfos: np.nd
     return out
 
 
+#: One cycle of a sine (and its first sample again), read by linear interpolation: within 3e-7 of
+#: ``sin`` and several times quicker than calling it.
+SINE_TABLE = np.sin(2.0 * np.pi * np.arange(4097) / 4096)
+
+
+def fm_voices(f0: np.ndarray, ratio: float, index: np.ndarray, decay: float, vibrato: np.ndarray,
+              env: np.ndarray, lengths: np.ndarray, sr: float, sine: np.ndarray) -> np.ndarray:
+    """Two-operator FM, one note a row: float32 ``(rows, samples)``.
+
+    Row ``r`` is ``sin(2 pi c(i) + index[r] exp(-decay t) sin(2 pi m(i))) env[r, i]`` with the
+    carrier at ``f0[r]`` Hz and the modulator at ``ratio`` times it, their phases in cycles
+    worked out in float64 from the sample number (long notes stay in tune), both sines read
+    from ``sine`` (:data:`SINE_TABLE`). ``vibrato`` = (rate Hz, depth as a frequency ratio
+    minus one), empty for none, adds ``f0 c (1 - cos w t) / w`` cycles to the carrier.
+    Samples past ``lengths[r]`` stay 0.
+    """
+    rows, samples = env.shape
+    size = sine.shape[0] - 1
+    if (f0.shape[0] != rows or index.shape[0] != rows or lengths.shape[0] != rows or vibrato.shape[0] not in (0, 2)
+            or size < 2):
+        raise ValueError("fm_voices: f0, index and lengths one per row of env; vibrato empty or (rate, depth); "
+                         "a sine table of 2 or more samples and its first again")
+    out = np.zeros((rows, samples), np.float32)
+    fall = np.exp(-decay / sr)
+    w = 2.0 * np.pi * vibrato[0] if vibrato.shape[0] else 1.0
+    inv_two_pi = 1.0 / (2.0 * np.pi)
+    for r in range(rows):
+        step_c, step_m = f0[r] / sr, f0[r] * ratio / sr
+        wobble = f0[r] * vibrato[1] / w if vibrato.shape[0] else 0.0
+        depth = index[r] * inv_two_pi  # in cycles of the carrier
+        for i in range(min(lengths[r], samples)):
+            m = i * step_m
+            m = (m - np.floor(m)) * size
+            k = int(m)
+            mod = sine[k] + (sine[k + 1] - sine[k]) * (m - k)
+            c = i * step_c + depth * mod
+            if vibrato.shape[0]:
+                c += wobble * (1.0 - np.cos(w * i / sr))
+            c = (c - np.floor(c)) * size
+            k = int(c)
+            out[r, i] = (sine[k] + (sine[k + 1] - sine[k]) * (c - k)) * env[r, i]
+            depth *= fall
+    return out
+
+
 _PYTHON: dict[str, Callable] = {
     "biquads": biquads, "block_stats": block_stats, "block_gain": block_gain, "feedback_delay": feedback_delay,
     "true_peaks": true_peaks, "sample_voice": sample_voice, "wavetable_voices": wavetable_voices,
-    "swept_delay": swept_delay,
+    "swept_delay": swept_delay, "fm_voices": fm_voices,
 }
 _COMPILED: dict[str, Callable] = {}
 _LOCK = threading.Lock()
@@ -442,6 +487,9 @@ def warm() -> None:
     kernel("sample_voice")(np.zeros(64, np.int16), x, 0, 8, 0.0, 63.0, 8.0, 40.0, True, 1.0,
                            np.array([0.0, 1.0, 0.0, 4.0, 0.5, 8.0]), 0.5, 0.5, True)
     kernel("swept_delay")(x[0], 0, 8000.0, 2.0, np.array([[1.0, 0.5, 0.0]]))
+    for vibrato in (np.zeros(0), np.array([5.0, 0.01])):
+        kernel("fm_voices")(np.full(1, 100.0), 2.0, np.ones(1), 1.0, vibrato, np.ones((1, 8), np.float32),
+                            np.full(1, 8, np.int64), 8000.0, SINE_TABLE)
     for layers, vibrato in ((1, np.zeros(0)), (2, np.array([5.0, 0.01, 0.25, 8000.0, 100.0]))):
         kernel("wavetable_voices")(np.zeros((layers, 1, 9), np.float32), np.ones((1, 1), np.int64),
                                    np.zeros(1, np.int64), np.ones((1, 1)), np.ones((1, 8), np.float32),
