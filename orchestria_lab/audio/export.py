@@ -36,6 +36,7 @@ from orchestria_lab.audio.render import CEILING_DB, loop_samples, render_mix
 from orchestria_lab.audio.stream import (
     STREAM_BYTES,
     Spill,
+    dc_of,
     held_bytes,
     master_plan,
     mixdown,
@@ -145,8 +146,10 @@ def _write_stems(state: State, ids: list[str], fmt: str, folder: Path, *, loop: 
             plan = master_plan(mix, length, sr, loop=loop, target_lufs=target_lufs)
 
         def mastered(spill: Spill) -> Iterator[np.ndarray]:
+            share = dc_of(spill, length, spill.page)  # each stem loses its share of the DC the mix loses
             for start in range(0, spill.frames, spill.page):
-                yield plan.apply(spill.read(start, min(start + spill.page, spill.frames)), start, mix=False)
+                yield plan.apply(spill.read(start, min(start + spill.page, spill.frames)), start, mix=False,
+                                 dc=share)
 
         peak = max((true_peak(block, sr) for spill in kept.values() for block in mastered(spill)), default=0.0)
         trim = np.float32(min(1.0, db_to_gain(CEILING_DB) / peak) if peak > 0 else 1.0)

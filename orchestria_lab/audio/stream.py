@@ -216,14 +216,24 @@ class Mastering:
     block: int
     ceiling: float
 
-    def apply(self, piece: np.ndarray, start: int, *, mix: bool) -> np.ndarray:
+    def apply(self, piece: np.ndarray, start: int, *, mix: bool, dc: np.ndarray | None = None) -> np.ndarray:
         """``piece`` (frames ``start`` on, a new array the caller gives up) through the master's gain;
-        ``mix`` takes the mix's DC away and clips at the ceiling, as the master does to the mix."""
+        ``mix`` takes the mix's DC away and clips at the ceiling, as the master does to the mix; a
+        stem takes away ``dc``, its share of the mix's (:func:`dc_of`), so stems sum to the mix."""
         gains = self.gains
         if piece.shape[1] % self.block:  # the piece ends inside a block: the end of a stem shorter than the mix
             gains = gains[:start // self.block + -(-piece.shape[1] // self.block)]
         return apply_gains(piece, gains, self.block, ceiling_db=self.ceiling if mix else None, out=piece,
-                           dc=self.dc if mix else None, first=start // self.block)
+                           dc=self.dc if mix else dc, first=start // self.block)
+
+
+def dc_of(audio: Spill, length: int, chunk: int) -> np.ndarray:
+    """The mean of each channel of ``audio`` over ``length`` frames (zeros past its end), float64,
+    read a block at a time: the mix's DC, or a stem's share of it."""
+    dc = np.zeros(2)
+    for s in range(0, min(length, audio.frames), chunk):
+        dc += audio.read(s, min(s + chunk, length)).sum(axis=1, dtype=np.float64)
+    return dc / max(length, 1)
 
 
 def master_plan(mix: Spill, length: int, sr: int, *, loop: bool, target_lufs: float = TARGET_LUFS,
@@ -231,10 +241,7 @@ def master_plan(mix: Spill, length: int, sr: int, *, loop: bool, target_lufs: fl
     """The master bus for the first ``length`` frames of ``mix``, measured a block at a time: its DC,
     every loudness block's K-weighted energy and peak, and the true peaks where the limiter needs them."""
     chunk, block = _chunk(sr, chunk), loudness_block(sr)
-    dc = np.zeros(2)
-    for s in range(0, length, chunk):
-        dc += mix.read(s, min(s + chunk, length)).sum(axis=1, dtype=np.float64)
-    dc /= max(length, 1)
+    dc = dc_of(mix, length, chunk)
     power, peak = _measure(mix, length, sr, chunk, dc)
     reach, per = true_peak_taps().shape[1], chunk // block
 

@@ -72,8 +72,8 @@ def test_exported_stems_sum_to_the_mastered_mix(song, tmp_path):
     mix = read(song.export(tmp_path / "mix.wav", bit_depth="float")[0])
     total = sum(stems)
     assert total.shape == mix.shape
-    # the same gain on every stem as on the mix: equal to float rounding, and the DC the mix loses
-    assert np.abs(total - mix).max() < 2e-3
+    # the same gain on every stem as on the mix, and each loses its share of the mix's DC: equal to float rounding
+    assert np.abs(total - mix).max() < 1e-4
 
 
 def test_the_glue_is_gentle_on_a_mix_and_catches_a_burst():
