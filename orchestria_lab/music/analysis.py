@@ -142,3 +142,58 @@ def estimate_key(notes: Sequence[Note]) -> str:
             if r > best:
                 best, name = r, _NAMES[tonic] + suffix
     return name
+
+
+#: Where a tempo search looks (bpm), and the tempo it leans to when the notes allow several
+#: (a beat and its double fit the same onsets): a log-normal prior, one octave wide.
+TEMPO_RANGE = (40.0, 240.0)
+TEMPO_PRIOR_BPM = 110.0
+
+
+def estimate_tempo(onsets: Sequence[float], weights: Sequence[float] | None = None) -> float:
+    """The tempo (bpm, to 0.1) that ``onsets`` (seconds) most likely keep.
+
+    The onsets become a pulse train at 200 Hz, each blurred by 12 ms (a player's timing); its
+    autocorrelation is read at every beat length in :data:`TEMPO_RANGE`, at half of it (a beat
+    divides in two) and at two, three and four beats (bars line up), and a log-normal prior one octave wide
+    around :data:`TEMPO_PRIOR_BPM` settles between a beat and its double. A parabola through the
+    best lag and its neighbours refines it. Too few onsets to tell give the prior.
+
+    >>> beats = [i * 60 / 93 for i in range(64)]                # quarter notes at 93 bpm
+    >>> offbeats = [b + 30 / 93 for b in beats[::2]]             # and some eighths between
+    >>> estimate_tempo(beats + offbeats)
+    93.0
+    """
+    import numpy as np
+
+    t = np.asarray(onsets, dtype=np.float64)
+    if len(t) < 4 or float(t.max() - t.min()) < 2.0:
+        return TEMPO_PRIOR_BPM
+    w = np.ones_like(t) if weights is None else np.asarray(weights, dtype=np.float64)
+    rate = 200.0
+    t = t - t.min()
+    n = int(t.max() * rate) + int(rate * 2)
+    pulse = np.zeros(n)
+    np.add.at(pulse, np.round(t * rate).astype(int), w)
+    blur = np.exp(-0.5 * (np.arange(-8, 9) / (0.012 * rate)) ** 2)
+    pulse = np.convolve(pulse, blur, mode="same")
+    pulse -= pulse.mean()
+    size = 1 << int(np.ceil(np.log2(2 * n)))
+    spectrum = np.fft.rfft(pulse, size)
+    ac = np.fft.irfft(spectrum * np.conj(spectrum), size)[:n]
+    ac /= ac[0] if ac[0] > 0 else 1.0
+    lags = np.arange(int(rate * 60 / TEMPO_RANGE[1]), int(rate * 60 / TEMPO_RANGE[0]) + 1)
+    score = np.zeros(len(lags))
+    for multiple, share in ((0.5, 0.5), (1, 1.0), (2, 0.5), (3, 0.25), (4, 0.5)):  # a beat halves; bars line up
+        at = np.round(lags * multiple).astype(int)
+        ok = at < n
+        score[ok] += share * ac[at[ok]]
+    bpm = 60 * rate / lags
+    score = score * np.exp(-0.5 * np.log2(bpm / TEMPO_PRIOR_BPM) ** 2)
+    i = int(np.argmax(score))
+    lag = float(lags[i])
+    if 0 < i < len(lags) - 1:  # the parabola through the peak and its neighbours
+        a, b, c = score[i - 1], score[i], score[i + 1]
+        if a - 2 * b + c < 0:
+            lag += 0.5 * (a - c) / (a - 2 * b + c)
+    return float(round(60 * rate / lag, 1))

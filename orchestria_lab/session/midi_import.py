@@ -2,7 +2,8 @@
 to a session (:func:`import_midi`), each as one version of kind ``import``.
 
 A file is read with its tempo, metre and key; a key it does not state is found from its notes
-(:func:`~orchestria_lab.music.analysis.estimate_key`), and arguments given win over both. Each
+(:func:`~orchestria_lab.music.analysis.estimate_key`), and so is a tempo (:func:`with_found_tempo`);
+arguments given win over both. Each
 track becomes a stem whose role is read from how it plays (:func:`guess_role`): channel 10 is
 drums, a bass program or a low register is bass, a part that mostly strikes three notes at once is
 chords, long held chords on a pad or string program are a pad, anything else a melody; the
@@ -29,15 +30,20 @@ from orchestria_lab.music.midi import MidiSong, MidiTrack, midi_to_song, song_to
 from orchestria_lab.music.naming import numbered
 from orchestria_lab.state import Edit, State, Stem
 
+#: How a new session's summary says where its tempo came from.
+_TEMPO_HOW = {"file": "from the file", "found": "found from its notes: the file sets none",
+              "default": "MIDI's default, which its notes keep: the file sets none"}
 #: The largest MIDI file read (bytes).
 MAX_MIDI_BYTES = 1 << 20
 _BASS_PROGRAMS = range(32, 40)
 _PAD_PROGRAMS = (*range(48, 56), *range(88, 96))
 
 
-def read_song(source: str | os.PathLike[str] | bytes, *, name: str = "the file") -> tuple[MidiSong, bool]:
-    """The song a Standard MIDI File holds, and whether it sets its own tempo; a bad file is
-    refused with what is wrong with it."""
+def read_song(source: str | os.PathLike[str] | bytes, *, name: str = "the file") -> tuple[MidiSong, str]:
+    """The song a Standard MIDI File holds, and where its tempo came from: ``"file"`` (it sets
+    one), ``"found"`` (it sets none, and its notes keep another than MIDI's default of 120 bpm:
+    its beats are re-counted at the tempo found, :func:`with_found_tempo`) or ``"default"``. A bad
+    file is refused with what is wrong with it."""
     import mido
     import pretty_midi
 
@@ -66,7 +72,41 @@ def read_song(source: str | os.PathLike[str] | bytes, *, name: str = "the file")
         raise InvalidValue("MIDI file", name, f"a Standard MIDI File that can be read ({exc})") from None
     if not any(t.notes for t in song.tracks):
         raise InvalidValue("MIDI file", name, "at least one note; it has none")
-    return song, bool(tempi)
+    if tempi:
+        return song, "file"
+    found = with_found_tempo(song)
+    return found, "default" if found is song else "found"
+
+
+#: A tempo found within this share of MIDI's default (120 bpm) is taken to be the default.
+TEMPO_AGREES = 0.015
+
+
+def with_found_tempo(song: MidiSong) -> MidiSong:
+    """``song`` (read at MIDI's default of 120 bpm: it sets no tempo) with its beats re-counted at
+    the tempo its notes keep (:func:`~orchestria_lab.music.analysis.estimate_tempo`), or ``song``
+    itself when that is 120 bpm give or take :data:`TEMPO_AGREES` (a file written on the grid).
+
+    >>> from orchestria_lab.music.midi import MidiTrack
+    >>> from orchestria_lab.music.notes import Note
+    >>> played = tuple(Note(36 + 2 * (i % 2), i * 120 / 93, 0.5, 100) for i in range(48))  # beats at 93 bpm
+    >>> found = with_found_tempo(MidiSong(120.0, None, "4/4", (MidiTrack("kick", 0, True, played),)))
+    >>> found.bpm, round(found.tracks[0].notes[1].start, 2)
+    (93.0, 1.0)
+    """
+    from dataclasses import replace
+
+    from orchestria_lab.music.analysis import estimate_tempo
+
+    notes = [n for t in song.tracks for n in t.notes]
+    seconds = [float(n.start) * 60 / song.bpm for n in notes]
+    bpm = estimate_tempo(seconds, [max(int(n.velocity), 1) / 127 for n in notes])
+    if abs(bpm / song.bpm - 1) <= TEMPO_AGREES:
+        return song
+    factor = bpm / song.bpm
+    tracks = tuple(replace(t, notes=tuple(n._replace(start=n.start * factor, duration=n.duration * factor)
+                                          for n in t.notes)) for t in song.tracks)
+    return replace(song, bpm=bpm, tracks=tracks)
 
 
 def _read(path: Path) -> bytes:
@@ -163,12 +203,12 @@ def session_from_midi(source: Any, *, genre: str, key: str | None = None, bpm: f
     from orchestria_lab.session.session import Session
 
     label = name or (Path(source).name if not isinstance(source, bytes) else "the file")
-    song, has_tempo = read_song(source, name=label)
+    song, tempo_from = read_song(source, name=label)
     pitched = [n for t in song.tracks if not t.is_drum for n in t.notes]
     chosen_key = key or song.key or estimate_key(pitched)
     key_how = "as given" if key else "from the file" if song.key else "found from its notes"
     tempo = bpm if bpm is not None else song.bpm
-    tempo_how = "as given" if bpm is not None else "from the file" if has_tempo else "MIDI's default: the file sets none"
+    tempo_how = "as given" if bpm is not None else _TEMPO_HOW[tempo_from]
     bars = song_bars(song, beats_per_bar(song.time_signature))
     session = Session.create(bpm=tempo, key=chosen_key, genre=genre, time_signature=song.time_signature,
                              bars=bars, **create)
@@ -192,7 +232,7 @@ def import_midi(session: Any, source: Any, *, role: str | None = None, name: str
     if name is not None and not (isinstance(name, str) and 0 < len(name.strip()) <= 48):
         raise InvalidValue("name", name, "a name of 1 to 48 characters")
     label = filename or (Path(source).name if not isinstance(source, bytes) else name or "the file")
-    song, has_tempo = read_song(source, name=label)
+    song, tempo_from = read_song(source, name=label)
     if bars is not None and (isinstance(bars, bool) or not isinstance(bars, int) or bars < 1):
         raise InvalidValue("bars", bars, "a whole number of bars from 1")
     state = session.state
@@ -200,8 +240,9 @@ def import_midi(session: Any, source: Any, *, role: str | None = None, name: str
     if not stems:
         raise InvalidValue("MIDI file", label, f"notes inside the session's {state.meta.bars} bars")
     extra = []
-    if has_tempo and abs(song.bpm - state.meta.bpm) > 0.01:
-        extra.append(f"the file is at {song.bpm:g} bpm: its beats are played at the session's {state.meta.bpm:g}")
+    if tempo_from != "default" and abs(song.bpm - state.meta.bpm) > 0.01:
+        at = "is at" if tempo_from == "file" else "sets no tempo; its notes keep"
+        extra.append(f"the file {at} {song.bpm:g} bpm: its beats are played at the session's {state.meta.bpm:g}")
 
     def build(current: State, _rng: Any) -> Edit:
         taken = {s.stem_id for s in current.stems}

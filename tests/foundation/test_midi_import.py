@@ -79,9 +79,44 @@ def test_explicit_key_and_tempo_win_and_a_stated_key_is_read(tmp_path):
     assert (t.key, t.bpm) == ("Em", 120)
 
 
-def test_a_file_without_a_tempo_takes_midis_default_and_says_so(tmp_path):
+def test_a_file_without_a_tempo_whose_notes_keep_midis_default_takes_it_and_says_so(tmp_path):
     s = Session.from_midi(song_file(tmp_path, tempo=None), genre="pop", sample_rate=SR, store=store())
-    assert s.bpm == 120 and "the file sets none" in s.records[-1].summary
+    assert s.bpm == 120 and "MIDI's default, which its notes keep: the file sets none" in s.records[-1].summary
+
+
+def as_played_without_a_tempo(data: bytes) -> bytes:
+    """The file's notes at the same moments in seconds, in a file that sets no tempo (read at
+    MIDI's default of 120 bpm): a performance recorded without a click, as a DAW might export it."""
+    played = pretty_midi.PrettyMIDI(io.BytesIO(data))
+    out = pretty_midi.PrettyMIDI(initial_tempo=120.0)
+    out.instruments = played.instruments
+    buf = io.BytesIO()
+    out.write(buf)
+    mid = mido.MidiFile(file=io.BytesIO(buf.getvalue()))
+    for track in mid.tracks:
+        track[:] = [m for m in track if m.type != "set_tempo"]
+    buf = io.BytesIO()
+    mid.save(file=buf)
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize("bpm", [75, 93, 128])
+def test_a_file_without_a_tempo_gets_the_tempo_its_notes_keep(tmp_path, bpm):
+    """Parts the agents made at ``bpm``, saved in a file that sets no tempo: the tempo is found from
+    the notes, the beats are counted at it, and the summary says so."""
+    made = Session.create(bpm=bpm, key="Am", genre="pop", bars=4, sample_rate=SR, seed=5, store=store())
+    for text in ("add a drum beat", "add a bass line", "add a melody"):
+        made.command(text)
+    data = as_played_without_a_tempo(made.export(tmp_path / "m.mid")[0].read_bytes())
+    back = Session.from_midi(data, genre="pop", sample_rate=SR, store=store())
+    assert back.bpm == pytest.approx(bpm, abs=1.0)
+    assert "found from its notes" in back.records[-1].summary
+    drums = {n.start for n in back.state.stem(back.stems.set_index("role").loc["drums", "stem_id"]).notes}
+    assert {round(b) for b in drums if abs(b - round(b)) < 0.05} >= {0, 1, 2, 3, 4, 8}  # the beats line up again
+    # a session at another tempo it joins plays its beats, and says what the notes keep
+    joined = Session.create(bpm=110, key="Am", genre="pop", bars=4, sample_rate=SR, store=store())
+    record = joined.import_midi(data, role="drums", name="take")
+    assert f"sets no tempo; its notes keep {back.bpm:g} bpm: its beats are played at the session's 110" in record.summary
 
 
 def test_import_adds_tracks_on_the_sessions_grid_and_says_what_it_left_out(tmp_path):
