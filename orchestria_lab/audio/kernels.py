@@ -315,34 +315,36 @@ def wavetable_voices(tables: np.ndarray, steps: np.ndarray, offsets: np.ndarray,
         raise ValueError("wavetable_voices: tables (layers, rows, 2**k + 1), steps (voices, rows), offsets "
                          "(voices,), env (rows, samples), lengths (rows,), blend (samples,), vibrato empty or 4 + rows")
     out = np.zeros((channels, rows, samples), np.float32)
-    mask = (1 << 32) - 1
-    frac_mask = (1 << frac_bits) - 1
-    scale = 1.0 / (1 << frac_bits)
-    phases = np.empty(voices, np.int64)
-    left = gains[:, 0].copy()
-    right = gains[:, channels - 1].copy()
+    # The phase is uint32, whose arithmetic wraps at one cycle by itself; the sums are float32.
+    shift = np.uint32(frac_bits)
+    frac_mask = np.uint32((1 << frac_bits) - 1)
+    scale = np.float32(1.0 / (1 << frac_bits))
+    phases = np.empty(voices, np.uint32)
+    step = np.empty(voices, np.uint32)
+    left = gains[:, 0].astype(np.float32)
+    right = gains[:, channels - 1].astype(np.float32)
     w, depth, delay, sr = 1.0, 0.0, 0.0, 1.0
     for r in range(rows):
         first, second = tables[0, r], tables[layers - 1, r]
-        step = steps[:, r].copy()
         for v in range(voices):
-            phases[v] = offsets[v] & mask
+            phases[v] = np.uint32(offsets[v] & 0xFFFFFFFF)
+            step[v] = np.uint32(steps[v, r] & 0xFFFFFFFF)
         if vibrato.shape[0]:
             w = 2.0 * np.pi * vibrato[0]
             depth = vibrato[4 + r] * vibrato[1] / w * 4294967296.0
             delay, sr = vibrato[2], vibrato[3]
         for i in range(min(lengths[r], samples)):
-            wobble = 0
+            wobble = np.uint32(0)
             if vibrato.shape[0]:
                 t = i / sr
                 fade = 1.0 if delay <= 0.0 else min(max((t - delay) / 0.3, 0.0), 1.0)
-                wobble = np.int64(depth * fade * (1.0 - np.cos(w * t)))
-            mix = 0.0 if layers == 1 else np.float64(blend[i])
-            a_left, a_right = 0.0, 0.0
+                wobble = np.uint32(np.int64(depth * fade * (1.0 - np.cos(w * t))) & 0xFFFFFFFF)
+            mix = np.float32(0.0) if layers == 1 else blend[i]
+            a_left, a_right = np.float32(0.0), np.float32(0.0)
             for v in range(voices):
-                ph = (phases[v] + wobble) & mask
-                k = ph >> frac_bits
-                f = (ph & frac_mask) * scale
+                ph = np.uint32(phases[v] + wobble)  # numba widens the sum: wrap it back to 32 bits
+                k = ph >> shift
+                f = np.float32(ph & frac_mask) * scale
                 a = first[k]
                 x = a + (first[k + 1] - a) * f
                 if layers == 2:
@@ -350,7 +352,7 @@ def wavetable_voices(tables: np.ndarray, steps: np.ndarray, offsets: np.ndarray,
                     x += (b + (second[k + 1] - b) * f - x) * mix
                 a_left += x * left[v]
                 a_right += x * right[v]
-                phases[v] = (phases[v] + step[v]) & mask
+                phases[v] += step[v]
             e = env[r, i]
             out[0, r, i] = a_left * e
             if channels == 2:
