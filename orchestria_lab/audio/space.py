@@ -22,8 +22,9 @@ import scipy.signal as sig
 from orchestria_lab.audio.dsp import (
     as_audio,
     biquad,
-    circular_spectrum,
     fft_convolve,
+    loop_convolve,
+    loop_spectrum,
     one_pole_lowpass_coef,
     view_tensor,
 )
@@ -72,7 +73,7 @@ def reverb_ir(sr: int, *, size: float = 0.5, decay: float = 1.8, damping: float 
 @lru_cache(maxsize=8)
 def _loop_spectrum(sr: int, n: int, size: float, decay: float, damping: float, predelay: float):
     """The impulse response folded onto an ``n``-sample loop, transformed (kept: loops re-render often)."""
-    return circular_spectrum(reverb_ir(sr, size=size, decay=decay, damping=damping, predelay=predelay), n)
+    return loop_spectrum(reverb_ir(sr, size=size, decay=decay, damping=damping, predelay=predelay), n)
 
 
 def reverb(audio: np.ndarray, sr: int, *, size: float = 0.5, decay: float = 1.8,
@@ -88,10 +89,7 @@ def reverb(audio: np.ndarray, sr: int, *, size: float = 0.5, decay: float = 1.8,
     n = x.shape[1]
     mono = x.mean(axis=0, keepdims=True)  # mono in, stereo out, as a send reverb: one transform
     if circular and n:
-        import torch
-
-        spectrum = _loop_spectrum(sr, n, size, decay, damping, predelay)
-        wet = torch.fft.irfft(torch.fft.rfft(torch.from_numpy(mono), n) * spectrum, n).numpy()
+        wet = loop_convolve(mono, _loop_spectrum(sr, n, size, decay, damping, predelay))
     else:
         ir = reverb_ir(sr, size=size, decay=decay, damping=damping, predelay=predelay)
         wet = fft_convolve(mono, ir)[:, :n]

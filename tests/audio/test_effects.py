@@ -223,3 +223,30 @@ def test_a_chorus_sweeping_deeper_than_its_delay_is_held_to_it():
     deep, held = chorus(x, 16000, depth=10.0, delay=2.0, mix=1.0), chorus(x, 16000, depth=2.0, delay=2.0, mix=1.0)
     assert deep.shape == x.shape and np.isfinite(deep).all()
     np.testing.assert_array_equal(deep, held)
+
+
+@pytest.mark.parametrize("n,m", [(1729, 300), (1729, 5000), (1024, 1024), (7, 3)])
+def test_a_loop_convolved_at_a_fast_size_is_exactly_the_circular_convolution(n, m):
+    """A loop's length follows its tempo (93 bpm, 16 bars: 7 x 19 x 13691 samples), so the reverb
+    convolves at a fast transform size and wraps the tail; that must equal the circular convolution."""
+    from orchestria_lab.audio.dsp import loop_convolve, loop_spectrum
+
+    rng = np.random.default_rng(n + m)
+    x = rng.standard_normal((1, n)).astype(np.float32)
+    h = (rng.standard_normal((2, m)) * 0.05).astype(np.float32)
+    folded = np.zeros((2, n))
+    np.add.at(folded, (slice(None), np.arange(m) % n), h)
+    expected = np.fft.irfft(np.fft.rfft(x, n) * np.fft.rfft(folded, n), n)
+    spectrum = loop_spectrum(h, n)
+    assert spectrum.size >= n and max(int(p) for p in _factors(spectrum.size)) <= 7
+    np.testing.assert_allclose(loop_convolve(x, spectrum), expected, atol=2e-5)
+
+
+def _factors(k: int) -> list[int]:
+    out, d = [], 2
+    while d * d <= k:
+        while k % d == 0:
+            out.append(d)
+            k //= d
+        d += 1
+    return out + ([k] if k > 1 else [])
