@@ -20,7 +20,7 @@ __all__ = ["Session", "__version__", "list_agents"]
 
 
 def list_agents() -> pd.DataFrame:
-    """The registered agents as a table: name, description, capabilities, parameters, status, backend."""
+    """The registered agents as a table: name, description, capabilities, parameters, status, backend, licence."""
     from orchestria_lab.agents.registry import agents_table
 
     return agents_table()

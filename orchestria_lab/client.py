@@ -73,7 +73,7 @@ _FORMAT_SUFFIXES = {"wav": ".wav", "flac": ".flac", "mp3": ".mp3", "midi": ".mid
 _MANIFEST_SUFFIX = ".manifest.json"
 VERSION_COLUMNS = ["version", "parent", "kind", "restores", "command", "agents", "summary", "created_at"]
 #: As ``orchestria_lab.agents.registry.TABLE_COLUMNS`` (not imported: it loads every agent).
-AGENT_COLUMNS = ("name", "description", "capabilities", "parameters", "status", "backend")
+AGENT_COLUMNS = ("name", "description", "capabilities", "parameters", "status", "backend", "licence")
 
 
 class ReadOnlyVersion(OrchestriaError):

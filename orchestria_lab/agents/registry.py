@@ -29,7 +29,9 @@ from orchestria_lab.agents.base import Agent
 from orchestria_lab.errors import InvalidValue, NotFound
 
 ENTRY_POINT_GROUP = "orchestria_lab.agents"
-TABLE_COLUMNS = ("name", "description", "capabilities", "parameters", "status", "backend")
+TABLE_COLUMNS = ("name", "description", "capabilities", "parameters", "status", "backend", "licence")
+#: The licence of the project's code, and so of a built-in agent that plays by rule.
+CODE_LICENCE = "Apache-2.0"
 
 _agents: dict[str, Agent] = {}
 _loaded = False
@@ -114,12 +116,25 @@ def is_working(name: str, session_id: str | None = None) -> bool:
         return any(n == name and (session_id is None or s == session_id) for n, s in _working)
 
 
+def licence_of(agent: Agent, backend: str) -> str:
+    """The licence of what makes ``agent``'s parts: for a model, the one on its checkpoint's card;
+    for a built-in playing by rule, the code's; a plugin's is not known here."""
+    if not type(agent).__module__.startswith("orchestria_lab."):
+        return "unknown (plugin)"
+    if backend == "model":
+        from orchestria_lab.models.generate import licence
+
+        return licence(agent.name) or CODE_LICENCE  # untrained: nothing but code plays
+    return CODE_LICENCE
+
+
 def agents_table() -> pd.DataFrame:
-    """One row per agent: name, description, capabilities, parameters, status, backend."""
+    """One row per agent: name, description, capabilities, parameters, status, backend, licence."""
     rows = []
     for agent in registered().values():
         d = agent.describe().to_dict()
         if d["status"] == "ready" and is_working(d["name"]):
             d["status"] = "busy"
+        d["licence"] = licence_of(agent, d["backend"])
         rows.append(d)
     return pd.DataFrame(rows, columns=list(TABLE_COLUMNS))

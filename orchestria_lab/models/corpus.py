@@ -4,6 +4,8 @@
 extra): it reads the Bach chorales and the folk collections, finds keys, labels chords and
 writes compact, deterministic ``.npz`` token arrays under ``data/corpus/`` with a manifest of
 their hashes. Training, evaluation and tests only ever read those arrays (``load``).
+The Essen tunes, distributed for non-commercial use only, go into their own file
+(``essen.npz``), which only the research corpus reads (see ``licences``).
 
 Each array file holds ragged sequences: ``<part>`` tokens concatenated over pieces, indexed
 by ``offsets`` (one more than the number of pieces); ``chords`` by ``chord_offsets``.
@@ -25,6 +27,7 @@ import numpy as np
 
 from orchestria_lab.errors import NotFound, OrchestriaError
 from orchestria_lab.models.analysis import find_key, label_chords
+from orchestria_lab.models.licences import COLLECTIONS, collections_of
 from orchestria_lab.models.tokens import (
     HOLD,
     METERS,
@@ -43,8 +46,13 @@ from orchestria_lab.models.tokens import (
 DATA_DIR = Path(__file__).resolve().parents[2] / "data"
 MANIFEST = DATA_DIR / "MANIFEST.json"
 #: Array files by name, relative to ``data/``.
-DATASETS = {"chorales": "corpus/chorales.npz", "folk": "corpus/folk.npz", "drums": "corpus/drums.npz"}
-FOLK_COLLECTIONS = ("essenFolksong", "ryansMammoth", "oneills1850", "airdsAirs", "miscFolk", "nottingham-dataset")
+DATASETS = {"chorales": "corpus/chorales.npz", "folk": "corpus/folk.npz", "essen": "corpus/essen.npz",
+            "drums": "corpus/drums.npz"}
+#: The music21 collections of each folk dataset (from their licence records).
+FOLK_COLLECTIONS = {d: tuple(c.name for c in COLLECTIONS if c.dataset == d) for d in ("folk", "essen")}
+#: Chorale encodings read. Not ``.krn``: music21's three Humdrum chorales reserve "rights to all
+#: derivative electronic formats" (CCARH), and the same chorales come as MusicXML too.
+CHORALE_FORMATS = (".mxl", ".xml")
 MIN_BARS, MAX_BARS = 4, 96
 
 
@@ -84,7 +92,7 @@ def manifest() -> dict[str, Any]:
 
 @lru_cache(maxsize=8)
 def load(name: str) -> dict[str, np.ndarray]:
-    """The arrays of dataset ``name`` (chorales, folk, drums), checked against the manifest."""
+    """The arrays of dataset ``name`` (chorales, folk, essen, drums), checked against the manifest."""
     if name not in DATASETS:
         raise NotFound("dataset", name, DATASETS)
     path = DATA_DIR / DATASETS[name]
@@ -338,12 +346,15 @@ def prepare(
     ``only`` names the datasets to rebuild; ``limit`` caps the files read per collection (for a
     quick look). The drum set alone does not need music21. Returns the manifest.
     """
+    unknown = set(only) - set(DATASETS)
+    if unknown:
+        raise NotFound("dataset", sorted(unknown)[0], DATASETS)
     datasets: dict[str, dict[str, np.ndarray]] = {}
     if "drums" in only:
         from orchestria_lab.models import drumset
 
         datasets["drums"] = drumset.to_arrays(drumset.read_all())
-    if {"chorales", "folk"} & set(only):
+    if {"chorales", "folk", "essen"} & set(only):
         datasets.update(_prepare_corpora(only=only, workers=workers, limit=limit, progress=progress))
     record = json.loads(MANIFEST.read_text()) if MANIFEST.is_file() else {"files": {}}
     for name, arrays in datasets.items():
@@ -352,7 +363,8 @@ def prepare(
         record["files"][rel] = {
             "sha256": digest, "bytes": (DATA_DIR / rel).stat().st_size,
             "pieces": int(len(arrays["names"])), "steps": int(arrays["offsets"][-1]),
-            **SOURCES[name],
+            "source": SOURCES[name], "licence": dataset_licence(name),
+            **({"music21": str(arrays["music21"])} if "music21" in arrays else {}),
         }
     record["meters"] = list(METERS)
     MANIFEST.write_text(json.dumps(record, indent=2, sort_keys=True) + "\n")
@@ -369,12 +381,9 @@ def _prepare_corpora(
 
     music21 = _music21()
     corpus = music21.corpus
-    chorale_paths = sorted(str(p) for p in corpus.getComposer("bach") if str(p).endswith((".mxl", ".xml", ".krn")))
-    folk_items = [(c, str(p)) for c in FOLK_COLLECTIONS for p in sorted(corpus.getComposer(c), key=str)
-                  if str(p).endswith(".abc") and not Path(str(p)).stem.startswith("test")]
+    chorale_paths = sorted(str(p) for p in corpus.getComposer("bach") if str(p).endswith(CHORALE_FORMATS))
     if limit is not None:
         chorale_paths = chorale_paths[:limit]
-        folk_items = [it for c in FOLK_COLLECTIONS for it in [x for x in folk_items if x[0] == c][:limit]]
 
     out = {}
     with multiprocessing.get_context("spawn").Pool(max(1, workers)) as pool:
@@ -382,34 +391,41 @@ def _prepare_corpora(
             found = [p for p in tqdm(pool.imap(_chorale, chorale_paths), total=len(chorale_paths),
                                      desc="chorales", disable=not progress) if p is not None]
             out["chorales"] = _pack(found, ("melody", "bass"))
-        if "folk" in only:
-            found = [p for batch in tqdm(pool.imap(_folk_file, folk_items), total=len(folk_items),
-                                         desc="folk collections", disable=not progress) for p in batch]
-            out["folk"] = _pack(found, ("melody",))
+        for dataset in ("folk", "essen"):
+            if dataset not in only:
+                continue
+            items = []
+            for name in FOLK_COLLECTIONS[dataset]:
+                paths = [str(p) for p in sorted(corpus.getComposer(name), key=str)
+                         if str(p).endswith(".abc") and not Path(str(p)).stem.startswith("test")]
+                items += [(name, p) for p in paths[:limit]]
+            found = [p for batch in tqdm(pool.imap(_folk_file, items), total=len(items),
+                                         desc=f"{dataset} collections", disable=not progress) for p in batch]
+            out[dataset] = _pack(found, ("melody",))
     for arrays in out.values():
         arrays["music21"] = np.array(music21.__version__)
     return out
 
 
-#: Where each dataset comes from and under which terms (copied into the manifest).
-SOURCES: dict[str, dict[str, str]] = {
-    "chorales": {
-        "source": "Bach chorales in music21's bundled corpus (corpus.getComposer('bach')): soprano and bass "
-                  "lines, chords labelled from all four voices by template matching, keys by music21's analysis.",
-        "licence": "Compositions in the public domain; encodings distributed with music21 (BSD-3) by "
-                   "permission of their encoders (see music21/corpus/license.txt).",
-    },
-    "folk": {
-        "source": "Folk melodies in music21's bundled corpus: Essen Folksong Collection (Schaffrath; ABC by "
-                  "Seymour Schlien), Ryan's Mammoth Collection, O'Neill's 1850, Aird's Airs, miscFolk and the "
-                  "Nottingham sample. Keys from the final note and Krumhansl-Kessler profiles; chords are a "
-                  "melody-only harmonisation (diatonic triads, V, V7).",
-        "licence": "Tunes in the public domain. The Essen encodings are distributed for non-commercial use "
-                   "only (music21/corpus/essenFolksong/license.txt); the arrays derived from them inherit that "
-                   "restriction. The other collections' encodings come with music21 by their encoders' permission.",
-    },
-    "drums": {
-        "source": "Drum patterns written for Orchestria Lab as text grids in data/drums/ (see data/drums/README.md).",
-        "licence": "Apache-2.0, like the project.",
-    },
+#: Where each dataset comes from (copied into the manifest, beside its licence).
+SOURCES: dict[str, str] = {
+    "chorales": "Bach chorales in music21's bundled corpus (corpus.getComposer('bach'), MusicXML): soprano and "
+                "bass lines, chords labelled from all four voices by template matching, keys by music21's analysis.",
+    "folk": "Folk melodies in music21's bundled corpus: Ryan's Mammoth Collection, O'Neill's 1850, Aird's Airs, "
+            "miscFolk and the Nottingham sample. Keys from the final note and Krumhansl-Kessler profiles; chords "
+            "are a melody-only harmonisation (diatonic triads, V, V7).",
+    "essen": "The Essen Folksong Collection in music21's bundled corpus (Schaffrath; ABC by Seymour Schlien), "
+             "prepared like the folk melodies. For research only: the default corpus leaves it out.",
+    "drums": "Drum patterns written for Orchestria Lab as text grids in data/drums/ (see data/drums/README.md).",
 }
+
+
+def dataset_licence(name: str) -> str:
+    """The terms of dataset ``name``, from the records of its collections (see ``licences``)."""
+    used = collections_of((name,))
+    if all(c.commercial for c in used):
+        return ("No non-commercial restriction (the terms of " + ", ".join(f"`{c.name}`" for c in used) +
+                " are quoted under Licences in data/README.md).")
+    return ("NON-COMMERCIAL USE ONLY: the encodings are distributed for non-commercial use "
+            f"({', '.join(c.licence_file for c in used if not c.commercial)}); the arrays, and any model "
+            "trained on them, inherit that restriction.")

@@ -6,6 +6,9 @@ at random bars, melodies and bass lines are transposed to a random key out of al
 bass's kick channel is redrawn, and drum patterns are chained in pairs and sometimes have one
 voice played by another (hats on the ride, a clap for the snare ...) or their genre withheld.
 
+Every function takes the training ``corpus`` (``licences.CORPORA``): ``default`` leaves the
+Essen tunes out (they are for non-commercial use only), ``essen`` adds them (research).
+
 The chorales have no drummer, so the bass's kick channel is a noisy copy of the bass's own
 attacks (70 % kept, and 6 % of the other on-grid eighths added): it teaches the model to
 attack where the kick plays, which is what the bass agent asks of it.
@@ -20,8 +23,11 @@ from functools import lru_cache
 import numpy as np
 
 from orchestria_lab.errors import NotFound
-from orchestria_lab.models import corpus
+from orchestria_lab.models.corpus import load as load_arrays
+from orchestria_lab.models.corpus import pieces as cut_pieces
+from orchestria_lab.models.corpus import split_of
 from orchestria_lab.models.features import drum_features, harmony_features, pitched_features
+from orchestria_lab.models.licences import corpus_datasets
 from orchestria_lab.models.tokens import (
     CHORD_VOCAB,
     METERS,
@@ -38,10 +44,10 @@ from orchestria_lab.models.tokens import (
 from orchestria_lab.music.genres import MODEL_GENRES
 
 PARTS = ("harmony", "melody", "bass", "drums")
-#: Which arrays each part learns from: (dataset, array, style).
+#: Which arrays each part learns from: (dataset, array, style); a corpus keeps the rows of its datasets.
 SOURCES = {
-    "harmony": (("folk", "chords", "folk"), ("chorales", "chords", "chorale")),
-    "melody": (("folk", "melody", "folk"), ("chorales", "melody", "chorale")),
+    "harmony": (("folk", "chords", "folk"), ("essen", "chords", "folk"), ("chorales", "chords", "chorale")),
+    "melody": (("folk", "melody", "folk"), ("essen", "melody", "folk"), ("chorales", "melody", "chorale")),
     "bass": (("chorales", "bass", "chorale"),),
     "drums": (("drums", "drums", None),),
 }
@@ -64,26 +70,33 @@ class Example:
 
 def vocab_size(part: str) -> int:
     if part == "drums":
-        return len(corpus.load("drums")["combos"])
+        return len(load_arrays("drums")["combos"])
     return CHORD_VOCAB if part == "harmony" else PITCH_VOCAB
 
 
-def datasets_of(part: str) -> tuple[str, ...]:
+def sources(part: str, corpus: str = "default") -> tuple[tuple[str, str, str | None], ...]:
+    """The ``(dataset, array, style)`` rows ``part`` learns from in ``corpus``."""
     if part not in SOURCES:
         raise NotFound("model", part, PARTS)
-    return tuple(sorted({d for d, _, _ in SOURCES[part]}))
+    allowed = corpus_datasets(corpus)
+    return tuple(row for row in SOURCES[part] if row[0] in allowed)
+
+
+def datasets_of(part: str, corpus: str = "default") -> tuple[str, ...]:
+    """The datasets ``part`` learns from in ``corpus`` (their hash goes on the checkpoint card)."""
+    return tuple(sorted({d for d, _, _ in sources(part, corpus)}))
 
 
 @lru_cache(maxsize=16)
-def pieces_of(part: str, split: str) -> tuple[tuple, ...]:
+def pieces_of(part: str, split: str, corpus: str = "default") -> tuple[tuple, ...]:
     """Pieces of ``split`` as ``(name, tokens, chords, tonic, mode, meter, style)`` rows."""
     rows = []
-    for dataset, array, style in SOURCES[part]:
-        arrays = corpus.load(dataset)
-        tokens = corpus.pieces(arrays, array, "chord_offsets" if array == "chords" else "offsets")
-        chords = corpus.pieces(arrays, "chords", "chord_offsets") if "chords" in arrays else [None] * len(tokens)
+    for dataset, array, style in sources(part, corpus):
+        arrays = load_arrays(dataset)
+        tokens = cut_pieces(arrays, array, "chord_offsets" if array == "chords" else "offsets")
+        chords = cut_pieces(arrays, "chords", "chord_offsets") if "chords" in arrays else [None] * len(tokens)
         for i, name in enumerate(arrays["names"]):
-            if corpus.split_of(str(name)) != split:
+            if split_of(str(name)) != split:
                 continue
             extra = int(arrays["genre"][i]) if part == "drums" else int(arrays["tonic"][i])
             rows.append((str(name), tokens[i].astype(np.int64), chords[i], extra,
@@ -103,11 +116,12 @@ def _windows(n_bars: int, size: int, rng: np.random.Generator | None) -> list[tu
 
 
 def examples(
-    part: str, split: str, *, rng: np.random.Generator | None = None, limit: int | None = None
+    part: str, split: str, *, rng: np.random.Generator | None = None, limit: int | None = None,
+    corpus: str = "default",
 ) -> list[Example]:
-    """The examples of ``part`` in ``split`` (train, valid, test), augmented when ``rng`` is
-    given; ``limit`` stops after that many (from pieces spread over the whole split)."""
-    rows = pieces_of(part, split)
+    """The examples of ``part`` in ``split`` (train, valid, test) of ``corpus``, augmented when
+    ``rng`` is given; ``limit`` stops after that many (from pieces spread over the whole split)."""
+    rows = pieces_of(part, split, corpus)
     if limit is not None and len(rows) > limit:
         rows = rows[::len(rows) // limit][:limit]
     if part == "drums":
@@ -172,7 +186,7 @@ SWAPS = (("closed_hat", "ride"), ("ride", "closed_hat"), ("closed_hat", "shaker"
 @lru_cache(maxsize=16)
 def _swap_table(a: str, b: str) -> np.ndarray:
     """Token -> token with voice ``a`` played by ``b`` (unchanged where that combination is unknown)."""
-    labels = [str(x) for x in corpus.load("drums")["combos"]]
+    labels = [str(x) for x in load_arrays("drums")["combos"]]
     index = {label: i for i, label in enumerate(labels)}
     table = np.arange(len(labels))
     for i, label in enumerate(labels):

@@ -5,6 +5,8 @@ that agent and ``checkpoint_hash(name)`` identifies it; ``chords``, ``melody``, 
 ``drums`` generate parts. Each call draws one seed from ``rng`` for a ``torch.Generator``, so
 the same rng state gives the same notes. Checkpoints are loaded lazily, once, from
 ``data/checkpoints/`` with ``torch.load(weights_only=True)``; nothing touches the network.
+A checkpoint whose card does not carry the project's licence (one trained with ``--corpus
+essen``) counts as absent, with a warning saying why, unless ``ORCHESTRIA_ALLOW_NONCOMMERCIAL=1``.
 
 Sampling is constrained where music requires it: every chord is made of notes of the key's
 scale (in minor keys the dominant may be major, with the raised leading tone); melody and
@@ -28,13 +30,14 @@ True
 from __future__ import annotations
 
 import hashlib
+import warnings
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
 from orchestria_lab.errors import InvalidValue, NotFound
-from orchestria_lab.models import corpus
+from orchestria_lab.models import corpus, licences
 from orchestria_lab.models.drumset import GENRE_NAMES
 from orchestria_lab.models.features import (
     chord_steps,
@@ -84,8 +87,23 @@ def checkpoint_path(name: str) -> Path:
 
 
 def available(name: str) -> bool:
-    """Whether a trained checkpoint for generator ``name`` is present."""
-    return name in GENERATORS and checkpoint_path(name).is_file()
+    """Whether a trained checkpoint for generator ``name`` is present and may be used.
+
+    One whose licence is not the project's is not, unless ``ORCHESTRIA_ALLOW_NONCOMMERCIAL=1``
+    (a warning says so once per file).
+    """
+    if name not in GENERATORS or not checkpoint_path(name).is_file():
+        return False
+    path = checkpoint_path(name)
+    reason = licences.refusal(path)
+    if reason is not None:
+        _warn_once(reason, path.stat().st_mtime_ns)
+    return reason is None
+
+
+@lru_cache(maxsize=16)
+def _warn_once(reason: str, _mtime: int) -> None:
+    warnings.warn(reason + " The agents use the music-theory baseline instead.", stacklevel=3)
 
 
 def checkpoint_hash(name: str) -> str | None:
@@ -93,6 +111,18 @@ def checkpoint_hash(name: str) -> str | None:
     if not available(name):
         return None
     return _file_hash(checkpoint_path(name), checkpoint_path(name).stat().st_mtime_ns)
+
+
+def licence(name: str) -> str | None:
+    """The licence on the card of generator ``name``'s checkpoint (None if none may be used).
+
+    >>> licence("vocals") is None
+    True
+    """
+    if not available(name):
+        return None
+    card = licences.card_of(checkpoint_path(name)) or {}
+    return str(card.get("licence", "unknown"))
 
 
 @lru_cache(maxsize=16)
@@ -110,9 +140,11 @@ def _stepper(path: Path, _mtime: int):
 
 def model(name: str):
     """The cached :class:`~orchestria_lab.models.sampling.Stepper` of generator ``name``."""
-    if not available(name):
-        raise NotFound("checkpoint", name, [g for g in GENERATORS if available(g)])
     path = checkpoint_path(name)
+    if not available(name):
+        if name in GENERATORS and path.is_file():
+            licences.check(path)  # present but refused: say why
+        raise NotFound("checkpoint", name, [g for g in GENERATORS if available(g)])
     return _stepper(path, path.stat().st_mtime_ns)
 
 

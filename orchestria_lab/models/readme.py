@@ -1,7 +1,7 @@
 """``data/README.md``: where every data file and checkpoint comes from, its licence and hash.
 
 It is rendered from ``data/MANIFEST.json`` and the checkpoint cards, so it cannot drift from
-them: ``orchestria train prepare`` and ``orchestria train <part>`` rewrite it.
+them: ``orchestria train prepare`` and ``orchestria train <part> --out data/checkpoints`` rewrite it.
 """
 
 from __future__ import annotations
@@ -9,15 +9,29 @@ from __future__ import annotations
 import json
 
 from orchestria_lab.models.corpus import DATA_DIR, DATASETS, manifest
+from orchestria_lab.models.licences import (
+    ALLOW_ENV,
+    COLLECTIONS,
+    CORPORA,
+    MUSIC21_TERMS,
+    PROJECT_LICENCE,
+)
 
 _INTRO = """# Data
 
 What the generator models learn from and the checkpoints they ship with: provenance, licence
 and hash of every file. This file is written by `orchestria train prepare` and
-`orchestria train <part>` from `MANIFEST.json` and the checkpoint cards; do not edit it.
+`orchestria train <part> --out data/checkpoints` from `MANIFEST.json` and the checkpoint cards;
+do not edit it.
 
 Rebuild the token arrays with `orchestria train prepare` (needs the `data` extra, music21);
 training, evaluation and tests read only these arrays, never music21.
+
+The shipped checkpoints learn from the `default` corpus ({default}): data whose terms carry no
+non-commercial restriction. The Essen Folksong Collection is distributed for non-commercial use
+only; its arrays are kept apart in `corpus/essen.npz`, read only by the research corpus
+(`orchestria train PART --corpus essen`: {essen}). A checkpoint trained on it says
+`non-commercial` on its card and is not loaded unless `{allow}=1`.
 
 ## Token arrays (`corpus/`)
 
@@ -43,7 +57,8 @@ and, for drums, `genre` (index in `genres`) and `combos` (the voices of each dru
 def render() -> str:
     """The README text for the current manifest and checkpoints."""
     files = manifest()["files"]
-    lines = [_INTRO.rstrip("\n")]
+    lines = [_INTRO.format(default=", ".join(f"`{d}`" for d in CORPORA["default"]),
+                           essen=", ".join(f"`{d}`" for d in CORPORA["essen"]), allow=ALLOW_ENV).rstrip("\n")]
     for rel in sorted(DATASETS.values()):
         if rel in files:
             f = files[rel]
@@ -52,22 +67,38 @@ def render() -> str:
     for rel in sorted(DATASETS.values()):
         if rel in files:
             lines.append(f"- `{rel}`: {files[rel]['source']} Licence: {files[rel]['licence']}")
+    lines += ["\n### Licences of the collections\n",
+              "What each collection's licence file and its encodings say (music21's bundled corpus, "
+              f"`music21/corpus/`{_version(files)}). Every music21 collection comes under {MUSIC21_TERMS} "
+              "Only the Essen folder has a licence file of its own. \"No non-commercial restriction\" below means "
+              "none is stated: apart from the drum grids, no collection carries an explicit open licence either; "
+              "the music is in the public domain and the encodings come with music21 by their encoders' "
+              "permission.", ""]
+    lines += [f"- {c.describe()}" for c in COLLECTIONS]
     lines.append(_FORMAT)
     cards = sorted((DATA_DIR / "checkpoints").glob("*.json"))
     if cards:
         lines += ["## Checkpoints (`checkpoints/`)", "",
-                  "Written by `orchestria train <part>` (preset `full`, seed 0) on the 2-core CPU machine; "
-                  "each `.pt` loads with `torch.load(weights_only=True)`.", "",
-                  "| file | parameters | bytes | epochs | training (s) | valid NLL | test NLL | data hash | sha256 |",
-                  "|---|---|---|---|---|---|---|---|---|"]
+                  "Written by `orchestria train <part> --out data/checkpoints --force` (preset `full`, seed 0) "
+                  "on the 2-core CPU machine; each `.pt` loads with `torch.load(weights_only=True)`.", "",
+                  "| file | corpus | licence | parameters | bytes | epochs | training (s) | valid NLL | test NLL "
+                  "| data hash | sha256 |",
+                  "|---|---|---|---|---|---|---|---|---|---|---|"]
         for card_path in cards:
             card = json.loads(card_path.read_text())
             pt = card_path.with_suffix(".pt")
-            lines.append(f"| `{pt.name}` | {card['parameters']} | {pt.stat().st_size if pt.exists() else 'missing'} | "
+            lines.append(f"| `{pt.name}` | {card.get('corpus', '?')} | {card.get('licence', 'unknown')} | "
+                         f"{card['parameters']} | {pt.stat().st_size if pt.exists() else 'missing'} | "
                          f"{card['epochs']} | {card['seconds']} | {card['valid_nll']:.4f} | {card['test_nll']:.4f} | "
                          f"`{card['data_hash']}` | `{card['sha256'][:16]}...` |")
-        lines += ["", "NLL: mean negative log-likelihood per token, in nats, on the named split."]
+        lines += ["", "NLL: mean negative log-likelihood per token, in nats, on the named split of the "
+                  f"checkpoint's corpus. Only a checkpoint licensed {PROJECT_LICENCE} is loaded by default."]
     return "\n".join(lines) + "\n"
+
+
+def _version(files: dict) -> str:
+    versions = sorted({f["music21"] for f in files.values() if "music21" in f})
+    return f", music21 {', '.join(versions)}" if versions else ""
 
 
 def write() -> None:

@@ -266,6 +266,8 @@ class AgentOut(BaseModel):
     parameters: list[ParameterOut]
     status: str = Field(description="ready, untrained, busy or error")
     backend: str = Field(description="rules, baseline or model")
+    licence: str = Field(description="the licence of what the agent plays from: its checkpoint card's, or "
+                                     "Apache-2.0 for rules")
     targets: dict[str, str] = Field(default_factory=dict, description=(
         "per intent, what it acts on: new (makes a stem), stem, own (one of the agent's stems, or "
         "none when there is one), remove (a stem it takes out) or session (the whole song)"))

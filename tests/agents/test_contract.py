@@ -38,7 +38,7 @@ def test_every_agent_passes_the_contract(name):
 
 def test_the_table_lists_the_eight_with_json_safe_specs():
     table = orchestria_lab.list_agents()
-    assert list(table.columns) == ["name", "description", "capabilities", "parameters", "status", "backend"]
+    assert list(table.columns) == ["name", "description", "capabilities", "parameters", "status", "backend", "licence"]
     assert set(EIGHT) <= set(table["name"])
     assert set(table["status"]) <= {"ready", "untrained", "busy", "error"}
     json.dumps(table.to_dict("records"), allow_nan=False)

@@ -9,10 +9,11 @@ import time
 import numpy as np
 import pytest
 
-from orchestria_lab.models import corpus, datasets, generate
+from orchestria_lab.models import corpus, datasets, generate, licences
 from orchestria_lab.music.theory import parse_key
 
-SHIPPED = [n for n in generate.GENERATORS if generate.available(n)]
+#: By the files, not ``available``: a shipped checkpoint the loader refuses must fail here, not be skipped.
+SHIPPED = [n for n in generate.GENERATORS if generate.checkpoint_path(n).is_file()]
 pytestmark = pytest.mark.skipif(not SHIPPED, reason="no checkpoint ships yet (orchestria train all)")
 
 
@@ -26,6 +27,26 @@ def test_checkpoints_are_small_and_match_their_cards(name):
     assert card["data_hash"] == corpus.data_hash(*datasets.datasets_of(name))  # trained on the data that ships
     assert card["preset"] == "full" and card["seconds"] <= 15 * 60
     assert sum(p.numel() for p in generate.model(name).model.parameters()) <= 2_000_000
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_shipped_checkpoints_are_licence_clean(name):
+    """A default checkpoint learns from no non-commercial data, and its card says so."""
+    path = generate.checkpoint_path(name)
+    card = licences.card_of(path)
+    assert card is not None, f"{path} ships without a card"
+    assert card["licence"] == licences.PROJECT_LICENCE and card["corpus"] == "default"
+    assert "essenFolksong" not in card["collections"] and "essen" not in datasets.datasets_of(name)
+    assert card["collections"] and all(licences.BY_NAME[c].commercial for c in card["collections"])
+    assert licences.refusal(path, allow_noncommercial=False) is None and generate.licence(name) == "Apache-2.0"
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_shipped_checkpoints_beat_the_ngram_on_the_held_out_split(name):
+    from orchestria_lab.eval.models import heldout_nll
+
+    figures = heldout_nll(name)
+    assert figures["nll_model"] < figures["nll_baseline"], figures
 
 
 @pytest.mark.skipif("melody" not in SHIPPED or "harmony" not in SHIPPED, reason="needs harmony and melody")

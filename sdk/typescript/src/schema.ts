@@ -14,6 +14,8 @@ export interface AgentOut {
   status: string;
   /** rules, baseline or model */
   backend: string;
+  /** the licence of what the agent plays from: its checkpoint card's, or Apache-2.0 for rules */
+  licence: string;
   /** per intent, what it acts on: new (makes a stem), stem, own (one of the agent's stems, or none when there is one), remove (a stem it takes out) or session (the whole song) */
   targets?: Record<string, string>;
   /** the intents that can act on part of the song (a bar range or a section) */
