@@ -29,8 +29,10 @@ from orchestria_lab.music.genres import GENRES, normalize_genre
 from orchestria_lab.music.notes import Note
 from orchestria_lab.music.rhythm import swing
 
-#: Spread (standard deviation, ms) of a note's timing by where it falls.
-SPREAD_MS = {"downbeat": 2.0, "beat": 3.0, "eighth": 4.5, "sixteenth": 6.0, "ghost": 8.0}
+#: Spread (standard deviation, ms) of a note's timing by where it falls (a player anchors the downbeat, yet
+#: no one holds it to 2 ms: at that spread a bass line on the beats hardly moved, its median 2 ms or less one
+#: time in nine).
+SPREAD_MS = {"downbeat": 4.0, "beat": 4.5, "eighth": 5.0, "sixteenth": 6.0, "ghost": 8.0}
 #: How hard each place is played, against the part as written (a velocity factor at amount 1).
 ACCENT = {"downbeat": 1.12, "beat": 1.05, "eighth": 0.93, "sixteenth": 0.84}
 #: Where a genre sits against the beat (ms; + behind it, laid back; - ahead, pushing).
