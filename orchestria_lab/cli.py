@@ -1,4 +1,4 @@
-"""The ``orchestria`` command: ``session``, ``demo``, ``serve``, ``keys``, ``train``, ``eval``, ``bench``.
+"""The ``orchestria`` command: ``session``, ``demo``, ``serve``, ``keys``, ``train``, ``eval``, ``batch``, ``bench``.
 
 Each area registers its own sub-commands (``register(subparsers)`` in its ``cli`` module),
 so this file only assembles them. A toolkit error ends the command with ``error: ...`` on
@@ -27,6 +27,8 @@ SUBCOMMAND_MODULES = (
     "orchestria_lab.server.cli",
     "orchestria_lab.models.cli",
     "orchestria_lab.eval.cli",
+    "orchestria_lab.batch.cli",
+    "orchestria_lab.session.db_cli",
 )
 
 

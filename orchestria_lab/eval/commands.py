@@ -1098,19 +1098,35 @@ class SuiteResult:
         return "\n".join(lines)
 
 
-def run_suite(suite: str | Path | list[dict[str, Any]], *, store: Store, cache: SetupCache | None = None,
-              name: str | None = None, progress: bool = False) -> SuiteResult:
-    """Run every case of ``suite`` (a JSONL path, or cases from :func:`load_suite`) in ``store``.
+def _case_task(case: dict[str, Any], context: dict[str, Any]) -> dict[str, Any]:
+    """One case for the batch runner: in the context's store (else a throwaway one), sharing its setup cache."""
+    from orchestria_lab.session import SQLiteStore
 
-    ``cache`` shares setups between cases and suites (None: a new one for this run);
-    ``progress`` shows a tqdm bar.
+    store = context.get("store")
+    store = SQLiteStore(":memory:") if store is None else store
+    return asdict(run_case(case, store=store, cache=context.setdefault("cache", SetupCache())))
+
+
+def run_suite(suite: str | Path | list[dict[str, Any]], *, store: Store | None = None,
+              cache: SetupCache | None = None, name: str | None = None, progress: bool = False,
+              engine: str = "serial", address: str | None = None, workers: int | None = None) -> SuiteResult:
+    """Run every case of ``suite`` (a JSONL path, or cases from :func:`load_suite`).
+
+    Cases go through the batch runner (:func:`~orchestria_lab.batch.runner.run_tasks`):
+    ``engine="serial"`` runs them here, in ``store`` (None: a throwaway store per case), with
+    ``cache`` sharing setups between cases and suites (None: a new one for this run);
+    ``engine="ray"`` on Ray actors (``address``, ``workers``), each with its own stores and
+    cache. ``progress`` shows a tqdm bar. A case that crashes fails with the error as its message.
     """
-    from tqdm.auto import tqdm
+    from orchestria_lab.batch.runner import run_tasks
 
     if isinstance(suite, str | Path):
         name, suite = name or Path(suite).stem, load_suite(suite)
-    cache = SetupCache() if cache is None else cache
-    rows = [asdict(run_case(case, store=store, cache=cache))
-            for case in tqdm(suite, desc=name or "cases", disable=not progress)]
+    context = {"store": store, "cache": SetupCache() if cache is None else cache}
+    outcomes = run_tasks(_case_task, suite, engine=engine, address=address, workers=workers, context=context,
+                         progress=progress, desc=name or "cases")
+    rows = [o.value if o.ok else asdict(CaseResult(case["id"], case["text"], passed=False, rejected=False, agents=(),
+                                                   message=f"error: {o.error}"))
+            for case, o in zip(suite, outcomes, strict=True)]
     columns = list(CaseResult.__dataclass_fields__)
     return SuiteResult(name or "suite", pd.DataFrame(rows, columns=columns))

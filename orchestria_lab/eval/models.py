@@ -234,14 +234,45 @@ def _better(metric: str, model: float, baseline: float, reference: float | None)
     return abs(model - reference) <= abs(baseline - reference) + 1e-9
 
 
+def _session_parts_task(settings: dict[str, Any], context: dict[str, Any]) -> dict[str, Any]:
+    return session_parts(**settings)
+
+
+def make_sessions(conditions=CONDITIONS, *, seeds: int = 3, backends: tuple[str, ...] = ("model", "baseline"),
+                  engine: str = "serial", address: str | None = None, workers: int | None = None,
+                  progress: bool = True) -> dict[str, list[dict[str, Any]]]:
+    """Per backend, :func:`session_parts` for every ``(key, genre, meter)`` of ``conditions`` and
+    seed in ``range(seeds)``, in that order, made through the batch runner
+    (:func:`~orchestria_lab.batch.runner.run_tasks`: ``engine="serial"`` here, ``"ray"`` on Ray,
+    with the same parts). A session that fails raises OrchestriaError naming it.
+    """
+    from orchestria_lab.batch.runner import run_tasks
+    from orchestria_lab.errors import OrchestriaError
+
+    settings = [{"key": key, "genre": genre, "time_signature": meter, "seed": seed, "backend": backend}
+                for (key, genre, meter) in conditions for seed in range(seeds) for backend in backends]
+    outcomes = run_tasks(_session_parts_task, settings, engine=engine, address=address, workers=workers,
+                         progress=progress, desc="sessions")
+    failed = [(s, o.error) for s, o in zip(settings, outcomes, strict=True) if not o.ok]
+    if failed:
+        raise OrchestriaError(f"{len(failed)} of {len(settings)} sessions failed; the first, {failed[0][0]}: "
+                              f"{failed[0][1]}")
+    made: dict[str, list[dict[str, Any]]] = {backend: [] for backend in backends}
+    for s, o in zip(settings, outcomes, strict=True):
+        made[s["backend"]].append(o.value)
+    return made
+
+
 def evaluate_models(
-    *, parts: tuple[str, ...] = generate.GENERATORS, seeds: int = 3, conditions=CONDITIONS, progress: bool = True
+    *, parts: tuple[str, ...] = generate.GENERATORS, seeds: int = 3, conditions=CONDITIONS, progress: bool = True,
+    engine: str = "serial", address: str | None = None, workers: int | None = None,
 ) -> list[dict[str, Any]]:
     """One record per generator: held-out NLL (model and n-gram) and musical metrics (model,
     theory baseline, corpus), with which metrics matter and whether the model holds them.
 
-    Parts are made for every ``(key, genre, meter)`` of ``conditions`` with ``seeds`` seeds,
-    and drum parts in 4/4 for every genre, by both backends.
+    Parts are made for every ``(key, genre, meter)`` of ``conditions`` with ``seeds`` seeds
+    (:func:`make_sessions`, on ``engine``: see there), and drum parts in 4/4 for every genre,
+    by both backends.
     """
     from tqdm.auto import tqdm
 
@@ -250,11 +281,8 @@ def evaluate_models(
         from orchestria_lab.errors import NotFound
 
         raise NotFound("checkpoint", missing[0], [p for p in generate.GENERATORS if generate.available(p)])
-    runs = [(c, seed) for c in conditions for seed in range(seeds)]
-    made: dict[str, list[dict[str, Any]]] = {"model": [], "baseline": []}
-    for (key, genre, meter), seed in tqdm(runs, desc="sessions", disable=not progress):
-        for backend in made:
-            made[backend].append(session_parts(key=key, genre=genre, time_signature=meter, seed=seed, backend=backend))
+    made = make_sessions(conditions, seeds=seeds, engine=engine, address=address, workers=workers,
+                         progress=progress)
     drums_by_genre = {backend: _drum_sessions(backend, seeds) for backend in made}
     centroids = drum_centroids()
     records = []
