@@ -15,8 +15,18 @@ import os
 from pathlib import Path
 
 
+def database_url() -> str:
+    """Which database holds the sessions: ``ORCHESTRIA_DATABASE_URL`` if set (``sqlite:///PATH`` or
+    ``postgresql://...``), else ``sqlite:///`` and :func:`default_db_path`."""
+    return os.environ.get("ORCHESTRIA_DATABASE_URL") or f"sqlite:///{default_db_path()}"
+
+
 def default_db_path() -> Path:
-    """The session store: ``ORCHESTRIA_DB`` if set, else ``./orchestria.db``."""
+    """The SQLite session store: the path of ``ORCHESTRIA_DATABASE_URL`` when that is ``sqlite:///PATH``,
+    else ``ORCHESTRIA_DB`` if set, else ``./orchestria.db``."""
+    url = os.environ.get("ORCHESTRIA_DATABASE_URL") or ""
+    if url.startswith("sqlite:///"):
+        return Path(url[len("sqlite:///"):])
     return Path(os.environ.get("ORCHESTRIA_DB") or "orchestria.db")
 
 

@@ -1,4 +1,5 @@
-"""Where versions live: a small :class:`Store` interface and its SQLite implementation.
+"""Where versions live: a small :class:`Store` interface, its SQLite implementation, and the URL
+that picks one (:func:`open_store`, :func:`default_store`).
 
 Stems are content-addressed: a version row lists ``(stem_id, hash)`` pairs and each stem
 payload is stored once under its hash, however many versions share it. Each version is
@@ -10,8 +11,10 @@ version it built on (``base``); the store refuses the commit with a
 :class:`~orchestria_lab.errors.VersionConflict` unless that base is still the head, and the
 writer rebuilds on the new head. The ``(session_id, version)`` primary key backs this up.
 
-A server database can replace SQLite by implementing :class:`Store`; ``session/`` only
-talks to that interface.
+``ORCHESTRIA_DATABASE_URL`` chooses the database: unset or ``sqlite:///PATH`` for this SQLite
+store (``ORCHESTRIA_DB`` names the file when the URL is unset), ``postgresql://...`` for
+:class:`~orchestria_lab.session.postgres.PostgresStore`, which keeps the same semantics for a
+team's server. ``session/`` only talks to the :class:`Store` interface.
 """
 
 from __future__ import annotations
@@ -21,14 +24,15 @@ import os
 import sqlite3
 import threading
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Protocol
+from urllib.parse import urlsplit, urlunsplit
 
-from orchestria_lab.errors import NotFound, StoreError, VersionConflict
-from orchestria_lab.paths import data_dir, default_db_path
+from orchestria_lab.errors import InvalidValue, NotFound, StoreError, VersionConflict
+from orchestria_lab.paths import data_dir, database_url, default_db_path
 from orchestria_lab.state import Meta, State, Stem
 
 SCHEMA_VERSION = 2
@@ -38,7 +42,12 @@ KINDS = ("create", "edit", "undo", "redo", "goto", "rollback", "import")
 #: The kinds that hold an earlier version's content.
 RESTORING = frozenset({"undo", "redo", "goto", "rollback"})
 
-__all__ = ["SQLiteStore", "Store", "VersionRecord", "data_dir", "default_db_path", "default_store"]
+#: A version row's columns, in the order :class:`SessionRows` holds them.
+VERSION_COLUMNS = ("version", "parent", "command", "agents", "summary", "created_at", "seed", "meta", "stems",
+                   "kind", "restores")
+
+__all__ = ["SQLiteStore", "SessionRows", "Store", "VersionRecord", "data_dir", "database_url", "default_db_path",
+           "default_store", "open_store"]
 
 
 @dataclass(frozen=True)
@@ -66,6 +75,32 @@ class VersionRecord:
         d["agents"] = list(self.agents)
         return d
 
+    @classmethod
+    def from_row(cls, row: tuple[Any, ...]) -> VersionRecord:
+        """From ``(version, parent, command, agents JSON, summary, created_at, seed, kind, restores)``."""
+        version, parent, command, agents, summary, created_at, seed, kind, restores = row
+        return cls(version, parent, command, tuple(json.loads(agents)), summary, created_at, seed, kind, restores)
+
+
+@dataclass(frozen=True)
+class SessionRows:
+    """One session exactly as a store holds it, the same on every backend: its row ``(id, owner,
+    created_at, closed_at)``, its version rows (:data:`VERSION_COLUMNS`) in order, and the payload of
+    every stem they name, by hash. ``orchestria db copy`` moves these, so versions and hashes are intact."""
+
+    session: tuple[str, str | None, str, str | None]
+    versions: tuple[tuple[Any, ...], ...]
+    stems: dict[str, bytes]
+
+    @property
+    def id(self) -> str:
+        return self.session[0]
+
+    def stem_hashes(self) -> set[str]:
+        """Every stem hash the versions name."""
+        at = VERSION_COLUMNS.index("stems")
+        return {h for row in self.versions for h in json.loads(row[at])}
+
 
 class Store(Protocol):
     """The persistence interface ``session/`` depends on.
@@ -74,6 +109,11 @@ class Store(Protocol):
     the records and the state a writer builds on come from one read, and the commit names
     that base, so it lands only on top of exactly what was built on.
     """
+
+    @property
+    def url(self) -> str:
+        """Where it is, as ``ORCHESTRIA_DATABASE_URL`` would name it."""
+        ...
 
     def create_session(self, session_id: str, state: State, record: VersionRecord, *,
                        owner: str | None = None) -> None: ...
@@ -86,6 +126,16 @@ class Store(Protocol):
     def session_info(self, session_id: str) -> dict[str, Any]: ...
     def list_sessions(self, *, owner: str | None = None, open_only: bool = False) -> list[str]: ...
     def close_session(self, session_id: str, closed_at: str) -> None: ...
+    # whole sessions, as stored, for ``orchestria db copy``; and letting go of connections
+    def export_session(self, session_id: str) -> SessionRows: ...
+    def import_sessions(self, sessions: Iterable[SessionRows]) -> list[str]: ...
+    def close(self) -> None: ...
+
+
+def conflict(session_id: str, head: int, base: int) -> VersionConflict:
+    """The error every store raises when a commit's base is no longer the head."""
+    return VersionConflict(f"Session {session_id!r} is at version {head}; this change was built on "
+                           f"version {base}. Reload the session and run the command again.", head=head, base=base)
 
 
 _SCHEMA = """
@@ -149,11 +199,18 @@ class SQLiteStore:
     []
     """
 
-    def __init__(self, path: str | os.PathLike[str], *, timeout: float = 30.0) -> None:
+    def __init__(self, path: str | os.PathLike[str], *, timeout: float = 30.0, migrate: bool = True) -> None:
         self.path = Path(path)
         self.timeout = timeout
         self._local = threading.local()
+        self._writing = (os.getpid(), threading.RLock())
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        if migrate:
+            self.migrate()
+
+    def migrate(self) -> tuple[int | None, int]:
+        """Create or upgrade the schema, in one transaction; return ``(schema found, schema now)``.
+        Idempotent: on a store already at :data:`SCHEMA_VERSION` it changes nothing."""
         with self.transaction() as db:
             for statement in filter(str.strip, _SCHEMA.split(";")):
                 db.execute(statement)
@@ -164,9 +221,22 @@ class SQLiteStore:
                 _migrate_to_typed_history(db)
             elif row[0] != SCHEMA_VERSION:
                 raise StoreError(f"{self.path} has schema {row[0]}; this build reads {SCHEMA_VERSION}.")
+        return (None if row is None else row[0]), SCHEMA_VERSION
+
+    @property
+    def url(self) -> str:
+        """The ``ORCHESTRIA_DATABASE_URL`` of this store (``sqlite:////abs/path`` for an absolute path)."""
+        return f"sqlite:///{self.path}"
 
     def __repr__(self) -> str:
         return f"SQLiteStore({str(self.path)!r})"
+
+    def close(self) -> None:
+        """Close this thread's connection (the next call opens another)."""
+        db = getattr(self._local, "db", None)
+        if db is not None and getattr(self._local, "pid", None) == os.getpid():
+            db.close()
+        self._local.db = None
 
     # connections -----------------------------------------------------------------------
     def connection(self) -> sqlite3.Connection:
@@ -183,19 +253,33 @@ class SQLiteStore:
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        """``BEGIN IMMEDIATE`` ... ``COMMIT``: writers are serialised, readers are not blocked."""
-        db = self.connection()
+        """``BEGIN IMMEDIATE`` ... ``COMMIT``: writers are serialised, readers are not blocked.
+
+        The writers of one process queue on a lock of their own first, and the file lock is left
+        to the other processes: SQLite's busy handler waits for it in sleeps of up to 100 ms, so
+        threads of a busy server that all met the file lock would wait far longer than it is held.
+        """
+        if self._writing[0] != os.getpid():  # a forked child: the parent's threads are not here
+            self._writing = (os.getpid(), threading.RLock())
+        writing = self._writing[1]
+        if not writing.acquire(timeout=self.timeout):
+            raise StoreError(f"The store {self.path} is busy: this process's other writers held it for "
+                             f"{self.timeout:g} s")
         try:
-            db.execute("BEGIN IMMEDIATE")
-        except sqlite3.OperationalError as exc:
-            raise StoreError(f"The store {self.path} is busy or unwritable: {exc}") from exc
-        try:
-            yield db
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
-        else:
-            db.execute("COMMIT")
+            db = self.connection()
+            try:
+                db.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as exc:
+                raise StoreError(f"The store {self.path} is busy or unwritable: {exc}") from exc
+            try:
+                yield db
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            else:
+                db.execute("COMMIT")
+        finally:
+            writing.release()
 
     # writes ----------------------------------------------------------------------------
     def create_session(self, session_id: str, state: State, record: VersionRecord, *,
@@ -217,11 +301,7 @@ class SQLiteStore:
         with self.transaction() as db:
             head = self._head(db, session_id)
             if head != base:
-                raise VersionConflict(
-                    f"Session {session_id!r} is at version {head}; this change was built on "
-                    f"version {base}. Reload the session and run the command again.",
-                    head=head, base=base,
-                )
+                raise conflict(session_id, head, base)
             self._write_version(db, session_id, record, state)
 
     def _write_version(self, db: sqlite3.Connection, session_id: str, record: VersionRecord,
@@ -311,7 +391,7 @@ class SQLiteStore:
         rows = db.execute(
             "SELECT version, parent, command, agents, summary, created_at, seed, kind, restores FROM versions "
             "WHERE session_id = ? AND version > ? ORDER BY version", (session_id, int(after))).fetchall()
-        return [VersionRecord(v, p, c, tuple(json.loads(a)), s, t, seed, k, r) for v, p, c, a, s, t, seed, k, r in rows]
+        return [VersionRecord.from_row(row) for row in rows]
 
     def session_info(self, session_id: str) -> dict[str, Any]:
         row = self.connection().execute(
@@ -334,6 +414,43 @@ class SQLiteStore:
         db = self.connection()
         return {t: db.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in ("sessions", "versions", "stems")}
 
+    # whole sessions, between stores ----------------------------------------------------------
+    def export_session(self, session_id: str) -> SessionRows:
+        """The session as stored, in one read (see :class:`SessionRows`)."""
+        with self._read() as db:
+            row = db.execute("SELECT id, owner, created_at, closed_at FROM sessions WHERE id = ?",
+                             (session_id,)).fetchone()
+            if row is None:
+                raise NotFound("session", session_id)
+            versions = tuple(db.execute(f"SELECT {', '.join(VERSION_COLUMNS)} FROM versions WHERE session_id = ? "
+                                        "ORDER BY version", (session_id,)).fetchall())
+            rows = SessionRows(row, versions, {})
+            hashes = sorted(rows.stem_hashes())
+            for i in range(0, len(hashes), 500):
+                chunk = hashes[i:i + 500]
+                rows.stems.update(db.execute(f"SELECT hash, payload FROM stems WHERE hash IN "
+                                             f"({','.join('?' * len(chunk))})", chunk).fetchall())
+            return rows
+
+    def import_sessions(self, sessions: Iterable[SessionRows]) -> list[str]:
+        """Write whole sessions as they were stored elsewhere, all in one transaction; return their ids.
+        A session id already here is refused with a StoreError, and then nothing is written."""
+        done = []
+        with self.transaction() as db:
+            for rows in sessions:
+                try:
+                    db.execute("INSERT INTO sessions (id, owner, created_at, closed_at) VALUES (?, ?, ?, ?)",
+                               rows.session)
+                except sqlite3.IntegrityError as exc:
+                    raise StoreError(f"Session {rows.id!r} is already in {self.url}: nothing was copied.",
+                                     session=rows.id) from exc
+                db.executemany("INSERT OR IGNORE INTO stems (hash, payload) VALUES (?, ?)", rows.stems.items())
+                db.executemany(f"INSERT INTO versions (session_id, {', '.join(VERSION_COLUMNS)}) VALUES "
+                               f"(?, {', '.join('?' * len(VERSION_COLUMNS))})",
+                               [(rows.id, *version) for version in rows.versions])
+                done.append(rows.id)
+        return done
+
 
 def _pack(obj: Any) -> bytes:
     return zlib.compress(json.dumps(obj, separators=(",", ":")).encode(), 6)
@@ -343,14 +460,59 @@ def _unpack(blob: bytes) -> Any:
     return json.loads(zlib.decompress(blob))
 
 
-_STORES: dict[Path, SQLiteStore] = {}
+_SQLITE = "sqlite:///"
+_POSTGRES = ("postgresql://", "postgres://")
+
+
+def open_store(url: str, *, migrate: bool = True) -> Store:
+    """A new store for ``url``: ``sqlite:///PATH`` (``sqlite:////abs/path`` for an absolute path, as
+    SQLAlchemy writes it) or ``postgresql://USER:PASSWORD@HOST:PORT/DB``. ``migrate`` creates or
+    upgrades the schema first (``orchestria db migrate`` does it on purpose).
+
+    >>> import tempfile, os
+    >>> open_store("sqlite:///" + os.path.join(tempfile.mkdtemp(), "u.db")).list_sessions()
+    []
+    >>> open_store("mysql://db/x")
+    Traceback (most recent call last):
+    ...
+    orchestria_lab.errors.InvalidValue: database URL='mysql://db/x' is not valid: expected ...
+    """
+    if url.startswith(_SQLITE) and len(url) > len(_SQLITE):
+        return SQLiteStore(url[len(_SQLITE):], migrate=migrate)
+    if url.startswith(_POSTGRES):
+        try:
+            from orchestria_lab.session.postgres import PostgresStore
+        except ImportError as exc:
+            raise StoreError(f"A postgresql:// database needs psycopg 3 and psycopg_pool ({exc}): "
+                             "pip install 'orchestria-lab[scale]'.") from exc
+        return PostgresStore(url, migrate=migrate)
+    raise InvalidValue("database URL", redact(url), "sqlite:///PATH (the default, ORCHESTRIA_DB) or "
+                       "postgresql://USER@HOST:PORT/DB, as ORCHESTRIA_DATABASE_URL")
+
+
+def redact(url: str) -> str:
+    """``url`` with its password, if any, replaced by ``***``: safe to print.
+
+    >>> redact("postgresql://ana:s3cret@db.example:5432/studio")
+    'postgresql://ana:***@db.example:5432/studio'
+    """
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    return urlunsplit(parts._replace(netloc=parts.netloc.replace(f":{parts.password}@", ":***@", 1)))
+
+
+_STORES: dict[str, Store] = {}
 _STORES_LOCK = threading.Lock()
 
 
-def default_store() -> SQLiteStore:
-    """The store at :func:`default_db_path` (one instance per path and process)."""
-    path = default_db_path().resolve()
+def default_store() -> Store:
+    """The store :func:`~orchestria_lab.paths.database_url` names (one instance per URL and process):
+    SQLite at :func:`default_db_path` unless ``ORCHESTRIA_DATABASE_URL`` says otherwise."""
+    url = database_url()
+    if url.startswith(_SQLITE):
+        url = _SQLITE + str(default_db_path().resolve())
     with _STORES_LOCK:
-        if path not in _STORES:
-            _STORES[path] = SQLiteStore(path)
-        return _STORES[path]
+        if url not in _STORES:
+            _STORES[url] = open_store(url)
+        return _STORES[url]

@@ -17,7 +17,9 @@ import pytest
 
 from orchestria_lab import Session
 from orchestria_lab.errors import CommandNotUnderstood, VersionConflict
-from orchestria_lab.session.store import SQLiteStore
+from orchestria_lab.session.store import open_store
+
+pytestmark = pytest.mark.backends  # each test runs on SQLite and on PostgreSQL
 
 SETUP = ["Add a boom bap drum beat", "add a bass line", "add warm piano chords",
          "add a melody on electric piano", "add an ambient pad", "add a pluck arpeggio"]
@@ -43,10 +45,10 @@ WORKER = textwrap.dedent("""
     sys.path.insert(0, sys.argv[5])
     from test_concurrent_writers import WRITERS, command_for
     from orchestria_lab import Session
-    from orchestria_lab.session.store import SQLiteStore
-    db, session_id, count = sys.argv[1], sys.argv[2], int(sys.argv[4])
+    from orchestria_lab.session.store import open_store
+    url, session_id, count = sys.argv[1], sys.argv[2], int(sys.argv[4])
     mine = [WRITERS[int(i)] for i in sys.argv[3].split(",")]
-    store = SQLiteStore(db)
+    store = open_store(url)
     lock, errors = threading.Lock(), []
 
     def write(writer):
@@ -75,16 +77,15 @@ def expected_row(writer: tuple[str, str], value: object) -> tuple:
 
 
 @pytest.mark.parametrize("processes", [2])
-def test_concurrent_commands_never_revert_an_acknowledged_edit(tmp_path, processes):
+def test_concurrent_commands_never_revert_an_acknowledged_edit(store, processes):
     count = 128  # 16 writers x 128 = 2,048 acknowledged commands
-    db = tmp_path / "writers.db"
-    session = Session.create(bpm=90, key="Cm", genre="lo-fi", seed=7, store=SQLiteStore(db))
+    session = Session.create(bpm=90, key="Cm", genre="lo-fi", seed=7, store=store)
     for text in SETUP:
         session.command(text)
     first = session.version + 1
     per_process = len(WRITERS) // processes
     procs = [subprocess.Popen(
-        [sys.executable, "-c", WORKER, str(db), session.id,
+        [sys.executable, "-c", WORKER, store.url, session.id,
          ",".join(str(i) for i in range(p * per_process, (p + 1) * per_process)), str(count),
          str(Path(__file__).parent)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for p in range(processes)]
@@ -129,13 +130,14 @@ def test_concurrent_commands_never_revert_an_acknowledged_edit(tmp_path, process
 
 # the same races, replayed deterministically -------------------------------------------
 @pytest.fixture
-def two_writers(tmp_path):
+def two_writers(store):
     """Two Session objects on one stored session (drums and chords), as two processes have."""
-    store = SQLiteStore(tmp_path / "two.db")
     mine = Session.create(bpm=90, key="Cm", genre="lo-fi", seed=7, store=store)
     mine.command("Add a boom bap drum beat")
     mine.command("add warm piano chords")
-    return mine, Session.open(mine.id, store=SQLiteStore(tmp_path / "two.db"))
+    theirs = open_store(store.url)  # a store object of its own, as another process has
+    yield mine, Session.open(mine.id, store=theirs)
+    getattr(theirs, "close", lambda: None)()
 
 
 def while_planned(action):

@@ -10,12 +10,15 @@ from orchestria_lab import Session
 from orchestria_lab.errors import InvalidValue, NotFound
 from orchestria_lab.state import Edit, Effect, Note, Stem
 
+# Tests marked ``backends`` check the store's contract: they run on SQLite and on PostgreSQL.
+
 
 def add_stem(stem_id, role="chords", n=4, **kw):
     notes = [Note(60 + i, float(i), 1.0, 90) for i in range(n)]
     return Edit(add=[Stem(stem_id, role=role, instrument="piano", notes=notes, **kw)], summary=f"add {stem_id}")
 
 
+@pytest.mark.backends
 def test_new_session_is_version_zero_and_validated(store):
     s = Session.create(bpm=92.5, key="E flat major", genre="Chillhop", seed=3, store=store)
     assert (s.version, s.bpm, s.key, s.genre, s.bars, s.time_signature) == (0, 92.5, "Eb", "lo-fi", 8, "4/4")
@@ -29,6 +32,7 @@ def test_new_session_is_version_zero_and_validated(store):
     assert store.stats()["sessions"] == 1  # the rejected session left nothing behind
 
 
+@pytest.mark.backends
 def test_commit_diff_rollback_and_history(session):
     session.commit(add_stem("chords"), command="add chords", agents=("harmony",))
     session.commit(lambda st, rng: Edit(update=[st.stem("chords").evolve(gain_db=-6.0)]),
@@ -50,6 +54,7 @@ def test_commit_diff_rollback_and_history(session):
         session.at(9)
 
 
+@pytest.mark.backends
 def test_reopen_in_another_object_gives_identical_tables(session, store):
     session.commit(add_stem("chords", effects=[Effect("reverb", {"mix": 0.3})]), command="c")
     again = Session.open(session.id, store=store)
@@ -63,6 +68,7 @@ def test_reopen_in_another_object_gives_identical_tables(session, store):
         Session.open("../../etc/passwd", store=store)
 
 
+@pytest.mark.backends
 def test_unchanged_stems_are_stored_once(session, store):
     session.commit(add_stem("chords", n=64), command="c")
     session.commit(add_stem("bass", role="bass", n=64), command="b")
@@ -87,6 +93,7 @@ ops = st.lists(st.tuples(st.sampled_from(["add", "gain", "remove", "rollback", "
                          st.integers(0, 50)), min_size=1, max_size=12)
 
 
+@pytest.mark.backends
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(ops)
 def test_history_invariants(store, operations):
@@ -133,6 +140,7 @@ def test_diff_reports_note_changes(session):
     assert np.isfinite(session.diff(0, 2)["notes_added"].sum())
 
 
+@pytest.mark.backends
 def test_a_version_another_writer_made_can_be_read_and_rolled_back_to(store):
     """A rollback racing another process: the version it names was made after this object last looked."""
     first = Session.create(bpm=90, key="Cm", genre="lo-fi", seed=1, store=store)

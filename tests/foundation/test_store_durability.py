@@ -1,4 +1,4 @@
-"""Crash safety and concurrent writers, with real processes."""
+"""Crash safety and concurrent writers, with real processes, on each store backend."""
 
 import os
 import signal
@@ -7,15 +7,19 @@ import sys
 import textwrap
 import time
 
+import pytest
+
 from orchestria_lab import Session
-from orchestria_lab.session.store import SQLiteStore
+from orchestria_lab.session.store import open_store
+
+pytestmark = pytest.mark.backends
 
 WRITER = textwrap.dedent("""
     import sys
     from orchestria_lab import Session
-    from orchestria_lab.session.store import SQLiteStore
+    from orchestria_lab.session.store import open_store
     from orchestria_lab.state import Edit, Note, Stem
-    store = SQLiteStore(sys.argv[1])
+    store = open_store(sys.argv[1])
     s = Session.open(sys.argv[2], store=store)
     tag, count = sys.argv[3], int(sys.argv[4])
     for i in range(count):
@@ -26,21 +30,20 @@ WRITER = textwrap.dedent("""
 """)
 
 
-def spawn(db, session_id, tag, count):
-    return subprocess.Popen([sys.executable, "-c", WRITER, str(db), session_id, tag, str(count)],
+def spawn(url, session_id, tag, count):
+    return subprocess.Popen([sys.executable, "-c", WRITER, url, session_id, tag, str(count)],
                             stdout=subprocess.PIPE, text=True)
 
 
-def test_sigkill_mid_write_leaves_every_committed_version_loadable(tmp_path):
-    db = tmp_path / "crash.db"
-    s = Session.create(bpm=90, key="Cm", genre="lo-fi", seed=1, store=SQLiteStore(db))
+def test_sigkill_mid_write_leaves_every_committed_version_loadable(store):
+    s = Session.create(bpm=90, key="Cm", genre="lo-fi", seed=1, store=store)
     for delay in (0.4, 0.9):
-        proc = spawn(db, s.id, "bass", 10_000)
+        proc = spawn(store.url, s.id, "bass", 10_000)
         proc.stdout.readline()  # it has started writing
         time.sleep(delay)
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait()
-    store = SQLiteStore(db)
+    store = open_store(store.url)  # a new store object: nothing cached from before the crashes
     records = store.records(s.id)
     assert len(records) > 3
     assert [r.version for r in records] == list(range(len(records)))
@@ -49,16 +52,15 @@ def test_sigkill_mid_write_leaves_every_committed_version_loadable(tmp_path):
         assert len(state.stems) == r.version  # each version added exactly one stem: no half version
 
 
-def test_two_processes_never_duplicate_or_skip_versions(tmp_path):
-    db = tmp_path / "race.db"
-    s = Session.create(bpm=90, key="Cm", genre="lo-fi", seed=1, store=SQLiteStore(db))
-    procs = [spawn(db, s.id, tag, 15) for tag in ("a", "b")]
+def test_two_processes_never_duplicate_or_skip_versions(store):
+    s = Session.create(bpm=90, key="Cm", genre="lo-fi", seed=1, store=store)
+    procs = [spawn(store.url, s.id, tag, 15) for tag in ("a", "b")]
     for p in procs:
         p.communicate(timeout=120)
         assert p.returncode == 0
-    records = SQLiteStore(db).records(s.id)
+    records = store.records(s.id)
     assert [r.version for r in records] == list(range(31))
     commands = [r.command for r in records[1:]]
     assert sorted(commands) == sorted([f"a {i}" for i in range(15)] + [f"b {i}" for i in range(15)])
-    final = SQLiteStore(db).load_state(s.id, 30)
+    final = store.load_state(s.id, 30)
     assert len(final.stems) == 30

@@ -27,6 +27,7 @@ def kinds(session: Session) -> list[tuple[str, int | None]]:
     return [(r.kind, r.restores) for r in session.records]
 
 
+@pytest.mark.backends
 def test_every_version_says_what_made_it_and_what_it_restores(store):
     s = _session(store)
     assert kinds(s) == [("create", None), ("edit", None), ("edit", None), ("undo", 1), ("redo", 2), ("goto", 1),
@@ -35,7 +36,8 @@ def test_every_version_says_what_made_it_and_what_it_restores(store):
     assert kinds(Session.open(s.id, store=store)) == kinds(s)  # stored, not inferred
 
 
-def test_undo_and_redo_do_not_read_the_summaries(store, tmp_path):
+@pytest.mark.backends
+def test_undo_and_redo_do_not_read_the_summaries(store):
     s = Session.create(bpm=90, key="Cm", genre="lo-fi", seed=7, store=store)
     s.command("add warm piano chords")
     s.command("add a boom bap drum beat")
