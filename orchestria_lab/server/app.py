@@ -20,7 +20,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from orchestria_lab import __version__
-from orchestria_lab.server.deps import ALLOWANCE_STATE
+from orchestria_lab.server.deps import ALLOWANCE_STATE, OpenSessions
 from orchestria_lab.server.downloads import Signer
 from orchestria_lab.server.handlers import install_error_handlers
 from orchestria_lab.server.idempotency import Idempotency, document
@@ -54,6 +54,7 @@ def create_app(*, store: SQLiteStore | None = None, settings: Settings | None = 
     app = FastAPI(title="Orchestria Lab API (preview)", version=__version__, description=DESCRIPTION,
                   lifespan=_warm_up, docs_url=None, redoc_url=None)
     app.state.store, app.state.settings = store, settings
+    app.state.open_sessions = OpenSessions()
     app.state.signer = Signer.for_store(store, secret=settings.secret, ttl_s=settings.signed_url_ttl_s,
                                         key_file=settings.key_file)
     install_error_handlers(app)

@@ -1,9 +1,16 @@
 """Dependencies shared by the routers: who is asking (bearer key or signed URL), which of
 their sessions, and the request's links. Auth also counts the request against its key's
-limit, so every authenticated answer carries the rate-limit headers."""
+limit, so every authenticated answer carries the rate-limit headers.
+
+Those that only read the app's state are ``async``: FastAPI runs a plain function dependency
+in a thread of its pool, a hand-over each that costs more than the work under load. Those that
+ask the database stay plain functions, off the event loop.
+"""
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from typing import Annotated
 
 import anyio
@@ -27,11 +34,11 @@ bearer = HTTPBearer(auto_error=False, description="An API key from `orchestria k
 Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
 
 
-def get_store(request: Request) -> SQLiteStore:
+async def get_store(request: Request) -> SQLiteStore:
     return request.app.state.store
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
@@ -71,7 +78,7 @@ def require_key_or_signature(
     return _admit(request, active_key(request.app.state.store, key_id))
 
 
-def current_principal(request: Request) -> Principal:
+async def current_principal(request: Request) -> Principal:
     """Whom the router-level auth dependency admitted."""
     principal = getattr(request.state, "principal", None)
     if principal is None:
@@ -84,7 +91,7 @@ Store = Annotated[SQLiteStore, Depends(get_store)]
 CurrentSettings = Annotated[Settings, Depends(get_settings)]
 
 
-def get_work_limiter(request: Request) -> anyio.CapacityLimiter:
+async def get_work_limiter(request: Request) -> anyio.CapacityLimiter:
     """The app's pool for commands and renders (made on first use, inside the event loop)."""
     state = request.app.state
     if getattr(state, "work_limiter", None) is None:
@@ -95,17 +102,68 @@ def get_work_limiter(request: Request) -> anyio.CapacityLimiter:
 WorkLimiter = Annotated[anyio.CapacityLimiter, Depends(get_work_limiter)]
 
 
-def owned_session(session_id: str, caller: Caller, store: Store) -> Session:
+class OpenSessions:
+    """The sessions this process opened lately: each one's records and head state, shared by the
+    requests that follow (both are immutable; each request gets a :class:`Session` of its own),
+    so that a request whose session has not moved reads no stem again. Its owner and head are asked
+    every time (:meth:`open`): writers in other processes are seen as on a fresh open.
+
+    >>> import tempfile, os
+    >>> from orchestria_lab.session.store import SQLiteStore
+    >>> store = SQLiteStore(os.path.join(tempfile.mkdtemp(), "o.db"))
+    >>> made = Session.create(bpm=90, key="Cm", genre="lo-fi", store=store, owner="ann")
+    >>> sessions = OpenSessions()
+    >>> first = sessions.open(made.id, store, "ann")
+    >>> _ = Session.open(made.id, store).rollback(0)  # another writer
+    >>> second = sessions.open(made.id, store, "ann")
+    >>> first is second, first.version, second.version
+    (False, 0, 1)
+    >>> sessions.open(made.id, store, "bob")
+    Traceback (most recent call last):
+    ...
+    orchestria_lab.errors.NotFound: ...
+    """
+
+    def __init__(self, size: int = 256) -> None:
+        self.size = size
+        self._kept: OrderedDict[tuple[int, str], Session] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def open(self, session_id: str, store: SQLiteStore, owner: str) -> Session:
+        """``owner``'s open session ``session_id`` at its head, as a new :class:`Session` for the
+        caller; :class:`NotFound` if it is not theirs, closed, or not there."""
+        check_session_id(session_id)
+        info = store.session_info(session_id)
+        if info["owner"] != owner or info["closed_at"] is not None:
+            raise NotFound("session", session_id)
+        head = store.head(session_id)
+        key = (id(store), session_id)
+        with self._lock:
+            kept = self._kept.get(key)
+        if kept is None:
+            session = Session.open(session_id, store)
+        else:
+            session = Session(session_id, store, kept.state, kept.records)
+            if session.version < head:
+                session.refresh()
+        with self._lock:
+            kept = self._kept.get(key)
+            if kept is None or kept.version < session.version:
+                self._kept[key] = Session(session_id, store, session.state, session.records)
+            self._kept.move_to_end(key)
+            while len(self._kept) > self.size:
+                self._kept.popitem(last=False)
+        return session
+
+
+def owned_session(session_id: str, caller: Caller, store: Store, request: Request) -> Session:
     """The caller's open session ``session_id``; any other id (malformed, another account's,
     closed) is the same 404, so ids reveal nothing."""
-    check_session_id(session_id)
-    info = store.session_info(session_id)
-    if info["owner"] != caller.account or info["closed_at"] is not None:
-        raise NotFound("session", session_id)
-    return Session.open(session_id, store)
+    sessions: OpenSessions = request.app.state.open_sessions
+    return sessions.open(session_id, store, caller.account)
 
 
-def links(request: Request, caller: Caller) -> Links:
+async def links(request: Request, caller: Caller) -> Links:
     return Links(str(request.base_url), request.app.state.signer, caller.key_id)
 
 

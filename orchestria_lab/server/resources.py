@@ -1,6 +1,8 @@
 """Sessions, stems, versions and exports as the JSON of :mod:`orchestria_lab.server.models`.
 
-Plain functions from the session model to dicts; the routers only call them.
+Plain functions from the session model to dicts; the routers only call them. They run in worker
+threads, never on the event loop: a stem's loudness is measured on its render (once per sound and
+level in this process, :class:`_Measurements`), and the big tables are built without pandas.
 
 >>> links = Links("http://127.0.0.1:8000/", None, "key_0")
 >>> links.url("/v1/sessions/ses_0123456789abcdef/stems/bass/audio", version=3)
@@ -12,6 +14,10 @@ Plain functions from the session model to dicts; the routers only call them.
 from __future__ import annotations
 
 import math
+import threading
+from collections import OrderedDict
+from collections.abc import Iterator, Sequence
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -62,11 +68,95 @@ def records(df: pd.DataFrame) -> list[dict[str, Any]]:
             for row in df.astype(object).itertuples(index=False, name=None)]
 
 
-def stem_out(session_id: str, stem: Stem, state: State, version: int, links: Links) -> dict[str, Any]:
-    from orchestria_lab.audio.levels import stem_loudness
+class _Measurements:
+    """The stems' loudness (:func:`~orchestria_lab.audio.levels.stem_loudness`), kept once measured.
 
+    Each stem is measured by one request at a time: the requests that ask for a stem being measured
+    (a command's answer and the reads that see its version come together) wait for that render and
+    read what it found, instead of each rendering the same stem again at once. The stems of one
+    answer still to be measured are rendered together, on the renderer's threads
+    (:func:`~orchestria_lab.audio.render.dry_periods`), as a mix would be.
+    """
+
+    def __init__(self, size: int = 4096) -> None:
+        self.size = size
+        self._guard = threading.Lock()
+        self._measuring: dict[tuple, tuple[threading.Lock, list[int]]] = {}  # a lock and its users
+        self._measured: OrderedDict[tuple, float] = OrderedDict()
+
+    def __call__(self, state: State, stems: Sequence[Stem]) -> list[float]:
+        """The loudness (LUFS) of each of ``stems`` as it plays in ``state``."""
+        keys = [(state.meta, s.hash) for s in stems]  # everything their sound, level and pan depend on
+        found = self._known(keys)
+        if len(found) < len(set(keys)):
+            with self._turn(sorted({k for k in keys if k not in found}, key=lambda k: k[1])):
+                found |= self._known(keys)  # what was measured while this one waited
+                self._measure(state, [s for s, k in zip(stems, keys, strict=True) if k not in found], found)
+        return [found[k] for k in keys]
+
+    def _known(self, keys: list[tuple]) -> dict[tuple, float]:
+        with self._guard:
+            for k in keys:
+                if k in self._measured:
+                    self._measured.move_to_end(k)
+            return {k: self._measured[k] for k in keys if k in self._measured}
+
+    def _measure(self, state: State, stems: list[Stem], found: dict[tuple, float]) -> None:
+        from orchestria_lab.audio.levels import stem_loudness
+        from orchestria_lab.audio.render import dry_periods
+
+        if len(stems) > 1:
+            for _ in dry_periods(state, stems):  # into the render cache, several at once
+                pass
+        for stem in stems:
+            key = (state.meta, stem.hash)
+            found[key] = stem_loudness(state, stem)
+            with self._guard:
+                self._measured[key] = found[key]
+                while len(self._measured) > self.size:
+                    self._measured.popitem(last=False)
+
+    @contextmanager
+    def _turn(self, keys: list[tuple]) -> Iterator[None]:
+        """Hold the measuring locks of ``keys``, taken in one order (by stem hash) by everyone."""
+        with self._guard:
+            entries = [self._measuring.setdefault(k, (threading.Lock(), [0])) for k in keys]
+            for _, users in entries:
+                users[0] += 1
+        try:
+            with ExitStack() as held:
+                for lock, _ in entries:
+                    held.enter_context(lock)
+                yield
+        finally:
+            with self._guard:
+                for key, (_, users) in zip(keys, entries, strict=True):
+                    users[0] -= 1
+                    if not users[0]:
+                        del self._measuring[key]
+
+
+_loudness = _Measurements()
+
+
+def notes_records(state: State) -> list[dict[str, Any]]:
+    """``records(state.notes_table())``, built from the notes themselves: the table's columns and
+    types (``int`` pitch and velocity, ``float`` start and duration) without building a DataFrame
+    for it, which costs more than the rest of the answer on a song of thousands of notes."""
+    return [{"stem_id": s.stem_id, "pitch": int(n.pitch), "start": float(n.start), "duration": float(n.duration),
+             "velocity": int(n.velocity)} for s in state.stems for n in s.notes]
+
+
+def automation_records(state: State) -> list[dict[str, Any]]:
+    """``records(state.automation_table())``, built as :func:`notes_records` is."""
+    return [{"stem_id": s.stem_id, "param": p.param, "beat": float(p.beat), "value": float(p.value), "curve": p.curve}
+            for s in state.stems for p in s.automation]
+
+
+def stem_out(session_id: str, stem: Stem, state: State, version: int, links: Links, *,
+             loudness: float) -> dict[str, Any]:
+    """One stem as JSON, with its ``loudness`` as measured (:data:`_loudness`)."""
     meta = state.meta
-    loudness = stem_loudness(state, stem)
     base = f"/v1/sessions/{session_id}/stems/{quote(stem.stem_id, safe='')}"
     return {
         "id": stem.stem_id, "name": stem.name, "role": stem.role, "instrument": stem.instrument,
@@ -85,7 +175,9 @@ def stem_out(session_id: str, stem: Stem, state: State, version: int, links: Lin
 def stems_out(session: Session, links: Links, version: int | None = None) -> list[dict[str, Any]]:
     version = session.version if version is None else version
     state = session.state_at(version)
-    return [stem_out(session.id, s, state, version, links) for s in state.stems]
+    measured = _loudness(state, state.stems)
+    return [stem_out(session.id, s, state, version, links, loudness=lufs)
+            for s, lufs in zip(state.stems, measured, strict=True)]
 
 
 def version_out(record: VersionRecord, diff: pd.DataFrame | None = None) -> dict[str, Any]:
@@ -117,11 +209,28 @@ def session_out(session: Session, links: Links, version: int | None = None) -> d
         "id": session.id, **{k: meta[k] for k in ("bpm", "key", "genre", "time_signature", "bars",
                                                    "sample_rate", "seed")},
         "sections": meta["sections"], "tempo_changes": meta["tempo_changes"], "key_changes": meta["key_changes"],
-        "automation": records(view.automation),
-        "version": view.version, "created_at": session.store.session_info(session.id)["created_at"],
+        "automation": automation_records(view.state),
+        "version": view.version, "created_at": _created_at(session),
         "stems": stems_out(session, links, view.version), "versions": versions_out(session),
         "agents": [{"name": name, "state": state} for name, state in agent_states(session.id).items()],
     }
+
+
+_CREATED: OrderedDict[tuple[str, str], str] = OrderedDict()  # when each session was made: it never changes
+_CREATED_LOCK = threading.Lock()
+
+
+def _created_at(session: Session) -> str:
+    key = (str(getattr(session.store, "path", id(session.store))), session.id)
+    with _CREATED_LOCK:
+        created = _CREATED.get(key)
+    if created is None:
+        created = session.store.session_info(session.id)["created_at"]
+        with _CREATED_LOCK:
+            _CREATED[key] = created
+            while len(_CREATED) > 4096:
+                _CREATED.popitem(last=False)
+    return created
 
 
 def session_list(store: SQLiteStore, account: str) -> list[dict[str, Any]]:
@@ -131,7 +240,7 @@ def session_list(store: SQLiteStore, account: str) -> list[dict[str, Any]]:
 
 
 def agents_out() -> list[dict[str, Any]]:
-    """The agents table (name, description, capabilities, parameters, status, backend), each
+    """The agents table (name, description, capabilities, parameters, status, backend, licence), each
     row with whether that agent is working right now."""
     from orchestria_lab.agents.registry import agents_table
     from orchestria_lab.session.conductor import agent_states

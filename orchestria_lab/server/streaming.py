@@ -9,7 +9,10 @@ The stream ends with exactly one of:
   error the JSON answer would have been (the conductor's own ``error`` event is folded
   into it, so a client sees one error, with its HTTP status).
 
-A client that hangs up does not stop the command: it lands whole or not at all.
+A client that hangs up does not stop the command: it lands whole or not at all, and the
+stream runs on to its end unheard (:class:`CommandStream`), so the command's slot is held
+until it lands and an ``Idempotency-Key`` keeps the whole answer for the client's retry (which
+would otherwise run as a new request: counted against the rate limit, and a second version).
 """
 
 from __future__ import annotations
@@ -22,13 +25,36 @@ from typing import Any
 
 import anyio
 from fastapi.sse import format_sse_event
+from starlette.responses import StreamingResponse
+from starlette.types import Message, Receive, Scope, Send
 
 from orchestria_lab.errors import OrchestriaError
 from orchestria_lab.server.resources import Links, command_out, plain
+from orchestria_lab.server.work import run_work
 from orchestria_lab.session.session import Session
 
 log = logging.getLogger("orchestria_lab.server")
 _DONE = object()
+
+
+class CommandStream(StreamingResponse):
+    """A stream that runs to its last event whether or not the client still listens.
+
+    Starlette's own stops at the client's ``http.disconnect``; a command's stream must not: its
+    end is what the retry of a hung-up client is answered with. The ASGI server drops what is sent
+    after a hang-up (uvicorn), or fails the send (``OSError``), which is let go of here.
+    """
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        async def send_on(message: Message) -> None:
+            try:
+                await send(message)
+            except OSError:
+                pass  # the client has gone; what it missed is still kept for its retry
+
+        await self.stream_response(send_on)
+        if self.background is not None:
+            await self.background()
 
 
 def _error_event(session_id: str, error: dict[str, Any], status: int) -> dict[str, Any]:
@@ -36,7 +62,7 @@ def _error_event(session_id: str, error: dict[str, Any], status: int) -> dict[st
 
 
 async def command_events(session: Session, text: str, *, dry_run: bool, links: Links,
-                         limiter: anyio.CapacityLimiter | None = None) -> AsyncIterator[bytes]:
+                         limiter: anyio.CapacityLimiter) -> AsyncIterator[bytes]:
     loop = asyncio.get_running_loop()
     queue: asyncio.Queue[Any] = asyncio.Queue()
 
@@ -67,7 +93,7 @@ async def command_events(session: Session, text: str, *, dry_run: bool, links: L
         finally:
             emit(_DONE)
 
-    worker = asyncio.ensure_future(anyio.to_thread.run_sync(work, limiter=limiter))  # the work pool
+    worker = asyncio.ensure_future(run_work(limiter, work))
     number = 0
     while (item := await queue.get()) is not _DONE:
         kind, data = item

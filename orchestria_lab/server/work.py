@@ -7,15 +7,19 @@ an account with ``Settings.commands_per_account`` commands running gets **429**.
 older than :data:`STALE_S` (a process that died mid-command) no longer counts.
 
 Commands and renders run on the app's work limiter (``Settings.work_threads`` threads),
-apart from the request threads, so reads stay fast while heavy work queues.
+apart from the request threads, so reads stay fast while heavy work queues; torch runs on one
+thread there (:func:`~orchestria_lab.threads.one_thread`: its pool only spins against the other
+work on a small machine). Nothing here touches the database from the event loop: a claim's
+transaction may wait for the write lock, and the loop answers every other request meanwhile.
 """
 
 from __future__ import annotations
 
 import os
+import sys
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from functools import partial
 from typing import Any, TypeVar
 
@@ -24,6 +28,7 @@ import anyio
 from orchestria_lab.errors import OrchestriaError
 from orchestria_lab.server.errors import RateLimited
 from orchestria_lab.session.store import SQLiteStore
+from orchestria_lab.threads import one_thread
 
 T = TypeVar("T")
 #: A claim this old is from a process that is gone (longer than any bounded command runs).
@@ -77,6 +82,28 @@ def command_slot(store: SQLiteStore, session_id: str, account: str, *, per_accou
             db.execute("DELETE FROM running_commands WHERE session_id = ? AND started = ?", (session_id, started))
 
 
+@asynccontextmanager
+async def claimed_slot(store: SQLiteStore, session_id: str, account: str, *,
+                       per_account: int) -> AsyncIterator[None]:
+    """:func:`command_slot` for a request: claimed before the command queues for a work thread
+    (so a second command on the session is refused at once) and given back when the block ends,
+    each in a request thread."""
+    slot = command_slot(store, session_id, account, per_account=per_account)
+    await anyio.to_thread.run_sync(slot.__enter__)
+    try:
+        yield
+    finally:
+        with anyio.CancelScope(shield=True):  # given back even when the request is cancelled
+            await anyio.to_thread.run_sync(slot.__exit__, None, None, None)
+
+
 async def run_work(limiter: anyio.CapacityLimiter, fn: Callable[..., T], *args: Any, **kw: Any) -> T:
     """``fn(*args, **kw)`` in a worker thread of the work pool (not the request threads)."""
-    return await anyio.to_thread.run_sync(partial(fn, *args, **kw), limiter=limiter)
+    return await anyio.to_thread.run_sync(partial(_on_one_torch_thread, fn, *args, **kw), limiter=limiter)
+
+
+def _on_one_torch_thread(fn: Callable[..., T], *args: Any, **kw: Any) -> T:
+    if "torch" not in sys.modules:  # nothing has loaded torch yet; not loaded here for this
+        return fn(*args, **kw)
+    with one_thread():
+        return fn(*args, **kw)

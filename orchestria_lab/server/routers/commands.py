@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from contextlib import AbstractContextManager
+from contextlib import AbstractAsyncContextManager
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
-from fastapi.responses import StreamingResponse
 
 from orchestria_lab.server.deps import (
     Caller,
@@ -19,10 +18,11 @@ from orchestria_lab.server.deps import (
     require_key,
 )
 from orchestria_lab.server.models import CommandRequest, CommandResultOut
-from orchestria_lab.server.resources import command_out, records, session_out
+from orchestria_lab.server.resources import Links, command_out, records, session_out
 from orchestria_lab.server.routers import COMMON_ERRORS, error_responses
-from orchestria_lab.server.streaming import command_events
-from orchestria_lab.server.work import command_slot, run_work
+from orchestria_lab.server.streaming import CommandStream, command_events
+from orchestria_lab.server.work import claimed_slot, run_work
+from orchestria_lab.session.session import Session
 
 router = APIRouter(prefix="/v1/sessions", tags=["commands"], dependencies=[Depends(require_key)],
                    responses=COMMON_ERRORS)
@@ -39,25 +39,32 @@ _STREAM = {
              responses={200: _STREAM, **error_responses(409)}, summary="Run a command in plain words")
 async def command(body: CommandRequest, session: OwnedSession, caller: Caller, store: Store,
                   settings: CurrentSettings, limiter: WorkLimiter, links: RequestLinks,
-                  request: Request) -> StreamingResponse | dict[str, Any]:
-    slot = command_slot(store, session.id, caller.account, per_account=settings.commands_per_account)
+                  request: Request) -> CommandStream | dict[str, Any]:
+    slot = claimed_slot(store, session.id, caller.account, per_account=settings.commands_per_account)
+    await slot.__aenter__()  # refused (409, 429) before anything runs or streams
     if "text/event-stream" in request.headers.get("accept", ""):
-        slot.__enter__()  # refused (409, 429) before the stream starts; held until it ends
-        return StreamingResponse(_holding(slot, command_events(session, body.text, dry_run=body.dry_run,
-                                                               links=links, limiter=limiter)),
-                                 media_type="text/event-stream",
-                                 headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
-    with slot:
-        result = await run_work(limiter, session.command, body.text, dry_run=body.dry_run)
-    return command_out(result, session, links)
+        return CommandStream(_holding(slot, command_events(session, body.text, dry_run=body.dry_run,
+                                                           links=links, limiter=limiter)),
+                             media_type="text/event-stream",
+                             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+    try:
+        # the answer is built beside the command, off the event loop: the session after it
+        # measures the loudness of the stems the command changed (a render each)
+        return await run_work(limiter, _command_answer, session, body, links)
+    finally:
+        await slot.__aexit__(None, None, None)
 
 
-async def _holding(slot: AbstractContextManager, events: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+def _command_answer(session: Session, body: CommandRequest, links: Links) -> dict[str, Any]:
+    return command_out(session.command(body.text, dry_run=body.dry_run), session, links)
+
+
+async def _holding(slot: AbstractAsyncContextManager, events: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
     try:
         async for event in events:
             yield event
     finally:
-        slot.__exit__(None, None, None)
+        await slot.__aexit__(None, None, None)
 
 
 @router.post("/{session_id}/import", response_model=CommandResultOut, responses=error_responses(409, 413),
@@ -73,8 +80,14 @@ async def import_midi(session: OwnedSession, caller: Caller, store: Store, setti
     from orchestria_lab.session.midi_import import MAX_MIDI_BYTES
 
     data = await file.read(MAX_MIDI_BYTES + 1)
-    with command_slot(store, session.id, caller.account, per_account=settings.commands_per_account):
-        record = await run_work(limiter, session.import_midi, data, role=role, name=name, filename=file.filename)
+    async with claimed_slot(store, session.id, caller.account, per_account=settings.commands_per_account):
+        return await run_work(limiter, _import_answer, session, data, role=role, name=name,
+                              filename=file.filename, links=links)
+
+
+def _import_answer(session: Session, data: bytes, *, role: str | None, name: str | None,
+                   filename: str | None, links: Links) -> dict[str, Any]:
+    record = session.import_midi(data, role=role, name=name, filename=filename)
     diff = session.diff(record.version - 1, record.version)
     return {"version": record.version, "message": record.summary, "plan": [], "diff": records(diff), "dry_run": False,
             "session": session_out(session, links)}

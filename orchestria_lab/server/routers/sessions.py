@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
 from typing import Annotated, Any
 
@@ -34,6 +35,8 @@ from orchestria_lab.server.models import (
     VersionOut,
 )
 from orchestria_lab.server.resources import (
+    Links,
+    notes_records,
     records,
     session_list,
     session_out,
@@ -44,6 +47,7 @@ from orchestria_lab.server.resources import (
 from orchestria_lab.server.routers import COMMON_ERRORS, error_responses
 from orchestria_lab.server.work import run_work
 from orchestria_lab.session.session import Session, now_iso
+from orchestria_lab.session.store import SQLiteStore
 
 router = APIRouter(prefix="/v1/sessions", tags=["sessions"], dependencies=[Depends(require_key)],
                    responses=COMMON_ERRORS)
@@ -103,13 +107,18 @@ async def create_session(request: Request, caller: Caller, store: Store, setting
             raise InvalidValue("file", None, "a MIDI file in the multipart field `file`")
         fields = _validated(MidiSessionCreate, {k: v for k, v in form.items() if k != "file"})
         data = await upload.read(MAX_MIDI_BYTES + 1)
-        with open_session_slot(store, caller.account, settings.max_open_sessions):
-            session = await run_work(limiter, partial(Session.from_midi, data, store=store, owner=caller.account,
-                                                      **fields.model_dump(exclude_none=True)))
-        return session_out(session, links)
+        make = partial(Session.from_midi, data, store=store, owner=caller.account, **fields.model_dump(exclude_none=True))
+        return await run_work(limiter, _created, make, store, caller.account, settings.max_open_sessions, links)
     body = _validated(SessionCreate, await request.body(), json=True)
-    with open_session_slot(store, caller.account, settings.max_open_sessions):
-        session = await run_in_threadpool(partial(Session.create, **body.model_dump(), store=store, owner=caller.account))
+    make = partial(Session.create, **body.model_dump(), store=store, owner=caller.account)
+    return await run_in_threadpool(_created, make, store, caller.account, settings.max_open_sessions, links)
+
+
+def _created(make: Callable[[], Session], store: SQLiteStore, account: str, limit: int, links: Links) -> dict:
+    """The session ``make()`` opens, in one of the account's ``limit`` slots, as JSON (a session from
+    a MIDI file has stems to measure: made and measured in a worker thread, off the event loop)."""
+    with open_session_slot(store, account, limit):
+        session = make()
     return session_out(session, links)
 
 
@@ -145,8 +154,7 @@ def get_stems(session: OwnedSession, links: RequestLinks, version: Version = Non
 
 @router.get("/{session_id}/notes", response_model=list[NoteOut], summary="The notes table")
 def get_notes(session: OwnedSession, version: Version = None) -> list[dict]:
-    view = session if version is None else session.at(version)
-    return records(view.notes)
+    return notes_records(session.state if version is None else session.state_at(version))
 
 
 @router.get("/{session_id}/versions", response_model=list[VersionOut], summary="The version history")
