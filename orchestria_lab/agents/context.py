@@ -2,12 +2,16 @@
 
 Generators are independent agents, yet a bass line added after the chords must follow
 them. Each harmony stem records how its progression was made (``progression_seed``,
-``style``, ``backend``), so the chords are recomputed exactly rather than
-guessed; stems from elsewhere are read back with :func:`estimate_chords`; a session
-without chords yet gets its own default progression (seeded by the session seed) so
-that parts added in any order agree.
+``style``, ``backend``, and the chords it plays as written: ``chord_plan``), so the chords
+are recomputed exactly rather than guessed; stems from elsewhere are read back with
+:func:`estimate_chords`; a session without chords yet gets its own default progression
+(seeded by the session seed) so that parts added in any order agree.
 
->>> from orchestria_lab.state import Meta, State
+Parts the user brought (:func:`users_parts`: imported, or written by hand) are followed
+whoever wrote them: a first harmony part plays the user's chords, or chords fitted to their
+melody; a kit plays its kick with their bass line.
+
+>>> from orchestria_lab.state import Meta, State, Stem
 >>> state = State(Meta(bpm=90, key="Cm", genre="lo-fi", seed=7))
 >>> chords = current_chords(state)
 >>> len(chords) >= 8 and chords[0][0] == 0.0
@@ -28,7 +32,7 @@ from orchestria_lab.music.genres import MODEL_GENRES
 from orchestria_lab.music.grooves import STYLE_FOR_GENRE, groove, kick_beats
 from orchestria_lab.music.progressions import TimedChord, progression, written
 from orchestria_lab.music.vocabulary import ROLE_RANGES
-from orchestria_lab.state import Meta, State
+from orchestria_lab.state import Meta, State, Stem
 
 #: Playable range (MIDI low, high) of each instrument; a part sits where role and instrument agree.
 INSTRUMENT_RANGES: dict[str, tuple[int, int]] = {
@@ -98,6 +102,13 @@ def current_chords(state: State, *, exclude: str | None = None) -> list[TimedCho
         m = state.meta
         return estimate_chords(harmonic[0].notes, key=m.key, time_signature=m.time_signature, bars=m.bars)
     return harmony_chords(state.meta, {})
+
+
+def users_parts(state: State, *roles: str) -> list[Stem]:
+    """The stems of ``roles`` with notes that no generator made: the user's own (imported, or written by
+    hand), which a part added after them is made to fit."""
+    makers = set(GENERATOR_FOR_ROLE.values())
+    return [s for s in state.stems if s.role in roles and s.agent not in makers and s.notes]
 
 
 def progression_source(state: State) -> dict[str, Any]:

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from orchestria_lab.agents.base import Action, AgentSpec, Param, Target
-from orchestria_lab.agents.context import model_function
+from orchestria_lab.agents.context import model_function, users_parts
 from orchestria_lab.agents.generator import SCOPED, GeneratorAgent, common_params, swung, targets
 from orchestria_lab.errors import InvalidValue
 from orchestria_lab.music.genres import GENRES
@@ -32,6 +32,7 @@ from orchestria_lab.music.grooves import (
     VOICE_GROUPS,
     fill_notes,
     groove,
+    lock_kicks,
     percussion,
     style_swing,
 )
@@ -42,9 +43,9 @@ from orchestria_lab.state import Edit, Note, State, Stem
 _ROLES = ("drums", "percussion")
 _VOICES = tuple(VOICE_GROUPS)
 _ALL = ("role", "instrument", "style", "density", "swing", "backend", "fills", "half_time", "double_time",
-        "exclude", "include", "layers")
+        "exclude", "include", "layers", "fit_bass")
 _CHANGE = ("style", "density", "density_change", "swing", "swing_change", "backend", "humanize", "fills",
-           "half_time", "double_time", "exclude", "include", "layers")
+           "half_time", "double_time", "exclude", "include", "layers", "fit_bass")
 
 #: A voice laid over the groove: the kit piece it plays, where when the groove lacks it,
 #: and where when the groove has it already (busier). Places are named in :func:`_places`.
@@ -68,7 +69,7 @@ class DrumsAgent(GeneratorAgent):
     """Genre grooves on the kit (GM drum numbers) and percussion layers."""
 
     roles = _ROLES
-    extra = ("fills", "half_time", "double_time", "layers")
+    extra = ("fills", "half_time", "double_time", "layers", "fit_bass")
     declared = AgentSpec(
         name="drums",
         description="Drum grooves per genre (boom bap with swing, four on the floor, rock backbeat, trap "
@@ -84,12 +85,20 @@ class DrumsAgent(GeneratorAgent):
                     Param("include", "list", None, choices=_VOICES,
                           description="drum voices to have: brought back where left out, else laid over the groove"),
                     Param("layers", "list", None, choices=_VOICES,
-                          description="drum voices laid over the groove (busier where the groove has them)")),
+                          description="drum voices laid over the groove (busier where the groove has them)"),
+                    Param("fit_bass", "bool", None, description="the kick plays with the bass line's notes (the "
+                          "strongest places first), the groove for the rest")),
         backend="baseline",
         intent_params={"add": _ALL, "regenerate": _CHANGE, "change": _CHANGE, "fill": (), "crash": ()},
         targets={**targets(("add", "regenerate", "change")), "fill": Target.OWN, "crash": Target.OWN},
         scoped=(*(i for i in SCOPED if i != "shift"), "fill", "crash"),
     )
+
+    def initial_settings(self, state: State, role: str, settings: Mapping[str, Any]) -> dict[str, Any]:
+        """A kit added to a bass line the user brought plays its kick with it (unless told otherwise)."""
+        if role == "drums" and "fit_bass" not in settings and users_parts(state, "bass"):
+            return {"fit_bass": True}
+        return {}
 
     def _settings(self, current: Mapping[str, Any], given: Mapping[str, Any], state: State, role: str) -> dict[str, Any]:
         out = super()._settings(current, given, state, role)
@@ -137,6 +146,8 @@ class DrumsAgent(GeneratorAgent):
             return "; ".join(out)
         if key == "style":
             return f"groove {_fmt_style(before)} → {_fmt_style(after)}"
+        if key == "fit_bass":
+            return "the kick plays with the bass" if after else "the kick back on the groove"
         return super().describe_change(key, before, after, stem=stem, state=state)
 
     def default_swing(self, state: State, settings: Mapping[str, Any]) -> float:
@@ -172,6 +183,10 @@ class DrumsAgent(GeneratorAgent):
         if p.get("layers"):
             notes = _layer(notes, tuple(p["layers"]), meta.time_signature, meta.bars, amount,
                            np.random.default_rng([int(p["seed"]), 3]))
+        bass = next((b for b in state.stems if b.role == "bass" and b.notes), None)
+        if p.get("fit_bass") and bass is not None and stem.role == "drums":  # with no bass (taken out since) the groove plays
+            notes = lock_kicks(notes, bass.notes, time_signature=meta.time_signature, bars=meta.bars,
+                               swing_amount=amount)
         return sorted(notes)
 
     def fill(self, state: State, action: Action, rng: np.random.Generator) -> Edit:
@@ -208,19 +223,24 @@ class DrumsAgent(GeneratorAgent):
 
     def describe_part(self, stem: Stem) -> str:
         style = stem.params.get("style")
-        return "percussion" if stem.role == "percussion" else f"{str(style or 'genre').replace('_', ' ')} groove"
+        if stem.role == "percussion":
+            return "percussion"
+        locked = ", the kick with the bass" if stem.params.get("fit_bass") else ""
+        return f"{str(style or 'genre').replace('_', ' ')} groove{locked}"
 
     def defaults(self, state: State, stem: Stem) -> dict[str, Any]:
         return {**super().defaults(state, stem), "style": self.style_of(state, stem.params),
                 "half_time": GROOVES[self.style_of(state, stem.params)].half_time, "fills": True}
 
     def examples(self, state: State) -> list[Action]:
-        out = [Action("drums", "add", params={"style": "boom_bap"}), Action("drums", "add", params={"role": "percussion"})]
+        out = [Action("drums", "add", params={"style": "boom_bap"}), Action("drums", "add", params={"role": "percussion"}),
+               Action("drums", "add", params={"fit_bass": True})]
         for s in state.stems_with_role("drums"):
             out += [Action("drums", "change", s.stem_id, {"swing_change": 0.2}),
                     Action("drums", "change", s.stem_id, {"exclude": ["hats"]}), Action("drums", "regenerate", s.stem_id),
                     Action("drums", "change", s.stem_id, {"include": ["clap", "hats"]}),
-                    Action("drums", "change", s.stem_id, {"double_time": True})]
+                    Action("drums", "change", s.stem_id, {"double_time": True}),
+                    Action("drums", "change", s.stem_id, {"fit_bass": True})]
         return out
 
 

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from orchestria_lab.agents.base import Action, AgentSpec
+from orchestria_lab.agents.base import Action, AgentSpec, Param, Target
 from orchestria_lab.agents.context import current_chords, model_function, stem_range
 from orchestria_lab.agents.generator import (
     SCOPED,
@@ -27,8 +27,12 @@ from orchestria_lab.agents.generator import (
     targets,
     unswung,
 )
+from orchestria_lab.errors import InvalidValue
+from orchestria_lab.music.continuation import continuation_start, continue_line
+from orchestria_lab.music.harmonize import harmonize
 from orchestria_lab.music.lines import melody_line
-from orchestria_lab.state import Note, State, Stem
+from orchestria_lab.music.progressions import TimedChord
+from orchestria_lab.state import Edit, FrozenParams, Note, State, Stem
 
 STYLES = ("melody", "lead", "hook", "arp")
 _ROLES = ("melody", "lead", "arp", "fx")
@@ -48,12 +52,15 @@ class MelodyAgent(GeneratorAgent):
         description="Melodies over the chords: chord tones on strong beats, mostly stepwise motion with "
                     "leaps recovered by step, two-bar phrases answered and resolved, in a range that fits "
                     "the instrument; also leads, hooks and arpeggios.",
-        capabilities=("add", "regenerate", "change", "shift", "refit"),
-        parameters=common_params(_ROLES, STYLES),
+        capabilities=("add", "regenerate", "change", "shift", "refit", "extend"),
+        parameters=(*common_params(_ROLES, STYLES),
+                    Param("bars", "int", 8, low=1, high=255, unit="bars", description="bars to continue the line for"),
+                    Param("from_bar", "int", None, low=2, high=256, unit="bars",
+                          description="the bar the continuation starts in (default: the one after the line's last note)")),
         backend="baseline",
         intent_params={"add": _ALL, "regenerate": _CHANGE, "change": _CHANGE, "refit": (),
-                       "shift": ("octaves", "semitones")},
-        targets=targets(("add", "regenerate", "change", "shift", "refit")),
+                       "shift": ("octaves", "semitones"), "extend": ("bars", "from_bar")},
+        targets={**targets(("add", "regenerate", "change", "shift", "refit")), "extend": Target.OWN},
         scoped=SCOPED,
     )
 
@@ -76,10 +83,42 @@ class MelodyAgent(GeneratorAgent):
                           bars=meta.bars, chords=chords, low=low, high=high, rng=rng,
                           density=float(p.get("density", 0.5)),
                           primer=unswung(primer, amount), until=until)
-            return swung(notes, amount)  # the model writes straight; the feel is laid on after
-        return melody_line(key=meta.key, genre=meta.genre, time_signature=meta.time_signature,
-                           bars=meta.bars, chords=chords, low=low, high=high, rng=rng, style=style,
-                           density=float(p.get("density", 0.5)), swing_amount=amount)
+            notes = swung(notes, amount)  # the model writes straight; the feel is laid on after
+        else:
+            notes = melody_line(key=meta.key, genre=meta.genre, time_signature=meta.time_signature,
+                                bars=meta.bars, chords=chords, low=low, high=high, rng=rng, style=style,
+                                density=float(p.get("density", 0.5)), swing_amount=amount)
+        for entry in p.get("extended", ()):  # continuations asked for ("continue the melody for 8 bars")
+            notes = _extended(state, stem, notes, int(entry["from_bar"]), int(entry["bars"]), int(entry["seed"]))
+        return notes
+
+    def extend(self, state: State, action: Action, rng: np.random.Generator) -> Edit:
+        """The line continued for ``bars`` bars from ``from_bar`` (default: the bar after its last note) in
+        the style of the bars before: their rhythms, steps and range, in key, over the chords there (or,
+        in a session without chords, the chords its own bars imply, again). The bars before stay note for
+        note; the song must already be long enough (the planner lengthens it first, as "make it N bars
+        long" does). A generated part records the continuation, so it is made again with the part."""
+        stem = self._target(state, action)
+        meta = state.meta
+        bars = int(action.params.get("bars", 8))
+        first = int(action.params.get("from_bar") or continuation_start(stem.notes, beats_per_bar=meta.beats_per_bar))
+        if first < 2 or not any(n.start < (first - 1) * meta.beats_per_bar for n in stem.notes):
+            raise InvalidValue("from_bar", first, f"a bar after some of {stem.stem_id}'s notes, to continue them")
+        last = first + bars - 1
+        if last > meta.bars:
+            raise InvalidValue("bars", bars, f"bars inside the song: {stem.stem_id} continued from bar {first} for "
+                               f"{bars} bars needs {last} bars, and it has {meta.bars} (make it {last} bars long first)")
+        seed = int(rng.integers(2**31))
+        notes = _extended(state, stem, list(stem.notes), first, bars, seed)
+        params = stem.params
+        if stem.agent == self.name and "seed" in params:  # made again with the part (a new key, meter, genre)
+            entry = FrozenParams(from_bar=first, bars=bars, seed=seed)
+            params = params.updated(extended=(*params.get("extended", ()), entry))
+        new = stem.evolve(notes=tuple(notes), params=params)
+        bar = meta.beats_per_bar
+        made = sum(1 for n in new.notes if (first - 1) * bar <= n.start < last * bar)
+        return Edit(update=[new], summary=f"{stem.stem_id} continued for {bars} bar{'s' * (bars != 1)} (bars {first}-{last}) "
+                                          f"in the style of bars 1-{first - 1}: {made} new notes")
 
     def describe_part(self, stem: Stem) -> str:
         return f"{stem.instrument}, {stem.params.get('style', stem.role)}"
@@ -89,7 +128,34 @@ class MelodyAgent(GeneratorAgent):
                Action("melody", "add", params={"role": "lead", "style": "hook"})]
         for s in state.stems_with_role(*_ROLES):
             out += [Action("melody", "regenerate", s.stem_id), Action("melody", "shift", s.stem_id, {"octaves": 1})]
+            if state.meta.bars >= 3:
+                out.append(Action("melody", "extend", s.stem_id, {"bars": 1, "from_bar": state.meta.bars}))
         return out
+
+
+def _extended(state: State, stem: Stem, notes: list[Note], first: int, bars: int, seed: int) -> list[Note]:
+    """``notes`` with bars ``first`` to ``first + bars - 1`` made again as their continuation
+    (:func:`~orchestria_lab.music.continuation.continue_line`); the notes before and after stay."""
+    meta = state.meta
+    bar = meta.beats_per_bar
+    lo, hi = (first - 1) * bar, (first - 1 + bars) * bar
+    before = [n if n.start + n.duration <= lo + 1e-9 else n._replace(duration=round(lo - n.start, 4))
+              for n in notes if n.start < lo - 1e-9]
+    after = [n for n in notes if n.start >= hi - 1e-9]
+    more = continue_line(before, key=meta.key, time_signature=meta.time_signature, from_beat=lo, bars=bars,
+                         rng=np.random.default_rng([seed, 7]), chords=_chords_under(state, stem, before, first))
+    return sorted(before + more + after, key=lambda n: (n.start, n.pitch))
+
+
+def _chords_under(state: State, stem: Stem, before: list[Note], first: int) -> list[TimedChord]:
+    """The chords a continuation plays over: the session's, or where it has no chord part, the chords the
+    line's own bars imply (:func:`~orchestria_lab.music.harmonize.harmonize`), repeated after them."""
+    if any(s.role in ("chords", "pad") and s.notes for s in state.stems if s.stem_id != stem.stem_id):
+        return current_chords(state, exclude=stem.stem_id)
+    meta = state.meta
+    span = (first - 1) * meta.beats_per_bar
+    own = harmonize(before, key=meta.key, genre=meta.genre, time_signature=meta.time_signature, bars=first - 1)
+    return [(round(s + k * span, 4), d, c) for k in range(1, meta.bars // max(1, first - 1) + 2) for s, d, c in own]
 
 
 AGENT = MelodyAgent()

@@ -16,6 +16,7 @@ tuples, times in quarter-note beats) and the musical context, and returns a floa
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -201,3 +202,91 @@ def genre_separability(samples: Mapping[str, Sequence[np.ndarray]], centroids: M
         for x in rows:
             hits.append(names[int(np.argmin(((matrix - x) ** 2).sum(axis=1)))] == genre)
     return float(np.mean(hits)) if hits else float("nan")
+
+
+def strong_beat_chord_tones(notes: Iterable, chords: Chords, *, time_signature: str) -> float:
+    """Fraction of notes starting on a strong beat (the downbeat and the bar's other accent:
+    beats 1 and 3 in 4/4, the downbeat in 3/4 and 6/8, as :attr:`Meter.strong`) that are tones
+    of the chord sounding; onsets within 0.06 beats of the beat count (a line played by hand).
+
+    >>> line = [Note(60, 0, 1), Note(62, 1, 1), Note(65, 2, 1), Note(64, 3, 1)]
+    >>> strong_beat_chord_tones(line, [(0.0, 4.0, Chord(0, (0, 4, 7)))], time_signature="4/4")
+    0.5
+    """
+    hits = _strong_beat_hits(notes, chords, time_signature=time_signature)
+    return float(np.mean(hits)) if hits else float("nan")
+
+
+def _strong_beat_hits(notes: Iterable, chords: Chords, *, time_signature: str) -> list[bool]:
+    from orchestria_lab.music.analysis import strong_beat_tones
+
+    return strong_beat_tones(_notes(notes), chords, time_signature=time_signature)
+
+
+def _beat_hits(notes: Iterable, chords: Chords, *, time_signature: str) -> list[bool]:
+    """What :func:`chord_tone_ratio` averages: for each note on a beat, whether it is a chord tone."""
+    return [n.pitch % 12 in chord.pitch_classes for n in _notes(notes) if _strong(n.start, time_signature)
+            and (chord := chord_at(chords, n.start)) is not None]
+
+
+@dataclass(frozen=True)
+class CorpusPiece:
+    """One piece of a prepared corpus as notes: its top line (the soprano of a chorale, a folk
+    tune's melody), its chord labels as ``(start, duration, Chord)``, key and meter."""
+
+    name: str
+    melody: tuple[Note, ...]
+    chords: tuple[tuple[float, float, Chord], ...]
+    key: str
+    time_signature: str
+
+
+def corpus_pieces(name: str = "chorales") -> list[CorpusPiece]:
+    """The pieces of a prepared corpus (``data/corpus/<name>.npz``, read with the models' loader) in
+    a meter the grid knows. The chords are the corpus's own labels, found from every voice of the
+    piece (the chorales: the chord on the first beat of each half bar in 4/4, of each bar in 3/4)."""
+    from orchestria_lab.models.corpus import load, pieces
+    from orchestria_lab.models.tokens import (
+        HOLD,
+        METERS,
+        NO_CHORD,
+        REST,
+        STEPS_PER_BEAT,
+        chord_of,
+        chord_slots,
+        steps_per_bar,
+        token_pitch,
+    )
+
+    arrays = load(name)
+    lines, labels = pieces(arrays, "melody"), pieces(arrays, "chords", "chord_offsets")
+    out = []
+    for i, (line, chords) in enumerate(zip(lines, labels, strict=True)):
+        time_signature = METERS[int(arrays["meter"][i])]
+        if time_signature == "other":
+            continue
+        key = Key(int(arrays["tonic"][i]), "minor" if arrays["mode"][i] else "major")
+        notes, onset, pitch = [], None, 0
+        for step, token in enumerate([*line.tolist(), REST]):
+            if token == HOLD:
+                continue
+            if onset is not None:
+                notes.append(Note(pitch, onset / STEPS_PER_BEAT, (step - onset) / STEPS_PER_BEAT, 90))
+            onset, pitch = (None, 0) if token == REST else (step, token_pitch(token))
+        slot = steps_per_bar(time_signature) // chord_slots(time_signature) / STEPS_PER_BEAT
+        timed = tuple((k * slot, slot, chord_of(int(t), tonic_pc=key.tonic_pc, flats=key.flats))
+                      for k, t in enumerate(chords.tolist()) if t != NO_CHORD)
+        out.append(CorpusPiece(str(arrays["names"][i]), tuple(notes), timed, key.name, time_signature))
+    return out
+
+
+def corpus_chord_tone_rates(name: str = "chorales") -> dict[str, float]:
+    """How often a corpus's melody notes are tones of its own chords: on strong beats
+    (:func:`strong_beat_chord_tones`) and on every beat (:func:`chord_tone_ratio`), over all its notes
+    (each note counts once, whichever piece it is in)."""
+    strong: list[bool] = []
+    beat: list[bool] = []
+    for piece in corpus_pieces(name):
+        strong += _strong_beat_hits(piece.melody, piece.chords, time_signature=piece.time_signature)
+        beat += _beat_hits(piece.melody, piece.chords, time_signature=piece.time_signature)
+    return {"strong": float(np.mean(strong)), "beat": float(np.mean(beat))}

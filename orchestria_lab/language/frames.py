@@ -64,6 +64,9 @@ class Mention:
     fresh: bool = False
     excepted: bool = False            # named after "except"
     compared: bool = False            # named after "than", "compared to": a reference, not a target
+    own: bool = False                 # "my melody": the user's own part first (one they imported)
+    fitted: str = ""                  # what another part fits, and how it was said: "follows", "fits" (a bass that
+                                      # follows my chords, drums that fit my bass) or a place ("chords under my melody")
     adjectives: list[tuple[str, int, float]] = field(default_factory=list)
     styles: list[tuple[str, str]] = field(default_factory=list)   # (genre, part style)
     effects: list[str] = field(default_factory=list)              # "with reverb"
@@ -151,7 +154,12 @@ class Frame:
 
     @property
     def stems(self) -> list[Mention]:
-        return [m for m in self.mentions if m.is_stem and not m.excepted and not m.compared]
+        return [m for m in self.mentions if m.is_stem and not m.excepted and not m.compared and not m.fitted]
+
+    @property
+    def fitted(self) -> list[Mention]:
+        """Parts named as what another is made to fit: "chords under my melody", "drums that fit my bass"."""
+        return [m for m in self.mentions if m.is_stem and m.fitted]
 
     @property
     def compared(self) -> list[Mention]:
@@ -364,8 +372,9 @@ def _frame(tokens: list[Token]) -> Frame:
                 current = None  # "make the piano warmer": the adjective is a predicate
             target = pending
             if k == "det":
-                target.definite |= t.value == "def"
+                target.definite |= t.value in ("def", "own")
                 target.indefinite |= t.value == "indef"
+                target.own |= t.value == "own"
             elif k == "adj":
                 target.adjectives.append((t.value, t.sign, _amount_before(tokens, i)))
             elif k == "style":
@@ -407,7 +416,8 @@ def _frame(tokens: list[Token]) -> Frame:
             else:
                 m = Mention(i, definite=pending.definite, indefinite=pending.indefinite, fresh=pending.fresh,
                             excepted=excepting, compared=comparing, adjectives=pending.adjectives,
-                            styles=pending.styles)
+                            styles=pending.styles, own=pending.own,
+                            fitted=_fits(frame, tokens, i) if pending.definite and k != "ref" else "")
                 frame.mentions.append(m)
                 pending = Mention(-1)
             if k == "word":
@@ -426,6 +436,27 @@ def _frame(tokens: list[Token]) -> Frame:
     if pending.adjectives or pending.styles or pending.fresh:
         frame.mentions.append(pending)
     return frame
+
+
+#: Words before a part that make it what a new part fits ("chords under my melody", "a bass to my chords").
+FIT_PREPS = ("under", "beneath", "underneath", "behind", "to", "for", "over")
+
+
+def _fits(frame: Frame, tokens: list[Token], i: int) -> str:
+    """What makes the part named at ``i`` the one an earlier part of the clause is to fit: "follows" or
+    "fits" after a refit verb ("follows"; "fits", "matches", "goes with"), or, where the clause adds a
+    part, the place word before it ("under", "to", "for"); "" when it is not."""
+    j = i - 1
+    while j >= 0 and tokens[j].kind in ("det", "adj", "style", "filler", "amount", "fresh"):
+        j -= 1
+    earlier = [m for m in frame.mentions if m.is_stem and not m.compared]
+    if j < 0 or not earlier:
+        return ""
+    if tokens[j].kind == "verb" and tokens[j].value == "refit":
+        return "follows" if tokens[j].text.startswith("follow") else "fits"
+    adding = bool(frame.verbs) and frame.verbs[0] == "add"
+    placed = tokens[j].kind == "prep" and tokens[j].text in FIT_PREPS and adding and not any(m.definite for m in earlier)
+    return tokens[j].text if placed else ""
 
 
 def _next_head(tokens: list[Token], i: int) -> bool:

@@ -45,7 +45,9 @@ verb pan: pan | panned | panning
 verb place: place | position | move | shift | put it
 verb replace: replace | play | played by | swap | swap out | switch | change | exchange | substitute | turn into | convert | use | play on | played on | instead | play it on
 verb regenerate: regenerate | regen | reroll | re-roll | remake | rewrite | redo | reshuffle | refresh | vary | try again | try another | another take | mix up | switch up | change up | rework | redesign | variation
-verb refit: follow | follows | refit | re-fit | fit to | fit | lock to | conform to | go with | match
+verb refit: follow | follows | following | refit | re-fit | fit to | fit | fits | fitting | lock to | conform to | go with | goes with | to go with | match | matches | matching
+verb harmonize: harmonize | harmonise | harmonizes | harmonises | harmonized | harmonised | harmonizing | harmonising | reharmonize | reharmonise | re-harmonize | re-harmonise | harmonize it | harmonise it
+verb continue: continue | continues | continued | continuing | carry on | carry on with | keep going with | go on with | take further
 verb transpose: transpose | transposed | pitch | pitch up | pitch down | modulate | voice | revoice | re-voice
 verb speedup: speed up | speed it up | faster | fast | quick | quicker | accelerate | pick up the pace | push the tempo | hurry | rushed | rushing | hurried | frantic
 verb slowdown: slow | slow down | slow it down | slower | decelerate | chill out the tempo | dragging | drags | sluggish | plodding | draggy | lethargic
@@ -197,11 +199,12 @@ mode mixolydian: mixolydian | mixo
 mode locrian: locrian
 mode harmonic minor: harmonic minor
 sep and: and | then | and then | also | as well as | after that | afterwards | , | ; | . | & | plus also | plus | plus a | plus an
-det def: the | my | our | your | his | her | their
+det own: my | our | mine
+det def: the | your | his | her | their
 det indef: a | an | some | any | one more | a couple of | a couple
 fresh new: new | different | fresh | another | alternative | alternate | other | fresher
 prep with: with | w | featuring | plus some | along with | using | that has | having
-prep on: on | onto | to | for | in | into | over | at | across | under | through | from | of | by | as
+prep on: on | onto | to | for | in | into | over | at | across | under | beneath | underneath | through | from | of | by | as
 filler -: u | ur | thx | ty | tbh | rly | abt | thing | things | think | thinking | quite | mind | playing | plays | doing | please | pls | plz | can | could | would | you | we | i | me | my | our | let's | lets | let | us | maybe | kind | sort | of | now | then | just a | like | really just | yo | hey | ok | okay | so | go | ahead | actually | also | thanks | thank | little | bit | more of | is | are | be | it's | its | its' | that's | there | here | should | will | want | wanna | gonna | try | something | stuff | sound | sounds | sounding | feel | feels | vibe | vibes | to be | get | got | have | has | or | ah | um | uh | hmm | alright | cool | nice | great | awesome | sweet | yeah | yes | please do | do | does | did | what | how | about | into it | song | track | loop | whole | some more | bits | tune it | couple | section | already | nothing else | and nothing else | nothing more | only that
 """.strip()
 

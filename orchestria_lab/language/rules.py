@@ -14,6 +14,7 @@ from dataclasses import replace
 from orchestria_lab.agents.base import Action
 from orchestria_lab.agents.context import GENERATOR_FOR_ROLE
 from orchestria_lab.language import slots
+from orchestria_lab.language.accompany_rules import AccompanyRules
 from orchestria_lab.language.automation_rules import AutomationRules
 from orchestria_lab.language.chord_text import Progression
 from orchestria_lab.language.effect_rules import EffectRules
@@ -44,7 +45,7 @@ _NOUN_PHRASE = ("det", "adj", "style", "role", "instrument", "family", "melstyle
                 "prep", "effect", "amount", "fresh")
 
 
-class Planning(AutomationRules, EffectRules, MixRules, PartRules):
+class Planning(AccompanyRules, AutomationRules, EffectRules, MixRules, PartRules):
     """A plan being made, clause by clause."""
 
     def __init__(self, context: PlanContext, *, scopes: Sequence[Scope] = (),
@@ -128,7 +129,8 @@ class Planning(AutomationRules, EffectRules, MixRules, PartRules):
         if m.ref == "it":
             return f"I could not tell which stem 'it' means (stems: {have})"
         name = slots.label(m)
-        return f"there {'are' if name.endswith('s') else 'is'} no {name} in this session (stems: {have})"
+        plural = name.endswith("s") and not name.endswith("ss")  # "no drums", "no bass"
+        return f"there {'are' if plural else 'is'} no {name} in this session (stems: {have})"
 
     # the rules --------------------------------------------------------------------------
     def clause(self, f: Frame) -> bool:
@@ -162,6 +164,8 @@ class Planning(AutomationRules, EffectRules, MixRules, PartRules):
         if self.automation(f):  # fades, sweeps, builds, ducking: lanes over time
             return True
         if self._riser(f):
+            return True
+        if self.accompany(f):  # parts made to fit the ones there are ("harmonize my melody")
             return True
         if f.has("progression"):  # "play Am F C G", "change the chords to ii V I in the chorus"
             self.session_wide(f)  # "... in D": the key first, so numerals are read in it
@@ -338,12 +342,17 @@ class Planning(AutomationRules, EffectRules, MixRules, PartRules):
             return False
         for m in new:
             self._add(m, f)
+        self._loose_effects(f)
+        return True
+
+    def _loose_effects(self, f: Frame) -> None:
+        """Effects the clause names apart from a part, put on the part it added last ("warm piano chords
+        drenched in reverb")."""
         loose = [t.value for t in f.tokens if t.kind == "effect"]
         for fx in [fx for m in f.mentions for fx in m.effects]:
             loose.remove(fx)
-        for fx in loose:  # "warm piano chords drenched in reverb"
+        for fx in loose:
             self.emit(Action("effects", "add", self.touched[-1], {"effect": fx, **({"amount": 2.0} if f.has("verb", "drench") else {})}))
-        return True
 
     def _one_of_each(self, f: Frame) -> None:
         """"add a bass line" when one plays: a session has one kit and one bass; say so."""
@@ -381,7 +390,9 @@ class Planning(AutomationRules, EffectRules, MixRules, PartRules):
         effect = f"{f.tokens[i - 1].text} {f.tokens[i].text}" if i and f.tokens[i - 1].kind == "det" else f.tokens[i].text
         return effect if before and before[-1].kind == "prep" and before[-1].text in ("on", "to", "onto") else None
 
-    def _add(self, m: Mention, f: Frame) -> None:
+    def _add(self, m: Mention, f: Frame, *, extra: dict | None = None) -> None:
+        """The part ``m`` names added (or, for a kit or bass the session has, changed to what it asks);
+        ``extra`` settings go with a new part ("drums that fit my bass": the kick with the bass)."""
         role = m.role or (INSTRUMENT_ROLE[m.instrument] if m.instrument else "chords")
         instrument = m.instrument or ("piano" if m.family == "keys" else None)
         if instrument == "drum_kit" and role not in ("drums", "percussion"):
@@ -415,6 +426,7 @@ class Planning(AutomationRules, EffectRules, MixRules, PartRules):
             if role in ("melody", "lead") and f.has("melstyle"):
                 params["style"] = f.first("melstyle")
             params.update(slots.pattern_params(agent, f))  # "add sustained chords", "an offbeat bass line"
+            params.update(extra or {})
             self.emit(Action(agent, "add", target, params))
             self.index.add(target, role, instrument or DEFAULT_INSTRUMENT[role], agent)
         for adjective, sign, amount in m.adjectives:

@@ -25,7 +25,8 @@ EXAMPLES: tuple[str, ...] = (
     "double time drums", "add some claps", "use power chords", "put the bass on the offbeats",
     "set the tempo to 120 bpm", "make it faster", "slow it down to 80", "double the tempo",
     "change the key to D minor", "transpose up two semitones", "make it 16 bars long",
-    "set the time signature to 3/4", "switch the genre to house", "undo", "redo",
+    "set the time signature to 3/4", "switch the genre to house", "harmonize the melody",
+    "continue the melody for 8 bars", "make the drums fit the bass", "undo", "redo",
     "go back to version 2", "go back to the original", "go back to before the drums",
 )
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from orchestria_lab.agents.context import GENERATOR_FOR_ROLE
 from orchestria_lab.language.frames import Mention
 from orchestria_lab.music.naming import numbered
 from orchestria_lab.music.vocabulary import INSTRUMENT_ROLE
@@ -41,6 +42,8 @@ PAD_LIKE = ("pad", "strings")
 BASSES = ("sub_bass", "synth_bass", "bass_guitar")
 #: Parts "the synth" can mean when no synth lead plays (never the bass).
 SYNTHS = ("synth_lead", "pad", "pluck")
+#: The agents that generate parts: a part none of them made is the user's own ("my melody").
+GENERATORS = frozenset(GENERATOR_FOR_ROLE.values())
 
 
 class Unclear(Exception):
@@ -98,7 +101,15 @@ class StemIndex:
                     setattr(e, k, v)
 
     def resolve(self, m: Mention, *, touched: tuple[str, ...] = (), plural_ref: bool = False) -> list[str]:
-        """The stem ids ``m`` means ([] when none fits)."""
+        """The stem ids ``m`` means ([] when none fits); "my melody" is the user's own where the session
+        has theirs and a generated one (a part no generator made: imported, or written by hand)."""
+        found = self._resolve(m, touched=touched, plural_ref=plural_ref)
+        if m.own and len(found) > 1:
+            theirs = [i for i in found if (e := self.get(i)) is not None and e.agent not in GENERATORS]
+            return theirs or found
+        return found
+
+    def _resolve(self, m: Mention, *, touched: tuple[str, ...] = (), plural_ref: bool = False) -> list[str]:
         if m.name:
             return [e.stem_id for e in self.entries if m.name in (e.stem_id.lower(), e.name.lower())]
         if m.ref == "all":

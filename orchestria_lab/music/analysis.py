@@ -66,6 +66,30 @@ def bass_root_agreement(bass: Sequence[Note], chords: Sequence[TimedChord]) -> f
     return hits / len(chords) if chords else 1.0
 
 
+def strong_beat_tones(notes: Sequence[Note], chords: Sequence[TimedChord], *, time_signature: str,
+                      tolerance: float = 0.06) -> list[bool]:
+    """For each note starting on a strong beat (:attr:`Meter.strong`: beats 1 and 3 in 4/4, the
+    downbeat in 3/4 and 6/8; within ``tolerance`` beats, for a line played by hand), whether it is a
+    tone of the chord sounding (notes where no chord sounds are left out).
+
+    >>> from orchestria_lab.music.theory import Chord
+    >>> line = [Note(60, 0, 1), Note(62, 1, 1), Note(65, 2, 1), Note(64, 4, 1)]
+    >>> strong_beat_tones(line, [(0.0, 8.0, Chord(0, (0, 4, 7)))], time_signature="4/4")
+    [True, False, True]
+    """
+    meter = Meter.of(time_signature)
+    bar = meter.beats_per_bar
+    out = []
+    for n in notes:
+        position = n.start % bar
+        if not any(abs(position - s) <= tolerance or abs(position - s - bar) <= tolerance for s in meter.strong):
+            continue
+        chord = chord_at(chords, n.start + tolerance)
+        if chord is not None:
+            out.append(n.pitch % 12 in chord.pitch_classes)
+    return out
+
+
 def grid_fit(notes: Sequence[Note], *, swing_amount: float = 0.0, subdivision: float = 0.5,
              tolerance: float = 0.03) -> float:
     """Share of onsets within ``tolerance`` beats of a (swung) :data:`GRID` position."""
@@ -80,36 +104,72 @@ def grid_fit(notes: Sequence[Note], *, swing_amount: float = 0.0, subdivision: f
 
 
 def estimate_chords(notes: Sequence[Note], *, key: str | Key, time_signature: str, bars: int) -> list[TimedChord]:
-    """One chord a bar, guessed from the notes sounding (duration-weighted, bass favoured).
+    """The chords a part plays, read back from its notes: each pulse (a beat in 4/4) labelled with the
+    chord that best holds the notes sounding there (duration-weighted, its bass favoured as the root),
+    a chord held while it fits nearly as well, consecutive pulses of one chord in a bar joined; pulses
+    without notes keep the chord before (the tonic at the start). Each bar starts a new entry.
 
-    Candidates are the key's diatonic triads and sevenths and the dominant seventh on V;
-    bars without notes repeat the previous chord (the tonic at the start).
+    Candidates are the key's diatonic triads and sevenths and, at a small cost, the major, minor,
+    dominant-seventh, minor-seventh, major-seventh, diminished, half-diminished and suspended chords on
+    every root, so a part that plays E7 in C (a secondary dominant) is read as E7.
+
+    >>> from orchestria_lab.music.notes import Note
+    >>> part = [Note(p, s, 2) for s, chord in ((0, (60, 64, 67)), (2, (59, 62, 67)), (4, (57, 60, 64)))
+    ...         for p in chord] + [Note(p, 6, 2) for p in (56, 59, 62, 64)]
+    >>> [(s, d, c.symbol) for s, d, c in estimate_chords(part, key="C", time_signature="4/4", bars=2)]
+    [(0.0, 2.0, 'C'), (2.0, 2.0, 'G'), (4.0, 2.0, 'Am'), (6.0, 2.0, 'E7')]
     """
     key = parse_key(key) if isinstance(key, str) else key
-    bar = Meter.of(time_signature).beats_per_bar
-    cands: list[Chord] = []
-    for d in range(1, 8):
-        cands += [make_chord(key, d, "triad"), make_chord(key, d, "7")]
-    cands.append(make_chord(key, 5, "dom7"))
+    meter = Meter.of(time_signature)
+    bar = meter.beats_per_bar
+    cands = _reading_candidates(key)
     out: list[TimedChord] = []
     prev = make_chord(key, 1, "triad")
     for b in range(bars):
-        lo, hi = b * bar, (b + 1) * bar
-        weight = [0.0] * 12
-        inside = [n for n in notes if n.start < hi and n.start + n.duration > lo]
-        for n in inside:
-            weight[n.pitch % 12] += min(hi, n.start + n.duration) - max(lo, n.start)
-        if inside:
-            bass_pc = min(inside, key=lambda n: n.pitch).pitch % 12
-            weight[bass_pc] += bar / 2
-
-            def score(c: Chord, w: list[float] = weight, bpc: int = bass_pc) -> float:
-                pcs = c.pitch_classes
-                return sum(w[p] for p in pcs) - 0.5 * sum(w[p] for p in range(12) if p not in pcs) + (bar * 0.2 if c.root == bpc else 0) - 0.05 * len(pcs)
-
-            prev = max(cands, key=score)
-        out.append((lo, bar, prev))
+        for start, length in zip(meter.group_starts, meter.group_lengths, strict=True):
+            lo = b * bar + start
+            hi = lo + length
+            inside = [n for n in notes if n.start < hi - 1e-9 and n.start + n.duration > lo + 1e-9]
+            if inside:
+                weight = [0.0] * 12
+                for n in inside:
+                    weight[n.pitch % 12] += min(hi, n.start + n.duration) - max(lo, n.start)
+                bass = min(inside, key=lambda n: n.pitch).pitch % 12
+                scored = {c: _fit(c, cost, weight, bass, length, key) for c, cost in cands}
+                best = max(scored, key=scored.__getitem__)
+                held = scored.get(prev, _fit(prev, 0.0, weight, bass, length, key))
+                if held < scored[best] - 0.1 * length:  # a passing note does not change the chord
+                    prev = best
+            if out and out[-1][2] == prev and out[-1][0] >= b * bar - 1e-9:
+                out[-1] = (out[-1][0], out[-1][1] + length, prev)
+            else:
+                out.append((lo, length, prev))
     return out
+
+
+def _reading_candidates(key: Key) -> list[tuple[Chord, float]]:
+    """The chords :func:`estimate_chords` reads, with what reading each costs (0 for the key's own)."""
+    out: dict[Chord, float] = {}
+    for d in range(1, 8):
+        for kind in ("triad", "7"):
+            out[make_chord(key, d, kind)] = 0.0
+    out.setdefault(make_chord(key, 5, "dom7"), 0.0)
+    for root in range(12):
+        for quality in ((0, 4, 7), (0, 3, 7), (0, 4, 7, 10), (0, 3, 7, 10), (0, 4, 7, 11), (0, 3, 6), (0, 3, 6, 10),
+                        (0, 5, 7)):
+            out.setdefault(Chord(root, quality, key.flats), 0.15)
+    return list(out.items())
+
+
+def _fit(chord: Chord, cost: float, weight: Sequence[float], bass: int, length: float, key: Key) -> float:
+    """How well ``chord`` holds the pitch-class ``weight`` of a pulse ``length`` beats long."""
+    pcs = chord.pitch_classes
+    held = sum(weight[p] for p in pcs)
+    stray = sum(weight[p] for p in range(12) if p not in pcs)
+    missing = sum(1 for p in pcs if weight[p] <= 1e-9)
+    outside = sum(1 for p in pcs if p not in key.scale and weight[p] <= 1e-9)
+    return (held - 0.5 * stray - length * (0.2 * missing + 0.1 * outside + cost + 0.02 * len(pcs))
+            + (0.3 * length if chord.root == bass else 0.0))
 
 
 #: Krumhansl & Kessler's key profiles (1982): how well each pitch class fits a major and a minor key

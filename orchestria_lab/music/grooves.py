@@ -293,3 +293,66 @@ def percussion(*, genre: str, time_signature: str, bars: int, rng: np.random.Gen
 def kick_beats(notes: Sequence[Note]) -> list[float]:
     """The onsets of the kick drum in a drum part, for a bass line to lock to."""
     return sorted({round(n.start, 4) for n in notes if n.pitch in KICKS})
+
+
+#: The kick's velocity by where it falls: the downbeat, the bar's other strong beat, another beat, an eighth.
+_LOCK_VELOCITY = (112, 104, 96, 88)
+#: Bass onsets this close (beats) to a grid position are on it (a line played by hand).
+_LOCK_TOLERANCE = 0.06
+
+
+def lock_kicks(drums: Sequence[Note], bass: Sequence[Note], *, time_signature: str, bars: int,
+               swing_amount: float = 0.0) -> list[Note]:
+    """``drums`` with the kick moved onto ``bass``'s onsets: in each bar the bass plays in, a kick with
+    every bass note that starts on the eighth-note grid (straight or swung by ``swing_amount``) and not
+    on a backbeat the snare or clap plays, the strongest places first (downbeat, the bar's other strong
+    beat, the other beats, the eighths) up to one more than the groove's kicks in a bar; the groove's
+    own kicks there go. Bars without bass keep the groove, and every other voice stays as it was.
+
+    >>> groove_notes = [Note(36, 0.0, 0.25, 110), Note(38, 1.0, 0.25, 100), Note(36, 2.5, 0.25, 90),
+    ...                 Note(38, 3.0, 0.25, 100), Note(42, 0.5, 0.25, 70)]
+    >>> bass_notes = [Note(36, 0.0, 1.5), Note(43, 1.5, 0.5), Note(41, 2.0, 1.0), Note(40, 3.0, 1.0)]
+    >>> [(n.pitch, n.start) for n in lock_kicks(groove_notes, bass_notes, time_signature="4/4", bars=1)]
+    [(36, 0.0), (42, 0.5), (38, 1.0), (36, 1.5), (36, 2.0), (38, 3.0)]
+    """
+    meter = Meter.of(time_signature)
+    bar_len = meter.beats_per_bar
+    kick = next((n.pitch for n in drums if n.pitch in KICKS), GM_DRUMS["kick"])
+    per_bar = [sum(1 for n in drums if n.pitch in KICKS and b * bar_len <= n.start < (b + 1) * bar_len)
+               for b in range(bars)]
+    most = max(2, int(np.median(per_bar)) + 1) if per_bar else 2
+    out = list(drums)
+    for b in range(bars):
+        lo, hi = b * bar_len, (b + 1) * bar_len
+        onsets = sorted({round(n.start, 4) for n in bass if lo - _LOCK_TOLERANCE / 2 <= n.start < hi - _LOCK_TOLERANCE / 2})
+        if not onsets:
+            continue
+        backbeats = [n.start - lo for n in drums if n.pitch in SNARES and lo <= n.start < hi]
+        placed = []
+        for t in onsets:
+            rank = _lock_rank(t - lo, meter, swing_amount)
+            if rank is None or (rank > 0 and any(abs(t - lo - s) <= _LOCK_TOLERANCE for s in backbeats)):
+                continue
+            placed.append((rank, t))
+        chosen = sorted(placed)[:most]
+        out = [n for n in out if not (n.pitch in KICKS and lo - 1e-9 <= n.start < hi - 1e-9)]
+        out += [Note(kick, max(0.0, t), 0.25, _LOCK_VELOCITY[rank]) for rank, t in chosen]
+    return sorted(out, key=lambda n: (n.start, n.pitch))
+
+
+def _lock_rank(position: float, meter: Meter, swing_amount: float) -> int | None:
+    """How strong ``position`` (beats into a bar) is for a kick: 0 the downbeat, 1 another strong beat,
+    2 another beat, 3 an eighth (straight or swung); ``None`` off the eighth-note grid."""
+    def near(x: float) -> bool:
+        return abs(position - x) <= _LOCK_TOLERANCE or abs(position - x - meter.beats_per_bar) <= _LOCK_TOLERANCE
+
+    if near(0.0):
+        return 0
+    if any(near(s) for s in meter.strong):
+        return 1
+    if any(near(s) for s in meter.group_starts):
+        return 2
+    eighths = np.arange(0.0, meter.beats_per_bar, meter.subdivision)
+    if any(near(e) or near(swing(float(e), swing_amount)) for e in eighths):
+        return 3
+    return None

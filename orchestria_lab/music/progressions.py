@@ -242,14 +242,19 @@ def written(plan: Sequence[Mapping[str, Any]], base: Sequence[TimedChord], *, ke
             time_signature: str, bars: int) -> list[TimedChord]:
     """``base`` with the chords the user wrote laid over it, one plan entry at a time (a later one
     wins where they overlap). An entry is ``{"chords": [...], "bars": bars per chord, "first": first
-    bar, "last": last bar (0: to the song's end), "key": the key they were written in}``; its chords
-    repeat over its bars and move with the key when the song changes key.
+    bar, "last": last bar (0: to the song's end), "key": the key they were written in}``, or with
+    ``"beats": [...]`` instead of ``"bars"``, how long each chord lasts in beats (chords fitted to a
+    melody change where it asks); its chords repeat over its bars and move with the key when the song
+    changes key.
 
     >>> plan = [{"chords": ["Am", "F", "C", "G"], "bars": 1, "first": 1, "last": 0, "key": "C"}]
     >>> [(s, c.symbol) for s, _, c in written(plan, [], key="C", time_signature="4/4", bars=6)]
     [(0.0, 'Am'), (4.0, 'F'), (8.0, 'C'), (12.0, 'G'), (16.0, 'Am'), (20.0, 'F')]
     >>> [(s, c.symbol) for s, _, c in written(plan, [], key="D", time_signature="4/4", bars=2)]
     [(0.0, 'Bm'), (4.0, 'G')]
+    >>> fitted = [{"chords": ["C", "G7"], "beats": [6, 2], "first": 1, "last": 0, "key": "C"}]
+    >>> [(s, d, c.symbol) for s, d, c in written(fitted, [], key="C", time_signature="4/4", bars=4)]
+    [(0.0, 6.0, 'C'), (6.0, 2.0, 'G7'), (8.0, 6.0, 'C'), (14.0, 2.0, 'G7')]
     """
     from orchestria_lab.music.chords import parse_chord
 
@@ -265,10 +270,11 @@ def written(plan: Sequence[Mapping[str, Any]], base: Sequence[TimedChord], *, ke
         shift = key.tonic_pc - parse_key(str(entry["key"])).tonic_pc
         chords = [_moved(parse_chord(str(c), key=str(entry["key"])), shift, spelled_with_flats(key))
                   for c in entry["chords"]]
-        step = float(entry.get("bars", 1)) * bar
+        steps = [float(b) for b in entry["beats"]] if "beats" in entry else [float(entry.get("bars", 1)) * bar]
         laid: list[TimedChord] = []
         t, i = start, 0
         while t < end - 1e-9:
+            step = steps[i % len(steps)]
             laid.append((t, min(step, end - t), chords[i % len(chords)]))
             t, i = t + step, i + 1
         kept = [(a, b - a, c) for s, d, c in out for a, b in ((s, min(s + d, start)), (max(s, end), s + d)) if b - a > 1e-9]
