@@ -15,6 +15,7 @@ import hashlib
 import json
 import math
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -46,6 +47,88 @@ SETTINGS: dict[str, dict[str, dict[str, Any]]] = {
 }
 #: A full training stops before an epoch that would end past this budget (the issue allows 15 min).
 TIME_BUDGET_S = 14 * 60
+#: AdamW's weight decay unless a run overrides it.
+WEIGHT_DECAY = 0.01
+
+
+@dataclass(frozen=True)
+class Hyperparameter:
+    """A setting a run may override (``train(overrides=...)``, a sweep's search space): where it
+    goes (the training ``settings`` or the ``model`` config), its type and its valid range."""
+
+    name: str
+    goes_to: str  #: "settings" or "model"
+    kind: type  #: int or float; a tuple of ints for ``lookback_bars``
+    low: float
+    high: float | None = None  #: inclusive; None: no upper bound
+    description: str = ""
+
+    @property
+    def expected(self) -> str:
+        what = {int: "a whole number", float: "a number", tuple: "a list of whole numbers"}[self.kind]
+        return f"{what} from {self.low:g}" + (f" to {self.high:g}" if self.high is not None else " up")
+
+    def check(self, value: Any) -> Any:
+        """``value`` in this setting's type, or InvalidValue saying what would be valid.
+
+        >>> HYPERPARAMETERS["dropout"].check(0.2), HYPERPARAMETERS["lookback_bars"].check([1, 2])
+        (0.2, (1, 2))
+        >>> HYPERPARAMETERS["hidden"].check(2.5)
+        Traceback (most recent call last):
+        ...
+        orchestria_lab.errors.InvalidValue: hidden=2.5 is not valid: expected a whole number from 1 to 4096.
+        """
+        items = value if self.kind is tuple else (value,)
+        if self.kind is tuple and not isinstance(value, list | tuple):
+            raise InvalidValue(self.name, value, self.expected)
+        whole = self.kind in (int, tuple)
+        for item in items:
+            number = isinstance(item, int | float) and not isinstance(item, bool)
+            if (not number or not math.isfinite(item) or (whole and item != int(item)) or item < self.low
+                    or (self.high is not None and item > self.high)):
+                raise InvalidValue(self.name, value, self.expected)
+        if self.kind is tuple:
+            return tuple(int(b) for b in value)
+        return int(value) if whole else float(value)
+
+
+#: What a run may override, by name: the training settings (``SETTINGS``) and the model's size
+#: (``network.PRESETS``). ``examples`` caps the examples of every split (tiny runs, for tests).
+HYPERPARAMETERS: dict[str, Hyperparameter] = {h.name: h for h in (
+    Hyperparameter("lr", "settings", float, 1e-6, 1.0, "peak learning rate of AdamW"),
+    Hyperparameter("batch", "settings", int, 1, 4096, "examples per batch"),
+    Hyperparameter("epochs", "settings", int, 1, 10_000, "passes over the training split"),
+    Hyperparameter("examples", "settings", int, 1, None, "examples per split (default: the preset's)"),
+    Hyperparameter("weight_decay", "settings", float, 0.0, 1.0, "AdamW's weight decay"),
+    Hyperparameter("hidden", "model", int, 1, 4096, "GRU width"),
+    Hyperparameter("layers", "model", int, 1, 16, "stacked GRU layers"),
+    Hyperparameter("dropout", "model", float, 0.0, 0.95, "dropout between layers"),
+    Hyperparameter("lookback_bars", "model", tuple, 1, 64, "bars back the model looks"),
+)}
+
+
+def resolved_settings(part: str, preset: str, overrides: Mapping[str, Any] | None = None) -> dict[str, dict[str, Any]]:
+    """``{"settings": ..., "model": ...}``: the preset's training settings and model size for
+    ``part`` with ``overrides`` applied, each override checked (:data:`HYPERPARAMETERS`).
+
+    >>> resolved_settings("drums", "debug", {"lr": 0.003, "hidden": 8})["model"]
+    {'hidden': 8, 'layers': 1, 'dropout': 0.0}
+    >>> resolved_settings("drums", "debug", {"width": 8})
+    Traceback (most recent call last):
+    ...
+    orchestria_lab.errors.InvalidValue: hyperparameter='width' is not valid: expected one of lr, batch, epochs, examples, weight_decay, hidden, layers, dropout, lookback_bars.
+    """
+    if preset not in PRESETS or preset not in SETTINGS:
+        raise InvalidValue("preset", preset, "one of " + ", ".join(PRESETS))
+    if part not in SETTINGS[preset]:
+        raise InvalidValue("part", part, "one of " + ", ".join(SETTINGS[preset]))
+    out = {"settings": {**SETTINGS[preset][part], "weight_decay": WEIGHT_DECAY}, "model": dict(PRESETS[preset][part])}
+    for name, value in (overrides or {}).items():
+        if name not in HYPERPARAMETERS:
+            raise InvalidValue("hyperparameter", name, "one of " + ", ".join(HYPERPARAMETERS))
+        spec = HYPERPARAMETERS[name]
+        out[spec.goes_to][name] = spec.check(value)
+    return out
 
 
 @dataclass
@@ -132,12 +215,13 @@ def token_nll(model: SequenceModel, examples: list[Example], *, batch_size: int 
     return np.concatenate(out) if out else np.zeros(0)
 
 
-def build_model(part: str, preset: str) -> SequenceModel:
+def build_model(part: str, preset: str, *, size: Mapping[str, Any] | None = None) -> SequenceModel:
+    """A new model of ``preset``'s size for ``part`` (``size``: the model settings to use instead)."""
     if preset not in PRESETS:
         raise InvalidValue("preset", preset, "one of " + ", ".join(PRESETS))
     labels = tuple(str(c) for c in load_arrays("drums")["combos"]) if part == "drums" else ()
     config = ModelConfig(part=part, vocab=datasets.vocab_size(part), features=FEATURES[part], labels=labels,
-                         **PRESETS[preset][part])
+                         **(PRESETS[preset][part] if size is None else size))
     return SequenceModel(config)
 
 
@@ -151,29 +235,34 @@ def train(
     progress: bool = True,
     time_budget_s: float | None = None,
     corpus: str = "default",
+    overrides: Mapping[str, Any] | None = None,
+    on_epoch: Callable[[dict[str, float]], None] | None = None,
+    card: Mapping[str, Any] | None = None,
 ) -> TrainResult:
     """Train the ``part`` model (harmony, melody, bass, drums) on ``corpus`` and write its checkpoint.
 
     ``corpus`` is ``default`` (no non-commercial data) or ``essen`` (adds the Essen tunes: the
     card says non-commercial, and the checkpoint is not loaded by default). ``epochs``
-    overrides the preset's; ``time_budget_s`` (default: 14 min for ``full``) stops before an
-    epoch that would end past it. Returns the figures, also written beside the checkpoint.
+    overrides the preset's; so does ``overrides`` for any of :data:`HYPERPARAMETERS` (a
+    sweep's trial config). ``time_budget_s`` (default: 14 min for ``full``) stops before an
+    epoch that would end past it. ``on_epoch`` is called with each epoch's record (epoch,
+    train_loss, valid_nll, seconds); ``card`` adds entries to the checkpoint's card (never over
+    its own). Returns the figures, also written beside the checkpoint with the settings used.
     """
     from tqdm.auto import tqdm
 
     used = datasets.datasets_of(part, corpus)
     licence = licences.checkpoint_licence(used)
-    settings = dict(SETTINGS[preset][part]) if preset in SETTINGS else {}
-    if epochs is not None:
-        if epochs < 1:
-            raise InvalidValue("epochs", epochs, "a whole number >= 1")
-        settings["epochs"] = epochs
+    if epochs is not None and epochs < 1:
+        raise InvalidValue("epochs", epochs, "a whole number >= 1")
+    resolved = resolved_settings(part, preset, {**({} if epochs is None else {"epochs": epochs}), **(overrides or {})})
+    settings = resolved["settings"]
     budget = time_budget_s if time_budget_s is not None else (TIME_BUDGET_S if preset == "full" else math.inf)
     torch.manual_seed(seed)
-    model = build_model(part, preset)
+    model = build_model(part, preset, size=resolved["model"])
     limit = settings["examples"]
     valid = datasets.examples(part, "valid", limit=limit, corpus=corpus)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=settings["lr"], weight_decay=0.01)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=settings["lr"], weight_decay=settings["weight_decay"])
     started = time.perf_counter()
     best_state, best_valid, history = None, math.inf, []
     total_steps, step = None, 0
@@ -204,6 +293,8 @@ def train(
                         "seconds": round(time.perf_counter() - started, 1)})
         if progress:
             print(f"{part} epoch {epoch + 1}: train {history[-1]['train_loss']:.4f}, valid {valid_nll:.4f} nats/token")
+        if on_epoch is not None:
+            on_epoch(dict(history[-1]))
         if valid_nll < best_valid:
             best_valid, best_state = valid_nll, copy.deepcopy(model.state_dict())
         elapsed = time.perf_counter() - started
@@ -218,7 +309,9 @@ def train(
         seconds=round(seconds, 1), parameters=model.parameter_count(), valid_nll=best_valid, test_nll=test_nll,
         checkpoint=str(path), data_hash=data_hash(*used), history=history,
     )
-    save_checkpoint(model, path, info={**asdict(result), **licence, "seed": seed, "torch": torch.__version__})
+    # the card's own entries come last: an added entry never replaces the licence or the figures
+    save_checkpoint(model, path, info={**(card or {}), **asdict(result), **licence, "seed": seed,
+                                       "torch": torch.__version__, "settings": settings})
     return result
 
 
