@@ -62,7 +62,11 @@ def pytest_configure(config):
 
 
 def pytest_generate_tests(metafunc):
-    if metafunc.definition.get_closest_marker("backends") and "store" in metafunc.fixturenames:
+    if not metafunc.definition.get_closest_marker("backends"):
+        return
+    if "backend" in metafunc.fixturenames:  # the REST suites: one server per backend (tests/server/conftest.py)
+        metafunc.parametrize("backend", BACKENDS, indirect=True, scope="session")
+    elif "store" in metafunc.fixturenames:
         metafunc.parametrize("store", BACKENDS, indirect=True)
 
 

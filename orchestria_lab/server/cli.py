@@ -26,17 +26,20 @@ import argparse
 import os
 
 from orchestria_lab.errors import StoreError
-from orchestria_lab.paths import default_db_path
-from orchestria_lab.session.store import SQLiteStore, default_store
+from orchestria_lab.paths import database_url, default_db_path
+from orchestria_lab.session.store import Store, default_store, redact
 
 
-def existing_store(make_one: str) -> SQLiteStore:
-    """The default store, if its database file exists; else a :class:`StoreError` that names the
+def existing_store(make_one: str) -> Store:
+    """The default store, if its database exists; else a :class:`StoreError` that names the
     path, where it came from, and how to point at the right one (``make_one`` says how to start one).
 
-    Opening a :class:`SQLiteStore` makes its file, so commands that only read or change what is
-    there call this instead of :func:`default_store`.
+    Opening a SQLite store makes its file, so commands that only read or change what is
+    there call this instead of :func:`default_store` (a PostgreSQL database is there or not: its
+    store says which when it connects).
     """
+    if not database_url().startswith("sqlite:///"):
+        return default_store()
     path = default_db_path()
     if not path.exists():
         source = "from ORCHESTRIA_DB" if os.environ.get("ORCHESTRIA_DB") else "the default: ORCHESTRIA_DB is not set"
@@ -49,10 +52,15 @@ def serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     print(f"Orchestria Lab API on http://{args.host}:{args.port}/v1 (docs: /docs), "
-          f"database {default_db_path().resolve()}", flush=True)
+          f"database {_where()}", flush=True)
     uvicorn.run("orchestria_lab.server.app:create_app", factory=True, host=args.host, port=args.port,
                 workers=args.workers, log_level=args.log_level)
     return 0
+
+
+def _where() -> str:
+    url = database_url()
+    return str(default_db_path().resolve()) if url.startswith("sqlite:///") else redact(url)
 
 
 def keys_create(args: argparse.Namespace) -> int:

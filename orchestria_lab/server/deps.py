@@ -25,7 +25,7 @@ from orchestria_lab.server.limits import Allowance, consume_request
 from orchestria_lab.server.resources import Links
 from orchestria_lab.server.settings import Settings
 from orchestria_lab.session.session import Session, check_session_id
-from orchestria_lab.session.store import SQLiteStore
+from orchestria_lab.session.store import Store as SessionStore
 
 #: Where the rate-limit middleware finds what to put in the headers.
 ALLOWANCE_STATE = "allowance"
@@ -34,7 +34,7 @@ bearer = HTTPBearer(auto_error=False, description="An API key from `orchestria k
 Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
 
 
-async def get_store(request: Request) -> SQLiteStore:
+async def get_store(request: Request) -> SessionStore:
     return request.app.state.store
 
 
@@ -87,7 +87,7 @@ async def current_principal(request: Request) -> Principal:
 
 
 Caller = Annotated[Principal, Depends(current_principal)]
-Store = Annotated[SQLiteStore, Depends(get_store)]
+Store = Annotated[SessionStore, Depends(get_store)]
 CurrentSettings = Annotated[Settings, Depends(get_settings)]
 
 
@@ -129,7 +129,7 @@ class OpenSessions:
         self._kept: OrderedDict[tuple[int, str], Session] = OrderedDict()
         self._lock = threading.Lock()
 
-    def open(self, session_id: str, store: SQLiteStore, owner: str) -> Session:
+    def open(self, session_id: str, store: SessionStore, owner: str) -> Session:
         """``owner``'s open session ``session_id`` at its head, as a new :class:`Session` for the
         caller; :class:`NotFound` if it is not theirs, closed, or not there."""
         check_session_id(session_id)

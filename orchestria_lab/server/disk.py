@@ -29,7 +29,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from orchestria_lab.session.store import SQLiteStore
+from orchestria_lab.server.tables import ensure_tables
+from orchestria_lab.session.store import Store
 
 RENDERS = "renders"
 EXPORTS = "exports"
@@ -141,24 +142,19 @@ class Collected:
                 f"{self.exports} export(s)")
 
 
-def drop_exports(store: SQLiteStore, data_dir: Path, *, now: str, session_id: str | None = None) -> int:
+def drop_exports(store: Store, data_dir: Path, *, now: str, session_id: str | None = None) -> int:
     """Remove the exports that have expired by ``now``, or whose session is closed (only
     ``session_id``'s when given): their files, then their records. Returns how many."""
-    where = "e.expires_at <= ? OR s.closed_at IS NOT NULL OR s.id IS NULL"
-    args: tuple = (now,)
-    if session_id is not None:
-        where, args = "e.session_id = ?", (session_id,)
-    rows = store.connection().execute(
-        f"SELECT e.id FROM exports e LEFT JOIN sessions s ON s.id = e.session_id WHERE {where}", args).fetchall()
-    for (export_id,) in rows:
+    service = ensure_tables(store)
+    gone = service.exports_to_drop(now=now, session_id=session_id)
+    for export_id in gone:
         shutil.rmtree(data_dir / EXPORTS / export_id, ignore_errors=True)
-    if rows:
-        with store.transaction() as db:
-            db.executemany("DELETE FROM exports WHERE id = ?", rows)
-    return len(rows)
+    if gone:
+        service.delete_exports(gone)
+    return len(gone)
 
 
-def collect(store: SQLiteStore, data_dir: Path, *, render_cache_mb: int, now: str) -> Collected:
+def collect(store: Store, data_dir: Path, *, render_cache_mb: int, now: str) -> Collected:
     """Trim the render cache to its cap, drop expired and orphaned exports and leftover links."""
     renders, freed = trim_cache(data_dir / RENDERS, max_bytes=render_cache_mb * 1024 * 1024)
     drop_stale_links(data_dir, now=time.time())

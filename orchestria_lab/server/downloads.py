@@ -33,7 +33,6 @@ import shutil
 import tempfile
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlencode
@@ -41,13 +40,17 @@ from urllib.parse import unquote, urlencode
 from orchestria_lab.errors import InvalidValue, NotFound, StoreError
 from orchestria_lab.server.disk import expiry, pin, touch, trim_cache
 from orchestria_lab.server.errors import Forbidden, Unauthorized
+from orchestria_lab.server.tables import ensure_tables
+from orchestria_lab.session.service import ExportRecord
 from orchestria_lab.session.session import Session, now_iso
-from orchestria_lab.session.store import SQLiteStore
+from orchestria_lab.session.store import Store
 
 #: Export formats and their file suffixes.
 FORMATS = {"wav": "wav", "flac": "flac", "mp3": "mp3", "midi": "mid"}
 EXPORT_ID_RE = re.compile(r"^exp_[0-9a-f]{16}$")
 SIGNING_PARAMS = ("expires", "key", "sig")
+#: The name an older version kept its signing secret under, in the database.
+_OLD_SECRET = "url_signing"
 #: How far apart two server processes' clocks may be when one checks another's URL (seconds).
 CLOCK_SKEW_S = 60
 
@@ -59,15 +62,14 @@ class Signer:
         self._secret, self.ttl_s = secret, ttl_s
 
     @classmethod
-    def for_store(cls, store: SQLiteStore, *, secret: str | None, ttl_s: int, key_file: Path) -> Signer:
+    def for_store(cls, store: Store, *, secret: str | None, ttl_s: int, key_file: Path) -> Signer:
         """Sign with ``secret`` if given, else with the one in ``key_file`` (mode 0600, made once;
         every server process sharing it accepts every other's URLs). A secret an older version
         kept in the database moves to the file, and out of the database, on first start."""
         if secret is None:
-            with store.transaction() as db:
-                row = db.execute("SELECT value FROM server_secrets WHERE name = 'url_signing'").fetchone()
-                secret = init_key_file(key_file, value=row[0] if row else None, exist_ok=True)
-                db.execute("DELETE FROM server_secrets WHERE name = 'url_signing'")
+            service = ensure_tables(store)
+            secret = init_key_file(key_file, value=service.secret(_OLD_SECRET), exist_ok=True)
+            service.drop_secret(_OLD_SECRET)  # once it is in the file (every process then reads the file)
         return cls(secret.encode(), ttl_s=ttl_s)
 
     def _signature(self, path: str, params: Mapping[str, str], key_id: str, expires: str) -> str:
@@ -176,21 +178,7 @@ def _export(session: Session, folder: Path, name: str, **kw: Any) -> list[Path]:
 
 
 # exports ----------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class ExportRecord:
-    """One export: which session, version and format, and its files (name, bytes)."""
-
-    id: str
-    account: str
-    session_id: str
-    version: int
-    format: str
-    created_at: str
-    files: tuple[tuple[str, int], ...]
-    expires_at: str = ""
-
-
-def create_export(store: SQLiteStore, session: Session, account: str, *, fmt: str,
+def create_export(store: Store, session: Session, account: str, *, fmt: str,
                   stems: bool | list[str], version: int | None, data_dir: Path, ttl_days: int = 7,
                   loudness: float | str | None = None) -> ExportRecord:
     """Write an export of ``session`` under ``data_dir/exports/<id>/`` and register it."""
@@ -211,31 +199,22 @@ def create_export(store: SQLiteStore, session: Session, account: str, *, fmt: st
         files = tuple((p.relative_to(folder.resolve()).as_posix(), p.stat().st_size) for p in written)
         made = now_iso()
         record = ExportRecord(export_id, account, session.id, version, fmt, made, files, expiry(made, ttl_days=ttl_days))
-        with store.transaction() as db:
-            db.execute("INSERT INTO exports (id, account, session_id, version, format, created_at, files, expires_at) "
-                       "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                       (record.id, account, session.id, version, fmt, record.created_at, json.dumps(files),
-                        record.expires_at))
+        ensure_tables(store).add_export(record)
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise
     return record
 
 
-def load_export(store: SQLiteStore, export_id: str, account: str) -> ExportRecord:
+def load_export(store: Store, export_id: str, account: str) -> ExportRecord:
     """The export ``export_id`` if ``account`` made it, its session is still open and it has not
     expired; else :class:`NotFound` (never 403: a deleted session's exports are gone with it)."""
-    row = None
+    record = None
     if isinstance(export_id, str) and EXPORT_ID_RE.match(export_id):
-        row = store.connection().execute(
-            "SELECT e.id, e.account, e.session_id, e.version, e.format, e.created_at, e.files, e.expires_at "
-            "FROM exports e JOIN sessions s ON s.id = e.session_id "
-            "WHERE e.id = ? AND e.account = ? AND s.closed_at IS NULL AND e.expires_at > ?",
-            (export_id, account, now_iso())).fetchone()
-    if row is None:
+        record = ensure_tables(store).export(export_id, account, now=now_iso())
+    if record is None:
         raise NotFound("export", export_id)
-    files = tuple((name, size) for name, size in json.loads(row[6]))
-    return ExportRecord(*row[:6], files=files, expires_at=row[7])
+    return record
 
 
 def export_file(record: ExportRecord, name: str, data_dir: Path) -> Path:

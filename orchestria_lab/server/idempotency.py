@@ -20,8 +20,7 @@ taken out.
 
 >>> import tempfile, os
 >>> from orchestria_lab.session.store import SQLiteStore
->>> from orchestria_lab.server.tables import ensure_tables
->>> store = SQLiteStore(os.path.join(tempfile.mkdtemp(), "i.db")); ensure_tables(store)
+>>> store = SQLiteStore(os.path.join(tempfile.mkdtemp(), "i.db"))
 >>> fp = fingerprint("POST", "/v1/sessions", b"", b'{"bpm": 90}', "application/json")
 >>> fp == fingerprint("POST", "/v1/sessions", b"", b'{ "bpm":90 }', "application/json")
 True
@@ -48,8 +47,6 @@ import json
 import logging
 import re
 import time
-from dataclasses import dataclass, field
-from typing import Literal
 
 from anyio import to_thread
 from fastapi import FastAPI
@@ -63,8 +60,11 @@ from orchestria_lab.server.errors import (
     InvalidIdempotencyKey,
     Unauthorized,
 )
+from orchestria_lab.server.keys import authenticate
 from orchestria_lab.server.middleware import _HttpOnly
-from orchestria_lab.session.store import SQLiteStore
+from orchestria_lab.server.tables import ensure_tables
+from orchestria_lab.session.service import IdempotencyClaim
+from orchestria_lab.session.store import Store
 
 log = logging.getLogger("orchestria_lab.server")
 
@@ -81,21 +81,6 @@ MAX_KEPT_BYTES = 16 << 20
 #: Headers of the first answer that belong to it alone, not to its replays.
 _PER_ANSWER = {b"x-request-id", b"x-ratelimit-limit", b"x-ratelimit-remaining", b"date", b"server",
                b"content-length"}
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS idempotency_keys (
-    account TEXT NOT NULL,
-    key TEXT NOT NULL,
-    fingerprint TEXT NOT NULL,
-    created_at REAL NOT NULL,
-    status INTEGER,
-    headers TEXT,
-    body BLOB,
-    PRIMARY KEY (account, key)
-);
-CREATE INDEX IF NOT EXISTS idempotency_keys_created ON idempotency_keys(created_at);
-"""
-
 
 #: The header as the OpenAPI spec of every POST names it.
 PARAMETER = {
@@ -127,15 +112,8 @@ def document(app: FastAPI) -> None:
     app.openapi = openapi  # type: ignore[method-assign]
 
 
-@dataclass(frozen=True)
-class Claimed:
-    """What the store said of a key: ``new`` (run it), ``replay`` (the first answer is here),
-    ``in_progress`` or ``mismatch``."""
-
-    kind: Literal["new", "replay", "in_progress", "mismatch"]
-    status: int = 0
-    headers: list[tuple[str, str]] = field(default_factory=list)
-    body: bytes = b""
+#: What the store says of a key (``new``, ``replay``, ``in_progress`` or ``mismatch``).
+Claimed = IdempotencyClaim
 
 
 def fingerprint(method: str, path: str, query: bytes, body: bytes, content_type: str) -> str:
@@ -155,41 +133,21 @@ def fingerprint(method: str, path: str, query: bytes, body: bytes, content_type:
     return digest.hexdigest()
 
 
-def claim(store: SQLiteStore, account: str, key: str, print_: str, *, now: float | None = None) -> Claimed:
+def claim(store: Store, account: str, key: str, print_: str, *, now: float | None = None) -> Claimed:
     """Take ``key`` for ``account``'s request of fingerprint ``print_``, or say why not."""
-    now = time.time() if now is None else now
-    with store.transaction() as db:
-        db.execute("DELETE FROM idempotency_keys WHERE created_at < ?", (now - KEY_TTL_S,))
-        row = db.execute("SELECT fingerprint, created_at, status, headers, body FROM idempotency_keys "
-                         "WHERE account = ? AND key = ?", (account, key)).fetchone()
-        if row is None:
-            db.execute("INSERT INTO idempotency_keys (account, key, fingerprint, created_at) VALUES (?, ?, ?, ?)",
-                       (account, key, print_, now))
-            return Claimed("new")
-        kept_print, created_at, status, headers, body = row
-        if kept_print != print_:
-            return Claimed("mismatch")
-        if status is not None:
-            return Claimed("replay", status, [tuple(h) for h in json.loads(headers)], bytes(body))
-        if now - created_at > STALE_CLAIM_S:  # its process died while answering: this one runs instead
-            db.execute("UPDATE idempotency_keys SET created_at = ? WHERE account = ? AND key = ?",
-                       (now, account, key))
-            return Claimed("new")
-        return Claimed("in_progress")
+    return ensure_tables(store).claim_request_key(account, key, print_, now=time.time() if now is None else now,
+                                                  ttl_s=KEY_TTL_S, stale_s=STALE_CLAIM_S)
 
 
-def finish(store: SQLiteStore, account: str, key: str, status: int, headers: list[tuple[str, str]],
+def finish(store: Store, account: str, key: str, status: int, headers: list[tuple[str, str]],
            body: bytes) -> None:
     """Keep the answer to ``key``'s request, for its replays."""
-    with store.transaction() as db:
-        db.execute("UPDATE idempotency_keys SET status = ?, headers = ?, body = ? WHERE account = ? AND key = ?",
-                   (status, json.dumps(headers), body, account, key))
+    ensure_tables(store).keep_answer(account, key, status, headers, body)
 
 
-def release(store: SQLiteStore, account: str, key: str) -> None:
+def release(store: Store, account: str, key: str) -> None:
     """Let ``key`` go: its request made nothing, so a retry should run again."""
-    with store.transaction() as db:
-        db.execute("DELETE FROM idempotency_keys WHERE account = ? AND key = ? AND status IS NULL", (account, key))
+    ensure_tables(store).release_request_key(account, key)
 
 
 class Idempotency(_HttpOnly):
@@ -207,10 +165,7 @@ class Idempotency(_HttpOnly):
         key = headers.get(HEADER.lower())
         if key is None or scope["method"] != "POST" or not scope["path"].startswith("/v1/"):
             return await self.app(scope, receive, send)
-        # keys needs the tables, which need this module's schema: imported here
-        from orchestria_lab.server.keys import authenticate
-
-        store: SQLiteStore = scope["app"].state.store
+        store: Store = scope["app"].state.store
         bearer = headers.get("authorization", "")
         try:
             if not KEY_RE.match(key):
@@ -236,7 +191,7 @@ class Idempotency(_HttpOnly):
             return await _replay(claimed, send)
         await self._run_and_keep(scope, replay_receive, send, store, account, key)
 
-    async def _run_and_keep(self, scope: Scope, receive: Receive, send: Send, store: SQLiteStore,
+    async def _run_and_keep(self, scope: Scope, receive: Receive, send: Send, store: Store,
                             account: str, key: str) -> None:
         """Run the request, keeping a 2xx answer before its last byte goes out, so that a retry
         sent the moment the client has the answer already finds it."""

@@ -29,8 +29,9 @@ import pandas as pd
 from orchestria_lab.errors import InvalidValue, NotFound
 from orchestria_lab.server.errors import Unauthorized
 from orchestria_lab.server.tables import ensure_tables
+from orchestria_lab.session.service import KeyRow
 from orchestria_lab.session.session import now_iso
-from orchestria_lab.session.store import SQLiteStore
+from orchestria_lab.session.store import Store
 
 ACCOUNT_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
 KEY_RE = re.compile(r"^ork_([0-9a-f]{12})_([A-Za-z0-9_-]{43})$")
@@ -69,53 +70,41 @@ def check_account(account: str) -> str:
     return account
 
 
-def create_key(store: SQLiteStore, account: str) -> NewKey:
+def create_key(store: Store, account: str) -> NewKey:
     """Make a key for ``account`` (the account is created on first use)."""
     check_account(account)
-    ensure_tables(store)
     token = secrets.token_hex(6)
     key = f"ork_{token}_{secrets.token_urlsafe(32)}"
     new = NewKey(f"key_{token}", account, key, now_iso())
-    with store.transaction() as db:
-        db.execute("INSERT OR IGNORE INTO accounts (name, created_at) VALUES (?, ?)", (account, new.created_at))
-        db.execute("INSERT INTO api_keys (key_id, account, hash, created_at) VALUES (?, ?, ?, ?)",
-                   (new.key_id, account, _hash(key), new.created_at))
+    ensure_tables(store).add_key(KeyRow(new.key_id, account, _hash(key), new.created_at))
     return new
 
 
-def list_keys(store: SQLiteStore, *, account: str | None = None) -> pd.DataFrame:
+def list_keys(store: Store, *, account: str | None = None) -> pd.DataFrame:
     """Every key (never the secret): key_id, account, created_at, revoked_at."""
-    ensure_tables(store)
-    sql, args = f"SELECT {', '.join(KEY_COLUMNS)} FROM api_keys", ()
-    if account is not None:
-        sql, args = sql + " WHERE account = ?", (account,)
-    rows = store.connection().execute(sql + " ORDER BY created_at, key_id", args).fetchall()
+    rows = [(k.key_id, k.account, k.created_at, k.revoked_at) for k in ensure_tables(store).keys(account=account)]
     return pd.DataFrame(rows, columns=list(KEY_COLUMNS))
 
 
-def revoke_key(store: SQLiteStore, key_id: str) -> None:
+def revoke_key(store: Store, key_id: str) -> None:
     """Revoke ``key_id``: from now on it answers 401, and so do the URLs it signed."""
-    ensure_tables(store)
-    with store.transaction() as db:
-        found = db.execute("UPDATE api_keys SET revoked_at = COALESCE(revoked_at, ?) WHERE key_id = ?",
-                           (now_iso(), key_id)).rowcount
-    if not found:
+    if not ensure_tables(store).revoke_key(key_id, now_iso()):
         raise NotFound("key", key_id, list_keys(store)["key_id"])
 
 
-def authenticate(store: SQLiteStore, key: str) -> Principal:
+def authenticate(store: Store, key: str) -> Principal:
     """The :class:`Principal` of a presented key, or :class:`Unauthorized`."""
     match = KEY_RE.match(key or "")
     key_id = f"key_{match.group(1)}" if match else ""
     row = _key_row(store, key_id) if match else None
-    same = hmac.compare_digest(row[1] if row else _DUMMY_HASH, _hash(key or ""))
+    same = hmac.compare_digest(row.hash if row else _DUMMY_HASH, _hash(key or ""))
     if row is None or not same:
         raise Unauthorized("This API key is not valid. Send 'Authorization: Bearer <key>' with a key "
                            "from 'orchestria keys create --account NAME'.")
     return _active(row, key_id)
 
 
-def active_key(store: SQLiteStore, key_id: str) -> Principal:
+def active_key(store: Store, key_id: str) -> Principal:
     """The :class:`Principal` of ``key_id`` if that key exists and is not revoked."""
     row = _key_row(store, key_id) if KEY_ID_RE.match(key_id or "") else None
     if row is None:
@@ -123,13 +112,11 @@ def active_key(store: SQLiteStore, key_id: str) -> Principal:
     return _active(row, key_id)
 
 
-def _key_row(store: SQLiteStore, key_id: str) -> tuple[str, str, str | None] | None:
-    return store.connection().execute(
-        "SELECT account, hash, revoked_at FROM api_keys WHERE key_id = ?", (key_id,)).fetchone()
+def _key_row(store: Store, key_id: str) -> KeyRow | None:
+    return ensure_tables(store).key(key_id)
 
 
-def _active(row: tuple[str, str, str | None], key_id: str) -> Principal:
-    account, _, revoked_at = row
-    if revoked_at is not None:
+def _active(row: KeyRow, key_id: str) -> Principal:
+    if row.revoked_at is not None:
         raise Unauthorized("This API key was revoked; ask for a new one (orchestria keys create --account NAME).")
-    return Principal(key_id, account)
+    return Principal(key_id, row.account)

@@ -4,7 +4,8 @@ A command claims its session in the ``running_commands`` table (shared by every 
 process on the database) before it runs, and gives the claim back when it ends. A second
 command on the same session while one runs is **409** ``session_busy`` with ``Retry-After``;
 an account with ``Settings.commands_per_account`` commands running gets **429**. A claim
-older than :data:`STALE_S` (a process that died mid-command) no longer counts.
+older than :data:`STALE_S`, or held by a process of this host that is no longer running (a
+server killed mid-command), no longer counts.
 
 Commands and renders run on the app's work limiter (``Settings.work_threads`` threads),
 apart from the request threads, so reads stay fast while heavy work queues; torch runs on one
@@ -16,6 +17,7 @@ transaction may wait for the write lock, and the loop answers every other reques
 from __future__ import annotations
 
 import os
+import socket
 import sys
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -27,7 +29,9 @@ import anyio
 
 from orchestria_lab.errors import OrchestriaError
 from orchestria_lab.server.errors import RateLimited
-from orchestria_lab.session.store import SQLiteStore
+from orchestria_lab.server.tables import ensure_tables
+from orchestria_lab.session.service import CommandClaim
+from orchestria_lab.session.store import Store
 from orchestria_lab.threads import one_thread
 
 T = TypeVar("T")
@@ -35,17 +39,8 @@ T = TypeVar("T")
 STALE_S = 300.0
 #: What a busy session or account asks the client to wait, in seconds.
 RETRY_AFTER_S = 1
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS running_commands (
-    session_id TEXT PRIMARY KEY,
-    account TEXT NOT NULL,
-    started REAL NOT NULL,
-    pid INTEGER NOT NULL
-);
-CREATE INDEX IF NOT EXISTS running_commands_account ON running_commands(account);
-"""
-
+#: The host a claim names, so that a claim of a process that died on this host is let go at once.
+HOST = socket.gethostname()
 
 class SessionBusy(OrchestriaError):
     """A command on a session that is already running one."""
@@ -61,29 +56,46 @@ class SessionBusy(OrchestriaError):
 
 
 @contextmanager
-def command_slot(store: SQLiteStore, session_id: str, account: str, *, per_account: int,
+def command_slot(store: Store, session_id: str, account: str, *, per_account: int,
                  now: Callable[[], float] = time.time) -> Iterator[None]:
     """Hold ``session_id``'s one command slot (and one of ``account``'s) while the block runs."""
+    service = ensure_tables(store)
     started = now()
-    with store.transaction() as db:
-        db.execute("DELETE FROM running_commands WHERE started < ?", (started - STALE_S,))
-        if db.execute("SELECT 1 FROM running_commands WHERE session_id = ?", (session_id,)).fetchone():
-            raise SessionBusy(session_id)
-        running = db.execute("SELECT COUNT(*) FROM running_commands WHERE account = ?", (account,)).fetchone()[0]
-        if running >= per_account:
-            raise RateLimited("commands running at once per account", limit=per_account,
-                              retry_after=RETRY_AFTER_S, hint="Wait for one of your commands to finish.")
-        db.execute("INSERT INTO running_commands (session_id, account, started, pid) VALUES (?, ?, ?, ?)",
-                   (session_id, account, started, os.getpid()))
+    mine = CommandClaim(session_id, account, started, HOST, os.getpid())
+    for _ in range(2):  # once more after letting go of the claims of processes that are gone
+        in_the_way = service.claim_command(mine, per_account=per_account, stale_before=started - STALE_S)
+        gone = [c for c in in_the_way if _process_gone(c)]
+        if not in_the_way or not gone:
+            break
+        for claim in gone:
+            service.release_command(claim.session_id, claim.started)
+    if any(c.session_id == session_id for c in in_the_way):
+        raise SessionBusy(session_id)
+    if in_the_way:
+        raise RateLimited("commands running at once per account", limit=per_account,
+                          retry_after=RETRY_AFTER_S, hint="Wait for one of your commands to finish.")
     try:
         yield
     finally:
-        with store.transaction() as db:
-            db.execute("DELETE FROM running_commands WHERE session_id = ? AND started = ?", (session_id, started))
+        service.release_command(session_id, started)
+
+
+def _process_gone(claim: CommandClaim) -> bool:
+    """Whether the process that holds ``claim`` is known to have died: it ran on this host and its
+    pid is not running (a server killed mid-command leaves its claim behind)."""
+    if claim.host != HOST or claim.pid == os.getpid():
+        return False
+    try:
+        os.kill(claim.pid, 0)
+    except ProcessLookupError:
+        return True
+    except OSError:
+        return False  # there, under another user
+    return False
 
 
 @asynccontextmanager
-async def claimed_slot(store: SQLiteStore, session_id: str, account: str, *,
+async def claimed_slot(store: Store, session_id: str, account: str, *,
                        per_account: int) -> AsyncIterator[None]:
     """:func:`command_slot` for a request: claimed before the command queues for a work thread
     (so a second command on the session is refused at once) and given back when the block ends,

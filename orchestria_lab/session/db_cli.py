@@ -1,4 +1,4 @@
-"""``orchestria db migrate [--url URL]`` and ``orchestria db copy --from URL --to URL [--session ID ...]``.
+"""``orchestria db migrate [--url URL]`` (the sessions' schema and the REST service's tables) and ``orchestria db copy --from URL --to URL [--session ID ...]``.
 
 URLs are ``sqlite:///PATH`` or ``postgresql://USER:PASSWORD@HOST:PORT/DB``; ``migrate`` defaults to
 the configured database (``ORCHESTRIA_DATABASE_URL``, else ``ORCHESTRIA_DB``).
@@ -15,23 +15,44 @@ from __future__ import annotations
 
 import argparse
 import json
+from contextlib import closing
 
 from orchestria_lab.paths import database_url
-from orchestria_lab.session.store import redact
+from orchestria_lab.session.service import service_store
+from orchestria_lab.session.store import open_store, redact
 from orchestria_lab.session.transfer import copy_sessions
 from orchestria_lab.session.transfer import migrate as migrate_schema
 
 
+def migrate_service(url: str) -> dict[str, int | None]:
+    """Create or upgrade the REST service's tables (keys, limits, exports, ...) of the database at
+    ``url``; ``{"found", "schema"}`` as for the sessions' schema. Idempotent.
+
+    >>> import tempfile, os
+    >>> url = "sqlite:///" + os.path.join(tempfile.mkdtemp(), "m.db")
+    >>> migrate_service(url), migrate_service(url)
+    ({'found': None, 'schema': 1}, {'found': 1, 'schema': 1})
+    """
+    with closing(open_store(url)) as store:
+        found, now = service_store(store, migrate=False).migrate()
+    return {"found": found, "schema": now}
+
+
 def migrate(args: argparse.Namespace) -> int:
-    done = migrate_schema(args.url or database_url())
+    url = args.url or database_url()
+    done = migrate_schema(url)
+    done["service"] = migrate_service(url)
     if args.json:
         print(json.dumps(done))
-    elif done["found"] is None:
-        print(f"{done['url']}: created the schema (version {done['schema']}).")
-    elif done["found"] == done["schema"]:
-        print(f"{done['url']}: the schema is at version {done['schema']} already; nothing to do.")
-    else:
-        print(f"{done['url']}: upgraded the schema from version {done['found']} to {done['schema']}.")
+        return 0
+    for what, found, now in (("the schema", done["found"], done["schema"]),
+                             ("the service tables", done["service"]["found"], done["service"]["schema"])):
+        if found is None:
+            print(f"{done['url']}: created {what} (version {now}).")
+        elif found == now:
+            print(f"{done['url']}: {what} is at version {now} already; nothing to do.")
+        else:
+            print(f"{done['url']}: upgraded {what} from version {found} to {now}.")
     return 0
 
 

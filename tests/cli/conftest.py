@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import pytest
 
 from orchestria_lab.cli import main
-from tests.server.conftest import live_server_factory, server  # noqa: F401 - fixtures, re-exported
+from tests.server.conftest import backend, live_server_factory, server  # noqa: F401 - fixtures, re-exported
 
 
 @dataclass(frozen=True)

@@ -7,9 +7,12 @@ import pytest
 
 from orchestria_lab.cli import main as orchestria
 from orchestria_lab.server.keys import KEY_RE, list_keys, revoke_key
+from orchestria_lab.server.tables import ensure_tables
 from orchestria_lab.session.store import SQLiteStore
 
 from .conftest import add_stem
+
+pytestmark = pytest.mark.backends
 
 NEW_SESSION = {"bpm": 90, "key": "Cm", "genre": "lo-fi"}
 
@@ -62,8 +65,8 @@ def test_a_revoked_key_is_401_from_then_on(server):
 
 def test_keys_are_stored_hashed(server):
     key = server.key("dave")
-    rows = server.store.connection().execute("SELECT hash FROM api_keys").fetchall()
-    assert all(key not in h and len(h) == 64 for (h,) in rows)
+    hashes = [row.hash for row in ensure_tables(server.store).keys()]
+    assert hashes and all(key not in h and len(h) == 64 for h in hashes)
 
 
 def test_another_accounts_session_answers_404_like_a_missing_one(server):
@@ -105,3 +108,16 @@ def test_keys_cli_creates_lists_and_revokes(tmp_path, monkeypatch, capsys):
     assert orchestria(["keys", "revoke", "key_000000000000"]) == 2
     assert "Available: " + key_id in capsys.readouterr().err
     assert orchestria(["keys", "create", "--account", "Bad Name!"]) == 2
+
+
+def test_keys_cli_works_on_the_configured_postgresql(postgres_url, monkeypatch, capsys):
+    from orchestria_lab.session.store import open_store
+
+    monkeypatch.setenv("ORCHESTRIA_DATABASE_URL", postgres_url)
+    assert orchestria(["keys", "create", "--account", "team-b"]) == 0
+    key_id = "key_" + KEY_RE.match(capsys.readouterr().out.strip().splitlines()[-1]).group(1)
+    assert orchestria(["keys", "list", "--account", "team-b"]) == 0
+    assert key_id in capsys.readouterr().out
+    assert orchestria(["keys", "revoke", key_id]) == 0
+    with open_store(postgres_url) as store:
+        assert list_keys(store)["revoked_at"].notna().all()

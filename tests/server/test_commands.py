@@ -9,6 +9,8 @@ import pytest
 
 from .conftest import in_threads
 
+pytestmark = pytest.mark.backends
+
 NEW_SESSION = {"bpm": 90, "key": "Cm", "genre": "lo-fi", "seed": 7}
 UNDERSTOOD = "Add warm piano chords with reverb"
 NOT_UNDERSTOOD = "xyzzy plugh frobnicate"

@@ -10,6 +10,7 @@ import uuid
 
 import pytest
 
+from orchestria_lab.server.tables import ensure_tables
 from orchestria_lab.session.session import Session
 from tests.server.test_commands import _sse
 
@@ -85,5 +86,5 @@ def test_a_stream_the_client_hung_up_on_lands_and_its_retry_gets_the_whole_answe
     assert [kind for kind, _, _ in events][0] == "plan" and events[-1][0] == "result"
     assert events[-1][2]["version"] == 1
     assert _versions(server, sid) == [0, 1]
-    with server.store.transaction() as db:  # and its command slot was held until it landed, then given back
-        assert db.execute("SELECT COUNT(*) FROM running_commands WHERE session_id = ?", (sid,)).fetchone()[0] == 0
+    # and its command slot was held until it landed, then given back
+    assert not [c for c in ensure_tables(server.store).running_commands() if c.session_id == sid]

@@ -12,8 +12,10 @@ import httpx
 import pytest
 
 from orchestria_lab.server import idempotency
-from tests.server.conftest import in_threads
+from tests.server.conftest import in_threads, sql
 from tests.server.test_commands import _sse
+
+pytestmark = pytest.mark.backends
 
 NEW_SESSION = {"bpm": 90, "key": "Cm", "genre": "lo-fi", "seed": 7, "bars": 2}
 
@@ -142,7 +144,7 @@ def test_a_retried_export_counts_once_against_the_daily_quota(live_server_factor
 def test_retries_on_another_server_process_are_replayed(server, spawn_servers):
     """The key lives in the shared database: a retry that reaches another process gets the first
     answer, for a new session, a command, an export and a rollback alike, and makes nothing."""
-    (there,) = spawn_servers(1, db=server.store.path, ORCHESTRIA_REQUESTS_PER_MINUTE="100000",
+    (there,) = spawn_servers(1, store=server.store, ORCHESTRIA_REQUESTS_PER_MINUTE="100000",
                              ORCHESTRIA_MAX_OPEN_SESSIONS="1000")
     key = server.key("dora")
     with server.client(key) as here, httpx.Client(base_url=there, timeout=60,
@@ -162,9 +164,8 @@ def test_retries_on_another_server_process_are_replayed(server, spawn_servers):
             again = here.post(path, json=body, headers=headers)
             assert again.headers.get("idempotent-replayed") == "true" and again.content == first.content
         assert versions(here, sid) == [0, 1, 2]
-        db = server.store.connection()
-        assert db.execute("SELECT COUNT(*) FROM exports WHERE account = 'dora'").fetchone()[0] == 1
-        assert db.execute("SELECT SUM(count) FROM export_quota WHERE account = 'dora'").fetchone()[0] == 1
+        assert sql(server.store, "SELECT COUNT(*) FROM exports WHERE account = 'dora'") == [(1,)]
+        assert sql(server.store, "SELECT SUM(count) FROM export_quota WHERE account = 'dora'") == [(1,)]
 
 
 def send_together(urls: list[str], path: str, body: dict, headers: dict[str, str]) -> list[dict]:
@@ -192,7 +193,7 @@ def send_together(urls: list[str], path: str, body: dict, headers: dict[str, str
 def test_simultaneous_retries_on_two_processes_make_one_version(server, spawn_servers):
     """Sent at the same moment to two processes, the same keyed command runs once: the other
     copy waits (409 idempotency_in_progress) and then gets the first answer."""
-    (there,) = spawn_servers(1, db=server.store.path, ORCHESTRIA_REQUESTS_PER_MINUTE="100000",
+    (there,) = spawn_servers(1, store=server.store, ORCHESTRIA_REQUESTS_PER_MINUTE="100000",
                              ORCHESTRIA_MAX_OPEN_SESSIONS="1000")
     key = server.key("erin")
     with server.client(key) as here:

@@ -10,6 +10,8 @@ from orchestria_lab.session.session import Session
 
 from .conftest import in_threads
 
+pytestmark = pytest.mark.backends
+
 NEW_SESSION = {"bpm": 90, "key": "Cm", "genre": "lo-fi"}
 
 
@@ -78,7 +80,7 @@ def test_concurrent_creates_never_pass_the_open_session_limit(three_slots):
 def test_limits_hold_across_server_processes_on_one_database(live_server_factory, spawn_servers):
     limits = {"ORCHESTRIA_REQUESTS_PER_MINUTE": "7", "ORCHESTRIA_MAX_OPEN_SESSIONS": "2"}
     here = live_server_factory(requests_per_minute=7, max_open_sessions=2)  # this process, warm
-    (there,) = spawn_servers(1, db=here.store.path, **limits)  # `orchestria serve`, a second process
+    (there,) = spawn_servers(1, store=here.store, **limits)  # `orchestria serve`, a second process
     headers = {"Authorization": f"Bearer {here.key('shared')}"}
     held = [Session.create(bpm=90, key="Cm", genre="lo-fi", store=here.store, owner="shared").id
             for _ in range(2)]

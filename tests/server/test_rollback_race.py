@@ -48,7 +48,7 @@ def test_rollbacks_racing_another_server_process_land_on_the_content_they_name(l
         return append(*args, **kw)
 
     monkeypatch.setattr(here.store, "append_version", slow_append)
-    (there,) = spawn_servers(1, db=here.store.path, ORCHESTRIA_REQUESTS_PER_MINUTE="100000",
+    (there,) = spawn_servers(1, store=here.store, ORCHESTRIA_REQUESTS_PER_MINUTE="100000",
                              ORCHESTRIA_COMMANDS_PER_ACCOUNT="64")
     key = here.key("racer")
     transport = CountingTransport()

@@ -10,6 +10,8 @@ import pytest
 
 from .conftest import add_stem, in_threads
 
+pytestmark = pytest.mark.backends
+
 NEW_SESSION = {"bpm": 90, "key": "Cm", "genre": "lo-fi"}
 SESSION_FIELDS = {"id", "bpm", "key", "genre", "time_signature", "bars", "sample_rate", "version",
                   "created_at", "stems", "versions", "agents"}
