@@ -71,7 +71,13 @@ __all__ = ["BUSY_PATIENCE_S", "CONFLICT_RETRIES", "ApiError", "Client", "Command
 _SUFFIX_FORMATS = {".wav": "wav", ".flac": "flac", ".mp3": "mp3", ".mid": "midi", ".midi": "midi"}
 _FORMAT_SUFFIXES = {"wav": ".wav", "flac": ".flac", "mp3": ".mp3", "midi": ".mid"}
 _MANIFEST_SUFFIX = ".manifest.json"
-VERSION_COLUMNS = ["version", "parent", "kind", "restores", "command", "agents", "summary", "created_at"]
+VERSION_COLUMNS = ["version", "parent", "kind", "restores", "command", "agents", "summary", "created_at", "candidate",
+                   "score"]
+#: As ``orchestria_lab.eval.critic.METRICS`` (not imported: the critic loads the models).
+CRITIC_METRICS = ("likelihood", "in_key", "chord_tones", "repetition", "range", "fit")
+#: The columns of :meth:`RemoteSession.candidates`: :meth:`Session.candidates`'s, and the audio's URLs.
+CANDIDATE_COLUMNS = ["candidate", "label", "seed", "score", "chosen", *CRITIC_METRICS, "note", "stems", "audio_url",
+                     "signed_audio_url"]
 #: As ``orchestria_lab.agents.registry.TABLE_COLUMNS`` (not imported: it loads every agent).
 AGENT_COLUMNS = ("name", "description", "capabilities", "parameters", "status", "backend", "licence")
 
@@ -108,15 +114,29 @@ class RemoteCommandResult:
     plan: list[dict[str, Any]] = field(default_factory=list)
     diff: pd.DataFrame = field(default_factory=lambda: _diff_table([]))
     dry_run: bool = False
+    #: A variations command's candidates, best first (:data:`CANDIDATE_COLUMNS`); None otherwise.
+    candidates: pd.DataFrame | None = None
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> RemoteCommandResult:
+        takes = d.get("candidates")
         return cls(d.get("version"), d.get("message", ""), list(d.get("plan", [])), _diff_table(d.get("diff", [])),
-                   bool(d.get("dry_run", False)))
+                   bool(d.get("dry_run", False)), None if takes is None else _candidates_table(takes))
 
     def to_dict(self) -> dict[str, Any]:
-        return {"version": self.version, "message": self.message, "plan": self.plan, "dry_run": self.dry_run,
-                "diff": self.diff.astype(object).where(self.diff.notna(), None).to_dict("records")}
+        out = {"version": self.version, "message": self.message, "plan": self.plan, "dry_run": self.dry_run,
+               "diff": self.diff.astype(object).where(self.diff.notna(), None).to_dict("records")}
+        if self.candidates is not None:
+            out["candidates"] = self.candidates.astype(object).where(self.candidates.notna(), None).to_dict("records")
+        return out
+
+
+def _candidates_table(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    """The candidates of an answer as :meth:`Session.candidates` gives them (the scores as columns)."""
+    flat = [{**{k: v for k, v in row.items() if k != "scores"}, **row.get("scores", {})} for row in rows]
+    df = pd.DataFrame(flat, columns=CANDIDATE_COLUMNS)
+    return df.astype({"candidate": "int64", "seed": "int64", "chosen": "bool", "score": "float64",
+                      **{m: "float64" for m in CRITIC_METRICS}})
 
 
 def _diff_table(rows: list[dict[str, Any]]) -> pd.DataFrame:
@@ -124,8 +144,13 @@ def _diff_table(rows: list[dict[str, Any]]) -> pd.DataFrame:
     return df.astype({"notes_added": "int64", "notes_removed": "int64"})
 
 
+_RECORD_FIELDS = frozenset(VersionRecord.__dataclass_fields__)
+
+
 def _record(row: dict[str, Any]) -> VersionRecord:
-    return VersionRecord(**{k: v for k, v in row.items() if k != "diff"} | {"agents": tuple(row["agents"])})
+    """A version row of an answer as a record (the fields a record has; the REST rows say a variations
+    version's candidate and score, the candidates themselves are at :meth:`RemoteSession.candidates`)."""
+    return VersionRecord(**{k: v for k, v in row.items() if k in _RECORD_FIELDS} | {"agents": tuple(row["agents"])})
 
 
 class Client:
@@ -390,7 +415,8 @@ class RemoteSession(_RemoteTables):
     def versions(self) -> pd.DataFrame:
         """Every version ever made, the columns of :attr:`Session.versions`."""
         df = pd.DataFrame(self._json()["versions"], columns=VERSION_COLUMNS)
-        return df.astype({"version": "int64", "parent": "Int64", "restores": "Int64"})
+        return df.astype({"version": "int64", "parent": "Int64", "restores": "Int64", "candidate": "Int64",
+                          "score": "float64"})
 
     def diff(self, a: int, b: int | None = None) -> pd.DataFrame:
         """What changed from version ``a`` to ``b`` (default: the current version)."""
@@ -453,6 +479,22 @@ class RemoteSession(_RemoteTables):
         form = {k: v for k, v in (("role", role), ("name", name)) if v is not None}
         return self._took(self.client.json("POST", self._path("/import"),
                                            files={"file": (filename, data, "audio/midi")}, data=form))
+
+    def choose(self, candidate: int, *, version: int | None = None) -> RemoteCommandResult:
+        """Make a variations command's candidate (from 1, best first) the new version, like
+        :meth:`Session.choose` (``POST .../choose``)."""
+        body: dict[str, Any] = {"candidate": candidate} | ({} if version is None else {"version": version})
+        return self._took(self.client.json("POST", self._path("/choose"), json=body))
+
+    def candidates(self, version: int | None = None) -> pd.DataFrame:
+        """The candidates of a variations version (default: the latest, as :meth:`Session.candidates`),
+        best first, with their audio's URLs."""
+        if version is None:
+            rows = self._json()["versions"]
+            head = rows[-1]
+            version = next((r["version"] for r in reversed(rows) if r["kind"] != "choose" and r.get("candidate")),
+                           head["version"]) if head["kind"] == "choose" else head["version"]
+        return _candidates_table(self.client.json("GET", self._path(f"/versions/{version}/candidates")))
 
     def rollback(self, version: int) -> VersionRecord:
         """Append a version equal to ``version``, like :meth:`Session.rollback`."""

@@ -1,13 +1,14 @@
 """What a command can ask that the orchestra understands but cannot do yet, refused by name.
 
 The trust rule: such a command is refused with what was understood and what to try, never
-replaced by something the agents can do ("add a vocal" is not a pad, "three variations" is
-not one, "play Dm G C" is not a key change). Each limit is one row of
-:data:`LIMITS`: a test over a clause's tokens, the reason, and suggestions.
+replaced by something the agents can do ("add a vocal" is not a pad, "a 4 bar fill" is not a
+longer song, "play Dm G C" is not a key change). Each limit is one row of :data:`LIMITS`: a
+test over a clause's tokens, the reason, and suggestions. (Several takes of a part, "three
+variations", were one; they are :mod:`~orchestria_lab.language.takes` now.)
 
 >>> from orchestria_lab.language.frames import frames
->>> check(frames("write me four versions of the bass line"))[0]
-'one command makes one version; ask for another take and compare them in the history'
+>>> check(frames("add a 4 bar drum fill"))[0].startswith("the drums play a fill")
+True
 >>> check(frames("play the chords Dm G C Am"))[0].startswith("chord symbols")
 True
 >>> check(frames("make the drums louder")) is None
@@ -25,11 +26,6 @@ from orchestria_lab.language.lexicon import CANNOT
 if TYPE_CHECKING:
     from orchestria_lab.language.frames import Frame
 
-#: Words that name several takes of a part ("three variations", "two different drum patterns").
-TAKES = ("variations", "variation", "versions", "takes", "alternatives", "options", "patterns", "ideas", "beats",
-         "grooves", "melodies", "progressions", "basslines", "bass lines")
-
-
 @dataclass(frozen=True)
 class Limit:
     """One thing we cannot do yet: whether a clause asks it, why not, and what to try instead."""
@@ -38,17 +34,6 @@ class Limit:
     asks: Callable[[Frame], bool]
     reason: str
     suggestions: tuple[str, ...] = ()
-
-
-def _several_takes(f: Frame) -> bool:
-    if f.has("history"):
-        return False  # "go back two versions"
-    tokens = f.tokens
-    for i, t in enumerate(tokens):
-        if t.kind == "number" and not t.value[1] and 2 <= t.value[0] <= 20 and any(
-                u.text in TAKES for u in tokens[i + 1:i + 4]):
-            return True
-    return False
 
 
 def _chord_symbols(f: Frame) -> bool:
@@ -70,8 +55,6 @@ def _repeating_bars(f: Frame) -> bool:
 
 
 LIMITS: tuple[Limit, ...] = (
-    Limit("takes", _several_takes, "one command makes one version; ask for another take and compare them in the history",
-          ("regenerate the melody", "undo", "go back to version 2")),
     Limit("chord symbols", _chord_symbols, "chord symbols are not something the harmony agent plays yet, and I will "
           "not change the key in their place", ("regenerate the chords", "add jazzy chords", "set the key to A minor")),
     Limit("fill length", _long_fill, "the drums play a fill at the end of every 4-bar phrase; a fill of a "

@@ -20,8 +20,9 @@ from __future__ import annotations
 import re
 
 from orchestria_lab.agents.base import Action
+from orchestria_lab.agents.context import GENERATOR_FOR_ROLE
 from orchestria_lab.errors import CommandNotUnderstood, InvalidValue
-from orchestria_lab.language import chord_text, form_text, limits, negation, polarity, scopes
+from orchestria_lab.language import chord_text, form_text, limits, negation, polarity, scopes, takes
 from orchestria_lab.language.frames import Frame, frames
 from orchestria_lab.language.plan import PlanContext, validate_plan
 from orchestria_lab.language.rules import Planning
@@ -47,6 +48,8 @@ class RuleParser:
         if _is_question(text):
             raise CommandNotUnderstood(text, reason="that reads as a question, and I carry out changes to the music",
                                        suggestions=suggest(text))
+        if (pick := takes.choice(text)) is not None:  # "take the second one": a candidate of the variations
+            return [Action("takes", "choose", params={"candidate": pick})]
         if renamed := scopes.rename(text):  # "rename the bridge to breakdown"
             return _checked(text, [Action("arrange", "rename_section", params={"name": renamed[0], "to": renamed[1]})],
                             context)
@@ -65,6 +68,8 @@ class RuleParser:
                                        suggestions=["play Am F C G", "play ii V I, two bars each"]) from None
         scoped, refs = scopes.find(written, known=[s.name for s in context.state.meta.sections])
         clauses = frames(scoped)
+        if (count := takes.wanted(clauses)) is not None:  # "give me 4 variations of the melody"
+            return _variations(text, count, clauses, context, _scopes(text, refs, clauses, context))
         limit = limits.check(clauses)  # understood, and not something the orchestra does yet
         if any(r.defines for r in refs) and not limit:  # "make bars 9 to 16 the chorus"
             return _checked(text, _definitions(text, refs, clauses, context), context)
@@ -123,6 +128,36 @@ class RuleParser:
                 "change the whole song instead; leave out the bars to change all of it")
             raise CommandNotUnderstood(text, reason=reason, understood=_understood(clauses),
                                        suggestions=suggest(text)) from None
+
+
+def _variations(text: str, count: int, clauses: list[Frame], context: PlanContext, where: list[Scope]) -> list[Action]:
+    """``takes.variations(count)`` and the regenerate actions of the parts the command names (or the
+    part last touched): each take is another seed of the same regenerate."""
+    if not takes.MIN_TAKES <= count <= takes.MAX_TAKES:
+        raise CommandNotUnderstood(text, reason=f"a variations command makes from {takes.MIN_TAKES} to "
+                                   f"{takes.MAX_TAKES} takes to choose from" + (f", not {count}" if count >= 0 else ""),
+                                   understood=_understood(clauses), suggestions=["give me 4 variations of the melody"])
+    planning = Planning(context, scopes=where)
+    named = [f for f in clauses if f.stems] or clauses[:1]
+    try:
+        ids = [i for f in named for i in planning.targets(f, default="touched")]
+    except Unclear as exc:
+        raise CommandNotUnderstood(text, reason=exc.reason, understood=_understood(clauses),
+                                   suggestions=exc.suggestions or suggest(text)) from None
+    made = [i for i in dict.fromkeys(ids) if planning.index.get(i).agent in GENERATOR_FOR_ROLE.values()]
+    if not made:
+        have = ", ".join(f"{e.stem_id} ({e.agent})" for e in planning.index.entries) or "none yet"
+        raise CommandNotUnderstood(text, reason="variations are new takes of a part the agents write (chords, "
+                                   f"melody, bass, drums); name one of those (stems: {have})",
+                                   understood=_understood(clauses), suggestions=["give me 4 variations of the melody"])
+    scope = where[0] if where else None
+    plan = [Action("takes", "variations", params={"count": count}),
+            *(Action(planning.index.get(i).agent, "regenerate", i, scope=scope) for i in made)]
+    try:
+        return validate_plan(plan, context.state)
+    except InvalidValue as exc:
+        raise CommandNotUnderstood(text, reason=exc.message, understood=_understood(clauses),
+                                   suggestions=suggest(text)) from None
 
 
 def _same_moves(complaint: list[Action], request: list[Action]) -> bool:

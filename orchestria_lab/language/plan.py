@@ -25,6 +25,8 @@ from orchestria_lab.state import State, Stem
 
 #: The conductor's own intents: they move through history instead of calling an agent.
 HISTORY_INTENTS = ("undo", "redo", "goto")
+#: The conductor's intents for takes: several candidates of the actions after it, or choosing one.
+TAKES_INTENTS = ("variations", "choose")
 
 
 class PlanContext:
@@ -82,6 +84,8 @@ def validate_plan(plan: Sequence[Action], state: State) -> list[Action]:
         if plan[0].intent == "undo" and not (isinstance(steps, int) and not isinstance(steps, bool) and 1 <= steps <= 50):
             raise InvalidValue("history.undo steps", steps, "a whole number from 1 to 50")
         return list(plan)
+    if plan[0].agent == "takes":
+        return _takes(plan, state)
     stems = {s.stem_id for s in state.stems}
     out = []
     for action in plan:
@@ -106,6 +110,27 @@ def validate_plan(plan: Sequence[Action], state: State) -> list[Action]:
             _check_scope(action, spec, state)
         out.append(Action(action.agent, action.intent, action.target, params, action.scope))
     return out
+
+
+def _takes(plan: Sequence[Action], state: State) -> list[Action]:
+    """``takes.variations(count)`` before the actions it repeats, or ``takes.choose(candidate)`` alone."""
+    from orchestria_lab.language.takes import MAX_TAKES, MIN_TAKES
+
+    first = plan[0]
+    if first.intent not in TAKES_INTENTS:
+        raise InvalidValue("takes intent", first.intent, "one of " + ", ".join(TAKES_INTENTS))
+    if first.intent == "choose":
+        pick = first.params.get("candidate")
+        if len(plan) != 1 or isinstance(pick, bool) or not isinstance(pick, int) or not (pick >= 1 or pick == -1):
+            raise InvalidValue("takes.choose", [a.describe() for a in plan], "one choice of a candidate, from 1, alone")
+        return list(plan)
+    count = first.params.get("count")
+    if isinstance(count, bool) or not isinstance(count, int) or not MIN_TAKES <= count <= MAX_TAKES:
+        raise InvalidValue("takes.variations count", count, f"a whole number from {MIN_TAKES} to {MAX_TAKES}")
+    rest = list(plan[1:])
+    if not rest or any(a.agent in ("history", "takes") for a in rest):
+        raise InvalidValue("takes.variations", [a.describe() for a in plan], "the actions of one take after it")
+    return [first, *validate_plan(rest, state)]
 
 
 def _check_scope(action: Action, spec: AgentSpec, state: State) -> None:

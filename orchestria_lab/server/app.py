@@ -3,6 +3,7 @@ middleware, routers. Serve it with ``orchestria serve`` or
 ``uvicorn orchestria_lab.server.app:create_app --factory``.
 
 >>> import os, tempfile
+>>> from orchestria_lab.session.store import SQLiteStore
 >>> app = create_app(store=SQLiteStore(os.path.join(tempfile.mkdtemp(), "a.db")))
 >>> paths = app.openapi()["paths"]
 >>> sorted(paths["/v1/sessions/{session_id}"]), sorted(paths["/v1/sessions/{session_id}/command"])
@@ -32,11 +33,11 @@ from orchestria_lab.server.middleware import (
     RequestId,
     RequestIdLogFilter,
 )
-from orchestria_lab.server.routers import agents, commands, downloads, exports, sessions
+from orchestria_lab.server.routers import agents, commands, downloads, exports, sessions, variations
 from orchestria_lab.server.routers.docs import install_docs
 from orchestria_lab.server.settings import Settings
 from orchestria_lab.server.tables import ensure_tables
-from orchestria_lab.session.store import SQLiteStore, default_store
+from orchestria_lab.session.store import Store, default_store
 
 __all__ = ["create_app"]
 
@@ -46,8 +47,9 @@ library, over HTTP. Every request sends `Authorization: Bearer <key>`; make keys
 and every answer carries `X-Request-Id`."""
 
 
-def create_app(*, store: SQLiteStore | None = None, settings: Settings | None = None) -> FastAPI:
-    """The app over ``store`` (default: ``ORCHESTRIA_DB``) with ``settings`` (default: the env)."""
+def create_app(*, store: Store | None = None, settings: Settings | None = None) -> FastAPI:
+    """The app over ``store`` (default: the database ``ORCHESTRIA_DATABASE_URL`` names, else
+    ``ORCHESTRIA_DB``) with ``settings`` (default: the env)."""
     settings = settings or Settings.from_env()
     store = store or default_store()
     ensure_tables(store)
@@ -74,7 +76,7 @@ def create_app(*, store: SQLiteStore | None = None, settings: Settings | None = 
                                            "X-Request-Id", "Idempotent-Replayed", "X-Total-Count", "Link"])
     app.add_middleware(InternalErrors)  # a 500 keeps the connection
     app.add_middleware(RequestId)  # outermost: every answer, errors and 413s included, carries its id
-    for module in (sessions, commands, exports, downloads, agents):
+    for module in (sessions, commands, exports, downloads, agents, variations):
         app.include_router(module.router)
     document(app)  # the Idempotency-Key header, in the spec of every POST
     install_docs(app)  # /docs and /redoc, with their scripts served from the package (no CDN)

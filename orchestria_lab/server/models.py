@@ -63,6 +63,13 @@ class CommandRequest(_Body):
     dry_run: bool = Field(False, description="return the plan and change nothing")
 
 
+class ChooseRequest(_Body):
+    candidate: int = Field(ge=1, description="the candidate to play, counted from 1 in the ranked order (best first)",
+                           examples=[2])
+    version: int | None = Field(None, ge=0, description="the variations version to choose from; default: the "
+                                                        "latest (the current one, or the one it chose from)")
+
+
 class RollbackRequest(_Body):
     version: int = Field(ge=0, description="the version whose content the new version restores")
 
@@ -138,8 +145,10 @@ class VersionOut(BaseModel):
     summary: str = Field(description="the diff from the parent, in words")
     created_at: str
     seed: int
-    kind: str = Field("edit", description="create, edit, undo, redo, goto, rollback or import")
+    kind: str = Field("edit", description="create, edit, undo, redo, goto, rollback, import or choose")
     restores: int | None = Field(None, description="the version whose content an undo, redo, goto or rollback holds again")
+    candidate: int | None = Field(None, description="a variations or choose version: the candidate it plays (from 1)")
+    score: float | None = Field(None, description="that candidate's score by the critic (0 to 1)")
     diff: list[DiffRow] | None = Field(None, description="the diff from the parent (GET .../versions?diff=true)")
 
 
@@ -222,12 +231,41 @@ class PlanStep(BaseModel):
     scope: ScopeOut | None = Field(None, description="where in the song; null: all of it")
 
 
+class CriticScores(BaseModel):
+    """The critic's scores of a take, each from 0 (bad) to 1 (good); null where it does not apply."""
+
+    likelihood: float | None = Field(None, description="the learned model's likelihood of the line (melody, bass)")
+    in_key: float | None = None
+    chord_tones: float | None = Field(None, description="strong-beat notes that are tones of the sounding chord")
+    repetition: float | None = None
+    range: float | None = None
+    fit: float | None = Field(None, description="fit to the neighbouring parts")
+
+
+class CandidateOut(BaseModel):
+    """One take of a variations command, best first."""
+
+    candidate: int = Field(description="its number, from 1, in the ranked order (what POST .../choose takes)")
+    label: str
+    seed: int = Field(description="the seed its agents ran with")
+    score: float | None = Field(description="the critic's total, 0 to 1")
+    chosen: bool = Field(description="whether the version plays it")
+    scores: CriticScores
+    note: str = Field("", description="what the critic could not score, and why")
+    stems: list[str] = Field(description="the hashes of its stems (the song as this take plays it)")
+    version: int = Field(description="the variations version it belongs to")
+    audio_url: str = Field(description="the mix as this take plays it (WAV; with the bearer key)")
+    signed_audio_url: str = Field(description="the same, signed: opens without a key until it expires")
+
+
 class CommandResultOut(BaseModel):
     version: int | None = Field(description="the version the command made (a dry run: the current one)")
     message: str
     plan: list[PlanStep]
     diff: list[DiffRow]
     dry_run: bool = False
+    candidates: list[CandidateOut] | None = Field(None, description=(
+        "a variations command's takes, best first, with their scores and audio; null for other commands"))
     session: SessionOut | None = Field(None, description=(
         "the session just after the command (a dry run: as it is), as GET /v1/sessions/{id} gives it, "
         "so a client can redraw without asking again"))

@@ -181,7 +181,9 @@ def stems_out(session: Session, links: Links, version: int | None = None) -> lis
 
 
 def version_out(record: VersionRecord, diff: pd.DataFrame | None = None) -> dict[str, Any]:
-    out = record.to_dict()
+    from orchestria_lab.session.takes import chosen
+
+    out = {k: v for k, v in record.to_dict().items() if k != "details"} | chosen(record)
     if diff is not None:
         out["diff"] = records(diff)
     return out
@@ -254,9 +256,25 @@ def command_out(result: Any, session: Session, links: Links) -> dict[str, Any]:
     ``session``, the session just after it (as :func:`session_out` gives it), so that a client
     redraws without asking again."""
     d = result.to_dict()
-    return {"version": d["version"], "message": d["message"], "plan": plain(d["plan"]),
-            "diff": plain(d["diff"]), "dry_run": bool(d.get("dry_run", False)),
-            "session": session_out(session, links)}
+    out = {"version": d["version"], "message": d["message"], "plan": plain(d["plan"]),
+           "diff": plain(d["diff"]), "dry_run": bool(d.get("dry_run", False)),
+           "session": session_out(session, links)}
+    if getattr(result, "candidates", None) is not None:
+        out["candidates"] = candidates_out(session, result.version, result.candidates, links)
+    return out
+
+
+def candidates_out(session: Session, version: int, table: pd.DataFrame, links: Links) -> list[dict[str, Any]]:
+    """A variations version's candidates (:meth:`Session.candidates`) as JSON, each with its audio's URLs."""
+    from orchestria_lab.eval.critic import METRICS
+
+    out = []
+    for row in records(table):
+        path = f"/v1/sessions/{session.id}/versions/{version}/candidates/{row['candidate']}/audio"
+        out.append({**{k: row[k] for k in ("candidate", "label", "seed", "score", "chosen", "note", "stems")},
+                    "scores": {m: row[m] for m in METRICS}, "version": version,
+                    "audio_url": links.url(path), "signed_audio_url": links.signed(path)})
+    return out
 
 
 def export_out(record: ExportRecord, links: Links) -> dict[str, Any]:

@@ -97,11 +97,16 @@ class CommandResult:
     plan: list[Action]
     diff: pd.DataFrame
     dry_run: bool = False
+    #: A variations command's candidates, best first (:meth:`Session.candidates`); None otherwise.
+    candidates: pd.DataFrame | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"version": self.version, "message": self.message, "dry_run": self.dry_run,
-                "plan": [a.to_dict() for a in self.plan],
-                "diff": _jsonable(self.diff.to_dict("records"))}
+        out = {"version": self.version, "message": self.message, "dry_run": self.dry_run,
+               "plan": [a.to_dict() for a in self.plan],
+               "diff": _jsonable(self.diff.to_dict("records"))}
+        if self.candidates is not None:
+            out["candidates"] = _jsonable(self.candidates.to_dict("records"))
+        return out
 
     def __repr__(self) -> str:
         return f"<CommandResult v{self.version}{' (dry run)' if self.dry_run else ''}: {self.message}>"
@@ -171,6 +176,10 @@ def run_command(session: Session, text: str, *, dry_run: bool = False,
     try:
         if plan[0].agent == "history":
             return _history(session, plan_on_base, text, dry_run=dry_run, emit=emit)
+        if plan[0].agent == "takes":
+            from orchestria_lab.session.takes import run_takes
+
+            return run_takes(session, plan_on_base, text, dry_run=dry_run, emit=emit)
         return _perform(session, plan_on_base, text, dry_run=dry_run, emit=emit)
     except OrchestriaError as exc:
         emit("error", code=exc.code, message=exc.message)
@@ -205,27 +214,8 @@ def _perform(session: Session, plan_for: Callable[[], list[Action]], text: str, 
     def build(state: State, rng: np.random.Generator) -> Edit:
         plan = seen["plan"] = plan_for()
         seen["before"] = state
-        seeds = rng.integers(0, 2**63 - 1, size=len(plan))
-        summaries, removed = [], set()
-        current = state
-        for action, seed in zip(plan, seeds, strict=True):
-            agent = get_agent(action.agent)
-            if not dry_run:
-                emit("agent_started", agent=action.agent, intent=action.intent, target=action.target)
-            with working(action.agent, session.id):
-                edit = agent(current, action, np.random.default_rng(int(seed)))
-            current = apply(current, edit)
-            removed |= set(edit.remove)
-            if edit.summary:
-                summaries.append(edit.summary)
-            if not dry_run:
-                touched = sorted({s.stem_id for s in (*edit.add, *edit.update)} | set(edit.remove))
-                emit("agent_finished", agent=action.agent, intent=action.intent, target=action.target,
-                     summary=edit.summary, stems=touched)
-        if not dry_run:  # gain staging: a new part sits at its role's level (a dry run renders nothing)
-            current = level_new_stems(state, current)
-        seen["after"] = current
-        edit = _net_edit(state, current, removed, "; ".join(summaries) or "no change")
+        edit = run_actions(session, state, plan, rng, dry_run=dry_run, emit=emit)
+        seen["after"] = apply(state, edit)
         if not (edit.add or edit.remove or edit.update or edit.meta):
             raise NothingToChange(text, edit.summary)  # a version identical to the last is no version
         return edit
@@ -239,6 +229,32 @@ def _perform(session: Session, plan_for: Callable[[], list[Action]], text: str, 
     record = session.commit(build, command=text, agents=agents)
     emit("version_created", version=record.version, summary=record.summary, agents=list(agents))
     return CommandResult(record.version, record.summary, seen["plan"], diff_states(seen["before"], session.state))
+
+
+def run_actions(session: Session, state: State, plan: list[Action], rng: np.random.Generator, *, dry_run: bool,
+                emit: Callable[..., None]) -> Edit:
+    """Run ``plan``'s agents one after the other from ``state``, each with a seed drawn from ``rng``;
+    the one Edit they make together (new parts levelled to their roles unless ``dry_run``)."""
+    seeds = rng.integers(0, 2**63 - 1, size=len(plan))
+    summaries, removed = [], set()
+    current = state
+    for action, seed in zip(plan, seeds, strict=True):
+        agent = get_agent(action.agent)
+        if not dry_run:
+            emit("agent_started", agent=action.agent, intent=action.intent, target=action.target)
+        with working(action.agent, session.id):
+            edit = agent(current, action, np.random.default_rng(int(seed)))
+        current = apply(current, edit)
+        removed |= set(edit.remove)
+        if edit.summary:
+            summaries.append(edit.summary)
+        if not dry_run:
+            touched = sorted({s.stem_id for s in (*edit.add, *edit.update)} | set(edit.remove))
+            emit("agent_finished", agent=action.agent, intent=action.intent, target=action.target,
+                 summary=edit.summary, stems=touched)
+    if not dry_run:  # gain staging: a new part sits at its role's level (a dry run renders nothing)
+        current = level_new_stems(state, current)
+    return _net_edit(state, current, removed, "; ".join(summaries) or "no change")
 
 
 def _net_edit(before: State, after: State, removed: set[str], summary: str) -> Edit:

@@ -32,11 +32,12 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 from orchestria_lab.errors import NotFound, StoreError, VersionConflict
 from orchestria_lab.session.store import (
     SCHEMA_VERSION,
-    VERSION_COLUMNS,
+    Dialect,
     SessionRows,
     VersionRecord,
     _pack,
     _unpack,
+    check_extra,
     conflict,
     redact,
 )
@@ -75,7 +76,13 @@ CREATE INDEX sessions_owner ON sessions(owner);
 
 #: ``(schema version, SQL that brings the schema from the one before to it)``, in order. PostgreSQL
 #: starts at schema 2, SQLite's typed history; a later schema is one more entry here.
-MIGRATIONS: tuple[tuple[int, str], ...] = ((2, _SCHEMA_2),)
+MIGRATIONS: tuple[tuple[int, str], ...] = (
+    (2, _SCHEMA_2),
+    (3, "ALTER TABLE versions ADD COLUMN IF NOT EXISTS details TEXT"),  # a variations version's candidates
+)
+#: PostgreSQL's SQL where it is not SQLite's (:class:`~orchestria_lab.session.store.Dialect`).
+POSTGRES = Dialect("%s", "INSERT INTO stems (hash, payload) VALUES (%s, %s) ON CONFLICT (hash) DO NOTHING",
+                   pgerrors.UniqueViolation)
 #: The advisory lock that lets one process at a time migrate a database.
 _MIGRATION_LOCK = 0x6F72636865737472  # "orchestr"
 
@@ -196,16 +203,17 @@ class PostgresStore:
                        owner: str | None = None) -> None:
         with self.transaction() as db:
             try:
-                db.execute("INSERT INTO sessions (id, owner, created_at) VALUES (%s, %s, %s)",
-                           (session_id, owner, record.created_at))
-            except pgerrors.UniqueViolation as exc:
+                db.execute(POSTGRES.insert_session, (session_id, owner, record.created_at, None))
+            except POSTGRES.duplicate as exc:
                 raise VersionConflict(f"Session {session_id!r} already exists.") from exc
             self._write_version(db, session_id, record, state)
 
     def append_version(self, session_id: str, record: VersionRecord, state: State, *,
-                       base: int) -> None:
+                       base: int, extra: tuple[Stem, ...] = ()) -> None:
         """Write ``record`` and ``state`` as the version after ``base``, the version they were
-        built on. Raises VersionConflict, writing nothing, unless ``base`` is still the head."""
+        built on, with ``extra`` stems (a variations version's other candidates) in the same
+        transaction. Raises VersionConflict, writing nothing, unless ``base`` is still the head."""
+        check_extra(record, state, extra)
         if record.version != base + 1:
             raise ValueError(f"version {record.version} cannot follow base {base}: versions go up by one")
         with self.transaction() as db:
@@ -216,26 +224,20 @@ class PostgresStore:
             if head != base:
                 raise conflict(session_id, head, base)
             try:
-                self._write_version(db, session_id, record, state)
-            except pgerrors.UniqueViolation as exc:  # the primary key: someone wrote this version
+                self._write_version(db, session_id, record, state, extra)
+            except POSTGRES.duplicate as exc:  # the primary key: someone wrote this version
                 raise conflict(session_id, base + 1, base) from exc
 
     def _write_version(self, db: psycopg.Connection, session_id: str, record: VersionRecord,
-                       state: State) -> None:
-        hashes = sorted({s.hash for s in state.stems})  # one order for every writer: no deadlock on stems
+                       state: State, extra: tuple[Stem, ...] = ()) -> None:
+        stems = (*state.stems, *extra)
+        hashes = sorted({s.hash for s in stems})  # one order for every writer: no deadlock on stems
         known = {row[0] for row in db.execute("SELECT hash FROM stems WHERE hash = ANY(%s)", (hashes,))}
-        new = {s.hash: s for s in state.stems if s.hash not in known}
+        new = {s.hash: s for s in stems if s.hash not in known}
         if new:
             with db.cursor() as cur:
-                cur.executemany("INSERT INTO stems (hash, payload) VALUES (%s, %s) ON CONFLICT (hash) DO NOTHING",
-                                [(h, _pack(new[h].to_dict(with_hashes=False))) for h in sorted(new)])
-        db.execute(
-            f"INSERT INTO versions (session_id, {', '.join(VERSION_COLUMNS)}) VALUES "
-            f"(%s, {', '.join(['%s'] * len(VERSION_COLUMNS))})",
-            (session_id, record.version, record.parent, record.command, json.dumps(list(record.agents)),
-             record.summary, record.created_at, record.seed, json.dumps(state.meta.to_dict()),
-             json.dumps([s.hash for s in state.stems]), record.kind, record.restores),
-        )
+                cur.executemany(POSTGRES.insert_stem, [(h, _pack(new[h].to_dict(with_hashes=False))) for h in sorted(new)])
+        db.execute(POSTGRES.insert_version, (session_id, *record.row(state)))
 
     def close_session(self, session_id: str, closed_at: str) -> None:
         with self.transaction() as db:
@@ -283,6 +285,15 @@ class PostgresStore:
             raise StoreError(f"Stem {exc} of {session_id} v{version} is missing from {redact(self.url)}.") from exc
         return State(Meta(**json.loads(row[0])), stems)
 
+    def load_stems(self, hashes: list[str]) -> tuple[Stem, ...]:
+        """The stems stored under ``hashes``, in that order (a StoreError names any that are not)."""
+        with self._read() as db:
+            payloads = dict(db.execute("SELECT hash, payload FROM stems WHERE hash = ANY(%s)", (list(hashes),)).fetchall())
+        try:
+            return tuple(Stem.from_dict(_unpack(payloads[h])) for h in hashes)
+        except KeyError as exc:
+            raise StoreError(f"Stem {exc} is missing from {redact(self.url)}.") from exc
+
     def records(self, session_id: str) -> list[VersionRecord]:
         with self.connection() as db:
             records = self._records(db, session_id, -1)
@@ -291,9 +302,7 @@ class PostgresStore:
         return records
 
     def _records(self, db: psycopg.Connection, session_id: str, after: int) -> list[VersionRecord]:
-        rows = db.execute(
-            "SELECT version, parent, command, agents, summary, created_at, seed, kind, restores FROM versions "
-            "WHERE session_id = %s AND version > %s ORDER BY version", (session_id, int(after))).fetchall()
+        rows = db.execute(POSTGRES.select_records, (session_id, int(after))).fetchall()
         return [VersionRecord.from_row(row) for row in rows]
 
     def session_info(self, session_id: str) -> dict[str, Any]:
@@ -327,8 +336,7 @@ class PostgresStore:
                              (session_id,)).fetchone()
             if row is None:
                 raise NotFound("session", session_id)
-            versions = tuple(db.execute(f"SELECT {', '.join(VERSION_COLUMNS)} FROM versions WHERE session_id = %s "
-                                        "ORDER BY version", (session_id,)).fetchall())
+            versions = tuple(db.execute(POSTGRES.select_versions, (session_id,)).fetchall())
             rows = SessionRows(row, versions, {})
             rows.stems.update(db.execute("SELECT hash, payload FROM stems WHERE hash = ANY(%s)",
                                          (sorted(rows.stem_hashes()),)).fetchall())
@@ -341,17 +349,13 @@ class PostgresStore:
         with self.transaction() as db:
             for rows in sessions:
                 try:
-                    db.execute("INSERT INTO sessions (id, owner, created_at, closed_at) VALUES (%s, %s, %s, %s)",
-                               rows.session)
-                except pgerrors.UniqueViolation as exc:
+                    db.execute(POSTGRES.insert_session, rows.session)
+                except POSTGRES.duplicate as exc:
                     raise StoreError(f"Session {rows.id!r} is already in {redact(self.url)}: nothing was copied.",
                                      session=rows.id) from exc
                 with db.cursor() as cur:
-                    cur.executemany("INSERT INTO stems (hash, payload) VALUES (%s, %s) ON CONFLICT (hash) DO NOTHING",
-                                    sorted(rows.stems.items()))
-                    cur.executemany(f"INSERT INTO versions (session_id, {', '.join(VERSION_COLUMNS)}) VALUES "
-                                    f"(%s, {', '.join(['%s'] * len(VERSION_COLUMNS))})",
-                                    [(rows.id, *version) for version in rows.versions])
+                    cur.executemany(POSTGRES.insert_stem, sorted(rows.stems.items()))
+                    cur.executemany(POSTGRES.insert_version, [(rows.id, *version) for version in rows.versions])
                 done.append(rows.id)
         return done
 

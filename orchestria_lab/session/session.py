@@ -34,7 +34,7 @@ from orchestria_lab.errors import InvalidValue, NotFound, VersionConflict
 from orchestria_lab.session.bounds import Bounds
 from orchestria_lab.session.history import diff_states, summarize
 from orchestria_lab.session.store import RESTORING, Store, VersionRecord, default_store
-from orchestria_lab.state import SECTION_COLUMNS, STEM_TABLE_COLUMNS, Edit, Meta, State, apply
+from orchestria_lab.state import SECTION_COLUMNS, STEM_TABLE_COLUMNS, Edit, Meta, State, Stem, apply
 
 if TYPE_CHECKING:
     from orchestria_lab.session.conductor import CommandResult
@@ -58,8 +58,19 @@ class Restore:
     kind: str = "goto"  # undo, redo, goto or rollback: the record's kind
 
 
-#: What builds the next version from the head: an Edit, a whole State, or a Restore.
-Build = Callable[[State, np.random.Generator], "Edit | State | Restore"]
+@dataclass(frozen=True)
+class Detailed:
+    """What a build returns when its version holds more than its content: ``made`` (an Edit or a
+    State), the record's ``details`` (a variations version's candidates, a choice), and ``extra``
+    stems to store with it (the candidates' own stems, the same transaction as the version)."""
+
+    made: Edit | State
+    details: dict[str, Any]
+    extra: tuple[Stem, ...] = ()
+
+
+#: What builds the next version from the head: an Edit, a whole State, a Restore, or a Detailed.
+Build = Callable[[State, np.random.Generator], "Edit | State | Restore | Detailed"]
 
 
 _WRITER_LOCKS: dict[tuple[object, str], threading.Lock] = {}
@@ -266,11 +277,16 @@ class Session(_StateView):
 
     @property
     def versions(self) -> pd.DataFrame:
-        """Every version ever made: version, parent, kind, restores, command, agents, summary, created_at."""
-        rows = [r.to_dict() for r in self._records]
-        cols = ["version", "parent", "kind", "restores", "command", "agents", "summary", "created_at"]
+        """Every version ever made: version, parent, kind, restores, command, agents, summary, created_at, and
+        for a variations or choose version the ``candidate`` it plays (counted from 1) and its ``score``."""
+        from orchestria_lab.session.takes import chosen
+
+        rows = [{**r.to_dict(), **chosen(r)} for r in self._records]
+        cols = ["version", "parent", "kind", "restores", "command", "agents", "summary", "created_at",
+                "candidate", "score"]
         df = pd.DataFrame(rows, columns=[*cols, "seed"])[cols]
-        return df.astype({"version": "int64", "parent": "Int64", "restores": "Int64"})
+        return df.astype({"version": "int64", "parent": "Int64", "restores": "Int64", "candidate": "Int64",
+                          "score": "float64"})
 
     def record(self, version: int) -> VersionRecord:
         self._check_version(version)
@@ -326,6 +342,9 @@ class Session(_StateView):
             seed = version_seed(self._state.meta.seed, number)
             made = build(self._state, np.random.default_rng(seed)) if callable(build) else build
             came_from, said, made_kind = parent, summary, kind
+            details, extra = None, ()
+            if isinstance(made, Detailed):
+                made, details, extra = made.made, made.details, made.extra
             if isinstance(made, Restore):
                 made, came_from, said, made_kind = made.state, made.version, summary or made.summary, made.kind
             new_state = made if isinstance(made, State) else apply(self._state, made)
@@ -334,9 +353,9 @@ class Session(_StateView):
                                summarize(diff_states(self._state, new_state)))
             record = VersionRecord(number, base if came_from is None else came_from,
                                    command, tuple(agents), text, now_iso(), seed, made_kind,
-                                   came_from if made_kind in RESTORING else None)
+                                   came_from if made_kind in RESTORING else None, details)
             try:
-                self.store.append_version(self.id, record, new_state, base=base)
+                self.store.append_version(self.id, record, new_state, base=base, extra=extra)
             except VersionConflict:
                 # Another process won the race. Rebuild on its version, after a short random
                 # pause (capped, so a busy session does not starve the writer that lost).
@@ -367,6 +386,36 @@ class Session(_StateView):
         from orchestria_lab.session.conductor import run_command
 
         return run_command(self, text, dry_run=dry_run, **kw)
+
+    # variations ---------------------------------------------------------------------
+    def candidates(self, version: int | None = None) -> pd.DataFrame:
+        """The candidates a variations command made (``"give me 4 variations of the melody"``), best first:
+        candidate (counted from 1), label, seed, score, chosen, each metric of the critic, note and
+        the stems' hashes. ``version`` defaults to the latest variations (the head, or the one the
+        head chose from)."""
+        from orchestria_lab.session.takes import candidates_table
+
+        return candidates_table(self, version)
+
+    def candidate_state(self, candidate: int, *, version: int | None = None) -> State:
+        """The whole song as candidate ``candidate`` (from 1) of ``version``'s variations plays it."""
+        from orchestria_lab.session.takes import candidate_state
+
+        return candidate_state(self, candidate, version)
+
+    def render_candidate(self, candidate: int, *, version: int | None = None, loop: bool = True) -> np.ndarray:
+        """The mix of a candidate (see :meth:`candidate_state`), float32, shape ``(2, samples)``."""
+        from orchestria_lab.audio.render import render_mix
+
+        return render_mix(self.candidate_state(candidate, version=version), loop=loop)
+
+    def choose(self, candidate: int, *, version: int | None = None) -> CommandResult:
+        """Make candidate ``candidate`` (from 1, in the ranked order) the new version: one version of kind
+        ``choose`` whose record names it; the others stay retrievable. ``version`` defaults as in
+        :meth:`candidates`. "take the second one" does the same."""
+        from orchestria_lab.session.takes import choose
+
+        return choose(self, candidate, version=version)
 
     def voice(self, stem_id: str, instrument: str) -> CommandResult:
         """Play ``stem_id`` on ``instrument`` (one of ours, or ``sf2:<preset name or GM program>`` of the

@@ -35,16 +35,19 @@ from orchestria_lab.errors import InvalidValue, NotFound, StoreError, VersionCon
 from orchestria_lab.paths import data_dir, database_url, default_db_path
 from orchestria_lab.state import Meta, State, Stem
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 #: What made a version: the first one, an edit by the agents, or a move through the history
 #: (its ``restores`` names the version whose content it holds again).
-KINDS = ("create", "edit", "undo", "redo", "goto", "rollback", "import")
+KINDS = ("create", "edit", "undo", "redo", "goto", "rollback", "import", "choose")
 #: The kinds that hold an earlier version's content.
 RESTORING = frozenset({"undo", "redo", "goto", "rollback"})
 
 #: A version row's columns, in the order :class:`SessionRows` holds them.
 VERSION_COLUMNS = ("version", "parent", "command", "agents", "summary", "created_at", "seed", "meta", "stems",
-                   "kind", "restores")
+                   "kind", "restores", "details")
+#: The columns a :class:`VersionRecord` is read from, in its fields' order.
+RECORD_COLUMNS = ("version", "parent", "command", "agents", "summary", "created_at", "seed", "kind", "restores",
+                  "details")
 
 __all__ = ["SQLiteStore", "SessionRows", "Store", "VersionRecord", "data_dir", "database_url", "default_db_path",
            "default_store", "open_store"]
@@ -63,6 +66,10 @@ class VersionRecord:
     seed: int
     kind: str = "edit"
     restores: int | None = None
+    #: What else the version holds, as JSON-ready data: a variations version's ``candidates`` (each with
+    #: its label, seed, score, scores and the ``stems`` hashes of its state) and the ``chosen`` index; a
+    #: choose version's ``chose`` (the candidate, counted from 1), ``from_version`` and ``score``.
+    details: dict[str, Any] | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -75,11 +82,31 @@ class VersionRecord:
         d["agents"] = list(self.agents)
         return d
 
+    @property
+    def candidates(self) -> list[dict[str, Any]]:
+        """The candidates a variations version was chosen from (``[]`` for any other version)."""
+        return list((self.details or {}).get("candidates", []))
+
+    def details_json(self) -> str | None:
+        """:attr:`details` as stored (a JSON text, or NULL)."""
+        return None if self.details is None else json.dumps(self.details, sort_keys=True)
+
     @classmethod
     def from_row(cls, row: tuple[Any, ...]) -> VersionRecord:
-        """From ``(version, parent, command, agents JSON, summary, created_at, seed, kind, restores)``."""
-        version, parent, command, agents, summary, created_at, seed, kind, restores = row
-        return cls(version, parent, command, tuple(json.loads(agents)), summary, created_at, seed, kind, restores)
+        """From the :data:`RECORD_COLUMNS` of a row (agents and details as JSON text)."""
+        version, parent, command, agents, summary, created_at, seed, kind, restores, details = row
+        return cls(version, parent, command, tuple(json.loads(agents)), summary, created_at, seed, kind, restores,
+                   None if details is None else json.loads(details))
+
+    def row(self, state: State) -> tuple[Any, ...]:
+        """The :data:`VERSION_COLUMNS` of this version with ``state`` as its content, as every store writes them."""
+        return (self.version, self.parent, self.command, json.dumps(list(self.agents)), self.summary,
+                self.created_at, self.seed, json.dumps(state.meta.to_dict()), json.dumps([s.hash for s in state.stems]),
+                self.kind, self.restores, self.details_json())
+
+    def candidate_hashes(self) -> set[str]:
+        """The stem hashes the candidates name (stored with the version, like its own stems)."""
+        return {h for c in self.candidates for h in c.get("stems", [])}
 
 
 @dataclass(frozen=True)
@@ -98,8 +125,12 @@ class SessionRows:
 
     def stem_hashes(self) -> set[str]:
         """Every stem hash the versions name."""
-        at = VERSION_COLUMNS.index("stems")
-        return {h for row in self.versions for h in json.loads(row[at])}
+        at, details = VERSION_COLUMNS.index("stems"), VERSION_COLUMNS.index("details")
+        named = {h for row in self.versions for h in json.loads(row[at])}
+        for row in self.versions:  # a variations version's candidates name stems of their own
+            for candidate in json.loads(row[details] or "{}").get("candidates", []):
+                named.update(candidate.get("stems", []))
+        return named
 
 
 class Store(Protocol):
@@ -118,10 +149,11 @@ class Store(Protocol):
     def create_session(self, session_id: str, state: State, record: VersionRecord, *,
                        owner: str | None = None) -> None: ...
     def append_version(self, session_id: str, record: VersionRecord, state: State, *,
-                       base: int) -> None: ...
+                       base: int, extra: tuple[Stem, ...] = ()) -> None: ...
     def snapshot(self, session_id: str, *, after: int = -1) -> tuple[list[VersionRecord], State | None]: ...
     def head(self, session_id: str) -> int: ...
     def load_state(self, session_id: str, version: int) -> State: ...
+    def load_stems(self, hashes: list[str]) -> tuple[Stem, ...]: ...
     def records(self, session_id: str) -> list[VersionRecord]: ...
     def session_info(self, session_id: str) -> dict[str, Any]: ...
     def list_sessions(self, *, owner: str | None = None, open_only: bool = False) -> list[str]: ...
@@ -130,6 +162,55 @@ class Store(Protocol):
     def export_session(self, session_id: str) -> SessionRows: ...
     def import_sessions(self, sessions: Iterable[SessionRows]) -> list[str]: ...
     def close(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class Dialect:
+    """What differs between the SQL of the stores, declared once: how a statement marks a parameter,
+    how it stores a stem that may be there already, and what a duplicate key raises. The statements
+    both stores run are built from it, so the two write the same rows.
+
+    >>> SQLITE.insert_session
+    'INSERT INTO sessions (id, owner, created_at, closed_at) VALUES (?, ?, ?, ?)'
+    """
+
+    mark: str
+    insert_stem: str
+    duplicate: type[BaseException]
+
+    def marks(self, n: int) -> str:
+        return ", ".join([self.mark] * n)
+
+    @property
+    def insert_session(self) -> str:
+        return f"INSERT INTO sessions (id, owner, created_at, closed_at) VALUES ({self.marks(4)})"
+
+    @property
+    def insert_version(self) -> str:
+        return f"INSERT INTO versions (session_id, {', '.join(VERSION_COLUMNS)}) VALUES ({self.marks(len(VERSION_COLUMNS) + 1)})"
+
+    @property
+    def select_records(self) -> str:
+        """The records of a session's versions after one (parameters: session id, version)."""
+        return (f"SELECT {', '.join(RECORD_COLUMNS)} FROM versions WHERE session_id = {self.mark} AND version > "
+                f"{self.mark} ORDER BY version")
+
+    @property
+    def select_versions(self) -> str:
+        """A session's version rows as stored (:data:`VERSION_COLUMNS`; parameter: session id)."""
+        return f"SELECT {', '.join(VERSION_COLUMNS)} FROM versions WHERE session_id = {self.mark} ORDER BY version"
+
+
+SQLITE = Dialect("?", "INSERT OR IGNORE INTO stems (hash, payload) VALUES (?, ?)", sqlite3.IntegrityError)
+
+
+def check_extra(record: VersionRecord, state: State, extra: tuple[Stem, ...]) -> None:
+    """Every stem a record's candidates name is in ``state`` or ``extra``: a version never names a
+    stem that is not stored with it."""
+    missing = record.candidate_hashes() - {s.hash for s in (*state.stems, *extra)}
+    if missing:
+        raise StoreError(f"v{record.version}'s candidates name stems that were not given to store: "
+                         f"{', '.join(sorted(missing)[:5])}")
 
 
 def conflict(session_id: str, head: int, base: int) -> VersionConflict:
@@ -163,6 +244,7 @@ CREATE TABLE IF NOT EXISTS versions (
     stems TEXT NOT NULL,
     kind TEXT NOT NULL DEFAULT 'edit',
     restores INTEGER,
+    details TEXT,
     PRIMARY KEY (session_id, version)
 );
 CREATE INDEX IF NOT EXISTS sessions_owner ON sessions(owner);
@@ -184,7 +266,19 @@ def _migrate_to_typed_history(db: sqlite3.Connection) -> None:
                         ("goto", "summary LIKE 'back to the content of v%'"), ("rollback", "kind = 'edit'")):
         db.execute(f"UPDATE versions SET kind = ?, restores = parent WHERE {history} AND kind = 'edit' AND {where}",
                    (kind,))
-    db.execute("UPDATE schema_info SET version = ?", (SCHEMA_VERSION,))
+    db.execute("UPDATE schema_info SET version = 2")
+
+
+def _migrate_to_details(db: sqlite3.Connection) -> None:
+    """Schema 2 -> 3: each version may hold ``details`` (a variations version's candidates); the
+    versions before have none."""
+    if "details" not in {row[1] for row in db.execute("PRAGMA table_info(versions)")}:
+        db.execute("ALTER TABLE versions ADD COLUMN details TEXT")
+    db.execute("UPDATE schema_info SET version = 3")
+
+
+#: ``(schema version, the step from the one before to it)``, in order: a later schema is one more entry.
+_MIGRATIONS = ((2, _migrate_to_typed_history), (3, _migrate_to_details))
 
 
 class SQLiteStore:
@@ -217,10 +311,12 @@ class SQLiteStore:
             row = db.execute("SELECT version FROM schema_info").fetchone()
             if row is None:
                 db.execute("INSERT INTO schema_info VALUES (?)", (SCHEMA_VERSION,))
-            elif row[0] == 1:
-                _migrate_to_typed_history(db)
-            elif row[0] != SCHEMA_VERSION:
+            elif row[0] > SCHEMA_VERSION:
                 raise StoreError(f"{self.path} has schema {row[0]}; this build reads {SCHEMA_VERSION}.")
+            else:
+                for version, step in _MIGRATIONS:
+                    if version > row[0]:
+                        step(db)
         return (None if row is None else row[0]), SCHEMA_VERSION
 
     @property
@@ -286,37 +382,29 @@ class SQLiteStore:
                        owner: str | None = None) -> None:
         with self.transaction() as db:
             try:
-                db.execute("INSERT INTO sessions (id, owner, created_at) VALUES (?, ?, ?)",
-                           (session_id, owner, record.created_at))
-            except sqlite3.IntegrityError as exc:
+                db.execute(SQLITE.insert_session, (session_id, owner, record.created_at, None))
+            except SQLITE.duplicate as exc:
                 raise VersionConflict(f"Session {session_id!r} already exists.") from exc
             self._write_version(db, session_id, record, state)
 
     def append_version(self, session_id: str, record: VersionRecord, state: State, *,
-                       base: int) -> None:
+                       base: int, extra: tuple[Stem, ...] = ()) -> None:
         """Write ``record`` and ``state`` as the version after ``base``, the version they were
-        built on. Raises VersionConflict, writing nothing, unless ``base`` is still the head."""
+        built on, with ``extra`` stems (a variations version's other candidates) in the same
+        transaction. Raises VersionConflict, writing nothing, unless ``base`` is still the head."""
+        check_extra(record, state, extra)
         if record.version != base + 1:
             raise ValueError(f"version {record.version} cannot follow base {base}: versions go up by one")
         with self.transaction() as db:
             head = self._head(db, session_id)
             if head != base:
                 raise conflict(session_id, head, base)
-            self._write_version(db, session_id, record, state)
+            self._write_version(db, session_id, record, state, extra)
 
     def _write_version(self, db: sqlite3.Connection, session_id: str, record: VersionRecord,
-                       state: State) -> None:
-        db.executemany(
-            "INSERT OR IGNORE INTO stems (hash, payload) VALUES (?, ?)",
-            [(s.hash, _pack(s.to_dict(with_hashes=False))) for s in state.stems],
-        )
-        db.execute(
-            "INSERT INTO versions (session_id, version, parent, command, agents, summary, created_at, seed, meta, "
-            "stems, kind, restores) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (session_id, record.version, record.parent, record.command, json.dumps(list(record.agents)),
-             record.summary, record.created_at, record.seed, json.dumps(state.meta.to_dict()),
-             json.dumps([s.hash for s in state.stems]), record.kind, record.restores),
-        )
+                       state: State, extra: tuple[Stem, ...] = ()) -> None:
+        db.executemany(SQLITE.insert_stem, [(s.hash, _pack(s.to_dict(with_hashes=False))) for s in (*state.stems, *extra)])
+        db.execute(SQLITE.insert_version, (session_id, *record.row(state)))
 
     def close_session(self, session_id: str, closed_at: str) -> None:
         with self.transaction() as db:
@@ -381,6 +469,16 @@ class SQLiteStore:
             raise StoreError(f"Stem {exc} of {session_id} v{version} is missing from {self.path}.") from exc
         return State(Meta(**json.loads(row[0])), stems)
 
+    def load_stems(self, hashes: list[str]) -> tuple[Stem, ...]:
+        """The stems stored under ``hashes``, in that order (a StoreError names any that are not)."""
+        with self._read() as db:
+            payloads = dict(db.execute(f"SELECT hash, payload FROM stems WHERE hash IN ({','.join('?' * len(hashes))})",
+                                       list(hashes)).fetchall()) if hashes else {}
+        try:
+            return tuple(Stem.from_dict(_unpack(payloads[h])) for h in hashes)
+        except KeyError as exc:
+            raise StoreError(f"Stem {exc} is missing from {self.path}.") from exc
+
     def records(self, session_id: str) -> list[VersionRecord]:
         records = self._records(self.connection(), session_id, -1)
         if not records:
@@ -388,9 +486,7 @@ class SQLiteStore:
         return records
 
     def _records(self, db: sqlite3.Connection, session_id: str, after: int) -> list[VersionRecord]:
-        rows = db.execute(
-            "SELECT version, parent, command, agents, summary, created_at, seed, kind, restores FROM versions "
-            "WHERE session_id = ? AND version > ? ORDER BY version", (session_id, int(after))).fetchall()
+        rows = db.execute(SQLITE.select_records, (session_id, int(after))).fetchall()
         return [VersionRecord.from_row(row) for row in rows]
 
     def session_info(self, session_id: str) -> dict[str, Any]:
@@ -422,8 +518,7 @@ class SQLiteStore:
                              (session_id,)).fetchone()
             if row is None:
                 raise NotFound("session", session_id)
-            versions = tuple(db.execute(f"SELECT {', '.join(VERSION_COLUMNS)} FROM versions WHERE session_id = ? "
-                                        "ORDER BY version", (session_id,)).fetchall())
+            versions = tuple(db.execute(SQLITE.select_versions, (session_id,)).fetchall())
             rows = SessionRows(row, versions, {})
             hashes = sorted(rows.stem_hashes())
             for i in range(0, len(hashes), 500):
@@ -439,15 +534,12 @@ class SQLiteStore:
         with self.transaction() as db:
             for rows in sessions:
                 try:
-                    db.execute("INSERT INTO sessions (id, owner, created_at, closed_at) VALUES (?, ?, ?, ?)",
-                               rows.session)
-                except sqlite3.IntegrityError as exc:
+                    db.execute(SQLITE.insert_session, rows.session)
+                except SQLITE.duplicate as exc:
                     raise StoreError(f"Session {rows.id!r} is already in {self.url}: nothing was copied.",
                                      session=rows.id) from exc
-                db.executemany("INSERT OR IGNORE INTO stems (hash, payload) VALUES (?, ?)", rows.stems.items())
-                db.executemany(f"INSERT INTO versions (session_id, {', '.join(VERSION_COLUMNS)}) VALUES "
-                               f"(?, {', '.join('?' * len(VERSION_COLUMNS))})",
-                               [(rows.id, *version) for version in rows.versions])
+                db.executemany(SQLITE.insert_stem, rows.stems.items())
+                db.executemany(SQLITE.insert_version, [(rows.id, *version) for version in rows.versions])
                 done.append(rows.id)
         return done
 

@@ -14,7 +14,7 @@ nothing, if the target already holds any of them.
 >>> copy_sessions(here, there)[["versions", "head"]].values.tolist()
 [[1, 0]]
 >>> migrate(there)["found"]
-2
+3
 """
 
 from __future__ import annotations

@@ -11,8 +11,9 @@ share (``command``, ``stems``, ``versions``, ``diff``, ``rollback``, ``export``,
 - the stems, each with a player, mute and solo toggles and gain and pan sliders. Every change
   is a command, so it makes exactly one version, like anything typed in the box;
 - the version history with the diff of the selected version and a button that restores it;
-- A/B listening between two versions, export buttons with a download link per file written,
-  and a piano roll of the current version.
+- A/B listening between two versions, and the candidates of the latest variations ("give me 4
+  variations of the melody"), each with its score, a player and a button that chooses it;
+- export buttons with a download link per file written, and a piano roll of the current version.
 
 Once opened, the mix player follows the session: after each command it holds the new version's
 mix. Every action (a command, a control, an export, a restore, A/B) first clears the error
@@ -105,6 +106,31 @@ class StemRow(w.HBox):
         self.gain.value, self.pan.value = float(stem["gain_db"]), float(stem["pan"])
 
 
+class TakeRow(w.HBox):
+    """One candidate of a variations command: its label and scores, a player, a button that chooses it."""
+
+    METRICS = ("likelihood", "in_key", "chord_tones", "repetition", "range", "fit")
+
+    def __init__(self, take: dict[str, Any], version: int, *, playing: int | None) -> None:
+        self.candidate, self.version = int(take["candidate"]), version
+        score = take.get("score")
+        scores = ", ".join(f"{m.replace('_', ' ')} {take[m]:.2f}" for m in self.METRICS
+                           if isinstance(take.get(m), float) and take[m] == take[m])
+        now = " · <i>playing now</i>" if playing == self.candidate else ""
+        self.label = w.HTML(f"<b>{self.candidate}. {html.escape(str(take['label']))}</b> · score "
+                            f"{'n/a' if score is None or score != score else f'{score:.3f}'}{now}<br>"
+                            f'<span class="orchestria-note">{html.escape(scores)}'
+                            f"{(' · ' + html.escape(str(take['note']))) if take.get('note') else ''}</span>",
+                            layout=w.Layout(width="520px"))
+        self.listen = w.Button(description="listen", icon="headphones", layout=w.Layout(width="100px"))
+        self.choose = w.Button(description="choose", icon="check", layout=w.Layout(width="100px"),
+                               button_style="success", disabled=playing == self.candidate,
+                               tooltip=f"make candidate {self.candidate} the new version")
+        self.player = w.Audio(format="wav", autoplay=False, layout=w.Layout(display="none"))
+        super().__init__([self.label, self.listen, self.choose, self.player])
+        self.add_class("orchestria-take")
+
+
 class Studio(w.VBox):
     """A panel to direct ``session``: commands, live agents, stems, history, A/B, export, piano roll.
 
@@ -171,6 +197,11 @@ class Studio(w.VBox):
         self.player_a = w.Audio(format="wav", autoplay=False, layout=w.Layout(display="none"))
         self.player_b = w.Audio(format="wav", autoplay=False, layout=w.Layout(display="none"))
         self.label_a, self.label_b, self.ab_diff = w.HTML(), w.HTML(), w.HTML()
+        #: the candidates of the latest variations, best first: one TakeRow each (its score, player, choose button)
+        self.take_rows: list[TakeRow] = []
+        self.takes_box = w.VBox()
+        self.takes_box.add_class("orchestria-takes")
+        self._takes_of: tuple[int, int] | None = None  # (variations version, head) the rows were drawn for
 
         self.out_dir = w.Text(value=str(out_dir or Path("out") / str(session.id)), description="folder",
                               style={"description_width": "initial"}, layout=w.Layout(width="420px"))
@@ -189,7 +220,7 @@ class Studio(w.VBox):
             w.VBox([self.history, self.rollback_button, self.history_diff]),
             w.VBox([w.HBox([self.ab_a, self.ab_b, self.ab_button]),
                     w.HBox([w.VBox([self.label_a, self.player_a]), w.VBox([self.label_b, self.player_b])]),
-                    self.ab_diff]),
+                    self.ab_diff, self.takes_box]),
             w.VBox([w.HBox([self.out_dir, self.export_version]), w.HBox(list(self.export_buttons.values())),
                     self.export_log]),
         ], titles=_TABS)
@@ -324,6 +355,59 @@ class Studio(w.VBox):
         self.ab_diff.value = diff_html(self.session.diff(a, b), f"from version {a} to version {b}")
 
     @_action
+    def choose(self, candidate: int) -> Any:
+        """Make candidate ``candidate`` (from 1, best first) of the latest variations the new version."""
+        try:
+            result = self.session.choose(int(candidate))
+        except NothingToChange as exc:
+            self.result.value = f'<div class="orchestria-message">{html.escape(exc.message)}</div>'
+            return None
+        except OrchestriaError as exc:
+            self.last_error = exc
+            self._show_error_text(exc.message)
+            return None
+        self.last_result = result
+        self.result.value = result_html(result, dry_run=False)
+        self._redraw()
+        return result
+
+    @_action
+    def listen_to_take(self, row: TakeRow) -> None:
+        """Load candidate ``row``'s mix into its player."""
+        row.player.value = self._take_wav(row.candidate, row.version)
+        row.player.layout.display = None
+
+    def _take_wav(self, candidate: int, version: int) -> bytes:
+        if callable(getattr(self.session, "render_candidate", None)):
+            audio = self.session.render_candidate(candidate, version=version)
+            return wav_bytes(audio, sr=int(self.session.meta["sample_rate"]))
+        url = self.session.candidates(version).loc[candidate - 1, "audio_url"]  # a remote session's: the server renders
+        return self.session.client.request("GET", url).content
+
+    def _draw_takes(self) -> None:
+        """The candidates of the latest variations (the head's, or those the head chose from)."""
+        versions = self.session.versions
+        made = versions[versions["candidate"].notna() & (versions["kind"] != "choose")]
+        if made.empty:
+            self.take_rows, self._takes_of = [], None
+            self.takes_box.children = [w.HTML('<p class="orchestria-note">No variations yet: say “give me 4 '
+                                              'variations of the melody” to hear takes side by side here.</p>')]
+            return
+        head = versions.iloc[-1]
+        version = int(made["version"].iloc[-1])  # after an edit since, its takes are still there to choose from
+        if self._takes_of == (version, self.session.version):
+            return
+        playing = int(head["candidate"]) if head["kind"] == "choose" or int(head["version"]) == version else None
+        table = self.session.candidates(version)
+        self.take_rows = [TakeRow(row, version, playing=playing) for row in table.to_dict("records")]
+        for row in self.take_rows:
+            row.listen.on_click(self._guard(lambda _b, row=row: self.listen_to_take(row)))
+            row.choose.on_click(self._guard(lambda _b, row=row: self.choose(row.candidate)))
+        self.takes_box.children = [w.HTML(f"<b>Candidates of version {version}</b>, best first "
+                                          "(the critic's score, 0 to 1)"), *self.take_rows]
+        self._takes_of = (version, self.session.version)
+
+    @_action
     def export(self, what: str) -> list[Path]:
         """Export the selected version: a format of :data:`EXPORT_FORMATS`, or ``"stems"`` (WAV).
 
@@ -391,6 +475,7 @@ class Studio(w.VBox):
         command, import or rollback it is already current, so a remote one asks nothing more."""
         self._draw_stems()
         self._draw_versions()
+        self._draw_takes()
         self._draw_status()
         self._follow_with_mix_player()
         self._draw_roll_if_shown()

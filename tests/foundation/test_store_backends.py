@@ -15,7 +15,7 @@ from orchestria_lab.cli import main
 from orchestria_lab.errors import InvalidValue, NotFound, StoreError
 from orchestria_lab.paths import default_db_path
 from orchestria_lab.session.postgres import PostgresStore
-from orchestria_lab.session.store import SQLiteStore, default_store, open_store
+from orchestria_lab.session.store import SCHEMA_VERSION, SQLiteStore, default_store, open_store
 from orchestria_lab.session.transfer import copy_sessions
 from orchestria_lab.state import Edit, Note, Stem
 
@@ -81,12 +81,12 @@ def test_the_primary_key_refuses_a_second_copy_of_a_version(store):
 # orchestria db migrate -------------------------------------------------------------------
 def test_migrate_creates_the_schema_once(fresh_url, capsys):
     assert main(["db", "migrate", "--url", fresh_url]) == 0
-    assert "created the schema (version 2)" in capsys.readouterr().out
+    assert f"created the schema (version {SCHEMA_VERSION})" in capsys.readouterr().out
     assert main(["db", "migrate", "--url", fresh_url, "--json"]) == 0
-    assert json.loads(capsys.readouterr().out)["found"] == 2
+    assert json.loads(capsys.readouterr().out)["found"] == SCHEMA_VERSION
     store = open_store(fresh_url, migrate=False)
     with store.transaction() as db:
-        assert db.execute("SELECT version FROM schema_info").fetchall() == [(2,)]
+        assert db.execute("SELECT version FROM schema_info").fetchall() == [(SCHEMA_VERSION,)]
     store.close()
 
 
@@ -111,7 +111,7 @@ def test_postgres_migrations_from_several_processes_at_once_apply_once(postgres_
         t.start()
     for t in threads:
         t.join()
-    assert errors == [] and sorted(found, key=str) == [2, 2, 2, None]
+    assert errors == [] and sorted(found, key=str) == [SCHEMA_VERSION] * 3 + [None]
 
 
 def test_migrate_upgrades_a_schema_1_sqlite_file(tmp_path, capsys):
@@ -120,11 +120,12 @@ def test_migrate_upgrades_a_schema_1_sqlite_file(tmp_path, capsys):
     db = sqlite3.connect(path)
     db.execute("ALTER TABLE versions DROP COLUMN kind")
     db.execute("ALTER TABLE versions DROP COLUMN restores")
+    db.execute("ALTER TABLE versions DROP COLUMN details")
     db.execute("UPDATE schema_info SET version = 1")
     db.commit()
     db.close()
     assert main(["db", "migrate", "--url", f"sqlite:///{path}"]) == 0
-    assert "upgraded the schema from version 1 to 2" in capsys.readouterr().out
+    assert f"upgraded the schema from version 1 to {SCHEMA_VERSION}" in capsys.readouterr().out
 
 
 def test_a_schema_newer_than_this_build_is_refused(fresh_url):
@@ -132,7 +133,7 @@ def test_a_schema_newer_than_this_build_is_refused(fresh_url):
     with store.transaction() as db:
         db.execute("UPDATE schema_info SET version = 99")
     store.close()
-    with pytest.raises(StoreError, match="has schema 99; this build reads 2"):
+    with pytest.raises(StoreError, match=f"has schema 99; this build reads {SCHEMA_VERSION}"):
         open_store(fresh_url)
 
 

@@ -9,7 +9,7 @@ import pytest
 
 from orchestria_lab import Session
 from orchestria_lab.errors import StoreError
-from orchestria_lab.session.store import SQLiteStore, VersionRecord
+from orchestria_lab.session.store import SCHEMA_VERSION, SQLiteStore, VersionRecord
 
 
 def _session(store) -> Session:
@@ -65,6 +65,7 @@ def test_a_schema_1_store_is_migrated_with_its_history_kinds(tmp_path):
     db = sqlite3.connect(path)  # make it a schema-1 file: no kind, no restores
     db.execute("ALTER TABLE versions DROP COLUMN kind")
     db.execute("ALTER TABLE versions DROP COLUMN restores")
+    db.execute("ALTER TABLE versions DROP COLUMN details")  # schema 3's
     db.execute("UPDATE schema_info SET version = 1")
     db.commit()
     db.close()
@@ -72,4 +73,4 @@ def test_a_schema_1_store_is_migrated_with_its_history_kinds(tmp_path):
     again = Session.open(s.id, store=migrated)
     assert kinds(again) == expected
     assert again.command("undo").version == 7  # and the history works on
-    assert migrated.connection().execute("SELECT version FROM schema_info").fetchone()[0] == 2
+    assert migrated.connection().execute("SELECT version FROM schema_info").fetchone()[0] == SCHEMA_VERSION

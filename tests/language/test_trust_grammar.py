@@ -102,7 +102,7 @@ def test_a_part_that_is_not_there_is_never_made_by_an_edit(text, words, state):
 @pytest.mark.parametrize(("text", "words"), [
     ("add a vocal on top", ["vocals"]),
     ("get a rapper to rap over it", ["vocals"]),
-    ("give me three variations of the melody", ["one version"]),
+    ("give me twelve variations of the melody", ["from 2 to 8 takes"]),
     ("add a 4 bar drum fill", ["fill"]),
     ("add rock guitar chords with 7ths", ["triads"]),
     ("repeat the last 4 bars", ["end of the song"]),

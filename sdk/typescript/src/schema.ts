@@ -40,6 +40,37 @@ export interface AutomationPointOut {
   curve: string;
 }
 
+/** One take of a variations command, best first. */
+export interface CandidateOut {
+  /** its number, from 1, in the ranked order (what POST .../choose takes) */
+  candidate: number;
+  label: string;
+  /** the seed its agents ran with */
+  seed: number;
+  /** the critic's total, 0 to 1 */
+  score: number | null;
+  /** whether the version plays it */
+  chosen: boolean;
+  scores: CriticScores;
+  /** what the critic could not score, and why (default "") */
+  note?: string;
+  /** the hashes of its stems (the song as this take plays it) */
+  stems: string[];
+  /** the variations version it belongs to */
+  version: number;
+  /** the mix as this take plays it (WAV; with the bearer key) */
+  audio_url: string;
+  /** the same, signed: opens without a key until it expires */
+  signed_audio_url: string;
+}
+
+export interface ChooseRequest {
+  /** the candidate to play, counted from 1 in the ranked order (best first) (>= 1) */
+  candidate: number;
+  /** the variations version to choose from; default: the latest (the current one, or the one it chose from) (>= 0) */
+  version?: number | null;
+}
+
 export interface CommandRequest {
   /** (length >= 1, length <= 2000) */
   text: string;
@@ -55,8 +86,23 @@ export interface CommandResultOut {
   diff: DiffRow[];
   /** (default false) */
   dry_run?: boolean;
+  /** a variations command's takes, best first, with their scores and audio; null for other commands */
+  candidates?: CandidateOut[] | null;
   /** the session just after the command (a dry run: as it is), as GET /v1/sessions/{id} gives it, so a client can redraw without asking again */
   session?: SessionOut | null;
+}
+
+/** The critic's scores of a take, each from 0 (bad) to 1 (good); null where it does not apply. */
+export interface CriticScores {
+  /** the learned model's likelihood of the line (melody, bass) */
+  likelihood?: number | null;
+  in_key?: number | null;
+  /** strong-beat notes that are tones of the sounding chord */
+  chord_tones?: number | null;
+  repetition?: number | null;
+  range?: number | null;
+  /** fit to the neighbouring parts */
+  fit?: number | null;
 }
 
 export interface DiffRow {
@@ -293,10 +339,14 @@ export interface VersionOut {
   summary: string;
   created_at: string;
   seed: number;
-  /** create, edit, undo, redo, goto, rollback or import (default "edit") */
+  /** create, edit, undo, redo, goto, rollback, import or choose (default "edit") */
   kind?: string;
   /** the version whose content an undo, redo, goto or rollback holds again */
   restores?: number | null;
+  /** a variations or choose version: the candidate it plays (from 1) */
+  candidate?: number | null;
+  /** that candidate's score by the critic (0 to 1) */
+  score?: number | null;
   /** the diff from the parent (GET .../versions?diff=true) */
   diff?: DiffRow[] | null;
 }
@@ -414,6 +464,20 @@ export interface Operations {
     json: never;
     form: never;
     response: Uint8Array;
+  };
+  /** Make one of a variations command's candidates the new version */
+  "POST /v1/sessions/{session_id}/choose": {
+    path: {
+      session_id: string;
+    };
+    query: Record<string, never>;
+    header: {
+      /** Any unique string, such as a UUID. A retry with the same key and body returns the first answer (marked `Idempotent-Replayed: true`) and makes nothing new; kept 24 h per account. (length >= 1, length <= 255, matches ^[!-~]+$) */
+      "Idempotency-Key"?: string;
+    };
+    json: ChooseRequest;
+    form: never;
+    response: CommandResultOut;
   };
   /** Run a command in plain words */
   "POST /v1/sessions/{session_id}/command": {
@@ -576,6 +640,41 @@ export interface Operations {
     json: never;
     form: never;
     response: VersionOut[];
+  };
+  /** The candidates of a variations version, best first */
+  "GET /v1/sessions/{session_id}/versions/{version}/candidates": {
+    path: {
+      /** a version made by a variations command (>= 0) */
+      version: number;
+      session_id: string;
+    };
+    query: Record<string, never>;
+    header: Record<string, never>;
+    json: never;
+    form: never;
+    response: CandidateOut[];
+  };
+  /** The mix as one candidate plays it */
+  "GET /v1/sessions/{session_id}/versions/{version}/candidates/{candidate}/audio": {
+    path: {
+      /** a version made by a variations command (>= 0) */
+      version: number;
+      /** the candidate, from 1, best first (>= 1) */
+      candidate: number;
+      session_id: string;
+    };
+    query: {
+      /** signed URLs: expiry, Unix seconds */
+      expires?: string | null;
+      /** signed URLs: the id of the key that signed */
+      key?: string | null;
+      /** signed URLs: the signature */
+      sig?: string | null;
+    };
+    header: Record<string, never>;
+    json: never;
+    form: never;
+    response: Uint8Array;
   };
 }
 

@@ -1,6 +1,6 @@
 /**
  * A session on the server, with the verbs of the Python `RemoteSession`: command (JSON or
- * streamed), stems, notes, versions, diff, rollback, export, import, close.
+ * streamed), stems, notes, versions, diff, rollback, variations (candidates, choose), export, import, close.
  *
  * @module
  */
@@ -9,7 +9,8 @@ import { errorFromBody, OrchestriaError } from "./errors.js";
 import { midiFile, type MidiInput, saveBody, toFormData } from "./files.js";
 import type { CallOptions, Transport } from "./http.js";
 import type {
-  CommandResultOut, DiffRow, ExportOut, ExportRequest, ImportMidiForm, NoteOut, SessionOut, StemOut, VersionOut,
+  CandidateOut, CommandResultOut, DiffRow, ExportOut, ExportRequest, ImportMidiForm, NoteOut, SessionOut, StemOut,
+  VersionOut,
 } from "./schema.js";
 import { readServerSentEvents } from "./sse.js";
 
@@ -141,6 +142,25 @@ export class RemoteSession {
       { path: this.path(), form: toFormData({ ...fields }) }, call);
     this.landed(result);
     return result;
+  }
+
+  /**
+   * Make candidate `candidate` (from 1, best first) of a variations command the new version, as
+   * "take the second one" does: one version of kind `choose`. `version` is the variations version
+   * (default: the latest). A candidate out of range is a 422 that says the valid range.
+   */
+  async choose(candidate: number, options: CallOptions & { version?: number } = {}): Promise<CommandResultOut> {
+    const { version, ...call } = options;
+    const result = await this.http.call("POST /v1/sessions/{session_id}/choose",
+      { path: this.path(), json: version === undefined ? { candidate } : { candidate, version } }, call);
+    this.landed(result);
+    return result;
+  }
+
+  /** The candidates of the variations version `version`, best first, with their scores and audio URLs. */
+  candidates(version: number, call?: CallOptions): Promise<CandidateOut[]> {
+    return this.http.call("GET /v1/sessions/{session_id}/versions/{version}/candidates",
+      { path: { ...this.path(), version } }, call);
   }
 
   /** A new version that restores `version`'s content (the history keeps everything). */

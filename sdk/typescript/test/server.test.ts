@@ -194,6 +194,32 @@ describe("typed errors", () => {
   });
 });
 
+describe("variations", () => {
+  test("variations list ranked candidates with audio, and choose makes one version", async () => {
+    const session = await client.createSession(SMALL);
+    await session.command("add piano chords and a melody");
+    const varied = await session.command("give me 3 variations of the melody");
+    const takes = varied.candidates ?? [];
+    assert.deepEqual(takes.map((c) => c.candidate), [1, 2, 3]);
+    assert.deepEqual(takes.map((c) => c.chosen), [true, false, false]);
+    const scores = takes.map((c) => c.score ?? -1);
+    assert.deepEqual([...scores].sort((a, b) => b - a), scores, "best first");
+    const wav = await client.download(takes[1]!.signed_audio_url);
+    assert.equal(new TextDecoder().decode(wav.subarray(0, 4)), "RIFF");
+    assert.deepEqual((await session.candidates(varied.version!)).map((c) => c.stems), takes.map((c) => c.stems));
+    const chosen = await session.choose(2);
+    assert.equal(chosen.version, varied.version! + 1);
+    assert.equal(session.version, chosen.version);
+    assert.deepEqual(chosen.session!.stems.map((s) => s.hash), takes[1]!.stems);
+    const last = chosen.session!.versions.at(-1)!;
+    assert.equal(last.kind, "choose");
+    assert.equal(last.candidate, 2);
+    const bad = await rejects(session.choose(9));
+    assert.equal(bad.status, 422);
+    assert.match(bad.message, /from 1 to 3/);
+  });
+});
+
 // The server replays a POST sent again with the same Idempotency-Key (its first answer, marked
 // Idempotent-Replayed: true).
 test("a POST sent twice with one Idempotency-Key makes one version",
