@@ -19,6 +19,7 @@ import numpy as np
 from orchestria_lab.agents.base import Action, AgentSpec, Param, Target
 from orchestria_lab.agents.context import (
     harmony_chords,
+    model_function,
     progression_source,
     stem_range,
     users_parts,
@@ -83,12 +84,12 @@ class HarmonyAgent(GeneratorAgent):
         if "style" in settings:
             source.pop("style", None)
         if not any(s.agent == self.name and s.role in _ROLES for s in state.stems):
-            entry = self._users_chords(state, style=settings.get("style"))
+            entry = self._users_chords(state, style=settings.get("style"), settings=settings)
             if entry is not None:  # the first harmony part plays to the user's own parts
                 source["chord_plan"] = (entry,)
         return source
 
-    def _users_chords(self, state: State, *, style: str | None) -> FrozenParams | None:
+    def _users_chords(self, state: State, *, style: str | None, settings: Mapping[str, Any]) -> FrozenParams | None:
         """The chords a session's first harmony part plays where the user brought parts of their own: those
         their chord part plays (read back from its notes), else chords fitted to their one melody."""
         meta = state.meta
@@ -97,18 +98,30 @@ class HarmonyAgent(GeneratorAgent):
             return _entry(read, meta, first=1, last=0, reads=theirs[0].stem_id)
         tunes = users_parts(state, "melody", "lead")
         if len(tunes) == 1:
-            return self._fit(state, tunes[0], first=1, last=0, style=style)[0]
+            return self._fit(state, tunes[0], first=1, last=0, style=style, backend=str(settings.get("backend")),
+                             seed=int(settings.get("seed", meta.seed)))[0]
         return None
 
-    def _fit(self, state: State, source: Stem, *, first: int, last: int,
-             style: str | None) -> tuple[FrozenParams, list, int]:
+    def _fit(self, state: State, source: Stem, *, first: int, last: int, style: str | None, backend: str,
+             seed: int) -> tuple[FrozenParams, list, int]:
         """The chord-plan entry of chords fitted to ``source`` over bars ``first``-``last`` (0: the bars it
-        plays, then repeated to the end), the chords, and the last bar fitted."""
+        plays, then repeated to the end), the chords, and the last bar fitted. With the model backend (a
+        harmony checkpoint that hears a melody, a genre it learnt, no style asked for), the model samples
+        them conditioned on the melody (drawn from ``seed``); else the rule harmoniser (:func:`~orchestria_lab.music.harmonize.harmonize`)."""
         meta = state.meta
         until = last or max(1, min(meta.bars, int(np.ceil(max(n.start for n in source.notes) / meta.beats_per_bar
                                                            + 1e-6))))
-        chosen = harmonize(source.notes, key=meta.key, genre=meta.genre, time_signature=meta.time_signature,
-                           bars=until - first + 1, first_bar=first, style=style)
+        sample = model_function("harmony", "chords", backend, genre=meta.genre) if style is None else None
+        if sample is not None and _hears_melody():
+            offset = (first - 1) * meta.beats_per_bar
+            heard = [n._replace(start=n.start - offset) for n in source.notes
+                     if offset - 1e-9 <= n.start < until * meta.beats_per_bar - 1e-9]
+            made = sample(key=meta.key, genre=meta.genre, time_signature=meta.time_signature, bars=until - first + 1,
+                          rng=np.random.default_rng([seed, 4]), melody=heard)
+            chosen = _joined([(round(s + offset, 4), d, c) for s, d, c in made])
+        else:
+            chosen = harmonize(source.notes, key=meta.key, genre=meta.genre, time_signature=meta.time_signature,
+                               bars=until - first + 1, first_bar=first, style=style)
         return _entry(chosen, meta, first=first, last=last, fits=source.stem_id), chosen, until
 
     def reseed(self, state: State, stem: Stem, rng: np.random.Generator) -> dict[str, Any]:
@@ -154,8 +167,11 @@ class HarmonyAgent(GeneratorAgent):
                                "a lead, a bass line), not drums or the chords themselves")
         bar = meta.beats_per_bar
         first, last = action.scope.bars(total=meta.bars) if action.scope is not None else (1, 0)
-        style = next((s.params.get("style") for s in state.stems if s.agent == self.name and s.role in _ROLES), None)
-        entry, chosen, until = self._fit(state, source, first=first, last=last, style=style)
+        own = next((s for s in state.stems if s.agent == self.name and s.role in _ROLES), None)
+        style, backend = (own.params.get("style"), own.params.get("backend")) if own is not None else (None, None)
+        entry, chosen, until = self._fit(state, source, first=first, last=last, style=style,
+                                         backend=str(backend or self._backend(action.params.get("backend"))),
+                                         seed=int(own.params.get("seed", meta.seed)) if own is not None else meta.seed)
         updated = self._lay(state, action, entry)
         digest = apply(state, Edit(update=updated)).chords_digest
         if "follows" in source.params:  # the chords were made for this part: it follows them
@@ -247,6 +263,23 @@ def _entry(chords: list, meta: Any, *, first: int, last: int, **why: str) -> Fro
     they were read from)."""
     return FrozenParams(chords=tuple(c.symbol for _, _, c in chords), beats=tuple(d for _, d, _ in chords),
                         first=first, last=last, key=meta.key, **why)
+
+
+def _hears_melody() -> bool:
+    from orchestria_lab.models.generate import hears_melody
+
+    return hears_melody()
+
+
+def _joined(chords: list) -> list:
+    """``chords`` (timed) with each run of one chord joined into one entry: the chord held."""
+    out: list = []
+    for start, length, chord in chords:
+        if out and out[-1][2] == chord:
+            out[-1] = (out[-1][0], round(out[-1][1] + length, 4), chord)
+        else:
+            out.append((start, length, chord))
+    return out
 
 
 def _bars(n: float) -> str:

@@ -6,6 +6,9 @@ writes compact, deterministic ``.npz`` token arrays under ``data/corpus/`` with 
 their hashes. Training, evaluation and tests only ever read those arrays (``load``).
 The Essen tunes, distributed for non-commercial use only, go into their own file
 (``essen.npz``), which only the research corpus reads (see ``licences``).
+``pairs.npz`` is derived from the chorales and the folk tunes without music21: the melody each
+of their chord slots harmonises (``features.melody_features``), what the harmony model is
+conditioned on (``prepare(only=("pairs",))`` rebuilds it alone).
 
 Each array file holds ragged sequences: ``<part>`` tokens concatenated over pieces, indexed
 by ``offsets`` (one more than the number of pieces); ``chords`` by ``chord_offsets``.
@@ -47,7 +50,9 @@ DATA_DIR = Path(__file__).resolve().parents[2] / "data"
 MANIFEST = DATA_DIR / "MANIFEST.json"
 #: Array files by name, relative to ``data/``.
 DATASETS = {"chorales": "corpus/chorales.npz", "folk": "corpus/folk.npz", "essen": "corpus/essen.npz",
-            "drums": "corpus/drums.npz"}
+            "drums": "corpus/drums.npz", "pairs": "corpus/pairs.npz"}
+#: Datasets derived from others (their arrays, not music21): each with the datasets it is made from.
+DERIVED = {"pairs": ("chorales", "folk")}
 #: The music21 collections of each folk dataset (from their licence records).
 FOLK_COLLECTIONS = {d: tuple(c.name for c in COLLECTIONS if c.dataset == d) for d in ("folk", "essen")}
 #: Chorale encodings read. Not ``.krn``: music21's three Humdrum chorales reserve "rights to all
@@ -338,6 +343,32 @@ def _pack(found: list[dict[str, Any]], parts: tuple[str, ...]) -> dict[str, np.n
     return arrays
 
 
+def melody_pairs(*sources: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Melody-to-harmony pairs of the pieces of ``sources`` (chorales: the soprano and the chords
+    labelled from all four voices; folk: the tune and its melody-only harmonisation): per chord
+    slot, the :func:`~orchestria_lab.models.features.melody_features` of the top line there,
+    in ``melody`` ``(slots, 4)``, cut by ``offsets`` and found by ``names``.
+
+    >>> pairs = melody_pairs(load("chorales"))
+    >>> pairs["melody"].shape[1], int(pairs["offsets"][-1]) == len(load("chorales")["chords"])
+    (4, True)
+    """
+    from orchestria_lab.models.features import melody_features
+
+    names, rows = [], []
+    for arrays in sources:
+        tunes, slots = pieces(arrays, "melody"), pieces(arrays, "chords", "chord_offsets")
+        for i, name in enumerate(arrays["names"]):
+            meter = METERS[int(arrays["meter"][i])]
+            feats = melody_features(tunes[i], meter=meter, tonic=int(arrays["tonic"][i]))
+            if len(feats) != len(slots[i]):
+                raise OrchestriaError(f"{name}: {len(feats)} slots of melody for {len(slots[i])} chords")
+            names.append(str(name))
+            rows.append(feats)
+    return {"names": np.array(names), "melody": np.concatenate(rows).astype(np.uint8),
+            "offsets": np.cumsum([0] + [len(r) for r in rows]).astype(np.int64)}
+
+
 def prepare(
     *, only: tuple[str, ...] = tuple(DATASETS), workers: int = 2, limit: int | None = None, progress: bool = True
 ) -> dict[str, Any]:
@@ -357,6 +388,14 @@ def prepare(
     if {"chorales", "folk", "essen"} & set(only):
         datasets.update(_prepare_corpora(only=only, workers=workers, limit=limit, progress=progress))
     record = json.loads(MANIFEST.read_text()) if MANIFEST.is_file() else {"files": {}}
+    record = _record(record, datasets)
+    derived = {name: melody_pairs(*(datasets[d] if d in datasets else load(d) for d in DERIVED[name]))
+               for name in DERIVED if name in only or set(DERIVED[name]) & set(datasets)}
+    return _record(record, derived)
+
+
+def _record(record: dict[str, Any], datasets: Mapping[str, Mapping[str, np.ndarray]]) -> dict[str, Any]:
+    """Write ``datasets``' array files and their entries in the manifest; return the manifest."""
     for name, arrays in datasets.items():
         rel = DATASETS[name]
         digest = save_arrays(DATA_DIR / rel, arrays)
@@ -365,6 +404,8 @@ def prepare(
             "pieces": int(len(arrays["names"])), "steps": int(arrays["offsets"][-1]),
             "source": SOURCES[name], "licence": dataset_licence(name),
             **({"music21": str(arrays["music21"])} if "music21" in arrays else {}),
+            **({"from": {DATASETS[d]: record["files"][DATASETS[d]]["sha256"] for d in DERIVED[name]}}
+               if name in DERIVED else {}),
         }
     record["meters"] = list(METERS)
     MANIFEST.write_text(json.dumps(record, indent=2, sort_keys=True) + "\n")
@@ -417,12 +458,17 @@ SOURCES: dict[str, str] = {
     "essen": "The Essen Folksong Collection in music21's bundled corpus (Schaffrath; ABC by Seymour Schlien), "
              "prepared like the folk melodies. For research only: the default corpus leaves it out.",
     "drums": "Drum patterns written for Orchestria Lab as text grids in data/drums/ (see data/drums/README.md).",
+    "pairs": "Melody-to-harmony pairs derived from corpus/chorales.npz and corpus/folk.npz (no music21, no Essen "
+             "tune): per chord slot, the top line there (the chorale soprano, the folk tune) as the harmony model "
+             "reads it: the note on each of the slot's first three beats (pitch class above the tonic, and "
+             "whether it starts there) and the pitch class sounding longest. Chorale pairs are Bach's own "
+             "harmony; folk pairs are the melody-only harmonisation of the folk arrays.",
 }
 
 
 def dataset_licence(name: str) -> str:
     """The terms of dataset ``name``, from the records of its collections (see ``licences``)."""
-    used = collections_of((name,))
+    used = collections_of(DERIVED.get(name, (name,)))
     if all(c.commercial for c in used):
         return ("No non-commercial restriction (the terms of " + ", ".join(f"`{c.name}`" for c in used) +
                 " are quoted under Licences in data/README.md).")

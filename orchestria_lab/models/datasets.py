@@ -9,6 +9,12 @@ voice played by another (hats on the ride, a clap for the snare ...) or their ge
 Every function takes the training ``corpus`` (``licences.CORPORA``): ``default`` leaves the
 Essen tunes out (they are for non-commercial use only), ``essen`` adds them (research).
 
+The harmony model also reads the melody over each chord slot (``corpus/pairs.npz``: the chorale
+soprano, the folk tune). A training example has it withheld (the "no melody" values) with
+probability ``MELODY_DROPOUT``, so one model makes progressions with a melody and without;
+evaluation gives it (``melody=False`` withholds it: the same model, unconditioned). The Essen
+tunes have no pairs: the research corpus sees them without a melody.
+
 The chorales have no drummer, so the bass's kick channel is a noisy copy of the bass's own
 attacks (70 % kept, and 6 % of the other on-grid eighths added): it teaches the model to
 attack where the kick plays, which is what the bass agent asks of it.
@@ -56,6 +62,13 @@ MAX_TOKENS = {"harmony": 128, "melody": 256, "bass": 256, "drums": 192}
 KICK_KEEP, KICK_EXTRA = 0.7, 0.06
 #: Share of training drum examples whose genre is withheld (for classifier-free guidance).
 GENRE_DROPOUT = 0.2
+#: Share of training harmony examples whose melody is withheld (one model, with and without one).
+MELODY_DROPOUT = 0.3
+#: What each part's model is conditioned on besides its features (said on its checkpoint card).
+CONDITIONING = {
+    "harmony": f"the melody over each chord slot (corpus/pairs.npz: the chorale soprano, the folk tune), "
+               f"withheld in {MELODY_DROPOUT:.0%} of the training examples: one model with a melody and without",
+}
 
 
 @dataclass(frozen=True)
@@ -83,8 +96,25 @@ def sources(part: str, corpus: str = "default") -> tuple[tuple[str, str, str | N
 
 
 def datasets_of(part: str, corpus: str = "default") -> tuple[str, ...]:
-    """The datasets ``part`` learns from in ``corpus`` (their hash goes on the checkpoint card)."""
-    return tuple(sorted({d for d, _, _ in sources(part, corpus)}))
+    """The datasets ``part`` learns from in ``corpus`` (their hash goes on the checkpoint card).
+
+    >>> datasets_of("harmony")
+    ('chorales', 'folk', 'pairs')
+    """
+    used = {d for d, _, _ in sources(part, corpus)}
+    return tuple(sorted(used | ({"pairs"} if part == "harmony" else set())))
+
+
+@lru_cache(maxsize=1)
+def _pairs() -> dict[str, np.ndarray]:
+    arrays = load_arrays("pairs")
+    rows = cut_pieces(arrays, "melody")
+    return {str(name): rows[i].astype(np.int64) for i, name in enumerate(arrays["names"])}
+
+
+def melody_rows(name: str) -> np.ndarray | None:
+    """The melody features of piece ``name``'s chord slots (``(slots, 4)``), None if it has none."""
+    return _pairs().get(name)
 
 
 @lru_cache(maxsize=16)
@@ -117,10 +147,11 @@ def _windows(n_bars: int, size: int, rng: np.random.Generator | None) -> list[tu
 
 def examples(
     part: str, split: str, *, rng: np.random.Generator | None = None, limit: int | None = None,
-    corpus: str = "default",
+    corpus: str = "default", melody: bool = True,
 ) -> list[Example]:
     """The examples of ``part`` in ``split`` (train, valid, test) of ``corpus``, augmented when
-    ``rng`` is given; ``limit`` stops after that many (from pieces spread over the whole split)."""
+    ``rng`` is given; ``limit`` stops after that many (from pieces spread over the whole split).
+    Harmony examples carry their melody, unless ``melody`` is False (or, training, by chance)."""
     rows = pieces_of(part, split, corpus)
     if limit is not None and len(rows) > limit:
         rows = rows[::len(rows) // limit][:limit]
@@ -133,7 +164,11 @@ def examples(
         for a, b in _windows(n_bars, max(1, MAX_TOKENS[part] // unit), rng):
             window = tokens[a * unit:b * unit]
             if part == "harmony":
-                feats = harmony_features(meter=meter, mode=mode, style=style, n_bars=b - a, start_bar=a, total_bars=n_bars)
+                tune = melody_rows(name) if melody else None
+                if tune is not None and rng is not None and rng.random() < MELODY_DROPOUT:
+                    tune = None
+                feats = harmony_features(meter=meter, mode=mode, style=style, n_bars=b - a, start_bar=a,
+                                         total_bars=n_bars, melody=None if tune is None else tune[a * unit:b * unit])
                 out.append(Example(window, feats, name, unit))
                 continue
             shift = _shift(window, rng)

@@ -6,6 +6,10 @@ features; the model embeds and sums them. ``FEATURES[part]`` names them with the
 >>> f = drum_features(genre="house", meter="4/4", n_bars=2)
 >>> f.shape, f[:5, FEATURE_INDEX["drums"]["level"]].tolist()
 ((32, 6), [0, 3, 2, 3, 1])
+
+The harmony model is also conditioned on the melody it harmonises, read at each chord slot
+(:func:`melody_features`); a progression made without one gets the "no melody" values, which
+training shows it a share of the time (``datasets.MELODY_DROPOUT``), so one model does both.
 """
 
 from __future__ import annotations
@@ -14,6 +18,8 @@ import numpy as np
 
 from orchestria_lab.models.tokens import (
     METERS,
+    PITCH_LOW,
+    PITCH_OFFSET,
     QUALITIES,
     STYLES,
     chord_slots,
@@ -27,6 +33,16 @@ from orchestria_lab.music.theory import Chord
 POSITIONS = 32
 PHRASE = 4
 TO_END = 4
+#: Beats of a chord slot whose melody note the harmony model reads (a slot has one to three).
+MELODY_BEATS = 3
+#: A melody beat's value: ``2 * pitch class above the tonic + (1 if a note starts there)``, or these.
+MELODY_REST, NO_BEAT, NO_MELODY_BEAT = 24, 25, 26
+#: The slot's main pitch class (sounding longest, above the tonic), or these.
+MELODY_SILENT, NO_MELODY_MAIN = 12, 13
+_MELODY = (*((f"melody_beat{i + 1}", NO_MELODY_BEAT + 1) for i in range(MELODY_BEATS)),
+           ("melody_main", NO_MELODY_MAIN + 1))
+#: The melody columns' values when no melody is given.
+NO_MELODY = np.array([NO_MELODY_BEAT] * MELODY_BEATS + [NO_MELODY_MAIN], dtype=np.int64)
 _GRID = (("pos", POSITIONS), ("level", 4), ("phrase", PHRASE), ("to_end", TO_END))
 _PITCHED = (
     ("tonic", 12), ("mode", 2), ("style", len(STYLES)), ("meter", len(METERS)), *_GRID,
@@ -34,7 +50,7 @@ _PITCHED = (
 )
 FEATURES: dict[str, tuple[tuple[str, int], ...]] = {
     "harmony": (("mode", 2), ("style", len(STYLES)), ("meter", len(METERS)), ("slot", 2),
-                ("phrase", PHRASE), ("to_end", TO_END)),
+                ("phrase", PHRASE), ("to_end", TO_END), *_MELODY),
     "melody": _PITCHED,
     "bass": (*_PITCHED, ("kick", 2)),
     "drums": (("genre", len(MODEL_GENRES) + 1), ("meter", len(METERS)), *_GRID),
@@ -116,16 +132,61 @@ def pitched_features(
 
 
 def harmony_features(
-    *, meter: str, mode: int, style: int, n_bars: int, start_bar: int = 0, total_bars: int | None = None
+    *, meter: str, mode: int, style: int, n_bars: int, start_bar: int = 0, total_bars: int | None = None,
+    melody: np.ndarray | None = None,
 ) -> np.ndarray:
-    """``(slots, 6)`` features of a chord progression: one row per chord slot."""
+    """``(slots, 10)`` features of a chord progression: one row per chord slot, its last four the
+    melody's there (``melody``: :func:`melody_features` rows; None: no melody).
+
+    >>> f = harmony_features(meter="4/4", mode=0, style=0, n_bars=2)
+    >>> f.shape, f[0, -4:].tolist() == NO_MELODY.tolist()
+    ((4, 10), True)
+    """
     slots = chord_slots(meter)
     phrase, to_end = bar_features(n_bars=n_bars, start_bar=start_bar, total_bars=total_bars)
     n = n_bars * slots
-    return np.stack([
+    tune = np.tile(NO_MELODY, (n, 1)) if melody is None else np.asarray(melody, dtype=np.int64)
+    if tune.shape != (n, len(NO_MELODY)):
+        raise ValueError(f"melody features of shape {tune.shape}: expected ({n}, {len(NO_MELODY)}), one row a slot")
+    return np.concatenate([np.stack([
         np.full(n, mode), np.full(n, style), np.full(n, meter_id(meter)),
         np.tile(np.arange(slots), n_bars), np.repeat(phrase, slots), np.repeat(to_end, slots),
-    ], axis=1).astype(np.int64)
+    ], axis=1), tune], axis=1).astype(np.int64)
+
+
+def melody_features(tokens: np.ndarray, *, meter: str, tonic: int) -> np.ndarray:
+    """``(slots, 4)``: what a melody (grid tokens, whole bars) plays in each chord slot: the note
+    sounding on each of the slot's first :data:`MELODY_BEATS` beats (its pitch class above the
+    tonic, and whether it starts there; :data:`MELODY_REST`; :data:`NO_BEAT` past the slot's
+    beats) and the pitch class sounding longest (:data:`MELODY_SILENT` if none).
+
+    >>> from orchestria_lab.models.tokens import pitch_token
+    >>> bar = [pitch_token(62), 1, 1, 1, 1, 1, 1, 1, pitch_token(67), 1, 1, 1, 0, 0, pitch_token(71), 1]
+    >>> melody_features(np.array(bar), meter="4/4", tonic=7).tolist()   # G major: D held, then G, rest
+    [[15, 14, 25, 7], [1, 24, 25, 0]]
+    """
+    tokens = np.asarray(tokens, dtype=np.int64)
+    spb, slots = steps_per_bar(meter), chord_slots(meter)
+    n_bars = len(tokens) // spb
+    onset = tokens >= PITCH_OFFSET
+    last = np.maximum.accumulate(np.where(onset | (tokens == 0), np.arange(len(tokens)), 0))
+    pcs = np.where(tokens[last] >= PITCH_OFFSET, (tokens[last] - PITCH_OFFSET + PITCH_LOW - tonic) % 12, -1)
+    width = spb // slots
+    levels = metric_levels(meter)
+    out = np.empty((n_bars * slots, len(NO_MELODY)), dtype=np.int64)
+    for s in range(n_bars * slots):
+        a = s * width
+        beats = [a + k for k in range(width) if levels[(a + k) % spb] <= 1][:MELODY_BEATS]
+        for j in range(MELODY_BEATS):
+            if j >= len(beats):
+                out[s, j] = NO_BEAT
+            else:
+                t = beats[j]
+                out[s, j] = MELODY_REST if pcs[t] < 0 else 2 * pcs[t] + int(onset[t])
+        sounding = pcs[a:a + width]
+        sounding = sounding[sounding >= 0]
+        out[s, -1] = int(np.bincount(sounding, minlength=12).argmax()) if len(sounding) else MELODY_SILENT
+    return out
 
 
 def drum_features(

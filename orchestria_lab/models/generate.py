@@ -40,9 +40,12 @@ from orchestria_lab.errors import InvalidValue, NotFound
 from orchestria_lab.models import corpus, licences
 from orchestria_lab.models.drumset import GENRE_NAMES
 from orchestria_lab.models.features import (
+    MELODY_BEATS,
+    MELODY_REST,
     chord_steps,
     drum_features,
     harmony_features,
+    melody_features,
     pitched_features,
 )
 from orchestria_lab.models.tokens import (
@@ -80,6 +83,10 @@ KICK_BONUS = 1.5
 DENSITY_SCALE = 4.0
 #: Classifier-free guidance of the drum model's genre: how far the genre pushes the sampling.
 GENRE_GUIDANCE = 2.0
+#: Logit bonus of a chord for each of the melody's notes over its slot it holds (harmonising a melody).
+MELODY_TONE_BONUS = 1.0
+#: Chord qualities a melody note no chord of the key holds may be harmonised with (a secondary dominant ...).
+CHROMATIC_QUALITIES = ("", "7", "m")
 
 
 def checkpoint_path(name: str) -> Path:
@@ -159,24 +166,82 @@ def _key(key: Key | str) -> Key:
     return parse_key(key) if isinstance(key, str) else key
 
 
+def hears_melody() -> bool:
+    """Whether the harmony checkpoint is conditioned on a melody (:func:`chords` with ``melody``).
+
+    >>> hears_melody() in (True, False)
+    True
+    """
+    return available("harmony") and "melody_main" in dict(model("harmony").model.config.features)
+
+
+def melody_tokens(notes, *, steps: int) -> np.ndarray:
+    """The top line of ``notes`` (beats) on the 16th grid, ``steps`` long: as the corpora encode a line.
+
+    >>> melody_tokens([Note(60, 0.0, 0.5, 90), Note(64, 0.0, 1.0, 90), Note(67, 0.75, 0.25, 90)], steps=4).tolist()
+    [45, 1, 1, 48]
+    """
+    rows = []
+    for n in notes:
+        pitch = int(n.pitch)
+        while pitch < PITCH_LOW:
+            pitch += 12
+        while pitch > PITCH_HIGH:
+            pitch -= 12
+        a = int(round(n.start * 4))
+        rows.append((pitch, a, max(a + 1, int(round((n.start + n.duration) * 4)))))
+    return corpus.encode_line(np.array(rows, dtype=np.int64).reshape(-1, 3), steps, keep="high")
+
+
 def chords(
     *, key: Key | str, genre: str, time_signature: str, bars: int, rng: np.random.Generator,
-    temperature: float = 1.0, top_p: float = 0.95,
+    temperature: float = 1.0, top_p: float = 0.95, melody=None, anchor: bool = True,
 ) -> list[tuple[float, float, Chord]]:
-    """A progression as ``(start beat, duration, Chord)``: one chord per bar or half bar."""
+    """A progression as ``(start beat, duration, Chord)``: one chord per bar or half bar.
+
+    With ``melody`` (notes, in beats from the song's start) the model hears the melody over each
+    chord slot (a checkpoint that takes one: :func:`hears_melody`). With ``anchor`` the sampling
+    also holds to it: a note that starts where a chord does is a tone of that chord (one of the
+    key's, else of :data:`CHROMATIC_QUALITIES`), and chords holding the melody's other notes on
+    the slot's beats are preferred (``MELODY_TONE_BONUS`` each); without, the model alone.
+    """
     from orchestria_lab.models.sampling import sample
 
     _check(time_signature, bars)
     key = _key(key)
     slots = chord_slots(time_signature)
-    feats = harmony_features(meter=time_signature, mode=int(key.is_minor), style=style_id(genre), n_bars=bars)
+    stepper = model("harmony")
+    tune = None
+    if melody is not None:
+        if not hears_melody():
+            raise InvalidValue("melody", "given", "no melody: this harmony checkpoint is not conditioned on one "
+                               "(train one with `orchestria train harmony`)")
+        tune = melody_features(melody_tokens(melody, steps=bars * steps_per_bar(time_signature)),
+                               meter=time_signature, tonic=key.tonic_pc)
+    feats = harmony_features(meter=time_signature, mode=int(key.is_minor), style=style_id(genre), n_bars=bars,
+                             melody=tune)[:, :len(stepper.model.config.features)]
     scale = {(pc - key.tonic_pc) % 12 for pc in key.scale}
     ok = np.zeros(CHORD_VOCAB, dtype=bool)
+    holds = np.zeros((CHORD_VOCAB, 12), dtype=bool)  # key-relative pitch classes of each chord token
     for tok in range(1, CHORD_VOCAB):
         degree, q = chord_parts(tok)
+        holds[tok, [(degree + i) % 12 for i in QUALITIES[q][1]]] = True
         diatonic = all((degree + i) % 12 in scale for i in QUALITIES[q][1])
         ok[tok] = diatonic or (key.is_minor and degree == 7 and QUALITIES[q][0] in ("", "7"))
-    tokens = sample(model("harmony"), feats, bar=slots, allowed=np.tile(ok, (len(feats), 1)), rng=rng,
+    allowed = np.tile(ok, (len(feats), 1))
+    bias = np.zeros(allowed.shape, dtype=np.float32)
+    if tune is not None and anchor:
+        chromatic = np.array([False] + [QUALITIES[chord_parts(t)[1]][0] in CHROMATIC_QUALITIES
+                                        for t in range(1, CHORD_VOCAB)])
+        for s, row in enumerate(tune):
+            for value in row[:MELODY_BEATS]:
+                if value < MELODY_REST:
+                    bias[s] += MELODY_TONE_BONUS * holds[:, value // 2]
+            first = int(row[0])
+            if first < MELODY_REST and first % 2:  # a note starts with the chord
+                fits = allowed[s] & holds[:, first // 2]
+                allowed[s] = fits if fits.any() else chromatic & holds[:, first // 2]
+    tokens = sample(stepper, feats, bar=slots, allowed=allowed, bias=bias, rng=rng,
                     temperature=temperature, top_p=top_p)
     span = beats_per_bar(time_signature) / slots
     return [(i * span, span, chord_of(int(t), tonic_pc=key.tonic_pc, flats=key.flats)) for i, t in enumerate(tokens)]

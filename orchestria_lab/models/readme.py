@@ -51,6 +51,10 @@ and, for drums, `genre` (index in `genres`) and `combos` (the voices of each dru
 - Augmentation by transposition to all twelve keys happens at training time (and for the
   n-gram baseline), not on disk.
 - Pieces go to train, valid or test (85/5/10 %) by a hash of their name.
+- `corpus/pairs.npz` holds, per chord slot of every chorale and folk piece (found by `names`, cut
+  by `offsets`), what the harmony model hears of the melody there, in `melody` (four columns):
+  the note on each of the slot's first three beats (2 x its pitch class above the tonic, + 1 when it
+  starts there; 24 rest, 25 no such beat) and the pitch class sounding longest (12: none).
 """
 
 
@@ -93,6 +97,11 @@ def render() -> str:
                          f"`{card['data_hash']}` | `{card['sha256'][:16]}...` |")
         lines += ["", "NLL: mean negative log-likelihood per token, in nats, on the named split of the "
                   f"checkpoint's corpus. Only a checkpoint licensed {PROJECT_LICENCE} is loaded by default."]
+        for card_path in cards:
+            card = json.loads(card_path.read_text())
+            if card.get("conditioning"):
+                lines.append(f"`{card_path.with_suffix('.pt').name}` hears {card['conditioning']}: test NLL "
+                             f"{card['test_nll']:.4f} with it, {card['test_nll_unconditioned']:.4f} without.")
     return "\n".join(lines) + "\n"
 
 

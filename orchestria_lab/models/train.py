@@ -309,8 +309,13 @@ def train(
         seconds=round(seconds, 1), parameters=model.parameter_count(), valid_nll=best_valid, test_nll=test_nll,
         checkpoint=str(path), data_hash=data_hash(*used), history=history,
     )
+    conditioning = {}
+    if part in datasets.CONDITIONING:  # the same model with what it is conditioned on withheld
+        plain = datasets.examples(part, "test", limit=limit, corpus=corpus, melody=False)
+        conditioning = {"conditioning": datasets.CONDITIONING[part],
+                        "test_nll_unconditioned": float(token_nll(model, plain).mean())}
     # the card's own entries come last: an added entry never replaces the licence or the figures
-    save_checkpoint(model, path, info={**(card or {}), **asdict(result), **licence, "seed": seed,
+    save_checkpoint(model, path, info={**(card or {}), **asdict(result), **licence, **conditioning, "seed": seed,
                                        "torch": torch.__version__, "settings": settings})
     return result
 

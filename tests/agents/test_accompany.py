@@ -30,7 +30,7 @@ from orchestria_lab.music.analysis import strong_beat_tones
 from orchestria_lab.music.chords import parse_symbol
 from orchestria_lab.music.grooves import KICKS, SNARES
 from orchestria_lab.music.theory import beats_per_bar, parse_key
-from orchestria_lab.state import Note
+from orchestria_lab.state import Edit, Meta, Note, State, Stem, apply
 
 BPM = 90
 
@@ -141,6 +141,50 @@ def test_a_bach_soprano_exported_from_music21_imports_and_is_harmonized(tmp_path
     session.command("harmonize my melody")
     chords = current_chords(session.state)
     assert strong_beat_chord_tones(melody.notes, chords, time_signature=session.state.meta.time_signature) >= 0.8
+
+
+def _hears_melody() -> bool:
+    from orchestria_lab.models import generate
+
+    return generate.hears_melody()
+
+
+@pytest.mark.skipif(not _hears_melody(), reason="the shipped harmony model hears no melody")
+def test_the_learned_model_harmonizes_a_bach_soprano_imported_from_music21(tmp_path, store):
+    music21 = pytest.importorskip("music21")
+    chorale = music21.corpus.parse("bach/bwv66.6")
+    path = tmp_path / "soprano.mid"
+    chorale.parts[0].write("midi", fp=str(path))
+    session = Session.from_midi(path, genre="folk", sample_rate=8000, seed=1, store=store)
+    melody = next(s for s in session.state.stems if s.role == "melody")
+    result = session.command("harmonize my melody")
+    chords_stem = session.state.stem("chords")
+    assert chords_stem.params["backend"] == "model" and "fitted to" in result.message
+    assert melody.notes == session.state.stem(melody.stem_id).notes
+    chords = current_chords(session.state)
+    ts = session.state.meta.time_signature
+    assert strong_beat_chord_tones(melody.notes, chords, time_signature=ts) >= 0.8
+
+
+@pytest.mark.parametrize("backend", ["model", "baseline"])
+def test_each_backend_fits_chords_to_the_users_melody_and_the_rule_one_is_the_harmonizer(backend):
+    from orchestria_lab.agents import Action
+    from orchestria_lab.music.harmonize import harmonize
+
+    if backend == "model" and not _hears_melody():
+        pytest.skip("the shipped harmony model hears no melody")
+    key, ts, notes = MADE_UP["a-minor-dotted"]
+    state = State(Meta(bpm=BPM, key=key, genre="pop", time_signature=ts, bars=bars_of(notes, ts), seed=3))
+    state = apply(state, Edit(add=[Stem("tune", role="melody", instrument="piano", agent="user", notes=tuple(notes))]))
+    agent = get_agent("harmony")
+    state = apply(state, agent(state, Action("harmony", "add", params={"backend": backend}), np.random.default_rng(0)))
+    again = apply(state, agent(state, Action("harmony", "chords", params={"melody": "tune"}), np.random.default_rng(1)))
+    chords = current_chords(again)
+    assert chords == current_chords(state)  # the part added to the melody already played them
+    assert strong_beat_chord_tones(notes, chords, time_signature=ts) >= 0.8
+    rule = harmonize(notes, key=key, genre="pop", time_signature=ts, bars=state.meta.bars)
+    played = [(start, length, chord.symbol) for start, length, chord in chords[:len(rule)]]
+    assert (played == [(start, length, chord.symbol) for start, length, chord in rule]) == (backend == "baseline")
 
 
 def test_chords_added_to_the_users_melody_fit_it_unasked(tmp_path, store):

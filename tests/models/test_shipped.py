@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from orchestria_lab.models import corpus, datasets, generate, licences
+from orchestria_lab.models.tokens import steps_per_bar
 from orchestria_lab.music.theory import parse_key
 
 #: By the files, not ``available``: a shipped checkpoint the loader refuses must fail here, not be skipped.
@@ -79,3 +80,50 @@ def test_eight_bars_generate_quickly(name):
     start = time.perf_counter()
     calls[name](np.random.default_rng(1))
     assert time.perf_counter() - start < 0.5  # ~10-40 ms on an idle core; generous for loaded CI
+
+
+@pytest.fixture(scope="module")
+def chorale_figures():
+    """Held-out NLL on the chorale test split: the shipped harmony model with the soprano, the same
+    model with it withheld, and the Kneser-Ney n-gram (trained on the harmony train split)."""
+    from orchestria_lab.models.ngram import best_order
+    from orchestria_lab.models.train import load_checkpoint, token_nll
+
+    def bach(examples):
+        return [e for e in examples if e.name.startswith("bach/")]
+
+    model = load_checkpoint(generate.checkpoint_path("harmony"))
+    heard, withheld = bach(datasets.examples("harmony", "test")), bach(datasets.examples("harmony", "test", melody=False))
+    ngram, _ = best_order([e.tokens for e in datasets.examples("harmony", "train")],
+                          [e.tokens for e in datasets.examples("harmony", "valid")], vocab=datasets.vocab_size("harmony"))
+    return {"with": float(token_nll(model, heard).mean()), "without": float(token_nll(model, withheld).mean()),
+            "ngram": float(ngram.nll([e.tokens for e in heard]))}
+
+
+hears = pytest.mark.skipif("harmony" not in SHIPPED or not generate.hears_melody(),
+                           reason="the shipped harmony model hears no melody")
+
+
+@hears
+def test_the_shipped_harmony_model_predicts_bach_s_chords_better_hearing_the_soprano(chorale_figures):
+    assert chorale_figures["with"] < chorale_figures["without"] - 0.1, chorale_figures
+    assert chorale_figures["with"] < chorale_figures["ngram"], chorale_figures
+    assert chorale_figures["without"] < chorale_figures["ngram"], chorale_figures  # one model serves both
+
+
+@hears
+def test_the_shipped_harmony_model_alone_puts_chord_tones_under_the_soprano_it_hears():
+    from orchestria_lab.models.generate import _notes_from_tokens
+    from orchestria_lab.music.analysis import strong_beat_tones
+    from orchestria_lab.music.theory import Key
+
+    rows = [r for r in datasets.pieces_of("melody", "test") if r[0].startswith("bach/")][:20]
+    heard, deaf = [], []
+    for _, tokens, _, tonic, mode, meter, _ in rows:
+        key, bars = Key(tonic, "minor" if mode else "major"), len(tokens) // steps_per_bar(meter)
+        soprano = _notes_from_tokens(tokens, meter, np.random.default_rng(0))
+        for out, melody in ((heard, soprano), (deaf, None)):
+            chords = generate.chords(key=key, genre="folk", time_signature=meter, bars=bars,
+                                     rng=np.random.default_rng(1), melody=melody, anchor=False)
+            out += strong_beat_tones(soprano, chords, time_signature=meter)
+    assert np.mean(heard) >= 0.8 and np.mean(heard) > np.mean(deaf) + 0.2, (np.mean(heard), np.mean(deaf))
