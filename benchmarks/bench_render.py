@@ -203,11 +203,18 @@ def bench_memory(bars: int) -> list[list[object]]:
 
 
 def main(argv: list[str] | None = None) -> None:
+    import argparse
+
     import torch
 
-    quick = "--quick" in (argv if argv is not None else sys.argv[1:])
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.bench_render", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="a smoke run: 2 rounds of 4-bar sessions, a short memory run")
+    parser.add_argument("--rounds", type=int, default=None, help="rounds per session (default 5, or 2 with --quick)")
+    args, _ = parser.parse_known_args(argv if argv is not None else sys.argv[1:])  # the runner passes its names
+    quick = args.quick
     torch.set_num_threads(1)
     rounds, bars = (2, 4) if quick else (5, 16)
+    rounds = args.rounds or rounds
     before = os.environ.get("ORCHESTRIA_RENDER_THREADS")
     fluid = FluidSynth()
     try:

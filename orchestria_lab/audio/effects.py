@@ -22,6 +22,7 @@ True
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from contextlib import nullcontext
 from typing import Any
 
 import numpy as np
@@ -31,6 +32,8 @@ from orchestria_lab.audio.dsp import (
     biquad,
     butterworth_qs,
     dc_block,
+    kept_noise,
+    noise_not_kept,
     sosfilt,
     white_noise,
 )
@@ -130,15 +133,21 @@ def tape(audio: np.ndarray, sr: int, *, wow: float = 0.3, flutter: float = 0.2,
     ms = sr / 1000.0  # the speed wander as a delay that swings between 0 and its peak
     wander = np.array([[2.0 * wow * ms, wow_rate, 0.0], [0.15 * flutter * ms, flutter_rate, 0.0]])
     read = kernel("swept_delay")
-    y = np.stack([read(x[ch], start, float(sr), float(wander[:, 0].sum()), wander) for ch in range(c)])
-    if saturation > 0:
+    y = read(x, start, float(sr), float(wander[:, 0].sum()), wander)  # both tracks through one sweep
+    if saturation > 0:  # in place: y is ours
         g = np.float32(10 ** (12 * saturation / 20))
-        y = np.tanh(y * g) / np.float32(np.tanh(g))
+        y *= g
+        np.tanh(y, out=y)
+        y /= np.float32(np.tanh(g))
     y = sosfilt(biquad("lowpass", 16000.0 - 6000.0 * saturation, sr), y)
     if hiss > 0:
-        noise = white_noise(np.random.default_rng((seed, start % 2**63)), (c, n))
-        y += sosfilt(biquad("highpass", 2000.0, sr), noise) * np.float32(10 ** ((-90 + 40 * hiss) / 20))
+        y += kept_noise(("tape", seed, start, c, n, sr, hiss), lambda: _hiss(seed, start, c, n, sr, hiss))
     return y.astype(np.float32, copy=False)
+
+
+def _hiss(seed: int, start: int, c: int, n: int, sr: int, hiss: float) -> np.ndarray:
+    noise = white_noise(np.random.default_rng((seed, start % 2**63)), (c, n))
+    return sosfilt(biquad("highpass", 2000.0, sr), noise) * np.float32(10 ** ((-90 + 40 * hiss) / 20))
 
 
 
@@ -153,18 +162,27 @@ def vinyl(audio: np.ndarray, sr: int, *, crackle: float = 0.3, noise: float = 0.
     c, n = x.shape
     sos = np.concatenate([biquad("highpass", low_cut, sr), biquad("lowpass", high_cut, sr)])
     y = sosfilt(sos, x)
+    if (noise > 0 or crackle > 0) and n:
+        y += kept_noise(("vinyl", seed, start, c, n, sr, crackle, noise),
+                        lambda: _record_noise(seed, start, c, n, sr, crackle, noise))
+    return y.astype(np.float32, copy=False)
+
+
+def _record_noise(seed: int, start: int, c: int, n: int, sr: int, crackle: float, noise: float) -> np.ndarray:
+    """Vinyl's surface noise and crackle, ``(c, n)``: what the record adds, whatever it plays."""
     rng = np.random.default_rng((seed, start % 2**63))
+    layer = np.zeros((c, n), np.float32)
     if noise > 0:
         surface = sosfilt(biquad("lowpass", 3000.0, sr), white_noise(rng, (c, n)))
-        y += surface * np.float32(10 ** ((-80 + 40 * noise) / 20))
-    if crackle > 0 and n:
+        layer += surface * np.float32(10 ** ((-80 + 40 * noise) / 20))
+    if crackle > 0:
         count = rng.poisson(40.0 * crackle * n / sr)
         clicks = np.zeros(n, np.float32)
         at = rng.integers(0, n, count)
         clicks[at] = (rng.uniform(0.02, 0.3, count) * rng.choice([-1, 1], count)).astype(np.float32)
         clicks = sosfilt(biquad("bandpass", 2500.0, sr, q=0.8), clicks)
-        y += clicks[None] * np.float32(0.5 + crackle)
-    return y.astype(np.float32, copy=False)
+        layer += clicks[None] * np.float32(0.5 + crackle)
+    return layer
 
 
 def _p(name: str, type_: str, default: Any, low: float | None, high: float | None, unit: str,
@@ -377,7 +395,8 @@ def run_chunked(fn: Callable[..., np.ndarray], audio: np.ndarray, *, tail: int, 
         body = x[:, s:min(e, n)]
         pad = np.zeros((c, max(0, e - max(s, n))), np.float32)
         seg = np.concatenate([past, body, pad, future], axis=1)
-        y = fn(seg, start=s - tail) if positioned else fn(seg)
+        with noise_not_kept() if chunk < total else nullcontext():
+            y = fn(seg, start=s - tail) if positioned else fn(seg)
         if out is None:
             same = loop and consume and y.shape[0] == c and x.flags.writeable and x is audio
             out = x if same else np.empty((y.shape[0], total), np.float32)

@@ -122,7 +122,7 @@ def _wavetable(p: Mapping[str, Any], partials: Sequence[float], pitch: torch.Ten
         angles = [(1 + p["width"] * spread) * math.pi / 4 for spread in spreads]
         gains *= math.sqrt(2) * np.array([[math.cos(a), math.sin(a)] for a in angles])
     if torch.is_grad_enabled():  # fitting a patch: torch all the way, so gradients reach the tables
-        out = _read_voices(p, pack_tables(*tables), table_hz, steps, offsets, gains, n, t, amp_env, fenv)
+        out = _read_voices(p, pack_tables(*tables), table_hz, steps, offsets, gains, n, t, drawn(amp_env), fenv)
     else:
         vibrato = np.zeros(0)
         if p["vibrato"] > 0:
@@ -130,7 +130,7 @@ def _wavetable(p: Mapping[str, Any], partials: Sequence[float], pitch: torch.Ten
                                 *table_hz.tolist()])
         out = torch.from_numpy(kernel("wavetable_voices")(
             torch.stack(tables).numpy(), (torch.stack(steps).to(torch.int64) & (2**PHASE_BITS - 1)).numpy(),
-            np.array(offsets, np.int64), gains, amp_env.numpy(), lengths.numpy(),
+            np.array(offsets, np.int64), gains, amp_env.numpy(), ENV_HOP, lengths.numpy(),
             np.ones(1, np.float32) if fenv is None else fenv[0].numpy(), vibrato, FRAC_BITS))
     if p["noise"] > 0:  # only while it is above -60 dB
         k = min(n.shape[1], math.ceil(p["noise_decay"] * sr))
@@ -176,13 +176,13 @@ def _fm(p: Mapping[str, Any], pitch: torch.Tensor, vel: torch.Tensor, n: torch.T
         vibrato = np.array([p["vibrato_rate"], 2.0 ** (p["vibrato"] / 1200.0) - 1.0]) if p["vibrato"] > 0 else np.zeros(0)
         return torch.from_numpy(kernel("fm_voices")(
             f0[:, 0].numpy(), float(ratio), index[:, 0].double().numpy(), 6.9 / p["fm_decay"], vibrato,
-            amp_env.numpy(), lengths.numpy(), float(sr), SINE_TABLE))[None]
+            amp_env.numpy(), ENV_HOP, lengths.numpy(), float(sr), SINE_TABLE))[None]
     carrier = phase(n, f0, sr)
     if p["vibrato"] > 0:
         carrier = carrier + vibrato_cycles(t, f0, rate=p["vibrato_rate"], cents=p["vibrato"])
     mod = torch.sin(2 * math.pi * phase(n, f0 * ratio, sr))
     depth = index * torch.exp(-6.9 / p["fm_decay"] * t)
-    return (torch.sin(2 * math.pi * carrier + depth * mod) * amp_env)[None]
+    return (torch.sin(2 * math.pi * carrier + depth * mod) * drawn(amp_env))[None]
 
 
 def _render_block(p: Mapping[str, Any], engine: str, partials: Sequence[float], pitch: torch.Tensor,
@@ -203,15 +203,25 @@ def _render_block(p: Mapping[str, Any], engine: str, partials: Sequence[float], 
     env = adsr(coarse, gate[:, None], attack=p["attack"], decay=decay[:, None], sustain=sustain,
                release=p["release"], end=end[:, None])
     env = env * (vel ** (1.5 * p["velocity"]) * 10.0 ** (p["level"] / 20.0))[:, None]
-    env = torch.nn.functional.interpolate(env[:, None, :], size=(coarse.shape[1] - 1) * ENV_HOP + 1,
-                                          mode="linear", align_corners=True)[:, 0, : n.shape[1]]
     if engine == "wavetable":
         return _wavetable(p, partials, pitch, vel, n, t, env, lengths, sr, seed), lengths
     if engine == "fm":
         return _fm(p, pitch, vel, n, t, env, lengths, sr), lengths
     strings = karplus_strong(midi_to_hz(pitch), n.shape[1], sr, decay=decay, brightness=p["brightness"],
                              pick=p["pick"], seed=seed)
-    return (strings * env)[None], lengths
+    return (strings * drawn(env))[None], lengths
+
+
+def drawn(env: torch.Tensor) -> torch.Tensor:
+    """An envelope given every ``ENV_HOP`` samples ``(rows, points)`` as samples ``(rows, (points - 1)
+    * ENV_HOP)``: straight lines between its points (the kernels draw it as they play, the same way).
+
+    >>> line = drawn(torch.tensor([[0.0, 1.0, 0.0]]))
+    >>> line.shape, line[0, :3].tolist(), line[0, ENV_HOP].item()
+    (torch.Size([1, 32]), [0.0, 0.0625, 0.125], 1.0)
+    """
+    return torch.nn.functional.interpolate(env[:, None, :], size=(env.shape[1] - 1) * ENV_HOP + 1, mode="linear",
+                                           align_corners=True)[:, 0, :-1]
 
 
 def _drums(p: Mapping[str, Any], onset: np.ndarray, numbers: np.ndarray, vel: torch.Tensor, sr: int,

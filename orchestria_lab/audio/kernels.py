@@ -35,21 +35,26 @@ def biquads(sos: np.ndarray, x: np.ndarray, zi: np.ndarray) -> np.ndarray:
     """``x`` float32 ``(channels, samples)`` through the cascade ``sos`` ``(sections, 6)``
     (normalised: ``a0 == 1``), direct form I in double precision; ``zi`` float64
     ``(channels, sections, 4)`` is each section's last two inputs and outputs, read and
-    updated in place."""
+    updated in place.
+
+    Two independent recursions run side by side in each loop, so each one's latency hides
+    behind the other's: two channels through one section, or an odd last channel (a mono
+    signal) through two sections at once, the second reading the first's output as float32,
+    as it would from memory."""
     channels, n = x.shape
-    if sos.shape[1] != 6 or zi.shape[0] != channels or zi.shape[1] != sos.shape[0] or zi.shape[2] != 4:
+    sections = sos.shape[0]
+    if sos.shape[1] != 6 or zi.shape[0] != channels or zi.shape[1] != sections or zi.shape[2] != 4:
         raise ValueError("biquads: sos must be (sections, 6) and zi (channels, sections, 4)")
-    if sos.shape[0] == 0:
+    if sections == 0:
         return x.copy()
     y = np.empty_like(x)
-    for k in range(sos.shape[0]):
+    for k in range(sections):
         b0, b1, b2, a1, a2 = sos[k, 0], sos[k, 1], sos[k, 2], sos[k, 4], sos[k, 5]
-        for c in range(0, channels, 2):  # two channels at a time: independent chains interleave
-            d = min(c + 1, channels - 1)  # an odd last channel runs as its own pair
-            su, sv = (x[c], x[d]) if k == 0 else (y[c], y[d])
-            yu, yv = y[c], y[d]
+        for c in range(0, channels - 1, 2):  # two channels at a time
+            su, sv = (x[c], x[c + 1]) if k == 0 else (y[c], y[c + 1])
+            yu, yv = y[c], y[c + 1]
             u1, u2, w1, w2 = zi[c, k, 0], zi[c, k, 1], zi[c, k, 2], zi[c, k, 3]
-            v1, v2, z1, z2 = zi[d, k, 0], zi[d, k, 1], zi[d, k, 2], zi[d, k, 3]
+            v1, v2, z1, z2 = zi[c + 1, k, 0], zi[c + 1, k, 1], zi[c + 1, k, 2], zi[c + 1, k, 3]
             for i in range(n):
                 u, v = np.float64(su[i]), np.float64(sv[i])
                 w = b0 * u + b1 * u1 + b2 * u2 - a1 * w1 - a2 * w2
@@ -68,7 +73,37 @@ def biquads(sos: np.ndarray, x: np.ndarray, zi: np.ndarray) -> np.ndarray:
                         z2 = 0.0
                 yu[i], yv[i] = w, z
             zi[c, k, 0], zi[c, k, 1], zi[c, k, 2], zi[c, k, 3] = u1, u2, w1, w2
-            zi[d, k, 0], zi[d, k, 1], zi[d, k, 2], zi[d, k, 3] = v1, v2, z1, z2
+            zi[c + 1, k, 0], zi[c + 1, k, 1], zi[c + 1, k, 2], zi[c + 1, k, 3] = v1, v2, z1, z2
+    if channels % 2:
+        c = channels - 1
+        for k in range(0, sections, 2):  # this section and the next side by side
+            q = min(k + 1, sections - 1)
+            pair = q != k
+            b0, b1, b2, a1, a2 = sos[k, 0], sos[k, 1], sos[k, 2], sos[k, 4], sos[k, 5]
+            e0, e1, e2, f1, f2 = sos[q, 0], sos[q, 1], sos[q, 2], sos[q, 4], sos[q, 5]
+            su, yu = x[c] if k == 0 else y[c], y[c]
+            u1, u2, w1, w2 = zi[c, k, 0], zi[c, k, 1], zi[c, k, 2], zi[c, k, 3]
+            p1, p2, r1, r2 = zi[c, q, 0], zi[c, q, 1], zi[c, q, 2], zi[c, q, 3]
+            for i in range(n):
+                u = np.float64(su[i])
+                w = b0 * u + b1 * u1 + b2 * u2 - a1 * w1 - a2 * w2
+                u2, u1, w2, w1 = u1, u, w1, w
+                if abs(w) < DENORMAL_FLOOR:
+                    w = w1 = 0.0
+                    if abs(w2) < DENORMAL_FLOOR:
+                        w2 = 0.0
+                if pair:
+                    p = np.float64(np.float32(w))
+                    w = e0 * p + e1 * p1 + e2 * p2 - f1 * r1 - f2 * r2
+                    p2, p1, r2, r1 = p1, p, r1, w
+                    if abs(w) < DENORMAL_FLOOR:
+                        w = r1 = 0.0
+                        if abs(r2) < DENORMAL_FLOOR:
+                            r2 = 0.0
+                yu[i] = w
+            zi[c, k, 0], zi[c, k, 1], zi[c, k, 2], zi[c, k, 3] = u1, u2, w1, w2
+            if pair:
+                zi[c, q, 0], zi[c, q, 1], zi[c, q, 2], zi[c, q, 3] = p1, p2, r1, r2
     return y
 
 
@@ -290,7 +325,7 @@ def feedback_delay(x: np.ndarray, period: int, feedback: float, pole: float, pin
 
 
 def wavetable_voices(tables: np.ndarray, steps: np.ndarray, offsets: np.ndarray, gains: np.ndarray,
-                     env: np.ndarray, lengths: np.ndarray, blend: np.ndarray, vibrato: np.ndarray,
+                     env: np.ndarray, hop: int, lengths: np.ndarray, blend: np.ndarray, vibrato: np.ndarray,
                      frac_bits: int) -> np.ndarray:
     """Unison voices reading per-note wavetables: float32 ``(channels, rows, samples)``.
 
@@ -303,60 +338,70 @@ def wavetable_voices(tables: np.ndarray, steps: np.ndarray, offsets: np.ndarray,
     ratio minus one, delay s, sample rate, then each row's table frequency in Hz), empty for
     none, adds ``f c fade (1 - cos w t) / w`` cycles, fading in over 0.3 s after the delay.
     Voice ``v`` goes to channel ``c`` with ``gains[v, c]``; their sum is scaled by the
-    amplitude envelope ``env`` float32 ``(rows, samples)``. Samples past ``lengths[r]`` stay 0.
+    amplitude envelope ``env`` float32 ``(rows, points)``, given every ``hop`` samples and drawn
+    as straight lines between (``(1 - f) env[j] + f env[j + 1]`` in float32, as torch's linear
+    interpolation draws it), so the rows are ``(points - 1) * hop`` samples long. Samples past
+    ``lengths[r]`` stay 0.
     """
     layers, rows, width = tables.shape
     voices, channels = gains.shape
-    samples = env.shape[1]
+    samples = (env.shape[1] - 1) * hop
     size = width - 1
     if (steps.shape[0] != voices or steps.shape[1] != rows or offsets.shape[0] != voices or env.shape[0] != rows
             or lengths.shape[0] != rows or size < 2 or size & (size - 1) != 0 or not 0 < frac_bits < 32
+            or hop < 1 or env.shape[1] < 2
             or (layers == 2 and blend.shape[0] < samples) or (vibrato.shape[0] != 0 and vibrato.shape[0] != 4 + rows)):
         raise ValueError("wavetable_voices: tables (layers, rows, 2**k + 1), steps (voices, rows), offsets "
-                         "(voices,), env (rows, samples), lengths (rows,), blend (samples,), vibrato empty or 4 + rows")
+                         "(voices,), env (rows, points >= 2), hop >= 1, lengths (rows,), blend (samples,), "
+                         "vibrato empty or 4 + rows")
     out = np.zeros((channels, rows, samples), np.float32)
-    # The phase is uint32, whose arithmetic wraps at one cycle by itself; the sums are float32.
-    shift = np.uint32(frac_bits)
-    frac_mask = np.uint32((1 << frac_bits) - 1)
+    # The phase is 32 bits in an int64, wrapped at one cycle by a mask; the sums are float32.
+    # A voice at a time over a row (its phase in a register, one simple loop per layer count that
+    # the compiler keeps free of branches), each adding into the row; the envelope scales the sum.
+    cycle = np.int64(0xFFFFFFFF)
+    shift = np.int64(frac_bits)
+    frac_mask = np.int64((1 << frac_bits) - 1)
     scale = np.float32(1.0 / (1 << frac_bits))
-    phases = np.empty(voices, np.uint32)
-    step = np.empty(voices, np.uint32)
-    left = gains[:, 0].astype(np.float32)
-    right = gains[:, channels - 1].astype(np.float32)
-    w, depth, delay, sr = 1.0, 0.0, 0.0, 1.0
+    one, inv_hop = np.float32(1.0), np.float32(1.0 / hop)
+    vibrating = vibrato.shape[0] != 0
+    wobble = np.zeros(samples if vibrating else 0, np.int64)
     for r in range(rows):
         first, second = tables[0, r], tables[layers - 1, r]
-        for v in range(voices):
-            phases[v] = np.uint32(offsets[v] & 0xFFFFFFFF)
-            step[v] = np.uint32(steps[v, r] & 0xFFFFFFFF)
-        if vibrato.shape[0]:
+        length = min(lengths[r], samples)
+        if vibrating:
             w = 2.0 * np.pi * vibrato[0]
             depth = vibrato[4 + r] * vibrato[1] / w * 4294967296.0
             delay, sr = vibrato[2], vibrato[3]
-        for i in range(min(lengths[r], samples)):
-            wobble = np.uint32(0)
-            if vibrato.shape[0]:
+            for i in range(length):
                 t = i / sr
                 fade = 1.0 if delay <= 0.0 else min(max((t - delay) / 0.3, 0.0), 1.0)
-                wobble = np.uint32(np.int64(depth * fade * (1.0 - np.cos(w * t))) & 0xFFFFFFFF)
-            mix = np.float32(0.0) if layers == 1 else blend[i]
-            a_left, a_right = np.float32(0.0), np.float32(0.0)
-            for v in range(voices):
-                ph = np.uint32(phases[v] + wobble)  # numba widens the sum: wrap it back to 32 bits
+                wobble[i] = np.int64(depth * fade * (1.0 - np.cos(w * t))) & cycle
+        left, right = out[0, r], out[channels - 1, r]
+        for v in range(voices):
+            phase = offsets[v] & cycle
+            step = steps[v, r] & cycle
+            g_left, g_right = np.float32(gains[v, 0]), np.float32(gains[v, channels - 1])
+            for i in range(length):
+                ph = (phase + wobble[i]) & cycle if vibrating else phase
                 k = ph >> shift
                 f = np.float32(ph & frac_mask) * scale
                 a = first[k]
                 x = a + (first[k + 1] - a) * f
                 if layers == 2:
                     b = second[k]
-                    x += (b + (second[k + 1] - b) * f - x) * mix
-                a_left += x * left[v]
-                a_right += x * right[v]
-                phases[v] += step[v]
-            e = env[r, i]
-            out[0, r, i] = a_left * e
-            if channels == 2:
-                out[1, r, i] = a_right * e
+                    x += (b + (second[k + 1] - b) * f - x) * blend[i]
+                left[i] += x * g_left
+                if channels == 2:
+                    right[i] += x * g_right
+                phase = (phase + step) & cycle
+        e = env[r]
+        for j in range((length + hop - 1) // hop):  # point by point: no division a sample
+            for i in range(j * hop, min(length, (j + 1) * hop)):
+                f = np.float32(i - j * hop) * inv_hop
+                g = (one - f) * e[j] + f * e[j + 1]
+                left[i] *= g
+                if channels == 2:
+                    right[i] *= g
     return out
 
 
@@ -365,18 +410,19 @@ SWEEP_EXACT_EVERY = 256
 
 
 def swept_delay(x: np.ndarray, start: int, sr: float, centre: float, lfos: np.ndarray) -> np.ndarray:
-    """``x`` float32 ``(samples,)`` read through a swinging delay: float32, same length.
+    """``x`` float32 ``(channels, samples)`` read through a swinging delay: float32, same shape.
 
     At sample ``i`` the read is ``d = centre + sum(depth * sin(2 pi rate (start + i) / sr + phase))``
     samples late (``lfos`` float64 ``(k, 3)``: depth in samples, rate in Hz, phase in radians;
-    ``start`` places ``x[0]`` in the whole piece, so pieces read apart sweep as one), linearly
-    interpolated, silence before ``x`` starts. Each oscillator is a phasor rotated one step a
-    sample and set exactly every :data:`SWEEP_EXACT_EVERY` samples, so no error builds up;
-    phase and read position are float64, whole and fractional samples apart, so long signals
-    read as precisely as short ones. ``d`` must never be negative (``centre`` at least the
-    depths' sum).
+    ``start`` places ``x[:, 0]`` in the whole piece, so pieces read apart sweep as one), linearly
+    interpolated, silence before ``x`` starts; every channel reads through the same delay (a tape's
+    two tracks on one capstan: the sweep is worked out once for all of them). Each oscillator is a
+    phasor rotated one step a sample and set exactly every :data:`SWEEP_EXACT_EVERY` samples, so no
+    error builds up; phase and read position are float64, whole and fractional samples apart, so
+    long signals read as precisely as short ones. ``d`` must never be negative (``centre`` at
+    least the depths' sum).
     """
-    n = x.shape[0]
+    channels, n = x.shape
     if lfos.ndim != 2 or lfos.shape[1] != 3 or centre < np.abs(lfos[:, 0]).sum():
         raise ValueError("swept_delay: lfos must be (k, 3) and centre at least the sum of their depths")
     k = lfos.shape[0]
@@ -386,7 +432,7 @@ def swept_delay(x: np.ndarray, start: int, sr: float, centre: float, lfos: np.nd
         base[j] = 2.0 * np.pi * ((start * lfos[j, 1] / sr) % 1.0) + lfos[j, 2]
         step[j] = 2.0 * np.pi * lfos[j, 1] / sr
         turn_cos[j], turn_sin[j] = np.cos(step[j]), np.sin(step[j])
-    out = np.empty(n, np.float32)
+    out = np.empty((channels, n), np.float32)
     for i in range(n):
         d = centre
         for j in range(k):
@@ -398,9 +444,10 @@ def swept_delay(x: np.ndarray, start: int, sr: float, centre: float, lfos: np.nd
         whole = int(d)  # d >= 0: truncation is the floor
         frac = d - whole
         at = i - whole
-        a = np.float64(x[at]) if at >= 0 else 0.0
-        b = np.float64(x[at - 1]) if at >= 1 else 0.0
-        out[i] = a + (b - a) * frac
+        for c in range(channels):
+            a = np.float64(x[c, at]) if at >= 0 else 0.0
+            b = np.float64(x[c, at - 1]) if at >= 1 else 0.0
+            out[c, i] = a + (b - a) * frac
     return out
 
 
@@ -410,7 +457,7 @@ SINE_TABLE = np.sin(2.0 * np.pi * np.arange(4097) / 4096)
 
 
 def fm_voices(f0: np.ndarray, ratio: float, index: np.ndarray, decay: float, vibrato: np.ndarray,
-              env: np.ndarray, lengths: np.ndarray, sr: float, sine: np.ndarray) -> np.ndarray:
+              env: np.ndarray, hop: int, lengths: np.ndarray, sr: float, sine: np.ndarray) -> np.ndarray:
     """Two-operator FM, one note a row: float32 ``(rows, samples)``.
 
     Row ``r`` is ``sin(2 pi c(i) + index[r] exp(-decay t) sin(2 pi m(i))) env[r, i]`` with the
@@ -418,22 +465,27 @@ def fm_voices(f0: np.ndarray, ratio: float, index: np.ndarray, decay: float, vib
     worked out in float64 from the sample number (long notes stay in tune), both sines read
     from ``sine`` (:data:`SINE_TABLE`). ``vibrato`` = (rate Hz, depth as a frequency ratio
     minus one), empty for none, adds ``f0 c (1 - cos w t) / w`` cycles to the carrier.
+    ``env`` float32 ``(rows, points)`` is the amplitude envelope every ``hop`` samples, drawn as
+    :func:`wavetable_voices` draws it; the rows are ``(points - 1) * hop`` samples long.
     Samples past ``lengths[r]`` stay 0.
     """
-    rows, samples = env.shape
+    rows = env.shape[0]
+    samples = (env.shape[1] - 1) * hop
     size = sine.shape[0] - 1
     if (f0.shape[0] != rows or index.shape[0] != rows or lengths.shape[0] != rows or vibrato.shape[0] not in (0, 2)
-            or size < 2):
-        raise ValueError("fm_voices: f0, index and lengths one per row of env; vibrato empty or (rate, depth); "
-                         "a sine table of 2 or more samples and its first again")
+            or size < 2 or hop < 1 or env.shape[1] < 2):
+        raise ValueError("fm_voices: f0, index and lengths one per row of env (rows, points >= 2), hop >= 1; "
+                         "vibrato empty or (rate, depth); a sine table of 2 or more samples and its first again")
     out = np.zeros((rows, samples), np.float32)
     fall = np.exp(-decay / sr)
     w = 2.0 * np.pi * vibrato[0] if vibrato.shape[0] else 1.0
     inv_two_pi = 1.0 / (2.0 * np.pi)
+    one, inv_hop = np.float32(1.0), np.float32(1.0 / hop)
     for r in range(rows):
         step_c, step_m = f0[r] / sr, f0[r] * ratio / sr
         wobble = f0[r] * vibrato[1] / w if vibrato.shape[0] else 0.0
         depth = index[r] * inv_two_pi  # in cycles of the carrier
+        point, within = 0, 0  # where sample i falls between the envelope's points
         for i in range(min(lengths[r], samples)):
             m = i * step_m
             m = (m - np.floor(m)) * size
@@ -444,7 +496,13 @@ def fm_voices(f0: np.ndarray, ratio: float, index: np.ndarray, decay: float, vib
                 c += wobble * (1.0 - np.cos(w * i / sr))
             c = (c - np.floor(c)) * size
             k = int(c)
-            out[r, i] = (sine[k] + (sine[k + 1] - sine[k]) * (c - k)) * env[r, i]
+            f = np.float32(within) * inv_hop
+            e = (one - f) * env[r, point] + f * env[r, point + 1]
+            out[r, i] = (sine[k] + (sine[k + 1] - sine[k]) * (c - k)) * e
+            within += 1
+            if within == hop:  # the next point of the envelope
+                within = 0
+                point += 1
             depth *= fall
     return out
 
@@ -488,12 +546,13 @@ def warm() -> None:
     kernel("true_peaks")(x, np.zeros(2), 0, 32, np.arange(2), np.ones((3, 12)) / 12)
     kernel("sample_voice")(np.zeros(64, np.int16), x, 0, 8, 0.0, 63.0, 8.0, 40.0, True, 1.0,
                            np.array([0.0, 1.0, 0.0, 4.0, 0.5, 8.0]), 0.5, 0.5, True)
-    kernel("swept_delay")(x[0], 0, 8000.0, 2.0, np.array([[1.0, 0.5, 0.0]]))
+    for channels in (x[:1], x):
+        kernel("swept_delay")(channels, 0, 8000.0, 2.0, np.array([[1.0, 0.5, 0.0]]))
     for vibrato in (np.zeros(0), np.array([5.0, 0.01])):
-        kernel("fm_voices")(np.full(1, 100.0), 2.0, np.ones(1), 1.0, vibrato, np.ones((1, 8), np.float32),
+        kernel("fm_voices")(np.full(1, 100.0), 2.0, np.ones(1), 1.0, vibrato, np.ones((1, 3), np.float32), 4,
                             np.full(1, 8, np.int64), 8000.0, SINE_TABLE)
     for layers, vibrato in ((1, np.zeros(0)), (2, np.array([5.0, 0.01, 0.25, 8000.0, 100.0]))):
         kernel("wavetable_voices")(np.zeros((layers, 1, 9), np.float32), np.ones((1, 1), np.int64),
-                                   np.zeros(1, np.int64), np.ones((1, 1)), np.ones((1, 8), np.float32),
+                                   np.zeros(1, np.int64), np.ones((1, 1)), np.ones((1, 3), np.float32), 4,
                                    np.full(1, 8, np.int64), np.ones(8, np.float32), vibrato, 29)
 

@@ -85,16 +85,20 @@ def reverb(audio: np.ndarray, sr: int, *, size: float = 0.5, decay: float = 1.8,
     and answers in stereo (two decorrelated impulses), as a send reverb does. ``circular``
     treats the input as a loop: the tail wraps round to the start, exactly.
     """
-    x = _stereo(as_audio(audio))
+    import torch
+
+    x = as_audio(audio)
     n = x.shape[1]
-    mono = x.mean(axis=0, keepdims=True)  # mono in, stereo out, as a send reverb: one transform
+    mono = x if x.shape[0] == 1 else x.mean(axis=0, keepdims=True)  # mono in, stereo out, as a send reverb
     if circular and n:
         wet = loop_convolve(mono, _loop_spectrum(sr, n, size, decay, damping, predelay))
     else:
         ir = reverb_ir(sr, size=size, decay=decay, damping=damping, predelay=predelay)
-        wet = fft_convolve(mono, ir)[:, :n]
+        wet = np.ascontiguousarray(fft_convolve(mono, ir)[:, :n])
     dry_g, wet_g = np.cos(mix * np.pi / 2), np.sin(mix * np.pi / 2)
-    return (x * np.float32(dry_g) + wet * np.float32(wet_g)).astype(np.float32, copy=False)
+    out = torch.from_numpy(wet)  # ours: scaled and summed in place, the dry (one channel or two) added to it
+    out.mul_(float(np.float32(wet_g))).add_(view_tensor(x), alpha=float(np.float32(dry_g)))
+    return wet
 
 
 def delay(audio: np.ndarray, sr: int, *, bpm: float, time: float = 0.75, feedback: float = 0.35,
@@ -138,7 +142,7 @@ def chorus(audio: np.ndarray, sr: int, *, rate: float = 0.8, depth: float = 3.0,
     for ch in range(2):
         for v in range(voices):
             sweep = np.array([[swing, rate, np.pi / 2 * ch + 2 * np.pi * v / voices]])
-            voice = torch.from_numpy(read(x[ch], start, float(sr), centre, sweep))
+            voice = torch.from_numpy(read(x[ch:ch + 1], start, float(sr), centre, sweep)[0])
             wet[ch] = voice if v == 0 else wet[ch] + voice
     if voices > 1:
         wet *= 1.0 / voices

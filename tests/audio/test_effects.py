@@ -250,3 +250,85 @@ def _factors(k: int) -> list[int]:
             k //= d
         d += 1
     return out + ([k] if k > 1 else [])
+
+
+def _tape_as_it_was(x: np.ndarray, sr: int, *, seed: int, start: int) -> np.ndarray:
+    """Tape at its defaults the way it was worked out before its tracks shared one sweep and its
+    hiss was kept: each channel read on its own, the hiss drawn and filtered afresh."""
+    from orchestria_lab.audio import kernels
+    from orchestria_lab.audio.dsp import biquad, sosfilt, white_noise
+
+    ms = sr / 1000.0
+    wander = np.array([[2.0 * 0.3 * ms, 0.5, 0.0], [0.15 * 0.2 * ms, 7.0, 0.0]])
+    y = np.stack([kernels.swept_delay(x[c:c + 1], start, float(sr), float(wander[:, 0].sum()), wander)[0]
+                  for c in range(x.shape[0])])
+    g = np.float32(10 ** (12 * 0.3 / 20))
+    y = sosfilt(biquad("lowpass", 16000.0 - 6000.0 * 0.3, sr), np.tanh(y * g) / np.float32(np.tanh(g)))
+    noise = white_noise(np.random.default_rng((seed, start % 2**63)), x.shape)
+    return y + sosfilt(biquad("highpass", 2000.0, sr), noise) * np.float32(10 ** ((-90 + 40 * 0.05) / 20))
+
+
+def _vinyl_as_it_was(x: np.ndarray, sr: int, *, seed: int, start: int) -> np.ndarray:
+    from orchestria_lab.audio.dsp import biquad, sosfilt, white_noise
+
+    c, n = x.shape
+    y = sosfilt(np.concatenate([biquad("highpass", 60.0, sr), biquad("lowpass", 9000.0, sr)]), x)
+    rng = np.random.default_rng((seed, start % 2**63))
+    y += sosfilt(biquad("lowpass", 3000.0, sr), white_noise(rng, (c, n))) * np.float32(10 ** ((-80 + 40 * 0.2) / 20))
+    count = rng.poisson(40.0 * 0.3 * n / sr)
+    clicks = np.zeros(n, np.float32)
+    at = rng.integers(0, n, count)
+    clicks[at] = (rng.uniform(0.02, 0.3, count) * rng.choice([-1, 1], count)).astype(np.float32)
+    return y + sosfilt(biquad("bandpass", 2500.0, sr, q=0.8), clicks)[None] * np.float32(0.8)
+
+
+@pytest.mark.parametrize("channels", [1, 2])
+def test_tape_and_vinyl_sound_as_they_did_and_their_kept_noise_is_never_shared_out(channels):
+    """Tape reads both tracks through one sweep and keeps its hiss; vinyl keeps its surface noise
+    and crackle: the sound is what the per-channel, drawn-afresh path made, to float rounding
+    (1e-6 of full scale), a second render gets the kept noise, and nobody's output is the
+    kept array itself."""
+    rng = np.random.default_rng(channels)
+    x = (rng.standard_normal((channels, 30000)) * 0.3).astype(np.float32)
+    for effect, before in ((fx.tape, _tape_as_it_was), (fx.vinyl, _vinyl_as_it_was)):
+        first = effect(x, SR, seed=3, start=-64)
+        np.testing.assert_allclose(first, before(x, SR, seed=3, start=-64), atol=1e-6)
+        again = effect(x, SR, seed=3, start=-64)
+        assert np.array_equal(first, again) and first.flags.writeable and not np.shares_memory(first, again)
+        other = effect(x, SR, seed=4, start=-64)  # another seed is other noise
+        assert not np.allclose(other, first, atol=1e-6)
+
+
+def test_reverb_mixes_in_place_what_it_mixed_before():
+    """The reverb sums its dry and wet in place, and a mono input is not made stereo first: the
+    result is the equal-power mix of before, to float rounding."""
+    from orchestria_lab.audio.dsp import fft_convolve
+    from orchestria_lab.audio.space import reverb, reverb_ir
+
+    rng = np.random.default_rng(9)
+    for channels in (1, 2):
+        x = (rng.standard_normal((channels, 20000)) * 0.2).astype(np.float32)
+        stereo = np.repeat(x, 2, axis=0) if channels == 1 else x
+        mono = stereo.mean(axis=0, keepdims=True)
+        dry, wet = np.cos(0.3 * np.pi / 2), np.sin(0.3 * np.pi / 2)
+        ring = fft_convolve(mono, reverb_ir(SR, decay=0.8))[:, :20000]
+        np.testing.assert_allclose(reverb(x, SR, decay=0.8, mix=0.3), stereo * dry + ring * wet, atol=1e-6)
+        looped = fft_convolve(mono, reverb_ir(SR, decay=0.8), circular=True)
+        np.testing.assert_allclose(reverb(x, SR, decay=0.8, mix=0.3, circular=True), stereo * dry + looped * wet,
+                                   atol=1e-6)
+
+
+def test_noise_of_a_stem_processed_in_chunks_is_not_kept(monkeypatch):
+    """A long stem goes through its effects a chunk at a time, each piece heard once: their noise
+    layers are not held (they would only raise the peak memory); a loop in one piece's is."""
+    from orchestria_lab.audio import dsp
+
+    monkeypatch.setattr(dsp, "_KEPT", type(dsp._KEPT)())
+    x = (np.random.default_rng(6).standard_normal((2, SR)) * 0.2).astype(np.float32)
+    monkeypatch.setattr(fx, "CHUNK", 64 * 47)
+    fx.apply_effect(x, SR, Effect("vinyl"), bpm=120, loop=True)
+    fx.apply_effect(x, SR, Effect("tape"), bpm=120, loop=False)
+    assert not dsp._KEPT
+    monkeypatch.setattr(fx, "CHUNK", 1 << 20)
+    fx.apply_effect(x, SR, Effect("vinyl"), bpm=120, loop=True)
+    assert len(dsp._KEPT) == 1

@@ -28,6 +28,23 @@ def test_biquads_match_scipy_in_double_precision(channels):
     np.testing.assert_allclose(sosfilt(sos, x[0]), expected[0], atol=1e-6)  # one-dimensional audio too
 
 
+@pytest.mark.parametrize("sections", [1, 2, 3, 4])
+def test_a_mono_signal_through_two_sections_at_once_is_bit_for_bit_a_stereo_channel(sections):
+    """A mono signal runs two sections of its cascade in one loop, a stereo pair one section at
+    a time over both channels: the same numbers come out, and the state carries across calls."""
+    sos = np.concatenate([biquad("lowshelf", 120, SR, gain_db=6), biquad("peaking", 1000, SR, q=4.0, gain_db=-9),
+                          biquad("highpass", 30, SR), biquad("lowpass", 300, SR, q=8.0)])[:sections]
+    x = noise(1, 9000)
+    x[:, 6000:] = 0.0  # and rings out into silence
+    fn = kernels.kernel("biquads")
+    pair = fn(sos, np.concatenate([x, x]), np.zeros((2, sections, 4)))
+    zi = np.zeros((1, sections, 4))
+    mono = np.concatenate([fn(sos, x[:, :4000], zi), fn(sos, x[:, 4000:], zi)], axis=1)
+    assert np.array_equal(mono[0], pair[0]) and np.array_equal(mono[0], pair[1])
+    odd = fn(sos, np.concatenate([x, x, x]), np.zeros((3, sections, 4)))
+    assert np.array_equal(odd, np.concatenate([pair, mono]))
+
+
 def test_biquad_state_carries_across_calls():
     sos = biquad("lowpass", 300, SR, q=8.0)  # rings for a long time
     x = noise(2, 8000)
@@ -164,7 +181,7 @@ def test_the_wavetable_kernel_matches_its_python_body_and_wraps_its_phase_exactl
     tables[:, :, -1] = tables[:, :, 0]
     steps = np.array([[2**31 + 12345, 2**30, 4_000_000_000]] * 2, np.int64)  # near and past half a cycle
     args = (tables, steps, np.array([0, 2**31], np.int64), np.array([[0.6, 0.2], [0.1, 0.9]]),
-            rng.uniform(0, 1, (3, 50)).astype(np.float32), np.array([50, 20, 7], np.int64),
+            rng.uniform(0, 1, (3, 11)).astype(np.float32), 5, np.array([50, 20, 7], np.int64),
             rng.uniform(0, 1, 50).astype(np.float32), np.array([5.0, 0.02, 0.0, 1000.0, 100.0, 200.0, 300.0]), 28)
     compiled, python = kernels.kernel("wavetable_voices")(*args), kernels.wavetable_voices(*args)
     np.testing.assert_allclose(compiled, python, atol=1e-6)
@@ -173,23 +190,62 @@ def test_the_wavetable_kernel_matches_its_python_body_and_wraps_its_phase_exactl
         kernels.kernel("wavetable_voices")(tables[:, :, :16], *args[1:])  # a table of 15 + 1 samples
 
 
+def rng_env(rows: int, points: int) -> np.ndarray:
+    return np.random.default_rng(rows * points).uniform(0, 1, (rows, points)).astype(np.float32)
+
+
+@pytest.mark.parametrize("hop", [1, 4, 16])
+def test_the_kernels_draw_the_envelope_as_torchs_linear_interpolation_does(hop, monkeypatch):
+    """The wavetable and FM kernels take the amplitude envelope every ``hop`` samples and draw the
+    lines between as they play (the envelope is never laid out sample by sample): what they draw is
+    what torch's interpolation (the differentiable path's) draws, to 1e-7 (ENV_HOP is a power of
+    two, where torch's step between points is exact)."""
+    import torch
+
+    from orchestria_lab.audio import engines
+
+    monkeypatch.setattr(engines, "ENV_HOP", hop)
+    env = rng_env(3, 40)
+    samples = 39 * hop
+    tables = np.ones((1, 3, 9), np.float32)  # a table of ones: the output is the envelope itself
+    args = (tables, np.zeros((1, 3), np.int64), np.zeros(1, np.int64), np.ones((1, 1)), env, hop,
+            np.full(3, samples, np.int64), np.ones(1, np.float32), np.zeros(0), 3)
+    played = kernels.kernel("wavetable_voices")(*args)[0]
+    np.testing.assert_allclose(played, engines.drawn(torch.from_numpy(env)).numpy(), rtol=0, atol=1e-7)
+    np.testing.assert_allclose(played, kernels.wavetable_voices(*args)[0], rtol=0, atol=1e-7)
+    assert played.shape == (3, samples)
+
+
 def test_a_swept_delay_reads_late_by_its_sweep_and_pieces_join_seamlessly():
-    x = noise(1, 4000, seed=4)[0]
+    x = noise(1, 4000, seed=4)
     sweep = np.array([[30.0, 3.0, 0.5], [4.0, 11.0, 0.0]])
     whole = kernels.kernel("swept_delay")(x, 0, 8000.0, 40.0, sweep)
     np.testing.assert_allclose(whole, kernels.swept_delay(x, 0, 8000.0, 40.0, sweep), atol=1e-6)
+    whole = whole[0]
     # at each sample, the linear interpolation NumPy makes at i - d(i) of x with silence before it
-    i = np.arange(len(x))
+    i = np.arange(x.shape[1])
     d = 40.0 + sum(depth * np.sin(2 * np.pi * rate * i / 8000.0 + phase) for depth, rate, phase in sweep)
-    np.testing.assert_allclose(whole, np.interp(i - d, np.arange(-1, len(x)), np.r_[0.0, x], left=0.0), atol=1e-5)
+    np.testing.assert_allclose(whole, np.interp(i - d, np.arange(-1, x.shape[1]), np.r_[0.0, x[0]], left=0.0),
+                               atol=1e-5)
     # a still delay of 10 samples is x moved 10 late, silent before it starts
-    still = kernels.kernel("swept_delay")(x, 0, 8000.0, 10.0, np.zeros((1, 3)))
-    assert not still[:10].any() and np.array_equal(still[10:], x[:-10])
+    still = kernels.kernel("swept_delay")(x, 0, 8000.0, 10.0, np.zeros((1, 3)))[0]
+    assert not still[:10].any() and np.array_equal(still[10:], x[0, :-10])
     # the second half read on its own (start=2000) is the second half of the whole, but for what it cannot see
-    half = kernels.kernel("swept_delay")(x[2000:], 2000, 8000.0, 40.0, sweep)
+    half = kernels.kernel("swept_delay")(x[:, 2000:], 2000, 8000.0, 40.0, sweep)[0]
     np.testing.assert_allclose(half[80:], whole[2080:], atol=1e-6)
     with pytest.raises(ValueError, match="centre"):
         kernels.kernel("swept_delay")(x, 0, 8000.0, 5.0, sweep)  # would read ahead of now
+
+
+def test_a_swept_delay_reads_every_channel_through_one_sweep_as_each_alone():
+    """Tape reads its two tracks through one sweep in one pass: each channel comes out
+    exactly as that channel read on its own."""
+    x = noise(3, 5000, seed=5)
+    sweep = np.array([[12.0, 0.7, 0.0], [1.5, 9.0, 0.3]])
+    together = kernels.kernel("swept_delay")(x, 123, 44100.0, 14.0, sweep)
+    for c in range(3):
+        np.testing.assert_array_equal(together[c], kernels.kernel("swept_delay")(x[c:c + 1], 123, 44100.0, 14.0,
+                                                                                 sweep)[0])
 
 
 def test_a_filter_ringing_out_into_silence_ends_in_zeros_not_denormal_numbers():
@@ -226,7 +282,7 @@ def test_the_fm_kernel_plays_what_the_differentiable_torch_path_plays(instrument
     assert compiled.abs().max() > 0.1
     np.testing.assert_allclose(compiled.numpy(), reference.numpy(), atol=2e-5)
     args = (np.array([110.0, 440.0]), 3.5, np.array([2.0, 0.5]), 4.0, np.array([5.0, 0.01]),
-            np.ones((2, 300), np.float32), np.array([300, 120], np.int64), 8000.0, kernels.SINE_TABLE)
+            rng_env(2, 31), 10, np.array([300, 120], np.int64), 8000.0, kernels.SINE_TABLE)
     np.testing.assert_allclose(kernels.kernel("fm_voices")(*args), kernels.fm_voices(*args), atol=1e-6)
     for row, length in enumerate(lengths.tolist()):
         assert not compiled[:, row, length:].any()
