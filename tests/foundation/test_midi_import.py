@@ -185,3 +185,38 @@ def test_the_key_of_notes_is_found(pitches, key):
     from orchestria_lab.music.notes import Note
 
     assert estimate_key([Note(p, i, 1 + (p == pitches[0])) for i, p in enumerate(pitches)]) == key
+
+
+def test_an_imported_drum_loop_comes_back_note_for_note(tmp_path):
+    """Issue 15's done-when: a drum loop played by a person (off the grid, every velocity its own,
+    kick, snare, hats open and closed, a crash) imports and exports again with every note as it was."""
+    bpm, beat = 93.0, 60.0 / 93.0
+    pm = pretty_midi.PrettyMIDI(initial_tempo=bpm)
+    kit = pretty_midi.Instrument(program=0, is_drum=True, name="loop")
+    rng = __import__("numpy").random.default_rng(5)
+    for eighth in range(16):  # two bars of eighths, a little late or early, as played
+        at = eighth * beat / 2 + float(rng.uniform(-0.012, 0.012)) + 0.02
+        kit.notes.append(pretty_midi.Note(int(rng.integers(60, 110)), 46 if eighth % 4 == 3 else 42, at, at + 0.08))
+        if eighth % 4 == 0:
+            kit.notes.append(pretty_midi.Note(int(rng.integers(90, 127)), 36, at, at + 0.12))
+        if eighth % 4 == 2:
+            kit.notes.append(pretty_midi.Note(int(rng.integers(80, 120)), 38, at + 0.004, at + 0.1))
+    kit.notes.append(pretty_midi.Note(118, 49, 0.02, 1.5))
+    pm.instruments.append(kit)
+    source = tmp_path / "loop.mid"
+    pm.write(str(source))
+
+    s = Session.from_midi(source, genre="hip-hop", sample_rate=SR, store=store())
+    assert s.bpm == pytest.approx(bpm) and list(s.stems["role"]) == ["drums"]
+    back = pretty_midi.PrettyMIDI(str(s.export(tmp_path / "again.mid")[0]))
+    (drums,) = [i for i in back.instruments if i.is_drum]
+
+    def played(notes):
+        return sorted((n.pitch, n.start, n.end, n.velocity) for n in notes)
+
+    written = pretty_midi.PrettyMIDI(str(source)).instruments[0].notes  # as the file holds them (its ticks)
+    assert len(drums.notes) == len(written) == 25
+    assert [(p, v) for p, _, _, v in played(drums.notes)] == [(p, v) for p, _, _, v in played(written)]
+    tick = 60.0 / bpm / back.resolution
+    for (_, start, end, _), (_, start0, end0, _) in zip(played(drums.notes), played(written), strict=True):
+        assert abs(start - start0) <= tick and abs(end - end0) <= tick  # to the export's tick, never off the grid
