@@ -2,8 +2,8 @@
 
 Contract used by ``agents/``: ``available(name)`` says whether a trained checkpoint ships for
 that agent and ``checkpoint_hash(name)`` identifies it; ``chords``, ``melody``, ``bass`` and
-``drums`` generate parts. Each call draws one seed from ``rng`` for a ``torch.Generator``, so
-the same rng state gives the same notes. Checkpoints are loaded lazily, once, from
+``drums`` generate parts, and ``continue_melody`` plays on after a given line, primed on it. Each
+call draws one seed from ``rng`` for a ``torch.Generator``, so the same rng state gives the same notes. Checkpoints are loaded lazily, once, from
 ``data/checkpoints/`` with ``torch.load(weights_only=True)``; nothing touches the network.
 A checkpoint whose card does not carry the project's licence (one trained with ``--corpus
 essen``) counts as absent, with a warning saying why, unless ``ORCHESTRIA_ALLOW_NONCOMMERCIAL=1``.
@@ -68,6 +68,7 @@ from orchestria_lab.models.tokens import (
     token_pitch,
 )
 from orchestria_lab.music.genres import model_genre
+from orchestria_lab.music.rhythm import Meter
 from orchestria_lab.music.theory import Chord, Key, beats_per_bar, parse_key
 from orchestria_lab.music.vocabulary import GM_DRUMS
 from orchestria_lab.state import Note
@@ -87,6 +88,8 @@ GENRE_GUIDANCE = 2.0
 MELODY_TONE_BONUS = 1.0
 #: Chord qualities a melody note no chord of the key holds may be harmonised with (a secondary dominant ...).
 CHROMATIC_QUALITIES = ("", "7", "m")
+#: The fewest bars of a line a continuation is primed on, however long it is asked to be (a phrase).
+PHRASE_BARS = 4
 
 
 def checkpoint_path(name: str) -> Path:
@@ -355,6 +358,121 @@ def melody(
     return _pitched("melody", key=key, genre=genre, time_signature=time_signature, bars=bars, chords=chords,
                     low=low, high=high, rng=rng, kick=None, temperature=temperature, top_p=top_p, density=density,
                     primer=primer, until=until)
+
+
+#: How far (beats) a note of a line may start from the 16th grid and still be read onto it (a played
+#: line's timing); further off is a rhythm the tokens cannot hold (triplets, quintuplets ...).
+GRID_TOLERANCE = 0.04
+
+
+def encoding_problem(notes, *, time_signature: str) -> str | None:
+    """Why the melody model's tokens cannot hold ``notes`` (beats) in ``time_signature``, or None if they can:
+    16th-note steps, one onset token per MIDI pitch from 21 to 108 (chords are read as their top line).
+
+    >>> encoding_problem([Note(60, 0.0, 1.0, 90), Note(62, 1.5, 0.5, 90)], time_signature="4/4") is None
+    True
+    >>> encoding_problem([Note(60, 4 + 1 / 3, 1 / 3, 90)], time_signature="4/4")
+    'bar 2 has a note at beat 1.33, off the 16th-note grid the melody model writes on'
+    """
+    try:
+        steps_per_bar(time_signature)
+    except InvalidValue:
+        return f"a bar of {time_signature} is not a whole number of 16th notes, the melody model's steps"
+    bar = beats_per_bar(time_signature)
+    for n in sorted(notes, key=lambda x: x.start):
+        if abs(n.start * 4 - round(n.start * 4)) > 4 * GRID_TOLERANCE:
+            return (f"bar {int(n.start // bar) + 1} has a note at beat {n.start % bar + 1:.3g}, off the 16th-note "
+                    "grid the melody model writes on")
+        if not PITCH_LOW <= n.pitch <= PITCH_HIGH:
+            return f"it plays MIDI pitch {n.pitch}, outside the {PITCH_LOW}-{PITCH_HIGH} the melody model knows"
+    return None
+
+
+def primed_bars(line_bars: int, bars: int, time_signature: str) -> int:
+    """How many of a line's last bars :func:`continue_melody` primes the model on to continue it for ``bars``:
+    as many as fit the model's training window (``datasets.MAX_TOKENS``) with the new ones, at least a
+    phrase (:data:`PHRASE_BARS`), at most the line's.
+
+    >>> primed_bars(8, 8, "4/4"), primed_bars(24, 8, "4/4"), primed_bars(24, 16, "4/4"), primed_bars(2, 8, "3/4")
+    (8, 8, 4, 2)
+    """
+    from orchestria_lab.models.datasets import MAX_TOKENS
+
+    return min(line_bars, max(PHRASE_BARS, MAX_TOKENS["melody"] // steps_per_bar(time_signature) - bars))
+
+
+def continue_melody(
+    notes, *, key: Key | str, genre: str, time_signature: str, from_beat: float, bars: int,
+    chords: list[tuple[float, float, Chord]], rng: np.random.Generator, low: int | None = None,
+    high: int | None = None, temperature: float = 1.0, top_p: float = 0.95, density: float = 0.5,
+    primed: bool = True,
+) -> list[Note]:
+    """``bars`` bars of melody from ``from_beat`` (a bar line) continuing ``notes``, the line before it.
+
+    The line is encoded as the model was trained (:func:`melody_tokens`: its top line on the 16th grid,
+    the key and meter as features, on ``chords``, in beats from the song's start) and run through the
+    GRU as a teacher-forced prefix, so its hidden state (and the lookback to the bars before) carries
+    the line's rhythms and motifs; the new bars are then sampled as :func:`melody` samples (chord tones
+    favoured on the beats), in the key's scale and ``[low, high]`` (default: the line's own range), a
+    note starting on a strong beat (:attr:`Meter.strong`) being a tone of the chord there, as the rule
+    continuation pulls it; they are as loud as the line on average. The prefix is the line's last
+    bars, as many as fit the model's training window (``datasets.MAX_TOKENS``) with the new ones. With ``primed=False`` the model writes the same bars
+    without hearing the line, from its own first bars (what priming is measured against). A line the
+    tokens cannot hold (:func:`encoding_problem`) is refused, saying why.
+
+    >>> tune = [Note(p, float(i), 1.0, 80) for i, p in enumerate((60, 62, 64, 65, 67, 65, 64, 62) * 2)]
+    >>> c_major = [(4.0 * b, 4.0, Chord(0, (0, 4, 7))) for b in range(6)]
+    >>> more = continue_melody(tune, key="C", genre="folk", time_signature="4/4", from_beat=16.0, bars=2,
+    ...                        chords=c_major, rng=np.random.default_rng(0)) if available("melody") else []
+    >>> all(16 <= n.start and n.start + n.duration <= 24 and 60 <= n.pitch <= 67 and n.pitch % 12 in (0, 2, 4, 5, 7, 9, 11)
+    ...     for n in more)
+    True
+    """
+    from orchestria_lab.models.sampling import sample
+
+    _check(time_signature, bars)
+    key = _key(key)
+    line = [n for n in notes if n.start < from_beat - 1e-9]
+    bar, spb = beats_per_bar(time_signature), steps_per_bar(time_signature)
+    first = from_beat / bar
+    if not line or not float(round(first, 6)).is_integer():
+        raise InvalidValue("from_beat", from_beat, "a bar line after some of the line's notes")
+    if (problem := encoding_problem(line, time_signature=time_signature)) is not None:
+        raise InvalidValue("line", "its notes", f"a line the melody model's tokens hold ({problem})")
+    first = int(round(first))
+    context = primed_bars(first, bars, time_signature)
+    origin = (first - context) * bar
+    low = max(PITCH_LOW, min(n.pitch for n in line) if low is None else low)
+    high = min(PITCH_HIGH, max(n.pitch for n in line) if high is None else high)
+    if low > high:
+        raise InvalidValue("pitch range", (low, high), f"low <= high, both from {PITCH_LOW} to {PITCH_HIGH}")
+    n = (context + bars) * spb
+    heard = [x._replace(start=x.start - origin) for x in line if x.start >= origin - 1e-9]
+    prefix = melody_tokens(heard, steps=context * spb) if primed else None
+    shifted = [(s - origin, d, c) for s, d, c in chords]
+    root, quality, start = chord_steps(shifted, n)
+    feats = pitched_features(meter=time_signature, tonic=key.tonic_pc, mode=int(key.is_minor), style=style_id(genre),
+                             chord_root=root, chord_quality=quality, chord_start=start, start_bar=first - context,
+                             total_bars=first + bars)
+    pcs = np.where(TOKEN_PITCHES >= 0, TOKEN_PITCHES % 12, -1)
+    in_chord = np.take_along_axis(_chord_pc_table(shifted, n), np.broadcast_to(np.maximum(pcs, 0), (n, len(pcs))),
+                                  axis=1) & (pcs >= 0)
+    allowed = np.tile((TOKEN_PITCHES >= low) & (TOKEN_PITCHES <= high) & np.isin(pcs, key.scale), (n, 1))
+    allowed[:, [REST, HOLD]] = True
+    allowed[context * spb, HOLD] = False  # the line's last note is the user's: the new bars start afresh
+    strong = np.zeros(spb, dtype=bool)
+    strong[[int(round(b * 4)) for b in Meter.of(time_signature).strong]] = True
+    chordal = np.tile(strong, context + bars)[:, None] & in_chord.any(axis=1, keepdims=True)
+    allowed[:, TOKEN_PITCHES >= 0] &= ~chordal | in_chord[:, TOKEN_PITCHES >= 0]
+    bias = np.zeros(allowed.shape, dtype=np.float32)
+    bias[:, TOKEN_PITCHES >= 0] += _density_bias(density)
+    bias += CHORD_TONE_BONUS * (in_chord & np.tile(metric_levels(time_signature) <= 1, context + bars)[:, None])
+    tokens = sample(model("melody"), feats, bar=spb, allowed=allowed, bias=bias, rng=rng, temperature=temperature,
+                    top_p=top_p, hold=HOLD, rest=REST, primer=prefix)
+    made = _notes_from_tokens(tokens[context * spb:], time_signature, rng)
+    lift = round(float(np.mean([x.velocity for x in line]) - np.mean([x.velocity for x in made]))) if made else 0
+    return [x._replace(start=round(x.start + from_beat, 4), velocity=int(np.clip(x.velocity + lift, 1, 127)))
+            for x in made]
 
 
 def bass(

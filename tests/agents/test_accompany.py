@@ -326,7 +326,17 @@ def eight_bars(notes, time_signature: str) -> list[Note]:
     return [n for n in notes if n.start < 8 * beats_per_bar(time_signature) - 1e-9]
 
 
-def test_continuing_a_melody_keeps_its_style_and_its_first_bars(tmp_path, store):
+def rule_only(monkeypatch) -> None:
+    """Agents on the music-theory backend where they would use the melody model (the rule continuation;
+    the model's is tested in test_model_continuation.py)."""
+    from orchestria_lab.models import generate
+
+    shipped = generate.available
+    monkeypatch.setattr(generate, "available", lambda name: name != "melody" and shipped(name))
+
+
+def test_continuing_a_melody_keeps_its_style_and_its_first_bars(tmp_path, store, monkeypatch):
+    rule_only(monkeypatch)
     rng = np.random.default_rng(0)
     cases = [(p.name, p.key, p.time_signature, eight_bars(p.melody, p.time_signature)) for p in tunes("folk", 3, max_bars=16)]
     cases += [(p.name, p.key, p.time_signature, eight_bars(p.melody, p.time_signature)) for p in tunes("chorales", 2)]
@@ -339,6 +349,7 @@ def test_continuing_a_melody_keeps_its_style_and_its_first_bars(tmp_path, store)
         result = session.command("continue my melody for 8 bars")
         assert [a.describe() for a in result.plan] == [
             f"arrange.bars(bars={bars + 8})", f"melody.extend(tune{i}, bars=8, from_bar={bars + 1})"], name
+        assert f"in the style of bars 1-{bars}, by rule:" in result.message, result.message
         assert session.state.meta.bars == bars + 8
         after = session.state.stem(f"tune{i}").notes
         assert tuple(n for n in after if n.start < bars * bar) == own, name  # the first bars as they were
@@ -375,6 +386,34 @@ def test_continuing_lengthens_the_song_as_making_it_longer_does(store):
     plain = get_agent("melody").notes_for(session.state, remade.evolve(params=remade.params.updated(extended=None)))
     assert [n for n in remade.notes if n.start < 32] == [n for n in plain if n.start < 32]
     assert [n for n in remade.notes if n.start >= 32] != [n for n in plain if n.start >= 32]
+
+
+@pytest.mark.parametrize("backend", ["baseline", "model"])
+def test_each_backend_continues_the_users_melody_and_the_baseline_is_the_rule(backend):
+    from orchestria_lab.agents import Action
+    from orchestria_lab.models import generate
+    from orchestria_lab.music.continuation import continue_line
+    from orchestria_lab.music.harmonize import harmonize
+
+    if backend == "model" and not generate.available("melody"):
+        pytest.skip("no melody checkpoint ships")
+    key, ts, notes = MADE_UP["g-major-waltz"]
+    bars = bars_of(notes, ts)
+    state = State(Meta(bpm=BPM, key=key, genre="folk", time_signature=ts, bars=bars + 8, seed=3))
+    state = apply(state, Edit(add=[Stem("tune", role="melody", instrument="piano", agent="user", notes=tuple(notes))]))
+    action = Action("melody", "extend", "tune", {"bars": 8, "from_bar": bars + 1, "backend": backend})
+    edit = get_agent("melody")(state, action, np.random.default_rng(0))
+    after = apply(state, edit).stem("tune").notes
+    lo = bars * beats_per_bar(ts)
+    assert tuple(n for n in after if n.start < lo) == tuple(notes)
+    more = [n for n in after if n.start >= lo]
+    assert more and all(parse_key(key).contains(n.pitch) for n in more)
+    own_chords = harmonize(notes, key=key, genre="folk", time_signature=ts, bars=bars)  # no chord part: the line's
+    rule = continue_line(notes, key=key, time_signature=ts, from_beat=lo, bars=8,
+                         rng=np.random.default_rng([int(np.random.default_rng(0).integers(2**31)), 7]),
+                         chords=[(s + lo, d, c) for s, d, c in own_chords])
+    assert (more == rule) == (backend == "baseline")
+    assert ("by the melody model, primed on bars 1-" in edit.summary) == (backend == "model"), edit.summary
 
 
 # --- the trust rule: nothing to follow, nothing made ---------------------------------------------
