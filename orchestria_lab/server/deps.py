@@ -118,6 +118,11 @@ class OpenSessions:
     >>> second = sessions.open(made.id, store, "ann")
     >>> first is second, first.version, second.version
     (False, 0, 1)
+    >>> mine = Session.open(made.id, store)
+    >>> _ = mine.rollback(0)  # a command of this process: its session is kept as it commits
+    >>> sessions.keep(mine)
+    >>> sessions.open(made.id, store, "ann").version
+    2
     >>> sessions.open(made.id, store, "bob")
     Traceback (most recent call last):
     ...
@@ -127,11 +132,13 @@ class OpenSessions:
     def __init__(self, size: int = 256) -> None:
         self.size = size
         self._kept: OrderedDict[tuple[int, str], Session] = OrderedDict()
+        self._loading: dict[tuple[int, str], threading.Lock] = {}  # one reader of the store per session
         self._lock = threading.Lock()
 
     def open(self, session_id: str, store: SessionStore, owner: str) -> Session:
         """``owner``'s open session ``session_id`` at its head, as a new :class:`Session` for the
-        caller; :class:`NotFound` if it is not theirs, closed, or not there."""
+        caller; :class:`NotFound` if it is not theirs, closed, or not there. The requests that find
+        the kept session behind the head at once read the new head from the store once, together."""
         check_session_id(session_id)
         info = store.session_info(session_id)
         if info["owner"] != owner or info["closed_at"] is not None:
@@ -140,20 +147,31 @@ class OpenSessions:
         key = (id(store), session_id)
         with self._lock:
             kept = self._kept.get(key)
-        if kept is None:
-            session = Session.open(session_id, store)
-        else:
-            session = Session(session_id, store, kept.state, kept.records)
-            if session.version < head:
-                session.refresh()
+            loading = None if kept is not None and kept.version >= head else self._loading.setdefault(
+                key, threading.Lock())
+        if loading is not None:
+            with loading:
+                with self._lock:
+                    kept = self._kept.get(key)  # what another request read meanwhile
+                if kept is None:
+                    kept = Session.open(session_id, store)
+                elif kept.version < head:
+                    kept = Session(session_id, store, kept.state, kept.records).refresh()
+                self.keep(kept)
+        return Session(session_id, store, kept.state, kept.records)
+
+    def keep(self, session: Session) -> None:
+        """Keep ``session`` (as of its version) for the requests that follow, unless a later version
+        of it is kept already: a command's session after its commit, so that the reads of the
+        version it made do not read it from the store again."""
+        key = (id(session.store), session.id)
         with self._lock:
             kept = self._kept.get(key)
             if kept is None or kept.version < session.version:
-                self._kept[key] = Session(session_id, store, session.state, session.records)
+                self._kept[key] = Session(session.id, session.store, session.state, session.records)
             self._kept.move_to_end(key)
             while len(self._kept) > self.size:
-                self._kept.popitem(last=False)
-        return session
+                self._loading.pop(self._kept.popitem(last=False)[0], None)
 
 
 def owned_session(session_id: str, caller: Caller, store: Store, request: Request) -> Session:

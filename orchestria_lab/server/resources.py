@@ -13,6 +13,7 @@ level in this process, :class:`_Measurements`), and the big tables are built wit
 
 from __future__ import annotations
 
+import json
 import math
 import threading
 from collections import OrderedDict
@@ -145,6 +146,45 @@ def notes_records(state: State) -> list[dict[str, Any]]:
     for it, which costs more than the rest of the answer on a song of thousands of notes."""
     return [{"stem_id": s.stem_id, "pitch": int(n.pitch), "start": float(n.start), "duration": float(n.duration),
              "velocity": int(n.velocity)} for s in state.stems for n in s.notes]
+
+
+class _NotesJSON:
+    """The notes table of a state as the JSON bytes of its answer, kept per notes (the stems' ids and
+    notes hashes: what :func:`notes_records` reads), so that the reads of a version that has not
+    moved neither build it nor have it checked against the response model again (the largest
+    answer: pydantic's check of thousands of note rows costs several times building them).
+
+    >>> from orchestria_lab.state import Meta, Note
+    >>> state = State(Meta(bpm=120, key="C", genre="pop", bars=1), (Stem("bass", role="bass", instrument="sub_bass",
+    ...                                                                        notes=[Note(36, 0, 1, 90)]),))
+    >>> notes_json(state)
+    b'[{"stem_id":"bass","pitch":36,"start":0.0,"duration":1.0,"velocity":90}]'
+    >>> notes_json(state) is notes_json(state)
+    True
+    """
+
+    def __init__(self, size: int = 64) -> None:
+        self.size = size
+        self._kept: OrderedDict[tuple, bytes] = OrderedDict()
+        self._guard = threading.Lock()
+
+    def __call__(self, state: State) -> bytes:
+        key = tuple((s.stem_id, s.notes_hash) for s in state.stems)
+        with self._guard:
+            kept = self._kept.get(key)
+            if kept is not None:
+                self._kept.move_to_end(key)
+                return kept
+        body = json.dumps(notes_records(state), separators=(",", ":"), ensure_ascii=False,
+                          allow_nan=False).encode()
+        with self._guard:
+            self._kept[key] = body
+            while len(self._kept) > self.size:
+                self._kept.popitem(last=False)
+        return body
+
+
+notes_json = _NotesJSON()
 
 
 def automation_records(state: State) -> list[dict[str, Any]]:

@@ -27,6 +27,9 @@ orchestria_lab.session.conductor.NothingToChange: Nothing to do for 'set the tem
 
 from __future__ import annotations
 
+import threading
+import weakref
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -354,8 +357,36 @@ def last_touched(session: Session) -> tuple[str, ...]:
     record = session.records[-1]
     if record.parent is None:
         return ()
-    before = {s.stem_id: s.hash for s in session.state_at(record.parent).stems}
+    before = {s.stem_id: s.hash for s in _planned_on.state_at(session, record.parent).stems}
+    _planned_on.keep(session)
     return tuple(s.stem_id for s in session.state.stems if before.get(s.stem_id) != s.hash)
+
+
+class _PlannedOn:
+    """The head states that commands of this process planned on, by store, session and version (a
+    version never changes): the next command on the session compares its head with the one before
+    (:func:`last_touched`) without reading that version from the store again. A store is held
+    weakly: what is kept never keeps a store (and its connections) alive."""
+
+    def __init__(self, size: int = 256) -> None:
+        self.size = size
+        self._kept: OrderedDict[tuple[int, str, int], tuple[Any, State]] = OrderedDict()
+        self._guard = threading.Lock()
+
+    def keep(self, session: Session) -> None:
+        with self._guard:
+            self._kept[id(session.store), session.id, session.version] = (weakref.ref(session.store), session.state)
+            while len(self._kept) > self.size:
+                self._kept.popitem(last=False)
+
+    def state_at(self, session: Session, version: int) -> State:
+        """``session.state_at(version)``, from what was kept when it is there."""
+        with self._guard:
+            ref, state = self._kept.get((id(session.store), session.id, version), (None, None))
+        return state if ref is not None and ref() is session.store else session.state_at(version)
+
+
+_planned_on = _PlannedOn()
 
 
 def find_removed(session: Session, match: Callable[[Stem], bool]) -> Stem | None:

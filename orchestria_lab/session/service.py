@@ -216,17 +216,23 @@ class SQLService:
     # limits ---------------------------------------------------------------------------
     def count_request(self, key_id: str, *, second: int, limit: int, window_s: int) -> Count:
         """Count a request of ``key_id`` at ``second`` unless the ``window_s`` seconds up to it already
-        hold ``limit``: one-second buckets, the oldest dropped as the window slides."""
+        hold ``limit``: one-second buckets, those that left the window dropped once a second (when a
+        request opens a new bucket). Two statements a request, under the key's write lock: every
+        request pays this, and on a busy server each statement waits its turn."""
+        start = second - window_s
         with self._writing(f"rate:{key_id}") as db:
-            self._run(db, "DELETE FROM rate_buckets WHERE key_id = ? AND second <= ?", (key_id, second - window_s))
-            counted = self._run(
-                db, "INSERT INTO rate_buckets (key_id, second, count) SELECT ?, ?, 1 "
-                    "WHERE (SELECT COALESCE(SUM(count), 0) FROM rate_buckets WHERE key_id = ?) < ? "
-                    "ON CONFLICT (key_id, second) DO UPDATE SET count = rate_buckets.count + 1 RETURNING count",
-                (key_id, second, key_id, limit)).fetchone()
             used, oldest = self._run(db, "SELECT COALESCE(SUM(count), 0), MIN(second) FROM rate_buckets "
-                                         "WHERE key_id = ?", (key_id,)).fetchone()
-        return Count(counted is not None, int(used), None if oldest is None else int(oldest))
+                                         "WHERE key_id = ? AND second > ?", (key_id, start)).fetchone()
+            used, oldest = int(used), None if oldest is None else int(oldest)
+            if used >= limit:
+                return Count(False, used, oldest)
+            (made,) = self._run(
+                db, "INSERT INTO rate_buckets (key_id, second, count) VALUES (?, ?, 1) "
+                    "ON CONFLICT (key_id, second) DO UPDATE SET count = rate_buckets.count + 1 RETURNING count",
+                (key_id, second)).fetchone()
+            if made == 1:
+                self._run(db, "DELETE FROM rate_buckets WHERE key_id = ? AND second <= ?", (key_id, start))
+        return Count(True, used + 1, second if oldest is None else min(oldest, second))
 
     def claim_session_slot(self, claim_id: str, account: str, *, at: float, limit: int, ttl_s: float) -> Count:
         """Claim one of ``account``'s ``limit`` open-session slots: open sessions and live claims (younger

@@ -10,10 +10,12 @@ import threading
 
 import anyio
 import pytest
+from pydantic import TypeAdapter
 
 from orchestria_lab.errors import StoreError
 from orchestria_lab.server import resources
-from orchestria_lab.server.resources import automation_records, notes_records, records
+from orchestria_lab.server.models import NoteOut
+from orchestria_lab.server.resources import automation_records, notes_json, notes_records, records
 from orchestria_lab.server.work import run_work
 from orchestria_lab.session.session import Session
 from orchestria_lab.session.store import SQLiteStore
@@ -115,6 +117,8 @@ def test_the_tables_as_json_are_the_tables(tmp_path):
                    command="add")
     assert notes_records(session.state) == records(session.notes) and len(notes_records(session.state)) == 3
     assert automation_records(session.state) == records(session.automation) and len(automation_records(session.state)) == 2
+    as_the_model = TypeAdapter(list[NoteOut])  # the notes answer skips the model's check: it is what the check gives
+    assert notes_json(session.state) == as_the_model.dump_json(as_the_model.validate_python(records(session.notes)))
     empty = Session.create(bpm=96, key="Am", genre="lo-fi", store=store)
     assert notes_records(empty.state) == records(empty.notes) == []
     assert automation_records(empty.state) == records(empty.automation) == []

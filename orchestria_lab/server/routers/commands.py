@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from orchestria_lab.server.deps import (
     Caller,
     CurrentSettings,
+    OpenSessions,
     OwnedSession,
     RequestLinks,
     Store,
@@ -50,13 +51,15 @@ async def command(body: CommandRequest, session: OwnedSession, caller: Caller, s
     try:
         # the answer is built beside the command, off the event loop: the session after it
         # measures the loudness of the stems the command changed (a render each)
-        return await run_work(limiter, _command_answer, session, body, links)
+        return await run_work(limiter, _command_answer, session, body, links, request.app.state.open_sessions)
     finally:
         await slot.__aexit__(None, None, None)
 
 
-def _command_answer(session: Session, body: CommandRequest, links: Links) -> dict[str, Any]:
-    return command_out(session.command(body.text, dry_run=body.dry_run), session, links)
+def _command_answer(session: Session, body: CommandRequest, links: Links, kept: OpenSessions) -> dict[str, Any]:
+    result = session.command(body.text, dry_run=body.dry_run)
+    kept.keep(session)  # the reads of the new version find it here, not in the store
+    return command_out(result, session, links)
 
 
 async def _holding(slot: AbstractAsyncContextManager, events: AsyncIterator[bytes]) -> AsyncIterator[bytes]:

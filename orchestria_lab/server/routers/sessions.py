@@ -36,7 +36,7 @@ from orchestria_lab.server.models import (
 )
 from orchestria_lab.server.resources import (
     Links,
-    notes_records,
+    notes_json,
     records,
     session_list,
     session_out,
@@ -153,8 +153,11 @@ def get_stems(session: OwnedSession, links: RequestLinks, version: Version = Non
 
 
 @router.get("/{session_id}/notes", response_model=list[NoteOut], summary="The notes table")
-def get_notes(session: OwnedSession, version: Version = None) -> list[dict]:
-    return notes_records(session.state if version is None else session.state_at(version))
+def get_notes(session: OwnedSession, version: Version = None) -> Response:
+    """The ``NoteOut`` rows, as :func:`~orchestria_lab.server.resources.notes_json` keeps them (built
+    to the model's columns and types, so not checked against it again on every read)."""
+    return Response(notes_json(session.state if version is None else session.state_at(version)),
+                    media_type="application/json")
 
 
 @router.get("/{session_id}/versions", response_model=list[VersionOut], summary="The version history")
