@@ -18,9 +18,7 @@ the tests do) unless ``--database-url`` names one; each run gets a fresh databas
 from __future__ import annotations
 
 import argparse
-import glob
 import os
-import pwd
 import random
 import shutil
 import socket
@@ -36,7 +34,9 @@ from pathlib import Path
 import httpx
 
 from benchmarks.timing import percentile, table
+from orchestria_lab.errors import StoreError
 from orchestria_lab.server.keys import create_key
+from orchestria_lab.session.local_postgres import LocalPostgres
 from orchestria_lab.session.store import open_store
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -101,60 +101,6 @@ def _workers_of(pid: int) -> list[int]:
         return [int(c) for c in children if "spawn_main" in Path(f"/proc/{c}/cmdline").read_text()]
     except OSError:
         return []
-
-
-class ThrowawayPostgres:
-    """A PostgreSQL cluster in a temporary folder, on a unix socket only, durability off (a benchmark's
-    data need not survive a crash; it makes no difference to the locking measured). Under root it runs as
-    the ``postgres`` user, else ``nobody``."""
-
-    def __init__(self) -> None:
-        found = shutil.which("pg_ctl")
-        folders = [os.environ.get("ORCHESTRIA_PG_BIN"), found and str(Path(found).resolve().parent),
-                   *sorted(glob.glob("/usr/lib/postgresql/*/bin"), key=lambda d: int(Path(d).parent.name),
-                           reverse=True)]
-        self.bindir = next((Path(f) for f in folders if f and (Path(f) / "initdb").exists()), None)
-        if self.bindir is None:
-            raise RuntimeError("bench_load needs PostgreSQL's initdb and pg_ctl (apt-get install postgresql), "
-                               "or --database-url postgresql://... of a server to use, or --backend sqlite")
-        self.root = Path(tempfile.mkdtemp(prefix="bench-pg-"))
-        self._as: list[str] = []
-        if os.geteuid() == 0:
-            user = next(u for u in ("postgres", "nobody") if _user_exists(u))
-            shutil.chown(self.root, user)
-            self._as = ["runuser", "-u", user, "--"]
-        self._names = 0
-
-    def start(self) -> None:
-        data = self.root / "data"
-        subprocess.run([*self._as, str(self.bindir / "initdb"), "-D", str(data), "-U", "postgres", "-A", "trust",
-                        "-E", "UTF8", "--locale=C.UTF-8", "--no-sync"], check=True, capture_output=True)
-        settings = (f"-c listen_addresses='' -c unix_socket_directories='{self.root}' -c fsync=off "
-                    "-c synchronous_commit=off -c full_page_writes=off -c max_connections=300")
-        subprocess.run([*self._as, str(self.bindir / "pg_ctl"), "-D", str(data), "-l", str(self.root / "log"), "-w",
-                        "-o", settings, "start"], check=True, capture_output=True)
-
-    def new_database(self) -> str:
-        import psycopg
-
-        self._names += 1
-        name = f"bench_{self._names}"
-        with psycopg.connect(f"postgresql://postgres@/postgres?host={self.root}", autocommit=True) as db:
-            db.execute(f"CREATE DATABASE {name}")
-        return f"postgresql://postgres@/{name}?host={self.root}"
-
-    def stop(self) -> None:
-        subprocess.run([*self._as, str(self.bindir / "pg_ctl"), "-D", str(self.root / "data"), "-m", "immediate",
-                        "stop"], capture_output=True)
-        shutil.rmtree(self.root, ignore_errors=True)
-
-
-def _user_exists(name: str) -> bool:
-    try:
-        pwd.getpwnam(name)
-    except KeyError:
-        return False
-    return True
 
 
 def _cpu_seconds(pids: list[int]) -> float | None:
@@ -288,15 +234,18 @@ def main(*, seconds: float | None = None, clients: int = 32, sessions: int = 8, 
     warmup = max(5.0, seconds / 4) if warmup is None else warmup
     cluster = None
     if backend == "postgresql" and database_url is None:
-        cluster = ThrowawayPostgres()
-        cluster.start()
+        try:
+            cluster = LocalPostgres(prefix="bench-pg-").start()
+        except StoreError as exc:
+            raise SystemExit(f"{exc}\nOr give --database-url postgresql://... of a server to use, or --backend sqlite.") \
+                from exc
     runs = []
     try:
         for n in workers:
             if backend == "sqlite":
                 url = f"sqlite:///{Path(tempfile.mkdtemp(prefix='bench_load_db_')) / 'load.db'}"
             else:
-                url = database_url if database_url is not None else cluster.new_database()
+                url = database_url if database_url is not None else cluster.new_database("bench")
             runs.append(run_once(url, workers=n, seconds=seconds, clients=clients, sessions=sessions,
                                  command_share=command_share, max_requests=max_requests, warmup=warmup))
     finally:

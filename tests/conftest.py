@@ -8,14 +8,7 @@ saying how to install them; they are never skipped.
 
 from __future__ import annotations
 
-import glob
-import itertools
 import os
-import pwd
-import shutil
-import subprocess
-import tempfile
-from pathlib import Path
 
 import pytest
 
@@ -70,97 +63,18 @@ def pytest_generate_tests(metafunc):
         metafunc.parametrize("store", BACKENDS, indirect=True)
 
 
-PG_MISSING = (
-    "The PostgreSQL lane needs PostgreSQL's server binaries (initdb, pg_ctl, postgres), and they were not found "
-    "(looked in ORCHESTRIA_PG_BIN where it is set, else on PATH and under /usr/lib/postgresql/*/bin). On Debian or Ubuntu "
-    "install them with `sudo apt-get install -y postgresql` (.ci/run does this when they are missing); elsewhere install "
-    "PostgreSQL 13 or later and put its bin folder on PATH or in ORCHESTRIA_PG_BIN."
-)
-
-
-def _pg_bindir() -> Path | None:
-    """The folder of initdb and pg_ctl: ORCHESTRIA_PG_BIN if set (and then only it), else the one on
-    PATH, else Debian's newest /usr/lib/postgresql/N/bin."""
-    if os.environ.get("ORCHESTRIA_PG_BIN"):
-        candidates = [os.environ["ORCHESTRIA_PG_BIN"]]
-    else:
-        found = shutil.which("pg_ctl")
-        candidates = [found and str(Path(found).resolve().parent),
-                      *sorted(glob.glob("/usr/lib/postgresql/*/bin"), key=lambda d: int(Path(d).parent.name),
-                              reverse=True)]
-    for folder in filter(None, candidates):
-        if all((Path(folder) / tool).exists() for tool in ("initdb", "pg_ctl", "postgres")):
-            return Path(folder)
-    return None
-
-
-class PostgresServer:
-    """A throwaway PostgreSQL cluster: ``initdb`` into a temporary folder, listening only on a unix
-    socket there, with durability off (the tests kill clients, never this server). PostgreSQL refuses
-    to run as root, so under root the cluster belongs to the ``postgres`` user (else ``nobody``)."""
-
-    def __init__(self, bindir: Path) -> None:
-        self.bindir = bindir
-        self.root = Path(tempfile.mkdtemp(prefix="orchestria-pg-"))
-        self.data, self.log = self.root / "data", self.root / "server.log"
-        self._names = itertools.count()
-        self._as: list[str] = []
-        if os.geteuid() == 0:
-            user = next((u for u in ("postgres", "nobody") if _user_exists(u)), None)
-            if user is None:
-                pytest.fail("PostgreSQL will not run as root, and there is no postgres or nobody user to run it as.")
-            shutil.chown(self.root, user)
-            self._as = ["runuser", "-u", user, "--"]
-
-    def _run(self, *args: str) -> None:
-        ran = subprocess.run([*self._as, *args], capture_output=True, text=True)
-        if ran.returncode != 0:
-            log = self.log.read_text()[-3000:] if self.log.exists() else ""
-            pytest.fail(f"{' '.join(args[:2])} failed ({ran.returncode}): {ran.stderr.strip()}\n{log}", pytrace=False)
-
-    def start(self) -> None:
-        self._run(str(self.bindir / "initdb"), "-D", str(self.data), "-U", "postgres", "-A", "trust", "-E", "UTF8",
-                  "--locale=C.UTF-8", "--no-sync")
-        settings = (f"-c listen_addresses='' -c unix_socket_directories='{self.root}' -c fsync=off "
-                    "-c synchronous_commit=off -c full_page_writes=off -c max_connections=300")
-        self._run(str(self.bindir / "pg_ctl"), "-D", str(self.data), "-l", str(self.log), "-w", "-t", "60",
-                  "-o", settings, "start")
-
-    def stop(self) -> None:
-        subprocess.run([*self._as, str(self.bindir / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "stop"],
-                       capture_output=True)
-        shutil.rmtree(self.root, ignore_errors=True)
-
-    def url(self, database: str = "postgres") -> str:
-        return f"postgresql://postgres@/{database}?host={self.root}"
-
-    def new_database(self) -> str:
-        """The URL of a new, empty database."""
-        import psycopg
-
-        name = f"test_{os.getpid()}_{next(self._names)}"
-        with psycopg.connect(self.url(), autocommit=True) as db:
-            db.execute(f"CREATE DATABASE {name}")
-        return self.url(name)
-
-
-def _user_exists(name: str) -> bool:
-    try:
-        pwd.getpwnam(name)
-    except KeyError:
-        return False
-    return True
-
-
 @pytest.fixture(scope="session")
 def postgres_server():
-    """One PostgreSQL server for the whole test session."""
-    bindir = _pg_bindir()
-    if bindir is None:
-        pytest.fail(PG_MISSING, pytrace=False)
-    server = PostgresServer(bindir)
+    """One PostgreSQL server for the whole test session (:class:`~orchestria_lab.session.local_postgres.
+    LocalPostgres`); without the binaries, or if it cannot start, the tests that need it fail, saying why."""
+    from orchestria_lab.errors import StoreError
+    from orchestria_lab.session.local_postgres import LocalPostgres
+
     try:
-        server.start()
+        server = LocalPostgres().start()
+    except StoreError as exc:
+        pytest.fail(str(exc), pytrace=False)
+    try:
         yield server
     finally:
         server.stop()
@@ -169,4 +83,4 @@ def postgres_server():
 @pytest.fixture
 def postgres_url(postgres_server) -> str:
     """A fresh, empty PostgreSQL database for this test: its ``postgresql://`` URL."""
-    return postgres_server.new_database()
+    return postgres_server.new_database("test")
